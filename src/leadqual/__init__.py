@@ -1,0 +1,3 @@
+"""leadqual: lead qualification for small and medium businesses."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _sync_roles_after_migrate(**kwargs: Any) -> None:
+    from leadqual.accounts.services import sync_role_groups
+
+    sync_role_groups()
+
+
+class AccountsConfig(AppConfig):
+    name = "leadqual.accounts"
+    verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        # Like Django's own permissions: the role groups follow the code after
+        # every migrate, so a new permission reaches its role without a data
+        # migration. No sender filter: permissions are created app by app, and
+        # only the last app's turn sees them all.
+        post_migrate.connect(
+            _sync_roles_after_migrate, dispatch_uid="leadqual_sync_roles"
+        )

@@ -1,0 +1,128 @@
+"""Users, roles and API tokens: the only code that creates or changes them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import Group, Permission, User
+from django.db import transaction
+
+from leadqual.accounts.models import ApiToken
+from leadqual.accounts.roles import ROLE_PERMISSIONS, Role
+from leadqual.core.errors import LeadqualError
+
+TOKEN_PREFIX = "lq_"
+
+
+class DuplicateName(LeadqualError):
+    code = "duplicate_name"
+
+
+def sync_role_groups() -> None:
+    """Create the sales, marketing and admin groups with exactly their permissions.
+
+    Safe to run any number of times; runs after every ``migrate``.
+    """
+    for role, names in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=role.value)
+        permissions = []
+        for name in names:
+            app_label, codename = name.split(".")
+            permission = Permission.objects.filter(
+                content_type__app_label=app_label, codename=codename
+            ).first()
+            if permission is not None:
+                permissions.append(permission)
+        group.permissions.set(permissions)
+
+
+def create_user(
+    username: str,
+    *,
+    role: Role,
+    email: str = "",
+    password: str | None = None,
+) -> User:
+    """Create a user in one role. Admins are also staff and superusers.
+
+    Without a password the user cannot log in until one is set. Raises
+    DuplicateName when the username is taken.
+    """
+    with transaction.atomic():
+        if User.objects.filter(username__iexact=username).exists():
+            raise DuplicateName(
+                f'A user named "{username}" already exists. Choose another name.'
+            )
+        sync_role_groups()
+        user = User(username=username, email=email)
+        user.is_staff = role in (Role.ADMIN, Role.MARKETING, Role.SALES)
+        user.is_superuser = role is Role.ADMIN
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+        user.groups.add(Group.objects.get(name=role.value))
+    return user
+
+
+def role_of(user: User) -> Role | None:
+    """The user's role, or None when the user has none."""
+    names = set(user.groups.values_list("name", flat=True))
+    for role in (Role.ADMIN, Role.MARKETING, Role.SALES):
+        if role.value in names:
+            return role
+    return Role.ADMIN if user.is_superuser else None
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which a token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: ApiToken
+    secret: str  # shown once, never stored
+
+
+def create_token(
+    name: str, *, user: User | None = None, expires_at: datetime | None = None
+) -> IssuedToken:
+    """Issue a new API token. Only its digest is stored; the secret is returned once.
+
+    Raises DuplicateName when a token with this name exists.
+    """
+    if ApiToken.objects.filter(name=name).exists():
+        raise DuplicateName(
+            f'A token named "{name}" already exists. Choose another name.'
+        )
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name,
+        digest=token_digest(secret),
+        prefix=secret[:10],
+        user=user,
+        expires_at=expires_at,
+    )
+    return IssuedToken(token=token, secret=secret)
+
+
+def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
+    """The usable token with this secret, or None (unknown, revoked, expired)."""
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=token_digest(secret))
+        .first()
+    )
+    if token is None or not token.is_usable(now=now):
+        return None
+    # Write the last use at most once a minute: a busy integration must not
+    # turn every read into a write.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token

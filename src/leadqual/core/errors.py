@@ -1,0 +1,80 @@
+"""Domain errors. Each adapter (API, web, CLI) translates them once.
+
+Every error has a stable machine ``code`` (used in the API's error shape) and
+a message that says what is wrong, where, and what to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class LeadqualError(Exception):
+    """Base class of every error leadqual raises on purpose."""
+
+    code = "invalid_request"
+
+    def __init__(self, message: str, *, fields: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields: dict[str, str] = dict(fields or {})
+
+
+class InvalidScoringModel(LeadqualError):
+    """A scoring model file or definition cannot be used."""
+
+    code = "invalid_scoring_model"
+
+
+class UnknownRuleField(InvalidScoringModel):
+    """A rule refers to a lead field that does not exist."""
+
+    code = "unknown_rule_field"
+
+
+class OverlappingThresholds(InvalidScoringModel):
+    """Band thresholds are not strictly increasing within 0-100."""
+
+    code = "overlapping_thresholds"
+
+
+class InvalidEmail(LeadqualError):
+    """An email address is not syntactically valid."""
+
+    code = "invalid_email"
+
+
+class InvalidEvent(LeadqualError):
+    """An event cannot be stored as given."""
+
+    code = "invalid_event"
+
+
+class LeadNotFound(LeadqualError):
+    """No lead matches the given id or email."""
+
+    code = "lead_not_found"
+
+
+class ScoringModelInUse(LeadqualError):
+    """A scoring model version that has produced scores cannot change."""
+
+    code = "scoring_model_in_use"
+
+
+class NoActiveScoringModel(LeadqualError):
+    """Scoring needs an active scoring model and there is none."""
+
+    code = "no_active_scoring_model"
+
+
+class InvalidFeedback(LeadqualError):
+    """Sales feedback is incomplete or contradicts itself."""
+
+    code = "invalid_feedback"
+
+
+class ImportFileError(LeadqualError):
+    """An import file cannot be read at all (as opposed to single bad rows)."""
+
+    code = "import_file_error"

@@ -1,0 +1,360 @@
+"""Read a scoring model from its TOML file, refusing anything unclear.
+
+The file format (``MODEL_FILE_FORMAT``) is documented in
+``docs/scoring-model.md``; the default model is
+``leadqual/scoring/model_files/b2b_software.toml``. Every error names the rule (by
+name and position) and the key that is wrong, and quotes the bad value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from typing import Final
+
+from leadqual.core.bands import Thresholds
+from leadqual.core.errors import (
+    InvalidScoringModel,
+    OverlappingThresholds,
+    UnknownRuleField,
+)
+from leadqual.core.events import EventType
+from leadqual.core.profile import LEAD_FIELDS, FieldKind
+from leadqual.core.scoring import (
+    Condition,
+    EventCount,
+    FieldContains,
+    FieldEquals,
+    FieldIn,
+    FieldMissing,
+    FieldRange,
+    Group,
+    GroupSettings,
+    LastEventAge,
+    Rule,
+    ScoringModel,
+)
+
+MODEL_FILE_FORMAT: Final = 1  # 1: first format (groups, rules, bands)
+
+_TOP_KEYS = {"format", "model", "bands", "groups", "rules"}
+_RULE_KEYS = {"name", "group", "points", "label", "when", "decays"}
+_FIELD_OPERATORS = {"equals", "in", "min", "max", "contains", "missing"}
+_EVENT_KEYS = {"event", "at_least", "within_days", "property", "matches"}
+_RECENCY_KEYS = {"last_event_within_days", "last_event_older_than_days", "event_types"}
+
+TomlTable = Mapping[str, object]
+
+
+def _quote(value: object) -> str:
+    return f'"{value}"' if isinstance(value, str) else repr(value)
+
+
+def _check_keys(table: TomlTable, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise InvalidScoringModel(
+            f'{where}: unknown key "{unknown[0]}". Known keys: {", ".join(sorted(allowed))}.'
+        )
+
+
+def _table(value: object, where: str) -> TomlTable:
+    if not isinstance(value, dict):
+        raise InvalidScoringModel(f"{where}: expected a table, got {_quote(value)}.")
+    return value
+
+
+def _integer(value: object, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidScoringModel(
+            f"{where}: expected a whole number, got {_quote(value)}."
+        )
+    return value
+
+
+def _number(value: object, where: str, *, positive: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidScoringModel(f"{where}: expected a number, got {_quote(value)}.")
+    if positive and value <= 0:
+        raise InvalidScoringModel(
+            f"{where}: expected a number above 0, got {_quote(value)}."
+        )
+    return float(value)
+
+
+def _text(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidScoringModel(
+            f"{where}: expected a non-empty text, got {_quote(value)}."
+        )
+    return value.strip()
+
+
+def _event_type(value: object, where: str) -> EventType:
+    try:
+        return EventType(_text(value, where))
+    except ValueError:
+        known = ", ".join(event_type.value for event_type in EventType)
+        raise InvalidScoringModel(
+            f"{where}: {_quote(value)} is not an event type. Known types: {known}."
+        ) from None
+
+
+def _parse_field_condition(when: TomlTable, where: str) -> Condition:
+    field = _text(when["field"], f"{where}.field")
+    if field not in LEAD_FIELDS:
+        raise UnknownRuleField(
+            f'{where}.field: "{field}" is not a lead field. '
+            f"Known fields: {', '.join(LEAD_FIELDS)}."
+        )
+    kind = LEAD_FIELDS[field]
+    _check_keys(when, {"field"} | _FIELD_OPERATORS, where)
+    operators = sorted(set(when) & _FIELD_OPERATORS)
+    if not operators:
+        raise InvalidScoringModel(
+            f'{where}: a condition on field "{field}" needs one of '
+            f"{', '.join(sorted(_FIELD_OPERATORS))}."
+        )
+    if operators != ["max", "min"] and len(operators) > 1:
+        raise InvalidScoringModel(
+            f"{where}: use one test per rule, but found {' and '.join(operators)}. "
+            "Split it into two rules."
+        )
+    operator = operators[0]
+    if operator in ("min", "max"):
+        if kind is not FieldKind.NUMBER:
+            raise InvalidScoringModel(
+                f'{where}.{operator}: field "{field}" is not a number.'
+            )
+        minimum = _number(when["min"], f"{where}.min") if "min" in when else None
+        maximum = _number(when["max"], f"{where}.max") if "max" in when else None
+        if minimum is not None and maximum is not None and minimum > maximum:
+            raise InvalidScoringModel(
+                f"{where}: min {minimum:g} is above max {maximum:g}."
+            )
+        return FieldRange(field, minimum, maximum)
+    if operator == "missing":
+        if when["missing"] is not True:
+            raise InvalidScoringModel(
+                f"{where}.missing: the only accepted value is true."
+            )
+        return FieldMissing(field)
+    if operator == "contains":
+        raw = when["contains"]
+        fragments = raw if isinstance(raw, list) else [raw]
+        if kind is not FieldKind.TEXT:
+            raise InvalidScoringModel(f'{where}.contains: field "{field}" is not text.')
+        return FieldContains(
+            field, tuple(_text(f, f"{where}.contains") for f in fragments)
+        )
+    if operator == "in":
+        raw = when["in"]
+        if not isinstance(raw, list) or not raw:
+            raise InvalidScoringModel(
+                f"{where}.in: expected a non-empty list of values, got {_quote(raw)}."
+            )
+        return FieldIn(
+            field, tuple(_field_value(v, kind, field, f"{where}.in") for v in raw)
+        )
+    value = _field_value(when["equals"], kind, field, f"{where}.equals")
+    return FieldEquals(field, value)
+
+
+def _field_value(value: object, kind: FieldKind, field: str, where: str) -> str | int:
+    if kind is FieldKind.BOOLEAN:
+        if not isinstance(value, bool):
+            raise InvalidScoringModel(
+                f'{where}: field "{field}" is true or false, got {_quote(value)}.'
+            )
+        return value
+    if kind is FieldKind.NUMBER:
+        return _integer(value, where)
+    return _text(value, where)
+
+
+def _parse_event_condition(when: TomlTable, where: str) -> Condition:
+    _check_keys(when, _EVENT_KEYS, where)
+    event_type = _event_type(when["event"], f"{where}.event")
+    at_least = _integer(when.get("at_least", 1), f"{where}.at_least")
+    if at_least < 1:
+        raise InvalidScoringModel(
+            f"{where}.at_least: expected 1 or more, got {at_least}."
+        )
+    within = (
+        _number(when["within_days"], f"{where}.within_days", positive=True)
+        if "within_days" in when
+        else None
+    )
+    property_name = (
+        _text(when["property"], f"{where}.property") if "property" in when else None
+    )
+    pattern = _text(when["matches"], f"{where}.matches") if "matches" in when else None
+    if pattern is not None and property_name is None:
+        raise InvalidScoringModel(
+            f'{where}.matches: say which property to match, e.g. property = "url".'
+        )
+    return EventCount(event_type, at_least, within, property_name, pattern)
+
+
+def _parse_recency_condition(when: TomlTable, where: str) -> Condition:
+    _check_keys(when, _RECENCY_KEYS, where)
+    raw_types = when.get("event_types", [])
+    if not isinstance(raw_types, list):
+        raise InvalidScoringModel(
+            f"{where}.event_types: expected a list, got {_quote(raw_types)}."
+        )
+    types = tuple(_event_type(value, f"{where}.event_types") for value in raw_types)
+    within = (
+        _number(
+            when["last_event_within_days"],
+            f"{where}.last_event_within_days",
+            positive=True,
+        )
+        if "last_event_within_days" in when
+        else None
+    )
+    older = (
+        _number(
+            when["last_event_older_than_days"],
+            f"{where}.last_event_older_than_days",
+            positive=True,
+        )
+        if "last_event_older_than_days" in when
+        else None
+    )
+    if within is None and older is None:
+        raise InvalidScoringModel(
+            f"{where}: give last_event_within_days or last_event_older_than_days."
+        )
+    return LastEventAge(types, within, older)
+
+
+def _parse_condition(value: object, where: str) -> Condition:
+    when = _table(value, where)
+    if "field" in when:
+        return _parse_field_condition(when, where)
+    if "event" in when:
+        return _parse_event_condition(when, where)
+    if set(when) & {"last_event_within_days", "last_event_older_than_days"}:
+        return _parse_recency_condition(when, where)
+    raise InvalidScoringModel(
+        f'{where}: say what the rule tests: a lead "field", an "event", or '
+        '"last_event_within_days" / "last_event_older_than_days".'
+    )
+
+
+def _parse_rule(value: object, index: int) -> Rule:
+    position = f"rules[{index}]"
+    table = _table(value, position)
+    name = table.get("name")
+    where = (
+        f'Rule "{name}" ({position})' if isinstance(name, str) and name else position
+    )
+    _check_keys(table, _RULE_KEYS, where)
+    for required in ("name", "group", "points", "when"):
+        if required not in table:
+            raise InvalidScoringModel(f'{where}: the key "{required}" is missing.')
+    rule_name = _text(table["name"], f"{where}, name")
+    try:
+        group = Group(_text(table["group"], f"{where}, group"))
+    except ValueError:
+        raise InvalidScoringModel(
+            f"{where}, group: {_quote(table['group'])} is not a group. "
+            f"Use one of {', '.join(g.value for g in Group)}."
+        ) from None
+    points = _integer(table["points"], f"{where}, points")
+    condition = _parse_condition(table["when"], f"{where}, when")
+    label = _text(table.get("label", rule_name), f"{where}, label")
+    decays = table.get("decays", True)
+    if not isinstance(decays, bool):
+        raise InvalidScoringModel(
+            f"{where}, decays: expected true or false, got {_quote(decays)}."
+        )
+    return Rule(rule_name, group, points, condition, label, decays)
+
+
+def _parse_groups(value: object) -> dict[Group, GroupSettings]:
+    table = _table(value, "[groups]")
+    _check_keys(table, {g.value for g in Group}, "[groups]")
+    groups: dict[Group, GroupSettings] = {}
+    for group in Group:
+        if group.value not in table:
+            raise InvalidScoringModel(
+                f"[groups.{group}] is missing: every group needs a cap."
+            )
+        settings = _table(table[group.value], f"[groups.{group}]")
+        _check_keys(settings, {"cap", "half_life_days"}, f"[groups.{group}]")
+        if "cap" not in settings:
+            raise InvalidScoringModel(f'[groups.{group}]: the key "cap" is missing.')
+        cap = _integer(settings["cap"], f"[groups.{group}] cap")
+        if cap < 0:
+            raise InvalidScoringModel(
+                f"[groups.{group}] cap: expected 0 or more, got {cap}."
+            )
+        half_life = (
+            _number(
+                settings["half_life_days"],
+                f"[groups.{group}] half_life_days",
+                positive=True,
+            )
+            if "half_life_days" in settings
+            else None
+        )
+        groups[group] = GroupSettings(cap, half_life)
+    return groups
+
+
+def _parse_thresholds(value: object) -> Thresholds:
+    table = _table(value, "[bands]")
+    _check_keys(table, {"warm", "hot"}, "[bands]")
+    warm = _integer(table.get("warm", 40), "[bands] warm")
+    hot = _integer(table.get("hot", 70), "[bands] hot")
+    try:
+        return Thresholds(warm=warm, hot=hot)
+    except OverlappingThresholds as error:
+        raise OverlappingThresholds(f"[bands]: {error.message}") from None
+
+
+def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
+    """Parse and validate a scoring model file.
+
+    Returns a ScoringModel carrying ``version``. Raises InvalidScoringModel
+    (or its subclasses UnknownRuleField, OverlappingThresholds) naming the
+    rule and key at fault.
+    """
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidScoringModel(
+            f"The scoring model file is not valid TOML: {error}."
+        ) from None
+    _check_keys(document, _TOP_KEYS, "The scoring model file")
+    file_format = document.get("format", MODEL_FILE_FORMAT)
+    if file_format != MODEL_FILE_FORMAT:
+        raise InvalidScoringModel(
+            f"format = {_quote(file_format)} is not supported; this leadqual reads format {MODEL_FILE_FORMAT}."
+        )
+    model_table = _table(document.get("model", {}), "[model]")
+    _check_keys(model_table, {"name", "description"}, "[model]")
+    name = _text(model_table.get("name", "Unnamed model"), "[model] name")
+    description = str(model_table.get("description", ""))
+    if "groups" not in document:
+        raise InvalidScoringModel(
+            "The scoring model file has no [groups] with caps for fit, intent and engagement."
+        )
+    groups = _parse_groups(document["groups"])
+    thresholds = _parse_thresholds(document.get("bands", {}))
+    raw_rules = document.get("rules", [])
+    if not isinstance(raw_rules, list) or not raw_rules:
+        raise InvalidScoringModel(
+            "The scoring model file has no rules: add at least one [[rules]] table."
+        )
+    rules = tuple(_parse_rule(raw, index) for index, raw in enumerate(raw_rules))
+    return ScoringModel(
+        name=name,
+        groups=groups,
+        rules=rules,
+        thresholds=thresholds,
+        version=version,
+        description=description,
+    )

@@ -1,0 +1,458 @@
+"""Points, caps, decay and the total 0-100, with an explanation for every point.
+
+A score is a pure function of (scoring model, lead profile, events, now):
+
+- Every rule belongs to one group (fit, intent, engagement) and, when its
+  condition holds, adds its points (negative points are penalties).
+- Positive points of event rules fade with the group's half-life, counted
+  from the most recent matching event. Penalties never fade: an unsubscribe
+  stays an unsubscribe.
+- Each group's sub-score is clamped to 0..cap. The caps of all groups add up
+  to 100, so the total (the sum of the sub-scores) is always within 0..100.
+- The explanation lists every rule that fired with the points it gave, plus
+  one adjustment entry per group that was clamped, so that the entries of a
+  group add up exactly to its sub-score and all entries to the total.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import assert_never
+
+from leadqual.core.bands import Band, Thresholds, band_for
+from leadqual.core.errors import InvalidScoringModel
+from leadqual.core.events import Event, EventType, JsonValue
+from leadqual.core.profile import FieldValue, LeadProfile
+
+SECONDS_PER_DAY = 86_400
+TOTAL_MAX = 100
+
+
+class Group(StrEnum):
+    FIT = "fit"
+    INTENT = "intent"
+    ENGAGEMENT = "engagement"
+
+
+# --- conditions -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEquals:
+    """The lead field equals a value (text compared case-insensitively)."""
+
+    field: str
+    value: str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class FieldIn:
+    """The lead field is one of the values."""
+
+    field: str
+    values: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRange:
+    """The numeric lead field lies within min..max (both inclusive, either open)."""
+
+    field: str
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldContains:
+    """The text lead field contains any of the fragments (case-insensitive)."""
+
+    field: str
+    fragments: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMissing:
+    """The lead field has no value."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventCount:
+    """At least ``at_least`` events of a type (optionally with a property
+    matching a glob pattern, e.g. url = "*/prijzen*") in the last ``within_days``
+    days (None: ever)."""
+
+    event_type: EventType
+    at_least: int = 1
+    within_days: float | None = None
+    property_name: str | None = None
+    property_pattern: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LastEventAge:
+    """The most recent event (of the given types, or any) is at most
+    ``within_days`` old, or at least ``older_than_days`` old. A lead without
+    such events matches "older than" and not "within"."""
+
+    event_types: tuple[EventType, ...] = ()
+    within_days: float | None = None
+    older_than_days: float | None = None
+
+
+Condition = (
+    FieldEquals
+    | FieldIn
+    | FieldRange
+    | FieldContains
+    | FieldMissing
+    | EventCount
+    | LastEventAge
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """When ``condition`` holds, add ``points`` to ``group``."""
+
+    name: str
+    group: Group
+    points: int
+    condition: Condition
+    label: str
+    decays: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSettings:
+    cap: int
+    half_life_days: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringModel:
+    """A complete, validated scoring model. ``version`` is 0 until stored."""
+
+    name: str
+    groups: Mapping[Group, GroupSettings]
+    rules: tuple[Rule, ...]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    version: int = 0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        missing = [group.value for group in Group if group not in self.groups]
+        if missing:
+            raise InvalidScoringModel(
+                f'Scoring model "{self.name}": the group(s) {", ".join(missing)} '
+                "have no settings. Add a [groups.<name>] table with a cap for each."
+            )
+        caps = sum(self.groups[group].cap for group in Group)
+        if caps != TOTAL_MAX:
+            parts = ", ".join(f"{group} {self.groups[group].cap}" for group in Group)
+            raise InvalidScoringModel(
+                f'Scoring model "{self.name}": the group caps must add up to '
+                f"{TOTAL_MAX} so that the total is a score out of 100, but {parts} "
+                f"add up to {caps}."
+            )
+        seen: set[str] = set()
+        for rule in self.rules:
+            if rule.name in seen:
+                raise InvalidScoringModel(
+                    f'Scoring model "{self.name}": two rules are named '
+                    f'"{rule.name}". Give every rule its own name.'
+                )
+            seen.add(rule.name)
+
+
+# --- results --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One line of an explanation: a rule that fired, or a cap adjustment."""
+
+    rule: str
+    group: Group
+    points: int
+    reason: str
+    is_adjustment: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    fit: int
+    intent: int
+    engagement: int
+    total: int
+    band: Band
+    explanation: tuple[RuleHit, ...]
+    model_version: int
+    computed_at: datetime
+
+    def sub_score(self, group: Group) -> int:
+        match group:
+            case Group.FIT:
+                return self.fit
+            case Group.INTENT:
+                return self.intent
+            case Group.ENGAGEMENT:
+                return self.engagement
+            case _:
+                assert_never(group)
+
+    def strongest_reasons(self, count: int = 3) -> list[RuleHit]:
+        """The rule hits that gave the most points, strongest first."""
+        hits = [
+            hit for hit in self.explanation if not hit.is_adjustment and hit.points > 0
+        ]
+        return sorted(hits, key=lambda hit: -hit.points)[:count]
+
+
+# --- evaluation -----------------------------------------------------------------
+
+
+def _days_between(earlier: datetime, later: datetime) -> float:
+    return (later - earlier).total_seconds() / SECONDS_PER_DAY
+
+
+def _text(value: FieldValue | str) -> str:
+    return str(value).casefold()
+
+
+def _same(actual: FieldValue, expected: str | int | bool) -> bool:
+    if actual is None:
+        return False
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return actual is expected
+    if isinstance(expected, str) or isinstance(actual, str):
+        return _text(actual) == _text(expected)
+    return actual == expected
+
+
+def _property_matches(
+    properties: Mapping[str, JsonValue], name: str, pattern: str | None
+) -> bool:
+    if name not in properties:
+        return False
+    if pattern is None:
+        return True
+    value = properties[name]
+    if value is None or isinstance(value, (list, dict)):
+        return False
+    return fnmatch.fnmatchcase(str(value).casefold(), pattern.casefold())
+
+
+def _format_days(days: float) -> str:
+    if days < 1:
+        hours = max(0, round(days * 24))
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    whole = round(days)
+    return f"{whole} day{'s' if whole != 1 else ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Match:
+    """A condition that holds, with what the explanation should say about it."""
+
+    detail: str
+    latest_event_at: datetime | None = None
+
+
+def _evaluate(
+    condition: Condition,
+    values: Mapping[str, FieldValue],
+    events: Sequence[Event],
+    now: datetime,
+) -> _Match | None:
+    match condition:
+        case FieldEquals(field=name, value=expected):
+            actual = values.get(name)
+            return _Match(f"{name} is {actual}") if _same(actual, expected) else None
+        case FieldIn(field=name, values=options):
+            actual = values.get(name)
+            hit = any(_same(actual, option) for option in options)
+            return _Match(f"{name} is {actual}") if hit else None
+        case FieldRange(field=name, minimum=low, maximum=high):
+            actual = values.get(name)
+            if actual is None or isinstance(actual, (bool, str)):
+                return None
+            if low is not None and actual < low:
+                return None
+            if high is not None and actual > high:
+                return None
+            return _Match(f"{name} is {actual}")
+        case FieldContains(field=name, fragments=fragments):
+            actual = values.get(name)
+            if actual is None:
+                return None
+            text = _text(actual)
+            hit = any(fragment.casefold() in text for fragment in fragments)
+            return _Match(f'{name} is "{actual}"') if hit else None
+        case FieldMissing(field=name):
+            return (
+                _Match(f"{name} is unknown") if values.get(name) in (None, "") else None
+            )
+        case EventCount():
+            return _evaluate_event_count(condition, events, now)
+        case LastEventAge():
+            return _evaluate_last_event_age(condition, events, now)
+        case _:
+            assert_never(condition)
+
+
+def _evaluate_event_count(
+    condition: EventCount, events: Sequence[Event], now: datetime
+) -> _Match | None:
+    count = 0
+    latest: datetime | None = None
+    for event in events:
+        if event.type is not condition.event_type:
+            continue
+        if (
+            condition.within_days is not None
+            and _days_between(event.occurred_at, now) > condition.within_days
+        ):
+            continue
+        if condition.property_name is not None and not _property_matches(
+            event.properties, condition.property_name, condition.property_pattern
+        ):
+            continue
+        count += 1
+        if latest is None or event.occurred_at > latest:
+            latest = event.occurred_at
+    if count < condition.at_least or latest is None:
+        return None
+    window = (
+        f" in the last {_format_days(condition.within_days)}"
+        if condition.within_days is not None
+        else ""
+    )
+    detail = f"{count}× {condition.event_type}{window}, last {_format_days(_days_between(latest, now))} ago"
+    return _Match(detail, latest_event_at=latest)
+
+
+def _evaluate_last_event_age(
+    condition: LastEventAge, events: Sequence[Event], now: datetime
+) -> _Match | None:
+    latest: datetime | None = None
+    for event in events:
+        if condition.event_types and event.type not in condition.event_types:
+            continue
+        if latest is None or event.occurred_at > latest:
+            latest = event.occurred_at
+    if latest is None:
+        if condition.older_than_days is not None and condition.within_days is None:
+            return _Match("no activity recorded")
+        return None
+    age = _days_between(latest, now)
+    if condition.within_days is not None and age > condition.within_days:
+        return None
+    if condition.older_than_days is not None and age < condition.older_than_days:
+        return None
+    return _Match(f"last activity {_format_days(age)} ago", latest_event_at=latest)
+
+
+def decay_factor(age_days: float, half_life_days: float) -> float:
+    """The share of points left after ``age_days`` under a half-life (1.0 at age 0)."""
+    return math.pow(0.5, max(0.0, age_days) / half_life_days)
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def _rule_points(
+    rule: Rule, match: _Match, settings: GroupSettings, now: datetime
+) -> tuple[int, str]:
+    if (
+        rule.points <= 0
+        or not rule.decays
+        or settings.half_life_days is None
+        or match.latest_event_at is None
+    ):
+        return rule.points, match.detail
+    factor = decay_factor(
+        _days_between(match.latest_event_at, now), settings.half_life_days
+    )
+    points = _round_half_up(rule.points * factor)
+    if points == rule.points:
+        return points, match.detail
+    return points, f"{match.detail}; {rule.points} points faded to {points}"
+
+
+def score_lead(
+    profile: LeadProfile,
+    events: Iterable[Event],
+    model: ScoringModel,
+    *,
+    now: datetime,
+) -> Score:
+    """Score one lead as of ``now`` under ``model``.
+
+    Only events known at ``now`` count (happened and received by then), so the
+    same call replays the past without look-ahead. Returns a Score whose
+    explanation adds up exactly to its sub-scores and total.
+    """
+    known = [event for event in events if event.is_known_at(now)]
+    values = profile.field_values()
+    raw: dict[Group, int] = dict.fromkeys(Group, 0)
+    hits: list[RuleHit] = []
+    for rule in model.rules:
+        match = _evaluate(rule.condition, values, known, now)
+        if match is None:
+            continue
+        points, detail = _rule_points(rule, match, model.groups[rule.group], now)
+        if points == 0:
+            continue
+        raw[rule.group] += points
+        hits.append(RuleHit(rule.name, rule.group, points, f"{rule.label} ({detail})"))
+
+    sub_scores: dict[Group, int] = {}
+    for group in Group:
+        cap = model.groups[group].cap
+        clamped = min(max(raw[group], 0), cap)
+        sub_scores[group] = clamped
+        if clamped != raw[group]:
+            reason = (
+                f"{group.capitalize()} is capped at {cap} points"
+                if clamped == cap
+                else f"{group.capitalize()} cannot go below 0 points"
+            )
+            hits.append(
+                RuleHit(
+                    f"{group}_limit",
+                    group,
+                    clamped - raw[group],
+                    reason,
+                    is_adjustment=True,
+                )
+            )
+
+    total = sum(sub_scores.values())
+    return Score(
+        fit=sub_scores[Group.FIT],
+        intent=sub_scores[Group.INTENT],
+        engagement=sub_scores[Group.ENGAGEMENT],
+        total=total,
+        band=band_for(total, model.thresholds),
+        explanation=tuple(hits),
+        model_version=model.version,
+        computed_at=now,
+    )
+
+
+def score_leads(
+    leads: Iterable[tuple[LeadProfile, Sequence[Event]]],
+    model: ScoringModel,
+    *,
+    now: datetime,
+) -> list[Score]:
+    """Score many leads as of one moment (the batch path: rescoring, backtests)."""
+    return [score_lead(profile, events, model, now=now) for profile, events in leads]

@@ -1,0 +1,258 @@
+"""One arrival, from every way in: clean -> store -> score, in one transaction.
+
+The API, the importer (and later the form, tracker and webhooks) call these
+functions, so a lead or an event is treated the same whichever way it came.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from leadqual.core.errors import InvalidEvent, LeadqualError
+from leadqual.core.events import EventType, JsonValue
+from leadqual.core.hygiene import normalise_email
+from leadqual.intake.cleaning import FieldInput, clean_lead_fields
+from leadqual.leads.models import Lead
+from leadqual.leads.services import (
+    ConsentInput,
+    LeadUpsert,
+    NewEvent,
+    store_events,
+    upsert_lead,
+)
+from leadqual.scoring.models import ScoringModel
+from leadqual.scoring.services import Rescored, active_scoring_model, rescore_lead
+
+MAX_EVENTS_PER_BATCH = 1000
+MAX_EVENT_PROPERTIES_BYTES = 8 * 1024
+MAX_EXTERNAL_ID_LENGTH = 200
+# Clocks disagree a little; an event further in the future is a client bug.
+ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class InvalidLeadData(LeadqualError):
+    code = "invalid_lead"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadArrival:
+    lead: Lead
+    created: bool
+    rescored: Rescored
+
+
+def submit_lead(
+    email: FieldInput,
+    fields: Mapping[str, FieldInput],
+    *,
+    consent: ConsentInput | None = None,
+    now: datetime,
+    trigger: str = "lead_saved",
+) -> LeadArrival:
+    """Create or update a lead by email and rescore it, all or nothing.
+
+    Raises InvalidLeadData with one message per bad field (nothing stored).
+    """
+    cleaned = clean_lead_fields(email, fields)
+    if cleaned.errors or cleaned.email is None:
+        summary = "; ".join(
+            f"{name}: {message}" for name, message in cleaned.errors.items()
+        )
+        raise InvalidLeadData(
+            f"The lead was not saved. {summary}", fields=cleaned.errors
+        )
+    with transaction.atomic():
+        saved: LeadUpsert = upsert_lead(
+            cleaned.email, cleaned.values, consent=consent, now=now
+        )
+        rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
+    return LeadArrival(lead=saved.lead, created=saved.created, rescored=rescored)
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """An event as a client sent it, before validation."""
+
+    lead_email: object
+    type: object
+    occurred_at: object
+    properties: object = None
+    external_id: object = None
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedEvent:
+    index: int
+    message: str
+    field: str
+
+
+@dataclass
+class EventBatchResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[RejectedEvent] = field(default_factory=list)
+    rescored: list[tuple[Lead, Rescored]] = field(default_factory=list)
+
+
+def _parse_occurred_at(value: object, *, now: datetime) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                f'"{value}" is not a date and time. Use ISO 8601, e.g. 2026-11-27T10:15:00+01:00.'
+            ) from None
+    else:
+        raise ValueError(
+            "is required: when the event happened, e.g. 2026-11-27T10:15:00+01:00."
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(
+            f'"{value}" has no time zone. Add an offset, e.g. 2026-11-27T10:15:00+01:00 or ...Z for UTC.'
+        )
+    if moment > now + ALLOWED_CLOCK_SKEW:
+        raise ValueError(
+            f'"{value}" is in the future. Send events once they have happened.'
+        )
+    return moment
+
+
+def _check_properties(value: object) -> Mapping[str, JsonValue]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValueError(
+            'must be an object of names and values, e.g. {"url": "/prijzen"}.'
+        )
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_EVENT_PROPERTIES_BYTES:
+        raise ValueError(
+            f"are {size:,} bytes; at most {MAX_EVENT_PROPERTIES_BYTES:,} are allowed."
+        )
+    return value
+
+
+def _validate_event(
+    raw: RawEvent, *, leads: Mapping[str, Lead], now: datetime, source: str
+) -> NewEvent:
+    """A NewEvent, or ValueError carrying (field, message)."""
+
+    def fail(field_name: str, message: str) -> ValueError:
+        return ValueError(field_name, message)
+
+    external_id: str | None = None
+    if raw.external_id is not None:
+        if not isinstance(raw.external_id, (str, int)) or isinstance(
+            raw.external_id, bool
+        ):
+            raise fail("id", "must be a text or a number that identifies the event.")
+        external_id = str(raw.external_id).strip() or None
+        if external_id and len(external_id) > MAX_EXTERNAL_ID_LENGTH:
+            raise fail("id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+    if not isinstance(raw.type, str) or raw.type not in EventType.__members__.values():
+        known = ", ".join(event_type.value for event_type in EventType)
+        raise fail("type", f'"{raw.type}" is not an event type. Use one of {known}.')
+    try:
+        occurred_at = _parse_occurred_at(raw.occurred_at, now=now)
+    except ValueError as error:
+        raise fail("occurred_at", str(error)) from None
+    try:
+        properties = _check_properties(raw.properties)
+    except ValueError as error:
+        raise fail("properties", str(error)) from None
+    if not isinstance(raw.lead_email, str):
+        raise fail(
+            "lead_email", "is required: the email of the lead the event belongs to."
+        )
+    try:
+        email = normalise_email(raw.lead_email)
+    except LeadqualError as error:
+        raise fail("lead_email", error.message) from None
+    lead = leads.get(email)
+    if lead is None:
+        raise fail(
+            "lead_email",
+            f'no lead has the email "{email}". Create it first with POST /api/v1/leads.',
+        )
+    return NewEvent(
+        lead=lead,
+        type=EventType(raw.type),
+        occurred_at=occurred_at,
+        properties=properties,
+        external_id=external_id,
+        source=source,
+    )
+
+
+def _emails_of(raws: Sequence[RawEvent]) -> set[str]:
+    emails = set()
+    for raw in raws:
+        if isinstance(raw.lead_email, str):
+            try:
+                emails.add(normalise_email(raw.lead_email))
+            except LeadqualError:
+                continue
+    return emails
+
+
+def submit_events(
+    raws: Sequence[RawEvent],
+    *,
+    now: datetime,
+    source: str,
+    model_row: ScoringModel | None = None,
+) -> EventBatchResult:
+    """Validate each event on its own, store the good ones once, rescore their leads.
+
+    A bad event is reported by its index and never rejects the good ones
+    beside it; a replayed external id counts as a duplicate and stores
+    nothing. Raises InvalidEvent only for a batch that is too large.
+    """
+    if len(raws) > MAX_EVENTS_PER_BATCH:
+        raise InvalidEvent(
+            f"A batch holds at most {MAX_EVENTS_PER_BATCH:,} events, this one {len(raws):,}. "
+            "Split it into several requests.",
+            fields={"events": f"at most {MAX_EVENTS_PER_BATCH} items"},
+        )
+    result = EventBatchResult()
+    leads = {
+        lead.email: lead
+        for lead in Lead.objects.select_related("company").filter(
+            email__in=_emails_of(raws)
+        )
+    }
+    valid: list[NewEvent] = []
+    positions: list[int] = []
+    for index, raw in enumerate(raws):
+        try:
+            valid.append(_validate_event(raw, leads=leads, now=now, source=source))
+            positions.append(index)
+        except ValueError as error:
+            field_name, message = error.args
+            result.rejected.append(
+                RejectedEvent(index=index, field=field_name, message=message)
+            )
+    with transaction.atomic():
+        stored = store_events(valid, now=now)
+        result.accepted = len(stored.stored)
+        result.duplicates = len(stored.duplicate_indexes)
+        touched: dict[int, Lead] = {}
+        for row in stored.stored:
+            touched.setdefault(row.lead_id, row.lead)
+        row_model = model_row or (active_scoring_model() if touched else None)
+        for lead in touched.values():
+            result.rescored.append(
+                (
+                    lead,
+                    rescore_lead(lead, now=now, trigger="event", model_row=row_model),
+                )
+            )
+    return result

@@ -1,0 +1,156 @@
+"""Companies, leads and the events they produce."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadqual.core.bands import Band
+from leadqual.core.events import EventType
+from leadqual.core.lifecycle import LeadStatus
+from leadqual.core.profile import Urgency
+
+BAND_LABELS = {Band.COLD: _("Cold"), Band.WARM: _("Warm"), Band.HOT: _("Hot")}
+STATUS_LABELS = {
+    LeadStatus.NEW: _("New"),
+    LeadStatus.ACCEPTED: _("Accepted"),
+    LeadStatus.REJECTED: _("Rejected"),
+    LeadStatus.OPPORTUNITY: _("Opportunity"),
+    LeadStatus.WON: _("Won"),
+    LeadStatus.LOST: _("Lost"),
+}
+URGENCY_LABELS = {
+    Urgency.IMMEDIATE: _("Now"),
+    Urgency.WITHIN_3_MONTHS: _("Within 3 months"),
+    Urgency.WITHIN_12_MONTHS: _("Within 12 months"),
+    Urgency.EXPLORING: _("Just exploring"),
+}
+EVENT_TYPE_LABELS = {
+    EventType.PAGE_VIEW: _("Page view"),
+    EventType.FORM_SUBMIT: _("Form submitted"),
+    EventType.EMAIL_OPEN: _("Email opened"),
+    EventType.EMAIL_CLICK: _("Email link clicked"),
+    EventType.EMAIL_REPLY: _("Email reply"),
+    EventType.DOWNLOAD: _("Download"),
+    EventType.DEMO_REQUEST: _("Demo request"),
+    EventType.MEETING: _("Meeting"),
+    EventType.WEBINAR: _("Webinar or event"),
+    EventType.CHAT: _("Chat"),
+    EventType.UNSUBSCRIBE: _("Unsubscribed"),
+    EventType.BOUNCE: _("Bounced"),
+    EventType.INTENT_SIGNAL: _("Intent signal"),
+}
+
+
+class Company(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    # Normalised for matching: lower case, no legal form ("B.V."), single spaces.
+    normalised_name = models.CharField(max_length=200, db_index=True, editable=False)
+    domain = models.CharField(_("domain"), max_length=253, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(models.Model):
+    """A person we may sell to. ``email`` is stored normalised and is unique."""
+
+    email = models.CharField(_("email"), max_length=254, unique=True)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+    )
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    budget_euros = models.PositiveIntegerField(
+        _("budget (euros)"), null=True, blank=True
+    )
+    urgency = models.CharField(
+        _("urgency"), max_length=20, choices=URGENCY_LABELS, blank=True
+    )
+    country = models.CharField(
+        _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. NL")
+    )
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+
+    consent_given = models.BooleanField(_("consent given"), default=False)
+    consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
+    consent_text_version = models.CharField(
+        _("consent text version"), max_length=50, blank=True
+    )
+
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=STATUS_LABELS,
+        default=LeadStatus.NEW,
+        db_index=True,
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_leads",
+    )
+
+    # The latest score, copied from scoring.Score for sorting and filtering.
+    score_total = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS, blank=True)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(
+        _("updated at"), default=timezone.now, db_index=True
+    )
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [models.Index(fields=["band", "score_total"], name="lead_band_score")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Event(models.Model):
+    """Something a lead did. ``external_id`` makes a replayed event a no-op."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(_("type"), max_length=30, choices=EVENT_TYPE_LABELS)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=200, null=True, blank=True, unique=True
+    )
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="event_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,120 @@
+"""Scoring model versions and the scores they produced, with explanations."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadqual.core.errors import ScoringModelInUse
+from leadqual.leads.models import BAND_LABELS, Lead
+
+
+class ScoringModel(models.Model):
+    """One version of a scoring model, kept as its TOML source.
+
+    Once a version has produced a score (``first_used_at`` is set) its source
+    never changes: a change is a new version. At most one version is active.
+    """
+
+    version = models.PositiveIntegerField(_("version"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    source = models.TextField(_("model file (TOML)"))
+    is_active = models.BooleanField(_("active"), default=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+    first_used_at = models.DateTimeField(_("first used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scoring model")
+        verbose_name_plural = _("scoring models")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="one_active_scoring_model",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            stored = (
+                ScoringModel.objects.filter(pk=self.pk)
+                .values("source", "first_used_at")
+                .first()
+            )
+            if (
+                stored
+                and stored["first_used_at"] is not None
+                and stored["source"] != self.source
+            ):
+                raise ScoringModelInUse(
+                    f"Scoring model v{self.version} has already produced scores and cannot be "
+                    "changed. Load the changed file as a new version instead."
+                )
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class Score(models.Model):
+    """A lead's score at one moment. A new row is written only when it changes."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scores")
+    scoring_model = models.ForeignKey(
+        ScoringModel, on_delete=models.PROTECT, related_name="scores"
+    )
+    model_version = models.PositiveIntegerField(_("model version"))
+    fit = models.PositiveSmallIntegerField(_("fit"))
+    intent = models.PositiveSmallIntegerField(_("intent"))
+    engagement = models.PositiveSmallIntegerField(_("engagement"))
+    total = models.PositiveSmallIntegerField(_("total"))
+    band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS)
+    # [{"rule", "group", "points", "reason", "is_adjustment"}], in the core's order.
+    explanation = models.JSONField(_("explanation"), default=list)
+    computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
+    trigger = models.CharField(_("trigger"), max_length=30, blank=True)
+
+    class Meta:
+        verbose_name = _("score")
+        verbose_name_plural = _("scores")
+        indexes = [
+            models.Index(fields=["lead", "-computed_at"], name="score_lead_time")
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total__lte=100), name="score_total_at_most_100"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.total} ({self.band}) v{self.model_version}"
+
+
+class BandChange(models.Model):
+    """A lead moved to another band. Triage works through the unhandled ones."""
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="band_changes"
+    )
+    score = models.OneToOneField(
+        Score, on_delete=models.CASCADE, related_name="band_change"
+    )
+    from_band = models.CharField(
+        _("from band"), max_length=10, choices=BAND_LABELS, blank=True
+    )
+    to_band = models.CharField(_("to band"), max_length=10, choices=BAND_LABELS)
+    changed_at = models.DateTimeField(_("changed at"))
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("band change")
+        verbose_name_plural = _("band changes")
+        indexes = [
+            models.Index(fields=["handled_at", "changed_at"], name="bandchange_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_band or 'new'} → {self.to_band}"

@@ -1,0 +1,118 @@
+"""Sales feedback, outcomes and follow-up tasks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason, TaskKind
+from leadqual.leads.models import Lead
+
+DECISION_LABELS = {Decision.ACCEPTED: _("Accepted"), Decision.REJECTED: _("Rejected")}
+REJECTION_REASON_LABELS = {
+    RejectionReason.NO_FIT: _("No fit"),
+    RejectionReason.NO_BUDGET: _("No budget"),
+    RejectionReason.NO_NEED: _("No need"),
+    RejectionReason.BAD_TIMING: _("Bad timing"),
+    RejectionReason.UNREACHABLE: _("Unreachable"),
+    RejectionReason.DUPLICATE: _("Duplicate"),
+    RejectionReason.SPAM: _("Spam"),
+}
+OUTCOME_LABELS = {
+    OutcomeKind.OPPORTUNITY: _("Opportunity"),
+    OutcomeKind.WON: _("Won"),
+    OutcomeKind.LOST: _("Lost"),
+}
+TASK_KIND_LABELS = {
+    TaskKind.FIRST_CONTACT: _("First contact"),
+    TaskKind.FOLLOW_UP: _("Follow up"),
+}
+
+
+class Feedback(models.Model):
+    """Sales accepted or rejected a lead; a rejection always has a reason."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="feedback")
+    decision = models.CharField(_("decision"), max_length=10, choices=DECISION_LABELS)
+    reason = models.CharField(
+        _("reason"), max_length=20, choices=REJECTION_REASON_LABELS, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(decision=Decision.REJECTED) & ~models.Q(reason=""))
+                | (models.Q(decision=Decision.ACCEPTED) & models.Q(reason="")),
+                name="feedback_rejection_has_reason",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.reason}".strip()
+
+
+class Outcome(models.Model):
+    """An opportunity was opened, or the deal was won or lost."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="outcomes")
+    kind = models.CharField(_("kind"), max_length=20, choices=OUTCOME_LABELS)
+    value_cents = models.PositiveBigIntegerField(
+        _("value (cents)"), null=True, blank=True
+    )
+    note = models.TextField(_("note"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class Task(models.Model):
+    """Follow-up work for an owner, due by its SLA deadline."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=TASK_KIND_LABELS)
+    due_at = models.DateTimeField(_("due at"))
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    closed_reason = models.CharField(_("closed because"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["owner", "done_at", "due_at"], name="task_owner_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,25 @@
+"""Shared scenes, built from factories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+
+from tests.factories import ApiTokenFactory
+
+API_SECRET = "lq_tests-api-token-0123456789abcdefghij"
+
+
+@pytest.fixture
+def api_token(db: None) -> str:
+    """The bearer secret of a valid API token."""
+    ApiTokenFactory(secret=API_SECRET)
+    return API_SECRET
+
+
+@pytest.fixture
+def api_client(api_token: str) -> Iterator[Client]:
+    """A Django test client that sends a valid bearer token on every request."""
+    yield Client(HTTP_AUTHORIZATION=f"Bearer {api_token}")

@@ -1,0 +1,17 @@
+"""Settings for the test suite: the real settings, with a test secret and data dir.
+
+DATABASE_URL is honoured, so the same suite runs on SQLite and PostgreSQL.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault(
+    "LEADQUAL_SECRET_KEY", "tests-only-secret-key-never-used-in-production"
+)
+os.environ.setdefault("LEADQUAL_DATA_DIR", tempfile.mkdtemp(prefix="leadqual-tests-"))
+
+from leadqual.config.settings import *  # noqa: F403
+
+# Hashing passwords slowly protects real users, not test fixtures.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
