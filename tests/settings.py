@@ -15,3 +15,8 @@ from leadqual.config.settings import *  # noqa: F403
 
 # Hashing passwords slowly protects real users, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One test database per run, so two runs on one server never drop each
+    # other's database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_leadqual_{os.getpid()}"}

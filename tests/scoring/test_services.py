@@ -27,7 +27,7 @@ def test_migrate_installs_and_activates_the_default_model() -> None:
 
 
 def test_rescoring_an_unchanged_lead_writes_no_new_row() -> None:
-    lead = LeadFactory()
+    lead = LeadFactory.create()
     first = rescore_lead(lead, now=NOW, trigger="test")
     again = rescore_lead(lead, now=NOW + timedelta(hours=1), trigger="test")
     assert first.changed and not again.changed
@@ -35,9 +35,9 @@ def test_rescoring_an_unchanged_lead_writes_no_new_row() -> None:
 
 
 def test_a_changed_score_adds_a_row_and_keeps_the_old_one() -> None:
-    lead = LeadFactory()
+    lead = LeadFactory.create()
     rescore_lead(lead, now=NOW, trigger="test")
-    EventFactory(lead=lead, type="demo_request", occurred_at=NOW)
+    EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
     rescore_lead(lead, now=NOW, trigger="event")
     totals = list(
         Score.objects.filter(lead=lead).order_by("id").values_list("total", flat=True)
@@ -46,10 +46,10 @@ def test_a_changed_score_adds_a_row_and_keeps_the_old_one() -> None:
 
 
 def test_a_band_change_is_recorded_for_triage() -> None:
-    lead = LeadFactory(budget_euros=50_000, urgency="immediate", job_title="Directeur")
+    lead = LeadFactory.create(budget_euros=50_000, urgency="immediate", job_title="Directeur")
     first = rescore_lead(lead, now=NOW, trigger="test")
-    EventFactory(lead=lead, type="demo_request", occurred_at=NOW)
-    EventFactory(lead=lead, type="email_reply", occurred_at=NOW)
+    EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
+    EventFactory.create(lead=lead, type="email_reply", occurred_at=NOW)
     second = rescore_lead(lead, now=NOW, trigger="event")
     assert first.band is Band.WARM and second.band is Band.HOT
     changes = list(
@@ -63,7 +63,7 @@ def test_a_band_change_is_recorded_for_triage() -> None:
 
 
 def test_a_used_model_version_cannot_be_edited() -> None:
-    rescore_lead(LeadFactory(), now=NOW, trigger="test")
+    rescore_lead(LeadFactory.create(), now=NOW, trigger="test")
     model = ScoringModel.objects.get(is_active=True)
     model.source = model.source.replace("cap = 40", "cap = 45")
     with pytest.raises(ScoringModelInUse):

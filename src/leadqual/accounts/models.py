@@ -47,3 +47,32 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+
+class OwnerProfile(models.Model):
+    """How a salesperson takes leads: availability, capacity and specialisms."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owner_profile")
+    is_away = models.BooleanField(_("away"), default=False, help_text=_("Away owners get no new leads."))
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("The most open follow-up tasks at once; empty: no limit.")
+    )
+    regions = models.JSONField(_("regions"), default=list, blank=True, help_text=_("Regions this owner covers."))
+    sectors = models.JSONField(_("sectors"), default=list, blank=True, help_text=_("Sectors this owner covers."))
+    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Gets escalations when this owner misses an SLA."),
+    )
+
+    class Meta:
+        verbose_name = _("owner profile")
+        verbose_name_plural = _("owner profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

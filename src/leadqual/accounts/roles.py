@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 
 class Role(StrEnum):
@@ -14,7 +15,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-ROLE_LABELS: Mapping[Role, str] = {
+ROLE_LABELS: Mapping[Role, StrOrPromise] = {
     Role.SALES: _("Sales"),
     Role.MARKETING: _("Marketing"),
     Role.ADMIN: _("Admin"),

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from leadqual.config.env import (
@@ -17,6 +18,9 @@ from leadqual.config.env import (
     env_secret,
     env_str,
 )
+
+# Lets admin.ModelAdmin[Lead] and QuerySet[Lead] be written at run time, as the types say.
+django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 

@@ -33,11 +33,12 @@ from leadqual.core.scoring import (
     LastEventAge,
     Rule,
     ScoringModel,
+    SlaSettings,
 )
 
 MODEL_FILE_FORMAT: Final = 1  # 1: first format (groups, rules, bands)
 
-_TOP_KEYS = {"format", "model", "bands", "groups", "rules"}
+_TOP_KEYS = {"format", "model", "bands", "groups", "rules", "sla"}
 _RULE_KEYS = {"name", "group", "points", "label", "when", "decays"}
 _FIELD_OPERATORS = {"equals", "in", "min", "max", "contains", "missing"}
 _EVENT_KEYS = {"event", "at_least", "within_days", "property", "matches"}
@@ -315,6 +316,15 @@ def _parse_thresholds(value: object) -> Thresholds:
         raise OverlappingThresholds(f"[bands]: {error.message}") from None
 
 
+def _parse_sla(value: object) -> SlaSettings:
+    table = _table(value, "[sla]")
+    _check_keys(table, {"hot_hours", "warm_hours"}, "[sla]")
+    defaults = SlaSettings()
+    hot = _number(table.get("hot_hours", defaults.hot_hours), "[sla] hot_hours", positive=True)
+    warm = _number(table.get("warm_hours", defaults.warm_hours), "[sla] warm_hours", positive=True)
+    return SlaSettings(hot_hours=hot, warm_hours=warm)
+
+
 def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
     """Parse and validate a scoring model file.
 
@@ -344,12 +354,22 @@ def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
         )
     groups = _parse_groups(document["groups"])
     thresholds = _parse_thresholds(document.get("bands", {}))
+    sla = _parse_sla(document.get("sla", {}))
     raw_rules = document.get("rules", [])
     if not isinstance(raw_rules, list) or not raw_rules:
         raise InvalidScoringModel(
             "The scoring model file has no rules: add at least one [[rules]] table."
         )
     rules = tuple(_parse_rule(raw, index) for index, raw in enumerate(raw_rules))
+    first_position: dict[str, int] = {}
+    for index, rule in enumerate(rules):
+        if rule.name in first_position:
+            first = first_position[rule.name]
+            raise InvalidScoringModel(
+                f'Rule "{rule.name}" (rules[{index}]), name: rules[{first}] has the '
+                "same name. Give every rule its own name."
+            )
+        first_position[rule.name] = index
     return ScoringModel(
         name=name,
         groups=groups,
@@ -357,4 +377,5 @@ def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
         thresholds=thresholds,
         version=version,
         description=description,
+        sla=sla,
     )

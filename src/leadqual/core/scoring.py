@@ -136,6 +136,14 @@ class GroupSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaSettings:
+    """How long sales may take for first contact, in working-day hours (core/sla.py)."""
+
+    hot_hours: float = 24
+    warm_hours: float = 72  # 3 working days
+
+
+@dataclass(frozen=True, slots=True)
 class ScoringModel:
     """A complete, validated scoring model. ``version`` is 0 until stored."""
 
@@ -145,6 +153,7 @@ class ScoringModel:
     thresholds: Thresholds = field(default_factory=Thresholds)
     version: int = 0
     description: str = ""
+    sla: SlaSettings = field(default_factory=SlaSettings)
 
     def __post_init__(self) -> None:
         missing = [group.value for group in Group if group not in self.groups]

@@ -26,7 +26,8 @@ from leadqual.leads.services import (
     upsert_lead,
 )
 from leadqual.scoring.models import ScoringModel
-from leadqual.scoring.services import Rescored, active_scoring_model, rescore_lead
+from leadqual.scoring.services import Rescored, active_scoring_model, parsed_model, rescore_lead
+from leadqual.triage.services import TriageResult, triage_lead
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_EVENT_PROPERTIES_BYTES = 8 * 1024
@@ -44,6 +45,14 @@ class LeadArrival:
     lead: Lead
     created: bool
     rescored: Rescored
+    triage: TriageResult | None = None
+
+
+def _triage_if_band_changed(lead: Lead, rescored: Rescored, *, now: datetime) -> TriageResult | None:
+    if not rescored.band_changed:
+        return None
+    sla = parsed_model(rescored.score.scoring_model).sla
+    return triage_lead(lead, rescored.band, sla=sla, now=now)
 
 
 def submit_lead(
@@ -71,7 +80,8 @@ def submit_lead(
             cleaned.email, cleaned.values, consent=consent, now=now
         )
         rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
-    return LeadArrival(lead=saved.lead, created=saved.created, rescored=rescored)
+        triaged = _triage_if_band_changed(saved.lead, rescored, now=now)
+    return LeadArrival(lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,11 +240,9 @@ def submit_events(
         )
     }
     valid: list[NewEvent] = []
-    positions: list[int] = []
     for index, raw in enumerate(raws):
         try:
             valid.append(_validate_event(raw, leads=leads, now=now, source=source))
-            positions.append(index)
         except ValueError as error:
             field_name, message = error.args
             result.rejected.append(
@@ -249,10 +257,7 @@ def submit_events(
             touched.setdefault(row.lead_id, row.lead)
         row_model = model_row or (active_scoring_model() if touched else None)
         for lead in touched.values():
-            result.rescored.append(
-                (
-                    lead,
-                    rescore_lead(lead, now=now, trigger="event", model_row=row_model),
-                )
-            )
+            rescored = rescore_lead(lead, now=now, trigger="event", model_row=row_model)
+            _triage_if_band_changed(lead, rescored, now=now)
+            result.rescored.append((lead, rescored))
     return result

@@ -2,21 +2,109 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from leadqual.accounts.models import OwnerProfile
+from leadqual.core.assignment import Assignment, choose_owner
+from leadqual.core.bands import Band
+from leadqual.core.scoring import SlaSettings
+from leadqual.core.sla import sla_due_at
+
 from leadqual.core.lifecycle import (
     Decision,
+    LeadStatus,
     OutcomeKind,
     RejectionReason,
+    TaskKind,
     check_feedback,
     status_after_feedback,
     status_after_outcome,
 )
 from leadqual.leads.models import Lead
-from leadqual.triage.models import Feedback, Outcome
+from leadqual.scoring.models import BandChange
+from leadqual.triage.models import Feedback, Outcome, Task
+from leadqual.triage.queries import open_tasks_of, owner_states
+
+logger = logging.getLogger(__name__)
+
+# Leads in these states have left triage: sales decided, or a deal is open or closed.
+_OUT_OF_TRIAGE = frozenset({LeadStatus.REJECTED, LeadStatus.OPPORTUNITY, LeadStatus.WON, LeadStatus.LOST})
+
+
+@dataclass(frozen=True, slots=True)
+class TriageResult:
+    """What triage did for one band change."""
+
+    band: Band
+    task: Task | None = None
+    assignment: Assignment | None = None
+    closed_tasks: int = 0
+
+
+def sla_hours_for(band: Band, sla: SlaSettings) -> float | None:
+    """The first-contact SLA for a band, in working-day hours; None for cold."""
+    match band:
+        case Band.HOT:
+            return sla.hot_hours
+        case Band.WARM:
+            return sla.warm_hours
+        case Band.COLD:
+            return None
+        case _:
+            assert_never(band)
+
+
+def _assign_owner(lead: Lead, *, now: datetime) -> Assignment | None:
+    if lead.owner_id is not None:
+        profile = OwnerProfile.objects.filter(user_id=lead.owner_id).first()
+        if lead.owner and lead.owner.is_active and not (profile and profile.is_away):
+            return None
+    assignment = choose_owner(owner_states(), region=lead.region or None, sector=lead.sector or None)
+    if assignment is None:
+        return None
+    lead.owner_id = assignment.owner_id
+    lead.save(update_fields=["owner"])
+    OwnerProfile.objects.update_or_create(user_id=assignment.owner_id, defaults={"last_assigned_at": now})
+    return assignment
+
+
+def triage_lead(lead: Lead, band: Band, *, sla: SlaSettings, now: datetime) -> TriageResult:
+    """React to a lead's band: owner and SLA task for warm and hot, close tasks for cold.
+
+    A hot or warm lead keeps its owner while that owner is available, and
+    otherwise gets one by ``choose_owner``; it gets one open follow-up task
+    (an existing task is kept, and brought forward when the lead heats up).
+    A lead that cools to cold has its open tasks closed with the reason.
+    Leads that sales rejected or that have a deal are left alone. Marks the
+    lead's pending band changes handled. Must run inside a transaction.
+    """
+    BandChange.objects.filter(lead=lead, handled_at__isnull=True).update(handled_at=now)
+    if LeadStatus(lead.status) in _OUT_OF_TRIAGE:
+        return TriageResult(band=band)
+    hours = sla_hours_for(band, sla)
+    if hours is None:
+        closed = open_tasks_of(lead.pk).update(done_at=now, closed_reason="cooled down to cold")
+        return TriageResult(band=band, closed_tasks=closed)
+    assignment = _assign_owner(lead, now=now)
+    due_at = sla_due_at(now, hours)
+    task = open_tasks_of(lead.pk).order_by("due_at").first()
+    if task is None:
+        kind = TaskKind.FOLLOW_UP if lead.status == LeadStatus.ACCEPTED else TaskKind.FIRST_CONTACT
+        task = Task.objects.create(
+            lead=lead, owner_id=lead.owner_id, kind=kind.value, due_at=due_at, created_at=now
+        )
+    elif due_at < task.due_at or task.owner_id != lead.owner_id:
+        task.due_at = min(task.due_at, due_at)
+        task.owner_id = lead.owner_id
+        task.save(update_fields=["due_at", "owner"])
+    logger.info("Triaged lead %s as %s: owner %s, due %s", lead.pk, band, lead.owner_id, task.due_at)
+    return TriageResult(band=band, task=task, assignment=assignment)
 
 
 def record_feedback(

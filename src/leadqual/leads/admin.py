@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from leadqual.leads.models import Company, Event, Lead
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin[Company]):
+    list_display = ("name", "domain", "created_at")
+    search_fields = ("name", "domain")
+    readonly_fields = ("normalised_name",)
+
+
+class EventInline(admin.TabularInline[Event, Lead]):
+    model = Event
+    extra = 0
+    fields = ("type", "occurred_at", "received_at", "source", "properties")
+    readonly_fields = fields
+    ordering = ("-occurred_at",)
+    show_change_link = True
+
+    def has_add_permission(self, request: object, obj: Lead | None = None) -> bool:
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin[Lead]):
+    list_display = ("email", "full_name", "company", "band", "score_total", "status", "owner", "source")
+    list_filter = ("band", "status", "source", "owner")
+    search_fields = ("email", "first_name", "last_name", "company__name")
+    ordering = ("-score_total",)
+    list_select_related = ("company", "owner")
+    readonly_fields = ("score_total", "band", "scored_at", "created_at", "updated_at")
+    inlines = (EventInline,)
+
+
+@admin.register(Event)
+class EventAdmin(admin.ModelAdmin[Event]):
+    list_display = ("lead", "type", "occurred_at", "received_at", "source")
+    list_filter = ("type", "source")
+    search_fields = ("lead__email", "external_id")
+    list_select_related = ("lead",)
+    readonly_fields = ("received_at",)

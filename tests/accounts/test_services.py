@@ -1,0 +1,59 @@
+"""Users get exactly one role; tokens are stored only as digests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import Group
+
+from leadqual.accounts.models import ApiToken
+from leadqual.accounts.roles import Role
+from leadqual.accounts.services import DuplicateName, authenticate_token, create_token, create_user, role_of
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+
+
+def test_migrate_creates_the_three_role_groups_with_permissions() -> None:
+    groups = {group.name: group for group in Group.objects.all()}
+    assert set(groups) >= {"sales", "marketing", "admin"}
+    sales = {p.codename for p in groups["sales"].permissions.all()}
+    assert {"view_lead", "add_feedback"} <= sales
+    assert "add_scoringmodel" not in sales
+    assert "add_scoringmodel" in {p.codename for p in groups["marketing"].permissions.all()}
+
+
+def test_a_sales_user_can_give_feedback_but_not_change_the_scoring_model() -> None:
+    user = create_user("sanne", role=Role.SALES, password="a long enough password")
+    assert role_of(user) is Role.SALES
+    assert user.has_perm("triage.add_feedback")
+    assert not user.has_perm("scoring.add_scoringmodel")
+
+
+def test_an_admin_is_a_superuser() -> None:
+    user = create_user("beheer", role=Role.ADMIN)
+    assert user.is_superuser and role_of(user) is Role.ADMIN
+    assert not user.has_usable_password()
+
+
+def test_a_username_is_used_once() -> None:
+    create_user("sanne", role=Role.SALES)
+    with pytest.raises(DuplicateName, match="already exists"):
+        create_user("Sanne", role=Role.MARKETING)
+
+
+def test_only_the_digest_of_a_token_is_stored() -> None:
+    issued = create_token("mailtool")
+    stored = ApiToken.objects.get()
+    assert issued.secret not in (stored.digest, stored.prefix, stored.name)
+    assert authenticate_token(issued.secret, now=NOW) == stored
+
+
+def test_a_revoked_or_expired_token_does_not_authenticate() -> None:
+    revoked = create_token("old")
+    ApiToken.objects.filter(pk=revoked.token.pk).update(revoked_at=NOW)
+    expired = create_token("temp", expires_at=NOW - timedelta(seconds=1))
+    assert authenticate_token(revoked.secret, now=NOW) is None
+    assert authenticate_token(expired.secret, now=NOW) is None
+    assert authenticate_token("lq_made-up", now=NOW) is None

@@ -1,0 +1,105 @@
+"""Leads are stored once per email; events once per external id."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import transaction
+
+from leadqual.core.events import EventType
+from leadqual.leads.models import Company, Event, Lead
+from leadqual.leads.services import (
+    ConsentInput,
+    NewEvent,
+    find_or_create_company,
+    normalise_company_name,
+    store_events,
+    upsert_lead,
+)
+from tests.factories import EventFactory, LeadFactory
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+
+
+def test_upsert_creates_then_updates_the_same_lead() -> None:
+    with transaction.atomic():
+        first = upsert_lead("anna@klant.nl", {"first_name": "Anna"}, now=NOW)
+        second = upsert_lead("anna@klant.nl", {"sector": "logistiek"}, now=NOW + timedelta(hours=1))
+    assert first.created and not second.created
+    lead = Lead.objects.get(email="anna@klant.nl")
+    assert (lead.first_name, lead.sector) == ("Anna", "logistiek")
+    assert lead.updated_at == NOW + timedelta(hours=1)
+
+
+def test_a_field_given_as_none_is_cleared_and_absent_fields_are_kept() -> None:
+    lead = LeadFactory.create(employees=40, sector="software")
+    with transaction.atomic():
+        upsert_lead(lead.email, {"employees": None}, now=NOW)
+    lead.refresh_from_db()
+    assert lead.employees is None and lead.sector == "software"
+
+
+def test_consent_is_stored_with_its_text_version_and_moment() -> None:
+    with transaction.atomic():
+        upsert_lead("piet@klant.nl", {}, consent=ConsentInput(given=True, text_version="2026-03"), now=NOW)
+    lead = Lead.objects.get(email="piet@klant.nl")
+    assert (lead.consent_given, lead.consent_text_version, lead.consent_at) == (True, "2026-03", NOW)
+
+
+def test_company_names_are_matched_without_legal_form() -> None:
+    assert normalise_company_name("Bakker ICT B.V.") == "bakker ict"
+    first = find_or_create_company("Bakker ICT B.V.", email="a@bakker-ict.nl")
+    second = find_or_create_company("bakker ict", email="b@bakker-ict.nl")
+    assert first.pk == second.pk and Company.objects.count() == 1
+    assert first.domain == "bakker-ict.nl"
+
+
+def test_a_free_mail_domain_is_not_taken_as_the_company_domain() -> None:
+    company = find_or_create_company("Eenmanszaak Jansen", email="jansen@gmail.com")
+    assert company.domain == ""
+
+
+def _new_event(lead: Lead, external_id: str | None) -> NewEvent:
+    return NewEvent(
+        lead=lead,
+        type=EventType.DOWNLOAD,
+        occurred_at=NOW,
+        properties={"asset": "whitepaper.pdf"},
+        external_id=external_id,
+        source="api",
+    )
+
+
+def test_an_event_id_that_is_already_stored_is_skipped() -> None:
+    lead = LeadFactory.create()
+    EventFactory.create(lead=lead, external_id="evt-1")
+    with transaction.atomic():
+        result = store_events([_new_event(lead, "evt-1"), _new_event(lead, "evt-2")], now=NOW)
+    assert result.duplicate_indexes == [0]
+    assert [row.external_id for row in result.stored] == ["evt-2"]
+    assert Event.objects.filter(lead=lead).count() == 2
+
+
+def test_an_id_repeated_within_one_batch_is_stored_once() -> None:
+    lead = LeadFactory.create()
+    with transaction.atomic():
+        result = store_events([_new_event(lead, "same"), _new_event(lead, "same")], now=NOW)
+    assert result.duplicate_indexes == [1]
+    assert Event.objects.filter(external_id="same").count() == 1
+
+
+def test_events_without_id_are_all_stored() -> None:
+    lead = LeadFactory.create()
+    with transaction.atomic():
+        result = store_events([_new_event(lead, None), _new_event(lead, None)], now=NOW)
+    assert len(result.stored) == 2 and result.duplicate_indexes == []
+
+
+def test_an_event_keeps_when_it_happened_and_when_it_was_received() -> None:
+    lead = LeadFactory.create()
+    with transaction.atomic():
+        store_events([_new_event(lead, "late")], now=NOW + timedelta(days=2))
+    row = Event.objects.get(external_id="late")
+    assert (row.occurred_at, row.received_at) == (NOW, NOW + timedelta(days=2))

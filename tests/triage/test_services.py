@@ -1,0 +1,48 @@
+"""Sales feedback and outcomes move a lead through its life."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import IntegrityError
+
+from leadqual.core.errors import InvalidFeedback
+from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
+from leadqual.triage.models import Feedback
+from leadqual.triage.services import record_feedback, record_outcome
+from tests.factories import LeadFactory, make_user
+
+NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+
+
+def test_rejecting_a_lead_requires_a_reason() -> None:
+    lead = LeadFactory.create()
+    with pytest.raises(InvalidFeedback, match="needs a reason"):
+        record_feedback(lead, Decision.REJECTED, reason=None, given_by=None, now=NOW)
+    assert Feedback.objects.count() == 0
+
+
+def test_a_rejection_with_a_reason_is_stored_and_sets_the_status() -> None:
+    lead = LeadFactory.create()
+    seller = make_user("sanne")
+    feedback = record_feedback(
+        lead, Decision.REJECTED, reason=RejectionReason.NO_FIT, note=" te klein ", given_by=seller, now=NOW
+    )
+    lead.refresh_from_db()
+    assert (feedback.reason, feedback.note, feedback.given_by) == ("no_fit", "te klein", seller)
+    assert lead.status == "rejected"
+
+
+def test_the_database_refuses_a_rejection_without_reason_even_past_the_service() -> None:
+    lead = LeadFactory.create()
+    with pytest.raises(IntegrityError):
+        Feedback.objects.create(lead=lead, decision="rejected", reason="")
+
+
+def test_a_won_deal_records_its_value_and_closes_the_lead() -> None:
+    lead = LeadFactory.create()
+    outcome = record_outcome(lead, OutcomeKind.WON, value_cents=1_250_000, recorded_by=None, now=NOW)
+    lead.refresh_from_db()
+    assert (outcome.value_cents, lead.status) == (1_250_000, "won")
