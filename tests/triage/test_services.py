@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import IntegrityError
 
 from leadqual.core.errors import InvalidFeedback
-from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
-from leadqual.triage.models import Feedback
-from leadqual.triage.services import record_feedback, record_outcome
+from leadqual.core.lifecycle import BantAnswer, BantQuestion, Decision, OutcomeKind, RejectionReason
+from leadqual.triage.models import Feedback, Task
+from leadqual.triage.services import answer_bant, record_feedback, record_first_contact, record_outcome
 from tests.factories import LeadFactory, make_user
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
@@ -46,3 +46,20 @@ def test_a_won_deal_records_its_value_and_closes_the_lead() -> None:
     outcome = record_outcome(lead, OutcomeKind.WON, value_cents=1_250_000, recorded_by=None, now=NOW)
     lead.refresh_from_db()
     assert (outcome.value_cents, lead.status) == (1_250_000, "won")
+
+
+def test_bant_answers_are_saved_one_by_one() -> None:
+    lead = LeadFactory.create()
+    answer_bant(lead, BantQuestion.BUDGET, BantAnswer.YES, now=NOW)
+    qualification = answer_bant(lead, BantQuestion.NEED, BantAnswer.NO, now=NOW)
+    assert (qualification.budget, qualification.need, qualification.timing) == ("yes", "no", "unknown")
+
+
+def test_first_contact_closes_the_first_contact_task_and_is_kept_once() -> None:
+    lead = LeadFactory.create()
+    task = Task.objects.create(lead=lead, kind="first_contact", due_at=NOW + timedelta(days=1))
+    record_first_contact(lead, by=None, now=NOW)
+    again = record_first_contact(lead, by=None, now=NOW + timedelta(hours=3))
+    task.refresh_from_db()
+    assert again.first_contact_at == NOW
+    assert (task.done_at, task.closed_reason) == (NOW, "first contact made")

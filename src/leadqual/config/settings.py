@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_htmx",
     "ninja",
     "leadqual.config.apps.ConfigConfig",
     "leadqual.accounts",
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "leadqual.scoring",
     "leadqual.triage",
     "leadqual.intake",
+    "leadqual.insights",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "leadqual.config.urls"
@@ -83,6 +86,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "leadqual.accounts.context_processors.navigation",
             ],
         },
     },
@@ -146,7 +150,10 @@ STATIC_ROOT = DATA_DIR / "static"
 # Serve static files straight from the installed apps: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+LANGUAGE_COOKIE_NAME = "leadqual_language"
 
 # Largest JSON body the API accepts; 1,000 events with their properties fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(

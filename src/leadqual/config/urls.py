@@ -1,11 +1,20 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 from leadqual.api import api
+from leadqual.config import views
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    # Triage owns /queue/ and the sales actions under /leads/<id>/.
+    path("", include("leadqual.triage.urls")),
+    path("leads/", include("leadqual.leads.urls")),
+    path("kpis/", include("leadqual.insights.urls")),
+    path("form/", include("leadqual.intake.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -37,6 +37,21 @@ class OutcomeKind(StrEnum):
     LOST = "lost"
 
 
+class BantAnswer(StrEnum):
+    """A salesperson's answer to one BANT question."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"
+
+
+class BantQuestion(StrEnum):
+    BUDGET = "budget"
+    AUTHORITY = "authority"
+    NEED = "need"
+    TIMING = "timing"
+
+
 class TaskKind(StrEnum):
     FIRST_CONTACT = "first_contact"
     FOLLOW_UP = "follow_up"

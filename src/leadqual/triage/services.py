@@ -17,6 +17,8 @@ from leadqual.core.scoring import SlaSettings
 from leadqual.core.sla import sla_due_at
 
 from leadqual.core.lifecycle import (
+    BantAnswer,
+    BantQuestion,
     Decision,
     LeadStatus,
     OutcomeKind,
@@ -28,7 +30,7 @@ from leadqual.core.lifecycle import (
 )
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
-from leadqual.triage.models import Feedback, Outcome, Task
+from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
 
 logger = logging.getLogger(__name__)
@@ -159,3 +161,33 @@ def record_outcome(
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
     return outcome
+
+
+def answer_bant(
+    lead: Lead, question: BantQuestion, answer: BantAnswer, *, now: datetime
+) -> Qualification:
+    """Save one BANT answer for the lead (the others stay as they are)."""
+    with transaction.atomic():
+        qualification, _created = Qualification.objects.select_for_update().get_or_create(lead=lead)
+        setattr(qualification, question.value, answer.value)
+        qualification.updated_at = now
+        qualification.save()
+    return qualification
+
+
+def record_first_contact(lead: Lead, *, by: User | None, now: datetime) -> Qualification:
+    """Record that sales reached the lead; closes the open first-contact task.
+
+    The first contact is recorded once: a second call keeps the first moment.
+    """
+    with transaction.atomic():
+        qualification, _created = Qualification.objects.select_for_update().get_or_create(lead=lead)
+        if qualification.first_contact_at is None:
+            qualification.first_contact_at = now
+            qualification.first_contact_by = by
+            qualification.updated_at = now
+            qualification.save()
+            open_tasks_of(lead.pk).filter(kind=TaskKind.FIRST_CONTACT.value).update(
+                done_at=now, closed_reason="first contact made"
+            )
+    return qualification

@@ -1,0 +1,55 @@
+"""Who may see and do what in the web app, by role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+
+from leadqual.accounts.roles import Role
+from leadqual.accounts.services import role_of
+from leadqual.leads.models import Lead
+
+
+
+def user_role(user: User | AnonymousUser) -> Role | None:
+    """The role of a signed-in user, None for anonymous users or users without one."""
+    if not user.is_authenticated or not isinstance(user, User):
+        return None
+    cached: Role | None = getattr(user, "_leadqual_role", None)
+    if cached is None:
+        cached = role_of(user)
+        user._leadqual_role = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def role_required(
+    *roles: Role,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Allow a view only to signed-in users in one of ``roles`` (403 otherwise)."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if user_role(request.user) not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorate
+
+
+def visible_leads(user: User) -> QuerySet[Lead]:
+    """The leads a user may see: sales their own and unassigned ones, others all."""
+    role = user_role(user)
+    if role in (Role.ADMIN, Role.MARKETING):
+        return Lead.objects.all()
+    if role is Role.SALES:
+        return Lead.objects.filter(Q(owner=user) | Q(owner__isnull=True))
+    return Lead.objects.none()

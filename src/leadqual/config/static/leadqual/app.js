@@ -1,0 +1,27 @@
+// SLA countdowns: every element with data-due-at (ISO 8601) shows the time
+// left, and gets the class "overdue" once the deadline has passed. The
+// server renders the first value, so the page reads right without script.
+(function () {
+  "use strict";
+  function format(ms) {
+    var minutes = Math.round(Math.abs(ms) / 60000);
+    var hours = Math.floor(minutes / 60);
+    var days = Math.floor(hours / 24);
+    if (days >= 1) { return days + "d " + (hours % 24) + "h"; }
+    return hours + "h " + (minutes % 60) + "m";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("[data-due-at]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due-at"));
+      if (isNaN(due)) { return; }
+      var left = due - now;
+      var overdueLabel = el.getAttribute("data-overdue-label") || "overdue";
+      el.textContent = left < 0 ? format(left) + " " + overdueLabel : format(left);
+      el.classList.toggle("overdue", left < 0);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", tick);
+  document.addEventListener("htmx:afterSettle", tick);
+  setInterval(tick, 30000);
+})();
