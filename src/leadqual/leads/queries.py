@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from leadqual.core.bands import Band
 from leadqual.core.events import Event, EventType
@@ -48,7 +48,8 @@ def leads_by_score(band: Band | None = None) -> QuerySet[Lead]:
     leads = Lead.objects.select_related("company", "owner")
     if band is not None:
         leads = leads.filter(band=band.value)
-    return leads.order_by("-score_total", "-id")
+    # PostgreSQL sorts NULL first in descending order, SQLite last: say it.
+    return leads.order_by(F("score_total").desc(nulls_last=True), "-id")
 
 
 def find_lead_by_email(email: str) -> Lead | None:

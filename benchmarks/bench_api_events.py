@@ -1,0 +1,173 @@
+"""How many events per second POST /api/v1/events stores and scores, over real HTTP.
+
+Run with ``.venv/bin/python benchmarks/bench_api_events.py``. It builds a fresh
+SQLite database in a temporary directory (DATABASE_URL is ignored), creates
+200 leads and an API token through the services, starts a real waitress
+server on a free local port and posts batches of 1,000 events with urllib,
+the way an integration would. Every batch is stored and its leads rescored
+inside the request. Prints the latency of each batch and the throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+LEADS = 200
+BATCH_SIZE = 1000
+SEED = 20261127
+EVENT_TYPES = ["page_view", "page_view", "page_view", "email_open", "email_click"]
+URLS = ["/product/planning", "/product/koppelingen", "/prijzen", "/blog/tips", "/"]
+
+
+def _configure_environment(data_dir: Path) -> None:
+    os.environ["LEADQUAL_DATA_DIR"] = str(data_dir)
+    os.environ["LEADQUAL_SECRET_KEY"] = "benchmark-only-secret-key-not-for-production"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "leadqual.config.settings"
+    os.environ.setdefault("LEADQUAL_LOG_LEVEL", "WARNING")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("LEADQUAL_SECRET_KEY_FILE", None)
+
+
+def _prepare_database() -> tuple[list[str], str]:
+    """Migrate, then create the leads and a token. Returns (emails, bearer secret)."""
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from leadqual.accounts.services import create_token
+    from leadqual.intake.pipeline import submit_lead
+
+    call_command("migrate", verbosity=0)
+    now = timezone.now()
+    rng = random.Random(SEED)
+    emails = []
+    for n in range(LEADS):
+        email = f"lead{n}@bedrijf{n % 40}.nl"
+        submit_lead(
+            email,
+            {
+                "first_name": "Lead",
+                "last_name": str(n),
+                "company": f"Bedrijf {n % 40} B.V.",
+                "sector": rng.choice(["software", "logistiek", "bouw", "zorg"]),
+                "employees": rng.choice([5, 15, 40, 120, 400]),
+                "budget_euros": rng.choice([None, 2_500, 10_000, 50_000]),
+                "urgency": rng.choice(["immediate", "within_3_months", "exploring"]),
+                "country": "NL",
+            },
+            now=now,
+            trigger="benchmark",
+        )
+        emails.append(email)
+    return emails, create_token("benchmark").secret
+
+
+def _batch(emails: list[str], number: int, rng: random.Random) -> bytes:
+    now = datetime.now(UTC)
+    events = []
+    for n in range(BATCH_SIZE):
+        kind = rng.choice(EVENT_TYPES)
+        properties = {"url": rng.choice(URLS)} if kind == "page_view" else {}
+        events.append(
+            {
+                "id": f"bench-{number}-{n}",
+                "lead_email": rng.choice(emails),
+                "type": kind,
+                "occurred_at": (
+                    now - timedelta(minutes=rng.randint(1, 60 * 24 * 30))
+                ).isoformat(),
+                "properties": properties,
+            }
+        )
+    return json.dumps({"events": events}).encode("utf-8")
+
+
+def _post(url: str, body: bytes, secret: str) -> dict[str, object]:
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {secret}",
+            "Content-Type": "application/json",
+        },
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer: dict[str, object] = json.loads(response.read())
+    return answer
+
+
+def main() -> int:
+    """Run the benchmark; returns the process exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--batches", type=int, default=10)
+    arguments = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="leadqual-bench-") as data_dir:
+        _configure_environment(Path(data_dir))
+        import django
+
+        django.setup()
+        from waitress.server import TcpWSGIServer, create_server
+
+        from leadqual.config.wsgi import application
+
+        started = time.perf_counter()
+        emails, secret = _prepare_database()
+        print(
+            f"Prepared {LEADS} leads and a token in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+
+        server = create_server(application, host="127.0.0.1", port=0)
+        assert isinstance(server, TcpWSGIServer)  # one host and port: one socket
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        port = int(server.getsockname()[1])  # port 0: the system chose a free one
+        url = f"http://127.0.0.1:{port}/api/v1/events"
+        rng = random.Random(SEED)
+        latencies: list[float] = []
+        accepted = 0
+        try:
+            for number in range(arguments.batches):
+                body = _batch(emails, number, rng)
+                begin = time.perf_counter()
+                answer = _post(url, body, secret)
+                elapsed = time.perf_counter() - begin
+                latencies.append(elapsed)
+                batch_accepted = int(str(answer["accepted"]))
+                accepted += batch_accepted
+                rejected = answer["rejected"]
+                if rejected:
+                    print(f"Unexpected rejections: {rejected}", file=sys.stderr)
+                    return 1
+                leads = answer["leads"]
+                rescored = len(leads) if isinstance(leads, list) else 0
+                print(
+                    f"Batch {number + 1:2}: {batch_accepted:,} events, "
+                    f"{rescored} leads rescored, {elapsed * 1000:,.0f} ms"
+                )
+        finally:
+            server.close()
+            thread.join(timeout=5)
+        total = sum(latencies)
+        print(
+            f"Per-batch latency: median {statistics.median(latencies) * 1000:,.0f} ms, "
+            f"max {max(latencies) * 1000:,.0f} ms"
+        )
+        print(f"API events accepted per second: {accepted / total:,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
