@@ -1,0 +1,81 @@
+"""``leadqual serve``: run leadqual under waitress, the production WSGI server.
+
+Static files come from WhiteNoise in the same process, so one command is a
+complete server. Put a TLS-terminating proxy in front of it on the internet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from waitress.server import create_server
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_THREADS = 8
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve leadqual (web pages, API and static files) with the waitress WSGI "
+        "server. Not for development only: this is how leadqual runs in production."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--host",
+            default=DEFAULT_HOST,
+            help=f"address to listen on (default {DEFAULT_HOST}; 0.0.0.0 for all)",
+        )
+        parser.add_argument(
+            "--port",
+            default=str(DEFAULT_PORT),
+            help=f"TCP port to listen on (default {DEFAULT_PORT})",
+        )
+        parser.add_argument(
+            "--threads",
+            default=str(DEFAULT_THREADS),
+            help=f"requests served at once (default {DEFAULT_THREADS})",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host: str = options["host"].strip()
+        port = _whole_number("--port", options["port"], low=0, high=65535)
+        threads = _whole_number("--threads", options["threads"], low=1, high=1000)
+        # WhiteNoise warns on every start when STATIC_ROOT is missing, although
+        # with finders it serves from the apps: make sure the folder exists.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
+        from leadqual.config.wsgi import application
+
+        try:
+            server = create_server(application, host=host, port=port, threads=threads)
+        except OSError as error:
+            raise CommandError(
+                f"Cannot listen on {host} port {port}: {error.strerror or error}. "
+                "Is another server using it? Stop it or choose another --port."
+            ) from None
+        bound_port = getattr(server, "effective_port", port)
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(f"leadqual is serving on http://{shown_host}:{bound_port}/")
+        self.stdout.flush()
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+
+
+def _whole_number(flag: str, raw: object, *, low: int, high: int) -> int:
+    try:
+        number = int(str(raw))
+    except ValueError:
+        number = low - 1
+    if not low <= number <= high:
+        raise CommandError(
+            f'{flag} must be a whole number from {low} to {high}, got "{raw}".'
+        )
+    return number
