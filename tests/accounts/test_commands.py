@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import getpass
 import io
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
 from pathlib import Path
@@ -22,8 +20,8 @@ from leadqual.accounts.models import ApiToken
 from leadqual.accounts.roles import Role
 from leadqual.accounts.services import authenticate_token, role_of, token_digest
 from tests.factories import make_user
+from tests.subprocesses import LEADQUAL, subprocess_env
 
-LEADQUAL = Path(sys.executable).parent / "leadqual"
 pytestmark = pytest.mark.django_db
 
 
@@ -188,20 +186,6 @@ def test_create_token_refuses_a_taken_name() -> None:
     with pytest.raises(CommandError, match='A token named "crm" already exists'):
         run("create_token", "crm")
     assert ApiToken.objects.count() == 1
-
-
-def subprocess_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a real `leadqual` process on its own SQLite database.
-
-    The test database of pytest-django is invisible to a child process, so the
-    child always gets a fresh SQLite file under ``data_dir``.
-    """
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "LEADQUAL_DEBUG"):
-        env.pop(name, None)
-    env["LEADQUAL_SECRET_KEY"] = "tests-only-secret-key-for-a-subprocess"
-    env["LEADQUAL_DATA_DIR"] = str(data_dir)
-    return env
 
 
 def test_the_console_script_prints_a_secret_a_script_can_capture(

@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.client import HTTPResponse
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-LEADQUAL = Path(sys.executable).parent / "leadqual"
+from tests.subprocesses import LEADQUAL, subprocess_env
+
 STARTUP_SECONDS = 30
-
-
-def subprocess_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a real `leadqual` process on its own SQLite database.
-
-    The test database of pytest-django is invisible to a child process, so the
-    child always gets a fresh SQLite file under ``data_dir``.
-    """
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "LEADQUAL_DEBUG"):
-        env.pop(name, None)
-    env["LEADQUAL_SECRET_KEY"] = "tests-only-secret-key-for-a-subprocess"
-    env["LEADQUAL_DATA_DIR"] = str(data_dir)
-    return env
 
 
 def free_port() -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
@@ -18,9 +16,9 @@ from leadqual.intake.imports import import_leads_file
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import Score
 from tests.factories import LeadFactory
+from tests.subprocesses import LEADQUAL, subprocess_env
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-LEADQUAL = Path(sys.executable).parent / "leadqual"
 pytestmark = pytest.mark.django_db
 
 GOOD_AND_BAD = (
@@ -294,20 +292,6 @@ def test_blank_lines_are_skipped_but_keep_the_row_numbers(tmp_path: Path) -> Non
 
     assert report.rows == 1
     assert [rejected.row for rejected in report.rejected] == [4]
-
-
-def subprocess_env(data_dir: Path) -> dict[str, str]:
-    """The environment of a real `leadqual` process on its own SQLite database.
-
-    The test database of pytest-django is invisible to a child process, so the
-    child always gets a fresh SQLite file under ``data_dir``.
-    """
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "LEADQUAL_DEBUG"):
-        env.pop(name, None)
-    env["LEADQUAL_SECRET_KEY"] = "tests-only-secret-key-for-a-subprocess"
-    env["LEADQUAL_DATA_DIR"] = str(data_dir)
-    return env
 
 
 def test_the_console_script_imports_a_file(tmp_path: Path) -> None:

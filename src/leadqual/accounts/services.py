@@ -58,7 +58,8 @@ def create_user(
             )
         sync_role_groups()
         user = User(username=username, email=email)
-        user.is_staff = role in (Role.ADMIN, Role.MARKETING, Role.SALES)
+        # Sales work in the app; marketing and admins also use the admin site.
+        user.is_staff = role in (Role.ADMIN, Role.MARKETING)
         user.is_superuser = role is Role.ADMIN
         if password:
             user.set_password(password)

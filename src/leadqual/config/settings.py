@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "leadqual.triage",
     "leadqual.intake",
     "leadqual.insights",
+    "leadqual.demo",
 ]
 
 MIDDLEWARE = [
@@ -147,6 +148,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves from the apps (below) but warns about a missing root.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static files straight from the installed apps: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
@@ -159,6 +162,9 @@ LANGUAGE_COOKIE_NAME = "leadqual_language"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "LEADQUAL_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024
 )
+
+# Accepted intake-form submissions per client address per hour (intake.ratelimit).
+FORM_RATE_LIMIT = env_int("LEADQUAL_FORM_RATE_LIMIT", 5, minimum=1, maximum=10_000)
 
 LOGGING = {
     "version": 1,

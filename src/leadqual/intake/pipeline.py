@@ -167,8 +167,10 @@ def _validate_event(
         external_id = str(raw.external_id).strip() or None
         if external_id and len(external_id) > MAX_EXTERNAL_ID_LENGTH:
             raise fail("id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+    known = ", ".join(event_type.value for event_type in EventType)
+    if raw.type is None or raw.type == "":
+        raise fail("type", f"is required: what happened, one of {known}.")
     if not isinstance(raw.type, str) or raw.type not in EventType.__members__.values():
-        known = ", ".join(event_type.value for event_type in EventType)
         raise fail("type", f'"{raw.type}" is not an event type. Use one of {known}.')
     try:
         occurred_at = _parse_occurred_at(raw.occurred_at, now=now)

@@ -1,0 +1,23 @@
+"""Running the real `leadqual` console script from a test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+LEADQUAL = Path(sys.executable).parent / "leadqual"
+
+
+def subprocess_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a real `leadqual` process on its own SQLite database.
+
+    The test database of pytest-django is invisible to a child process, so the
+    child always gets a fresh SQLite file under ``data_dir``.
+    """
+    env = dict(os.environ)
+    for name in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "LEADQUAL_DEBUG"):
+        env.pop(name, None)
+    env["LEADQUAL_SECRET_KEY"] = "tests-only-secret-key-for-a-subprocess"
+    env["LEADQUAL_DATA_DIR"] = str(data_dir)
+    return env
