@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
 from leadqual.accounts.models import OwnerProfile
 from leadqual.accounts.roles import Role
@@ -41,3 +41,28 @@ def owner_states() -> list[OwnerState]:
 
 def open_tasks_of(lead_id: int) -> QuerySet[Task]:
     return Task.objects.filter(lead_id=lead_id, done_at__isnull=True)
+
+
+# --- the sales queue (triage/views.py) -------------------------------------------
+
+
+def _queue_order(tasks: QuerySet[Task]) -> QuerySet[Task]:
+    # Soonest deadline first; at the same deadline the higher score first.
+    return tasks.select_related("lead", "lead__company", "owner").order_by(
+        "due_at", F("lead__score_total").desc(nulls_last=True), "id"
+    )
+
+
+def open_tasks_owned_by(user: User) -> QuerySet[Task]:
+    """The user's open tasks, soonest due first, then by lead score."""
+    return _queue_order(Task.objects.filter(owner=user, done_at__isnull=True))
+
+
+def open_tasks_with_an_owner() -> QuerySet[Task]:
+    """Every owner's open tasks, soonest due first, then by lead score."""
+    return _queue_order(Task.objects.filter(owner__isnull=False, done_at__isnull=True))
+
+
+def unassigned_open_tasks() -> QuerySet[Task]:
+    """Open tasks without an owner (no seller was available), soonest due first."""
+    return _queue_order(Task.objects.filter(owner__isnull=True, done_at__isnull=True))

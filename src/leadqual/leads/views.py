@@ -1,0 +1,356 @@
+"""The lead list (filters, search, pages) and the lead page.
+
+The lead page shows what the other apps know about one lead: its score with
+the explanation (scoring), its events (leads) and the sales panels (triage).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.core.paginator import Paginator
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import formats, timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from leadqual.accounts.permissions import role_required, visible_leads
+from leadqual.core.bands import Band, Thresholds
+from leadqual.core.lifecycle import LeadStatus
+from leadqual.core.scoring import Group, ScoringModel
+from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
+from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
+from leadqual.scoring.models import Score
+from leadqual.scoring.queries import explanation_lines, latest_score, score_history
+from leadqual.scoring.services import parsed_model
+from leadqual.triage.queries import open_tasks_of
+from leadqual.triage.views import (
+    ALL_ROLES,
+    HtmxHttpRequest,
+    countdown,
+    display_name,
+    sales_panels,
+    signed_in_user,
+)
+
+LEADS_PER_PAGE = 50
+TIMELINE_LENGTH = 100
+UNASSIGNED = "none"
+GROUP_LABELS = {
+    Group.FIT: _("Fit"),
+    Group.INTENT: _("Intent"),
+    Group.ENGAGEMENT: _("Engagement"),
+}
+# Event properties worth showing on the timeline, in this order.
+TIMELINE_PROPERTIES = (
+    ("title", _("Title")),
+    ("url", _("Page")),
+    ("campaign", _("Campaign")),
+)
+
+
+# --- the lead list --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFilters:
+    """The list's filters, each checked against its choices (unknown values drop)."""
+
+    band: str = ""
+    source: str = ""
+    owner: str = ""
+    status: str = ""
+    q: str = ""
+
+    @property
+    def is_active(self) -> bool:
+        return any((self.band, self.source, self.owner, self.status, self.q))
+
+
+def _owner_choices(leads: QuerySet[Lead]) -> list[tuple[str, str]]:
+    owners = User.objects.filter(
+        pk__in=leads.filter(owner__isnull=False).values("owner_id")
+    ).order_by("first_name", "last_name", "username")
+    return [(UNASSIGNED, gettext("Unassigned"))] + [
+        (str(owner.pk), display_name(owner)) for owner in owners
+    ]
+
+
+def _source_choices(leads: QuerySet[Lead]) -> list[str]:
+    return list(
+        leads.exclude(source="")
+        .order_by("source")
+        .values_list("source", flat=True)
+        .distinct()
+    )
+
+
+def _read_filters(
+    request: HttpRequest, *, sources: list[str], owners: list[tuple[str, str]]
+) -> LeadFilters:
+    band = request.GET.get("band", "")
+    source = request.GET.get("source", "")
+    owner = request.GET.get("owner", "")
+    status = request.GET.get("status", "")
+    return LeadFilters(
+        band=band if band in Band.__members__.values() else "",
+        source=source if source in sources else "",
+        owner=owner if owner in {value for value, _label in owners} else "",
+        status=status if status in LeadStatus.__members__.values() else "",
+        q=request.GET.get("q", "").strip()[:200],
+    )
+
+
+def _filtered(leads: QuerySet[Lead], filters: LeadFilters) -> QuerySet[Lead]:
+    if filters.band:
+        leads = leads.filter(band=filters.band)
+    if filters.source:
+        leads = leads.filter(source=filters.source)
+    if filters.owner == UNASSIGNED:
+        leads = leads.filter(owner__isnull=True)
+    elif filters.owner:
+        leads = leads.filter(owner_id=int(filters.owner))
+    if filters.status:
+        leads = leads.filter(status=filters.status)
+    # Every word must appear in the name, the email or the company name.
+    for word in filters.q.split():
+        leads = leads.filter(
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(company__name__icontains=word)
+        )
+    return leads
+
+
+@dataclass(frozen=True, slots=True)
+class LeadRow:
+    lead_id: int
+    band: str
+    band_label: StrOrPromise
+    score: int | None
+    name: str
+    company: str
+    owner: str
+    status_label: StrOrPromise
+    source: str
+    scored_at: datetime | None
+
+
+def _lead_row(lead: Lead) -> LeadRow:
+    return LeadRow(
+        lead_id=lead.pk,
+        band=lead.band,
+        band_label=lead.get_band_display() if lead.band else "",
+        score=lead.score_total,
+        name=lead.full_name or lead.email,
+        company=lead.company.name if lead.company else "",
+        owner=display_name(lead.owner),
+        status_label=lead.get_status_display(),
+        source=lead.source,
+        scored_at=lead.scored_at,
+    )
+
+
+@role_required(*ALL_ROLES)
+def lead_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Leads by score, highest first; with htmx only the table is rendered."""
+    visible = visible_leads(signed_in_user(request))
+    sources = _source_choices(visible)
+    owners = _owner_choices(visible)
+    filters = _read_filters(request, sources=sources, owners=owners)
+    leads = _filtered(visible, filters).select_related("company", "owner")
+    ordered = leads.order_by(F("score_total").desc(nulls_last=True), "-id")
+    page = Paginator(ordered, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "rows": [_lead_row(lead) for lead in page.object_list],
+        "page": page,
+        "filters": filters,
+        "band_choices": [(band.value, label) for band, label in BAND_LABELS.items()],
+        "status_choices": [
+            (status.value, label) for status, label in STATUS_LABELS.items()
+        ],
+        "source_choices": sources,
+        "owner_choices": owners,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "leads/_lead_table.html", context)
+    return render(request, "leads/lead_list.html", context)
+
+
+# --- the lead page --------------------------------------------------------------------
+
+
+def _points_text(points: int) -> str:
+    return f"+{points}" if points > 0 else f"\u2212{abs(points)}" if points else "0"
+
+
+def _breakdown(score: Score, model: ScoringModel) -> dict[str, object]:
+    """Sub-scores out of their caps, with every rule hit of the score."""
+    lines = explanation_lines(score.explanation)
+    sub_scores = {
+        Group.FIT: score.fit,
+        Group.INTENT: score.intent,
+        Group.ENGAGEMENT: score.engagement,
+    }
+    groups = []
+    for group, label in GROUP_LABELS.items():
+        groups.append(
+            {
+                "key": group.value,
+                "label": label,
+                "points": sub_scores[group],
+                "cap": model.groups[group].cap,
+                "hits": [
+                    {
+                        "rule": line.rule,
+                        "reason": line.reason,
+                        "points": line.points,
+                        "points_text": _points_text(line.points),
+                        "is_positive": line.points > 0,
+                        "is_adjustment": line.is_adjustment,
+                    }
+                    for line in lines
+                    if line.group == group.value
+                ],
+            }
+        )
+    return {
+        "total": score.total,
+        "band": score.band,
+        "band_label": score.get_band_display(),
+        "model_version": score.model_version,
+        "computed_at": score.computed_at,
+        "groups": groups,
+    }
+
+
+def _history(lead: Lead, thresholds: Thresholds | None) -> dict[str, object]:
+    """The score history as an SVG chart and as table rows (oldest first)."""
+    scores = list(score_history(lead.pk))
+    rows = [
+        {
+            "computed_at": score.computed_at,
+            "total": score.total,
+            "band": score.band,
+            "band_label": score.get_band_display(),
+            "model_version": score.model_version,
+        }
+        for score in scores
+    ]
+    if not scores or thresholds is None:
+        return {"rows": rows, "chart": ""}
+
+    def moment(at: datetime) -> str:
+        return formats.date_format(timezone.localtime(at), "SHORT_DATETIME_FORMAT")
+
+    guides = [
+        GuideLine(
+            value=thresholds.warm,
+            label=gettext("warm from %(points)s") % {"points": thresholds.warm},
+            css_class="chart-guide-warm",
+        ),
+        GuideLine(
+            value=thresholds.hot,
+            label=gettext("hot from %(points)s") % {"points": thresholds.hot},
+            css_class="chart-guide-hot",
+        ),
+    ]
+    points = [
+        ChartPoint(
+            at=score.computed_at,
+            value=score.total,
+            label=gettext("%(moment)s: %(score)s (%(band)s)")
+            % {
+                "moment": moment(score.computed_at),
+                "score": score.total,
+                "band": score.get_band_display(),
+            },
+        )
+        for score in scores
+    ]
+    svg = score_history_svg(
+        points,
+        title=gettext("Score over time"),
+        guides=guides,
+        first_label=moment(scores[0].computed_at),
+        last_label=moment(scores[-1].computed_at) if len(scores) > 1 else "",
+    )
+    # score_history_svg escapes every text it draws.
+    return {"rows": rows, "chart": mark_safe(svg)}
+
+
+def _timeline(lead: Lead) -> list[dict[str, object]]:
+    events = Event.objects.filter(lead=lead).order_by("-occurred_at", "-id")
+    items = []
+    for event in events[:TIMELINE_LENGTH]:
+        properties = event.properties if isinstance(event.properties, dict) else {}
+        items.append(
+            {
+                "type": event.type,
+                "type_label": event.get_type_display(),
+                "occurred_at": event.occurred_at,
+                "details": [
+                    {"label": label, "value": str(properties[key])}
+                    for key, label in TIMELINE_PROPERTIES
+                    if properties.get(key) not in (None, "")
+                ],
+            }
+        )
+    return items
+
+
+@role_required(*ALL_ROLES)
+def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+    """One lead: who, why this score, what they did, and the sales panels.
+
+    Sellers see their own and unassigned leads; any other lead is a 404.
+    """
+    user = signed_in_user(request)
+    lead = get_object_or_404(
+        visible_leads(user).select_related("company", "owner"), pk=lead_id
+    )
+    score = latest_score(lead.pk)
+    model = parsed_model(score.scoring_model) if score is not None else None
+    breakdown = _breakdown(score, model) if score and model else None
+    task = open_tasks_of(lead.pk).order_by("due_at").first()
+    event_count = Event.objects.filter(lead=lead).count()
+    context: dict[str, object] = {
+        "lead": {
+            "id": lead.pk,
+            "name": lead.full_name or lead.email,
+            "company": lead.company.name if lead.company else "",
+            "email": lead.email,
+            "phone": lead.phone,
+            "phone_href": "tel:" + "".join(lead.phone.split()),
+            "job_title": lead.job_title,
+            "band": lead.band,
+            "band_label": lead.get_band_display() if lead.band else "",
+            "score": lead.score_total,
+            "status_label": lead.get_status_display(),
+            "owner": display_name(lead.owner),
+            "source": lead.source,
+            "created_at": lead.created_at,
+        },
+        "task": (
+            {
+                "kind_label": task.get_kind_display(),
+                "countdown": countdown(task.due_at, now=timezone.now()),
+            }
+            if task is not None
+            else None
+        ),
+        "breakdown": breakdown,
+        "history": _history(lead, model.thresholds if model is not None else None),
+        "timeline": _timeline(lead),
+        "timeline_is_cut": event_count > TIMELINE_LENGTH,
+        "timeline_length": TIMELINE_LENGTH,
+        **sales_panels(lead, user),
+    }
+    return render(request, "leads/lead_detail.html", context)

@@ -1,0 +1,99 @@
+"""Read helpers for scores: the latest score per lead, reasons, history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from leadqual.scoring.models import Score
+
+REASONS_PER_LEAD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ExplanationLine:
+    """One stored rule hit of a score's explanation."""
+
+    rule: str
+    group: str
+    points: int
+    reason: str
+    is_adjustment: bool
+
+
+def explanation_lines(explanation: object) -> list[ExplanationLine]:
+    """The stored explanation JSON as typed lines (malformed entries skipped)."""
+    if not isinstance(explanation, list):
+        return []
+    lines = []
+    for item in explanation:
+        if not isinstance(item, Mapping):
+            continue
+        points = item.get("points")
+        lines.append(
+            ExplanationLine(
+                rule=str(item.get("rule", "")),
+                group=str(item.get("group", "")),
+                points=points if isinstance(points, int) else 0,
+                reason=str(item.get("reason", "")),
+                is_adjustment=bool(item.get("is_adjustment", False)),
+            )
+        )
+    return lines
+
+
+def strongest_reasons(
+    explanation: object, count: int = REASONS_PER_LEAD
+) -> list[ExplanationLine]:
+    """The positive rule hits (not cap adjustments) with the most points, first."""
+    hits = [
+        line
+        for line in explanation_lines(explanation)
+        if not line.is_adjustment and line.points > 0
+    ]
+    # sorted() is stable: equal points keep the core's order.
+    return sorted(hits, key=lambda line: -line.points)[:count]
+
+
+def latest_scores(lead_ids: Iterable[int]) -> dict[int, Score]:
+    """The newest score of each lead, by lead id, in one query.
+
+    Leads without a score are absent from the result.
+    """
+    ids = list(set(lead_ids))
+    if not ids:
+        return {}
+    newest = (
+        Score.objects.filter(lead_id=OuterRef("lead_id"))
+        .order_by("-computed_at", "-id")
+        .values("id")[:1]
+    )
+    scores = Score.objects.filter(lead_id__in=ids, id=Subquery(newest))
+    return {score.lead_id: score for score in scores}
+
+
+def latest_score(lead_id: int) -> Score | None:
+    """The lead's newest score with its scoring model, or None when unscored."""
+    return (
+        Score.objects.select_related("scoring_model")
+        .filter(lead_id=lead_id)
+        .order_by("-computed_at", "-id")
+        .first()
+    )
+
+
+def score_history(lead_id: int) -> QuerySet[Score]:
+    """Every stored score of the lead, oldest first (a row per change)."""
+    return Score.objects.filter(lead_id=lead_id).order_by("computed_at", "id")
+
+
+def reasons_by_lead(
+    scores: Mapping[int, Score], count: int = REASONS_PER_LEAD
+) -> dict[int, Sequence[ExplanationLine]]:
+    """The strongest reasons of each lead's score, by lead id."""
+    return {
+        lead_id: strongest_reasons(score.explanation, count)
+        for lead_id, score in scores.items()
+    }

@@ -1,0 +1,162 @@
+"""The sales actions on a lead page: BANT answers, feedback and outcomes."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from leadqual.core.lifecycle import (
+    BantAnswer,
+    BantQuestion,
+    Decision,
+    OutcomeKind,
+    RejectionReason,
+)
+from leadqual.triage.models import (
+    BANT_ANSWER_LABELS,
+    DECISION_LABELS,
+    OUTCOME_LABELS,
+    REJECTION_REASON_LABELS,
+)
+
+BANT_QUESTION_LABELS = {
+    BantQuestion.BUDGET: _("Budget"),
+    BantQuestion.AUTHORITY: _("Authority"),
+    BantQuestion.NEED: _("Need"),
+    BantQuestion.TIMING: _("Timing"),
+}
+BANT_QUESTION_HELP = {
+    BantQuestion.BUDGET: _("Is there a budget for this?"),
+    BantQuestion.AUTHORITY: _("Are we talking to the person who decides?"),
+    BantQuestion.NEED: _("Do they need what we offer?"),
+    BantQuestion.TIMING: _("Do they want to start soon enough?"),
+}
+
+# The largest deal value the form takes: 100 million euros.
+MAX_VALUE_CENTS = 100_000_000 * 100
+
+# "12.500" and "1.250.000" (Dutch) or "12,500" (English): groups of three digits.
+_DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+(,\d{1,2})?$")
+_COMMA_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
+_PLAIN = re.compile(r"^\d+([.,]\d{1,2})?$")
+
+
+def parse_euros(text: str) -> int:
+    """Cents from an amount in euros as people type it.
+
+    Takes "12500", "12.500", "12.500,50", "12,500.50", "12500,5" and "€ 12.500".
+    Raises ValueError for anything else, including negative amounts.
+    """
+    cleaned = text.strip().replace("€", "").replace("EUR", "").replace(" ", "")
+    cleaned = cleaned.replace("\u00a0", "")
+    if _DOT_THOUSANDS.match(cleaned):
+        normalised = cleaned.replace(".", "").replace(",", ".")
+    elif _COMMA_THOUSANDS.match(cleaned):
+        normalised = cleaned.replace(",", "")
+    elif _PLAIN.match(cleaned):
+        normalised = cleaned.replace(",", ".")
+    else:
+        raise ValueError(text)
+    try:
+        euros = Decimal(normalised)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    return int(euros * 100)
+
+
+class BantForm(forms.Form):
+    question = forms.ChoiceField(
+        label=_("Question"), choices=list(BANT_QUESTION_LABELS.items())
+    )
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=list(BANT_ANSWER_LABELS.items())
+    )
+
+    def cleaned_question(self) -> BantQuestion:
+        return BantQuestion(self.cleaned_data["question"])
+
+    def cleaned_answer(self) -> BantAnswer:
+        return BantAnswer(self.cleaned_data["answer"])
+
+
+class FeedbackForm(forms.Form):
+    """Accepted, or rejected with one of the reasons (and an optional note)."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"), choices=list(DECISION_LABELS.items())
+    )
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[("", ""), *REJECTION_REASON_LABELS.items()],
+        required=False,
+    )
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000)
+
+    def clean(self) -> dict[str, object] | None:
+        cleaned = super().clean()
+        decision = self.cleaned_data.get("decision")
+        reason = self.cleaned_data.get("reason") or ""
+        if decision == Decision.REJECTED and not reason:
+            self.add_error(
+                "reason",
+                gettext("Choose why you reject this lead: one of the reason buttons."),
+            )
+        if decision == Decision.ACCEPTED:
+            # The accept button sends no reason; a stray one is not a rejection.
+            self.cleaned_data["reason"] = ""
+        return cleaned
+
+    def cleaned_decision(self) -> Decision:
+        return Decision(self.cleaned_data["decision"])
+
+    def cleaned_reason(self) -> RejectionReason | None:
+        reason = self.cleaned_data.get("reason") or ""
+        return RejectionReason(reason) if reason else None
+
+
+class EuroField(forms.CharField):
+    """An amount in euros, cleaned to whole cents (None when empty)."""
+
+    def to_python(self, value: object) -> int | None:  # type: ignore[override]
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            cents = parse_euros(text)
+        except ValueError:
+            raise ValidationError(
+                gettext(
+                    '"%(value)s" is not an amount in euros. '
+                    "Use digits, for example 12500 or 12.500,00."
+                )
+                % {"value": text},
+                code="invalid",
+            ) from None
+        if cents > MAX_VALUE_CENTS:
+            raise ValidationError(
+                gettext(
+                    '"%(value)s" is more than 100 million euros. '
+                    "Check the number of digits."
+                )
+                % {"value": text},
+                code="max_value",
+            )
+        return cents
+
+
+class OutcomeForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Outcome"), choices=list(OUTCOME_LABELS.items()))
+    value = EuroField(label=_("Value (euros, optional)"), required=False)
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=2000)
+
+    def cleaned_kind(self) -> OutcomeKind:
+        return OutcomeKind(self.cleaned_data["kind"])
+
+    def cleaned_value_cents(self) -> int | None:
+        value: int | None = self.cleaned_data.get("value")
+        return value
