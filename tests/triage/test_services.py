@@ -63,3 +63,27 @@ def test_first_contact_closes_the_first_contact_task_and_is_kept_once() -> None:
     task.refresh_from_db()
     assert again.first_contact_at == NOW
     assert (task.done_at, task.closed_reason) == (NOW, "first contact made")
+
+
+def test_a_rejected_lead_leaves_the_queue() -> None:
+    lead = LeadFactory.create()
+    task = Task.objects.create(lead=lead, kind="first_contact", due_at=NOW + timedelta(days=1))
+    record_feedback(lead, Decision.REJECTED, reason=RejectionReason.SPAM, given_by=None, now=NOW)
+    task.refresh_from_db()
+    assert (task.done_at, task.closed_reason) == (NOW, "rejected by sales")
+
+
+def test_an_accepted_lead_keeps_its_open_task() -> None:
+    lead = LeadFactory.create()
+    task = Task.objects.create(lead=lead, kind="first_contact", due_at=NOW + timedelta(days=1))
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=None, now=NOW)
+    task.refresh_from_db()
+    assert task.done_at is None
+
+
+def test_an_outcome_closes_the_open_tasks() -> None:
+    lead = LeadFactory.create()
+    task = Task.objects.create(lead=lead, kind="follow_up", due_at=NOW + timedelta(days=1))
+    record_outcome(lead, OutcomeKind.OPPORTUNITY, recorded_by=None, now=NOW)
+    task.refresh_from_db()
+    assert task.closed_reason == "outcome: opportunity"

@@ -1,5 +1,10 @@
 from django.urls import path
 
+from leadqual.insights import views
+
 app_name = "insights"
 
-urlpatterns: list = []
+# Mounted at /kpis/ by config/urls.py.
+urlpatterns = [
+    path("", views.kpi_overview, name="kpis"),
+]

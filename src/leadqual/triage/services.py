@@ -135,6 +135,9 @@ def record_feedback(
         lead.status = status_after_feedback(decision).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        if decision is Decision.REJECTED:
+            # A rejected lead leaves the queue; its history stays.
+            open_tasks_of(lead.pk).update(done_at=now, closed_reason="rejected by sales")
     return feedback
 
 
@@ -147,7 +150,11 @@ def record_outcome(
     recorded_by: User | None,
     now: datetime,
 ) -> Outcome:
-    """Store an opportunity, win or loss and move the lead's status with it."""
+    """Store an opportunity, win or loss and move the lead's status with it.
+
+    The lead's open tasks are closed: from here the deal is followed up in
+    the pipeline, not in the qualification queue.
+    """
     with transaction.atomic():
         outcome = Outcome.objects.create(
             lead=lead,
@@ -160,6 +167,7 @@ def record_outcome(
         lead.status = status_after_outcome(kind).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        open_tasks_of(lead.pk).update(done_at=now, closed_reason=f"outcome: {kind.value}")
     return outcome
 
 

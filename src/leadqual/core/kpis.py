@@ -1,0 +1,313 @@
+"""The article's KPIs, computed from one fact row per lead.
+
+Every KPI is a plain function over a sequence of ``LeadFacts``, so the same
+numbers come out for a week, a source or the whole period. A ratio whose
+denominator is 0 is ``None`` (shown as a dash), never a ZeroDivisionError.
+
+Definitions (numerator / denominator):
+
+- leads in: leads that arrived;
+- share sales-ready: leads that ever reached the hot band / leads in;
+- share sales-accepted: leads whose latest feedback is "accepted" / leads
+  with feedback;
+- lead-to-opportunity: leads with an opportunity or a win / leads in;
+- qualified-to-won: sales-accepted leads that were won / sales-accepted
+  leads (a win without feedback is not counted, so the ratio stays 0-1);
+- time to first contact: median hours from arrival to the first contact,
+  in clock hours and in Dutch working hours (``core.sla``);
+- SLA compliance: first contacts made by their task's due time / first-
+  contact tasks that are done or due (an open task that is not yet due
+  does not count);
+- error rate: leads rejected as "no fit" / leads with feedback.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from leadqual.core.sla import DUTCH_TIME, working_hours_between
+
+NO_FIT = "no_fit"
+
+
+@dataclass(frozen=True, slots=True)
+class LeadFacts:
+    """What happened to one lead, as far as the KPIs need it.
+
+    ``accepted`` is None while sales gave no feedback; ``rejected_reason`` is
+    set only when the latest feedback is a rejection. ``first_contact_due_at``
+    is the due time of the lead's first-contact task, None if it has none.
+    """
+
+    lead_id: int
+    arrived_at: datetime
+    source: str = ""
+    became_sales_ready_at: datetime | None = None
+    accepted: bool | None = None
+    rejected_reason: str | None = None
+    opportunity_at: datetime | None = None
+    won_at: datetime | None = None
+    lost_at: datetime | None = None
+    won_value_cents: int | None = None
+    first_contact_at: datetime | None = None
+    first_contact_due_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiSet:
+    """The KPIs of one group of leads, with the counts behind every ratio.
+
+    Shares are 0-1 and None when their denominator is 0; hours are None
+    when no lead in the group has had a first contact.
+    """
+
+    leads_in: int
+    sales_ready: int
+    with_feedback: int
+    accepted: int
+    opportunities: int
+    won: int
+    won_value_cents: int
+    rejected_no_fit: int
+    contacted: int
+    sla_met: int
+    sla_counted: int
+    share_sales_ready: float | None
+    share_sales_accepted: float | None
+    lead_to_opportunity: float | None
+    qualified_to_won: float | None
+    median_hours_to_first_contact: float | None
+    median_working_hours_to_first_contact: float | None
+    sla_compliance: float | None
+    error_rate: float | None
+
+
+def ratio(numerator: int, denominator: int) -> float | None:
+    """``numerator / denominator``, or None when the denominator is 0."""
+    if denominator == 0:
+        return None
+    return numerator / denominator
+
+
+def leads_in(facts: Sequence[LeadFacts]) -> int:
+    """The number of leads that arrived."""
+    return len(facts)
+
+
+def is_sales_ready(fact: LeadFacts) -> bool:
+    """True when the lead reached the hot band at least once."""
+    return fact.became_sales_ready_at is not None
+
+
+def has_feedback(fact: LeadFacts) -> bool:
+    """True when sales accepted or rejected the lead."""
+    return fact.accepted is not None
+
+
+def is_sales_accepted(fact: LeadFacts) -> bool:
+    """True when the lead's latest feedback is an acceptance."""
+    return fact.accepted is True
+
+
+def is_rejected_as_no_fit(fact: LeadFacts) -> bool:
+    """True when the lead's latest feedback is a rejection for "no fit"."""
+    return fact.accepted is False and fact.rejected_reason == NO_FIT
+
+
+def has_opportunity(fact: LeadFacts) -> bool:
+    """True when the lead became an opportunity or was won (a win implies one)."""
+    return fact.opportunity_at is not None or fact.won_at is not None
+
+
+def is_won(fact: LeadFacts) -> bool:
+    """True when the lead was won."""
+    return fact.won_at is not None
+
+
+def share_sales_ready(facts: Sequence[LeadFacts]) -> float | None:
+    """Leads that reached hot / leads in; None without leads."""
+    return ratio(sum(map(is_sales_ready, facts)), len(facts))
+
+
+def share_sales_accepted(facts: Sequence[LeadFacts]) -> float | None:
+    """Accepted leads / leads with feedback; None without feedback."""
+    return ratio(sum(map(is_sales_accepted, facts)), sum(map(has_feedback, facts)))
+
+
+def lead_to_opportunity(facts: Sequence[LeadFacts]) -> float | None:
+    """Leads with an opportunity or a win / leads in; None without leads."""
+    return ratio(sum(map(has_opportunity, facts)), len(facts))
+
+
+def qualified_to_won(facts: Sequence[LeadFacts]) -> float | None:
+    """Accepted leads that were won / accepted leads; None without acceptances."""
+    accepted = [fact for fact in facts if is_sales_accepted(fact)]
+    return ratio(sum(map(is_won, accepted)), len(accepted))
+
+
+def error_rate(facts: Sequence[LeadFacts]) -> float | None:
+    """Leads rejected as "no fit" / leads with feedback; None without feedback."""
+    return ratio(sum(map(is_rejected_as_no_fit, facts)), sum(map(has_feedback, facts)))
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    # A first contact logged before the arrival (an imported CRM history)
+    # counts as immediate rather than as negative time.
+    return max(0.0, (end - start).total_seconds() / 3600)
+
+
+def _median_of(
+    facts: Sequence[LeadFacts], hours: Callable[[datetime, datetime], float]
+) -> float | None:
+    values = [
+        hours(fact.arrived_at, fact.first_contact_at)
+        for fact in facts
+        if fact.first_contact_at is not None
+    ]
+    return statistics.median(values) if values else None
+
+
+def median_hours_to_first_contact(facts: Sequence[LeadFacts]) -> float | None:
+    """Median clock hours from arrival to first contact; None if nobody had one."""
+    return _median_of(facts, _hours)
+
+
+# One page computes a lead's working hours for the period, its week and its
+# source; walking the calendar day by day is the costly part, so keep it.
+@lru_cache(maxsize=16_384)
+def _working_hours(start: datetime, end: datetime, zone: ZoneInfo) -> float:
+    return working_hours_between(start, end, zone=zone)
+
+
+def median_working_hours_to_first_contact(
+    facts: Sequence[LeadFacts], *, zone: ZoneInfo = DUTCH_TIME
+) -> float | None:
+    """Median Dutch working hours from arrival to first contact; None if nobody was.
+
+    Weekends and public holidays do not count (``core.sla.working_hours_between``).
+    """
+    return _median_of(facts, lambda start, end: _working_hours(start, end, zone))
+
+
+def _sla_counts(facts: Sequence[LeadFacts], *, now: datetime) -> tuple[int, int]:
+    """(first contacts made by their due time, tasks that are done or due)."""
+    met = counted = 0
+    for fact in facts:
+        due = fact.first_contact_due_at
+        if due is None:
+            continue
+        contact = fact.first_contact_at
+        if contact is None and due > now:
+            continue  # Still open and not yet due: neither met nor missed.
+        counted += 1
+        if contact is not None and contact <= due:
+            met += 1
+    return met, counted
+
+
+def sla_compliance(facts: Sequence[LeadFacts], *, now: datetime) -> float | None:
+    """First contacts made by their due time / first-contact tasks done or due.
+
+    A task still open whose due time is after ``now`` does not count yet.
+    None when no task counts.
+    """
+    met, counted = _sla_counts(facts, now=now)
+    return ratio(met, counted)
+
+
+def kpi_set(
+    facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
+) -> KpiSet:
+    """Every KPI of a group of leads, with the counts behind the ratios."""
+    sales_ready = sum(map(is_sales_ready, facts))
+    with_feedback = sum(map(has_feedback, facts))
+    accepted_facts = [fact for fact in facts if is_sales_accepted(fact)]
+    won_accepted = sum(map(is_won, accepted_facts))
+    opportunities = sum(map(has_opportunity, facts))
+    rejected_no_fit = sum(map(is_rejected_as_no_fit, facts))
+    sla_met, sla_counted = _sla_counts(facts, now=now)
+    return KpiSet(
+        leads_in=len(facts),
+        sales_ready=sales_ready,
+        with_feedback=with_feedback,
+        accepted=len(accepted_facts),
+        opportunities=opportunities,
+        won=sum(map(is_won, facts)),
+        won_value_cents=sum(fact.won_value_cents or 0 for fact in facts),
+        rejected_no_fit=rejected_no_fit,
+        contacted=sum(fact.first_contact_at is not None for fact in facts),
+        sla_met=sla_met,
+        sla_counted=sla_counted,
+        share_sales_ready=ratio(sales_ready, len(facts)),
+        share_sales_accepted=ratio(len(accepted_facts), with_feedback),
+        lead_to_opportunity=ratio(opportunities, len(facts)),
+        qualified_to_won=ratio(won_accepted, len(accepted_facts)),
+        median_hours_to_first_contact=median_hours_to_first_contact(facts),
+        median_working_hours_to_first_contact=median_working_hours_to_first_contact(
+            facts, zone=zone
+        ),
+        sla_compliance=ratio(sla_met, sla_counted),
+        error_rate=ratio(rejected_no_fit, with_feedback),
+    )
+
+
+def week_start(moment: datetime, *, zone: ZoneInfo = DUTCH_TIME) -> date:
+    """The Monday of the ISO week that holds ``moment`` in local time."""
+    day = moment.astimezone(zone).date()
+    return day - timedelta(days=day.weekday())
+
+
+def local_day_start(day: date, *, zone: ZoneInfo = DUTCH_TIME) -> datetime:
+    """Midnight at the start of ``day`` in ``zone``, as an aware datetime."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def weekly(
+    facts: Sequence[LeadFacts],
+    start: date,
+    end: date,
+    zone: ZoneInfo = DUTCH_TIME,
+    *,
+    now: datetime,
+) -> list[tuple[date, KpiSet]]:
+    """The KPIs per ISO week of arrival, from the week of ``start`` to that of ``end``.
+
+    Weeks start on Monday at midnight in ``zone``. Returns one (Monday,
+    KpiSet) pair per week in order, including weeks without leads; leads
+    that arrived outside those weeks are left out. Returns an empty list
+    when ``end`` is before ``start``.
+    """
+    if end < start:
+        return []
+    first = start - timedelta(days=start.weekday())
+    last = end - timedelta(days=end.weekday())
+    groups: dict[date, list[LeadFacts]] = {}
+    monday = first
+    while monday <= last:
+        groups[monday] = []
+        monday += timedelta(weeks=1)
+    for fact in facts:
+        group = groups.get(week_start(fact.arrived_at, zone=zone))
+        if group is not None:
+            group.append(fact)
+    return [
+        (monday, kpi_set(group, now=now, zone=zone)) for monday, group in groups.items()
+    ]
+
+
+def by_source(
+    facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
+) -> list[tuple[str, KpiSet]]:
+    """The KPIs per source, sorted by source ("" for leads without one)."""
+    groups: dict[str, list[LeadFacts]] = {}
+    for fact in facts:
+        groups.setdefault(fact.source, []).append(fact)
+    return [
+        (source, kpi_set(groups[source], now=now, zone=zone))
+        for source in sorted(groups)
+    ]

@@ -1,0 +1,388 @@
+"""The KPI page: the article's KPIs for a period, per week and per source.
+
+The view parses the filters, asks ``queries`` for the fact rows, has
+``core.kpis`` compute the numbers and prepares every text and chart, so the
+templates only place them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.template.defaultfilters import floatformat
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_htmx.middleware import HtmxDetails
+from django_stubs_ext import StrOrPromise
+
+from leadqual.accounts.permissions import role_required
+from leadqual.accounts.roles import Role
+from leadqual.core.kpis import KpiSet, by_source, kpi_set, weekly
+from leadqual.core.sla import DUTCH_TIME
+from leadqual.insights import charts
+from leadqual.insights.queries import facts_for_period, lead_sources
+
+DEFAULT_WEEKS = 13
+PERIOD_WEEKS = (4, 13, 26)
+# Three years of weekly bars is the most a chart can still show legibly.
+MAX_PERIOD_DAYS = 3 * 366
+NONE_TEXT = "\N{EN DASH}"
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+class KpiFilterForm(forms.Form):
+    """The period (a number of weeks, or dates) and the source of the KPI page."""
+
+    weeks = forms.TypedChoiceField(
+        label=gettext_lazy("Period"),
+        choices=[
+            (4, gettext_lazy("Last 4 weeks")),
+            (13, gettext_lazy("Last 13 weeks")),
+            (26, gettext_lazy("Last 26 weeks")),
+        ],
+        coerce=int,
+        required=False,
+        empty_value=None,
+    )
+    start = forms.DateField(
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    source = forms.ChoiceField(label=gettext_lazy("Source"), required=False)
+
+    def __init__(self, *args: Any, today: date, sources: Sequence[str], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        source_field = self.fields["source"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = [("", gettext_lazy("All sources"))] + [
+            (source, source) for source in sources if source
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = period_of(
+            weeks=cleaned.get("weeks") or DEFAULT_WEEKS,
+            start=cleaned.get("start"),
+            end=cleaned.get("end"),
+            today=self.today,
+        )
+        if start > end:
+            raise forms.ValidationError(
+                _("The start date must be on or before the end date.")
+            )
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise forms.ValidationError(
+                _("Choose a period of at most %(years)s years.") % {"years": 3}
+            )
+        cleaned["period_start"] = start
+        cleaned["period_end"] = end
+        return cleaned
+
+
+def period_of(
+    *, weeks: int, start: date | None, end: date | None, today: date
+) -> tuple[date, date]:
+    """The first and last day shown: given dates win, else the last ``weeks`` weeks.
+
+    "Last 13 weeks" ends today and starts on the Monday twelve weeks before
+    this week's Monday, so it holds 13 calendar weeks, the last one partial.
+    """
+    last = end or today
+    first = start or last - timedelta(days=last.weekday()) - timedelta(weeks=weeks - 1)
+    return first, last
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRow:
+    week: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class KpiCard:
+    key: str
+    title: str
+    value: str
+    detail: str
+    chart: SafeString
+    rows: list[WeekRow]
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    source: str
+    cells: list[Cell]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kpi:
+    key: str
+    title: StrOrPromise
+    value: Callable[[KpiSet], float | int | None]
+    kind: str  # "share", "hours" or "count"
+    detail: Callable[[KpiSet], str]
+
+
+def _decimal(value: float, places: int = 1) -> str:
+    """A number in the active language's format: 1,234.5 or 1.234,5."""
+    return str(floatformat(value, f"{places}g"))
+
+
+def _percent(share: float | None, places: int = 1) -> str:
+    if share is None:
+        return NONE_TEXT
+    return _("%(percent)s%%") % {"percent": _decimal(share * 100, places)}
+
+
+def _hours(hours: float | None) -> str:
+    if hours is None:
+        return NONE_TEXT
+    return _("%(hours)s h") % {"hours": _decimal(hours)}
+
+
+def _count(count: float | None) -> str:
+    return NONE_TEXT if count is None else _decimal(count, 0)
+
+
+def _of(numerator: int, denominator: int, noun: str) -> str:
+    return _("%(count)s of %(total)s %(noun)s") % {
+        "count": _count(numerator),
+        "total": _count(denominator),
+        "noun": noun,
+    }
+
+
+KPIS: tuple[_Kpi, ...] = (
+    _Kpi(
+        "leads-in",
+        gettext_lazy("Leads in"),
+        lambda kpis: kpis.leads_in,
+        "count",
+        lambda kpis: _("leads that arrived in the period"),
+    ),
+    _Kpi(
+        "sales-ready",
+        gettext_lazy("Sales-ready"),
+        lambda kpis: kpis.share_sales_ready,
+        "share",
+        lambda kpis: _of(kpis.sales_ready, kpis.leads_in, _("leads reached hot")),
+    ),
+    _Kpi(
+        "sales-accepted",
+        gettext_lazy("Sales-accepted"),
+        lambda kpis: kpis.share_sales_accepted,
+        "share",
+        lambda kpis: _of(kpis.accepted, kpis.with_feedback, _("leads with feedback")),
+    ),
+    _Kpi(
+        "lead-to-opportunity",
+        gettext_lazy("Lead to opportunity"),
+        lambda kpis: kpis.lead_to_opportunity,
+        "share",
+        lambda kpis: _of(kpis.opportunities, kpis.leads_in, _("leads")),
+    ),
+    _Kpi(
+        "qualified-to-won",
+        gettext_lazy("Qualified to won"),
+        lambda kpis: kpis.qualified_to_won,
+        "share",
+        lambda kpis: (
+            _("won, of %(total)s accepted leads") % {"total": _count(kpis.accepted)}
+        ),
+    ),
+    _Kpi(
+        "time-to-first-contact",
+        gettext_lazy("Time to first contact"),
+        lambda kpis: kpis.median_hours_to_first_contact,
+        "hours",
+        lambda kpis: (
+            _("median of %(count)s contacted leads") % {"count": _count(kpis.contacted)}
+        ),
+    ),
+    _Kpi(
+        "working-hours-to-first-contact",
+        gettext_lazy("Time to first contact (working hours)"),
+        lambda kpis: kpis.median_working_hours_to_first_contact,
+        "hours",
+        lambda kpis: _("median, weekends and holidays not counted"),
+    ),
+    _Kpi(
+        "sla-compliance",
+        gettext_lazy("SLA compliance"),
+        lambda kpis: kpis.sla_compliance,
+        "share",
+        lambda kpis: _of(kpis.sla_met, kpis.sla_counted, _("first contacts on time")),
+    ),
+    _Kpi(
+        "error-rate",
+        gettext_lazy("Error rate (no fit)"),
+        lambda kpis: kpis.error_rate,
+        "share",
+        lambda kpis: _of(
+            kpis.rejected_no_fit, kpis.with_feedback, _("rejected as no fit")
+        ),
+    ),
+)
+
+
+def _format(kpi: _Kpi, value: float | int | None) -> str:
+    if kpi.kind == "share":
+        return _percent(value)
+    if kpi.kind == "hours":
+        return _hours(value)
+    return _count(value)
+
+
+def _chart(kpi: _Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
+    values = [kpi.value(kpis) for _monday, kpis in weeks]
+    bars = [
+        charts.Bar(
+            label=date_format(monday, "j M"),
+            value=None if value is None else float(value),
+            tooltip=_("Week of %(week)s: %(value)s")
+            % {
+                "week": date_format(monday, "DATE_FORMAT"),
+                "value": _format(kpi, value),
+            },
+        )
+        for (monday, _kpis), value in zip(weeks, values, strict=True)
+    ]
+    if kpi.kind == "share":
+        y_max = 1.0
+        ticks = [
+            charts.Tick(value, _percent(value, 0)) for value in charts.even_ticks(1.0)
+        ]
+    else:
+        y_max = charts.nice_ceiling(
+            max((v for v in values if v is not None), default=0)
+        )
+        ticks = [
+            charts.Tick(value, _decimal(value, 0 if value == int(value) else 1))
+            for value in charts.even_ticks(y_max)
+        ]
+    svg = charts.bar_chart(
+        chart_id=f"chart-{kpi.key}",
+        title=_("%(kpi)s per week") % {"kpi": kpi.title},
+        bars=bars,
+        y_max=y_max,
+        y_ticks=ticks,
+        x_axis_label=_("Week starting"),
+    )
+    return mark_safe(svg)  # bar_chart escapes every text it places
+
+
+def _cards(total: KpiSet, weeks: Sequence[tuple[date, KpiSet]]) -> list[KpiCard]:
+    return [
+        KpiCard(
+            key=kpi.key,
+            title=str(kpi.title),
+            value=_format(kpi, kpi.value(total)),
+            detail=kpi.detail(total),
+            chart=_chart(kpi, weeks),
+            rows=[
+                WeekRow(
+                    date_format(monday, "DATE_FORMAT"), _format(kpi, kpi.value(kpis))
+                )
+                for monday, kpis in weeks
+            ],
+        )
+        for kpi in KPIS
+    ]
+
+
+def _source_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
+    return [
+        SourceRow(
+            source=source or _("(no source)"),
+            cells=[Cell(str(kpi.title), _format(kpi, kpi.value(kpis))) for kpi in KPIS],
+        )
+        for source, kpis in groups
+    ]
+
+
+def _error_texts(form: KpiFilterForm) -> list[str]:
+    """Every problem with the filters, each named by its field, for the KPI section."""
+    if not form.is_bound:
+        return []
+    texts: list[str] = []
+    for name, messages in form.errors.items():
+        for message in messages:
+            if name == NON_FIELD_ERRORS:
+                texts.append(str(message))
+            else:
+                texts.append(
+                    _("%(field)s: %(message)s")
+                    % {"field": form.fields[name].label, "message": message}
+                )
+    return texts
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
+    """The KPIs of the chosen period and source; htmx gets only the KPI section.
+
+    Invalid filters are reported in the section, which then shows the last
+    13 weeks of all sources, with status 422.
+    """
+    now: datetime = timezone.now()
+    today = now.astimezone(DUTCH_TIME).date()
+    sources = lead_sources()
+    form = KpiFilterForm(request.GET or None, today=today, sources=sources)
+    invalid = form.is_bound and not form.is_valid()
+    if form.is_bound and not invalid:
+        start: date = form.cleaned_data["period_start"]
+        end: date = form.cleaned_data["period_end"]
+        source: str | None = form.cleaned_data["source"] or None
+    else:
+        start, end = period_of(weeks=DEFAULT_WEEKS, start=None, end=None, today=today)
+        source = None
+    facts = facts_for_period(start, end, source=source)
+    weeks = weekly(facts, start, end, DUTCH_TIME, now=now)
+    total = kpi_set(facts, now=now)
+    context = {
+        "form": form,
+        "errors": _error_texts(form),
+        "period_text": _("Leads that arrived from %(start)s to %(end)s")
+        % {
+            "start": date_format(start, "DATE_FORMAT"),
+            "end": date_format(end, "DATE_FORMAT"),
+        },
+        "source_text": _("Source: %(source)s") % {"source": source}
+        if source
+        else _("All sources"),
+        "cards": _cards(total, weeks),
+        "kpi_titles": [str(kpi.title) for kpi in KPIS],
+        "source_rows": _source_rows(by_source(facts, now=now)),
+    }
+    template = (
+        "insights/_kpi_section.html" if request.htmx else "insights/kpi_overview.html"
+    )
+    # Bad filters answer 422 with their errors (htmx swaps it, STYLE §6) and
+    # the default period's numbers, so the page never goes blank.
+    return render(request, template, context, status=422 if invalid else 200)
