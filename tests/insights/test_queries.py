@@ -149,8 +149,8 @@ def test_a_warm_lead_rejected_as_no_fit_never_became_sales_ready() -> None:
     assert fact.became_sales_ready_at is None
     assert (fact.accepted, fact.rejected_reason) == (False, "no_fit")
     assert fact.first_contact_at is None
-    # A warm lead's first contact is due within 3 working days: Thursday -> Tuesday.
-    assert fact.first_contact_due_at == datetime(2026, 12, 1, 10, 0, tzinfo=DUTCH_TIME)
+    # Rejected before its due time: the task was closed with no SLA left to miss.
+    assert fact.first_contact_due_at is None
     assert (fact.opportunity_at, fact.won_at) == (None, None)
 
 
@@ -243,3 +243,24 @@ def test_lead_sources_lists_each_source_once() -> None:
     LeadFactory.create(source="website")
     LeadFactory.create(source="event")
     assert lead_sources() == ["event", "website"]
+
+
+def test_a_task_closed_as_the_lead_cooled_down_never_misses_its_sla() -> None:
+    from datetime import timedelta
+
+    from leadqual.insights.queries import lead_facts
+    from leadqual.leads.models import Lead
+    from leadqual.triage.models import Task
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory.create()
+    due = lead.created_at + timedelta(days=1)
+    Task.objects.create(
+        lead=lead,
+        kind="first_contact",
+        due_at=due,
+        done_at=lead.created_at + timedelta(hours=2),
+        closed_reason="cooled down to cold",
+    )
+    (facts,) = lead_facts(Lead.objects.filter(pk=lead.pk))
+    assert facts.first_contact_due_at is None

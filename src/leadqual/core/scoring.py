@@ -17,6 +17,7 @@ A score is a pure function of (scoring model, lead profile, events, now):
 from __future__ import annotations
 
 import fnmatch
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,9 @@ class Group(StrEnum):
     FIT = "fit"
     INTENT = "intent"
     ENGAGEMENT = "engagement"
+
+
+_GROUPS = tuple(Group)  # iterating the enum itself is slow in the scoring loop
 
 
 # --- conditions -----------------------------------------------------------------
@@ -245,6 +249,14 @@ def _same(actual: FieldValue, expected: str | int | bool) -> bool:
     return actual == expected
 
 
+@functools.lru_cache(maxsize=1024)
+def _folded_texts(options: tuple[str | int, ...]) -> frozenset[str] | None:
+    """The options as compared with a text value, or None if any is not text."""
+    if all(isinstance(option, str) for option in options):
+        return frozenset(_text(option) for option in options)
+    return None
+
+
 def _property_matches(
     properties: Mapping[str, JsonValue], name: str, pattern: str | None
 ) -> bool:
@@ -274,19 +286,53 @@ class _Match:
     latest_event_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _KnownEvents:
+    """The events known at ``now``, and per type each event with its age in days.
+
+    Built once per score, so an event rule walks only the events of its type
+    and no age is computed twice.
+    """
+
+    events: Sequence[Event]
+    by_type: Mapping[EventType, Sequence[tuple[Event, float]]]
+
+
+def _known_events(events: Iterable[Event], now: datetime) -> _KnownEvents:
+    known = [event for event in events if event.is_known_at(now)]
+    by_type: dict[EventType, list[tuple[Event, float]]] = {}
+    for event in known:
+        # The same sum as _days_between, inlined: this runs for every event.
+        age_days = (now - event.occurred_at).total_seconds() / SECONDS_PER_DAY
+        entry = (event, age_days)
+        by_type.setdefault(event.type, []).append(entry)
+    return _KnownEvents(known, by_type)
+
+
 def _evaluate(
     condition: Condition,
     values: Mapping[str, FieldValue],
-    events: Sequence[Event],
+    events: _KnownEvents,
     now: datetime,
 ) -> _Match | None:
     match condition:
+        # Event rules come first: most rules of a typical model test events.
+        case EventCount():
+            of_type = events.by_type.get(condition.event_type, ())
+            return _evaluate_event_count(condition, of_type, now)
+        case LastEventAge():
+            return _evaluate_last_event_age(condition, events.events, now)
         case FieldEquals(field=name, value=expected):
             actual = values.get(name)
             return _Match(f"{name} is {actual}") if _same(actual, expected) else None
         case FieldIn(field=name, values=options):
             actual = values.get(name)
-            hit = any(_same(actual, option) for option in options)
+            # Text against text options (the usual case) is one set lookup.
+            folded = _folded_texts(options) if isinstance(actual, str) else None
+            if folded is not None:
+                hit = _text(actual) in folded
+            else:
+                hit = any(_same(actual, option) for option in options)
             return _Match(f"{name} is {actual}") if hit else None
         case FieldRange(field=name, minimum=low, maximum=high):
             actual = values.get(name)
@@ -308,26 +354,19 @@ def _evaluate(
             return (
                 _Match(f"{name} is unknown") if values.get(name) in (None, "") else None
             )
-        case EventCount():
-            return _evaluate_event_count(condition, events, now)
-        case LastEventAge():
-            return _evaluate_last_event_age(condition, events, now)
         case _:
             assert_never(condition)
 
 
 def _evaluate_event_count(
-    condition: EventCount, events: Sequence[Event], now: datetime
+    condition: EventCount, events: Sequence[tuple[Event, float]], now: datetime
 ) -> _Match | None:
     count = 0
     latest: datetime | None = None
-    for event in events:
+    for event, age_days in events:
         if event.type is not condition.event_type:
             continue
-        if (
-            condition.within_days is not None
-            and _days_between(event.occurred_at, now) > condition.within_days
-        ):
+        if condition.within_days is not None and age_days > condition.within_days:
             continue
         if condition.property_name is not None and not _property_matches(
             event.properties, condition.property_name, condition.property_pattern
@@ -409,9 +448,9 @@ def score_lead(
     same call replays the past without look-ahead. Returns a Score whose
     explanation adds up exactly to its sub-scores and total.
     """
-    known = [event for event in events if event.is_known_at(now)]
+    known = _known_events(events, now)
     values = profile.field_values()
-    raw: dict[Group, int] = dict.fromkeys(Group, 0)
+    raw: dict[Group, int] = dict.fromkeys(_GROUPS, 0)
     hits: list[RuleHit] = []
     for rule in model.rules:
         match = _evaluate(rule.condition, values, known, now)
@@ -424,7 +463,7 @@ def score_lead(
         hits.append(RuleHit(rule.name, rule.group, points, f"{rule.label} ({detail})"))
 
     sub_scores: dict[Group, int] = {}
-    for group in Group:
+    for group in _GROUPS:
         cap = model.groups[group].cap
         clamped = min(max(raw[group], 0), cap)
         sub_scores[group] = clamped

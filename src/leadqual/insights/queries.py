@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Min, QuerySet, Sum
+from django.db.models import F, Min, Q, QuerySet, Sum
 
 from leadqual.core.bands import Band
 from leadqual.core.kpis import LeadFacts, local_day_start
@@ -21,6 +21,7 @@ from leadqual.core.sla import DUTCH_TIME
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
+from leadqual.triage.services import CLOSED_BY_FIRST_CONTACT
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +112,21 @@ def _first_contacts(leads: QuerySet[Lead]) -> dict[int, datetime]:
 
 
 def _first_contact_due(leads: QuerySet[Lead]) -> dict[int, datetime]:
-    """The due time of each lead's first first-contact task."""
+    """The due time of each lead's first first-contact task.
+
+    A task closed before its due time without a contact (the lead cooled
+    down, was rejected or became a deal) had no SLA left to miss: it does not
+    count.
+    """
+    closed_early = Q(done_at__isnull=False, done_at__lt=F("due_at"))
+    closed_early_without_contact = closed_early & ~Q(
+        closed_reason=CLOSED_BY_FIRST_CONTACT
+    )
     rows = (
         Task.objects.filter(
             lead__in=leads.values("pk"), kind=TaskKind.FIRST_CONTACT.value
         )
+        .exclude(closed_early_without_contact)
         .order_by("lead_id", "created_at", "pk")
         .values_list("lead_id", "due_at")
     )

@@ -35,6 +35,9 @@ from leadqual.triage.queries import open_tasks_of, owner_states
 
 logger = logging.getLogger(__name__)
 
+# Why a task was closed, as stored in Task.closed_reason.
+CLOSED_BY_FIRST_CONTACT = "first contact made"
+
 # Leads in these states have left triage: sales decided, or a deal is open or closed.
 _OUT_OF_TRIAGE = frozenset({LeadStatus.REJECTED, LeadStatus.OPPORTUNITY, LeadStatus.WON, LeadStatus.LOST})
 
@@ -196,6 +199,6 @@ def record_first_contact(lead: Lead, *, by: User | None, now: datetime) -> Quali
             qualification.updated_at = now
             qualification.save()
             open_tasks_of(lead.pk).filter(kind=TaskKind.FIRST_CONTACT.value).update(
-                done_at=now, closed_reason="first contact made"
+                done_at=now, closed_reason=CLOSED_BY_FIRST_CONTACT
             )
     return qualification
