@@ -14,7 +14,7 @@ from leadqual.intake.forms import CONSENT_TEXT_VERSION, OTHER_SECTOR, SECTOR_CHO
 from leadqual.intake.models import FormAttempt
 from leadqual.leads.models import Lead
 from leadqual.scoring.services import default_model_source
-from tests.factories import make_user
+from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -177,17 +177,15 @@ def test_the_honeypot_is_hidden_from_people_and_skipped_by_the_tab_key() -> None
     assert '<div class="visually-hidden" aria-hidden="true">' in html
 
 
-def test_a_second_submission_updates_the_lead_without_clearing_earlier_answers() -> (
-    None
-):
-    Client().post(FORM_URL, answers())
-    Client().post(FORM_URL, answers(phone="", sector="", budget="gt-25000"))
+def test_a_second_submission_fills_gaps_but_keeps_earlier_answers() -> None:
+    Client().post(FORM_URL, answers(phone=""))
+    Client().post(FORM_URL, answers(phone="+31 6 87654321", budget="gt-25000"))
 
     lead = Lead.objects.get()
     assert (lead.phone, lead.sector, lead.budget_euros) == (
-        "+31 6 12345678",
+        "+31 6 87654321",
         "logistics",
-        40_000,
+        15_000,
     )
 
 
@@ -296,3 +294,17 @@ def test_a_form_submission_is_counted_for_the_rate_limit() -> None:
     Client().post(FORM_URL, answers())
 
     assert FormAttempt.objects.count() == 1
+
+
+def test_the_public_form_never_overwrites_an_existing_leads_details(
+    client: Client,
+) -> None:
+    """Anyone can type any address; what the lead already told us stays."""
+    lead = LeadFactory.create(
+        email="bestaand@bakker-ict.nl", first_name="Jan", sector="software"
+    )
+    client.post(
+        FORM_URL, answers(email=lead.email, first_name="Indringer", sector="retail")
+    )
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.sector) == ("Jan", "software")

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db
 def test_upsert_creates_then_updates_the_same_lead() -> None:
     with transaction.atomic():
         first = upsert_lead("anna@klant.nl", {"first_name": "Anna"}, now=NOW)
-        second = upsert_lead("anna@klant.nl", {"sector": "logistiek"}, now=NOW + timedelta(hours=1))
+        second = upsert_lead(
+            "anna@klant.nl", {"sector": "logistiek"}, now=NOW + timedelta(hours=1)
+        )
     assert first.created and not second.created
     lead = Lead.objects.get(email="anna@klant.nl")
     assert (lead.first_name, lead.sector) == ("Anna", "logistiek")
@@ -43,9 +45,18 @@ def test_a_field_given_as_none_is_cleared_and_absent_fields_are_kept() -> None:
 
 def test_consent_is_stored_with_its_text_version_and_moment() -> None:
     with transaction.atomic():
-        upsert_lead("piet@klant.nl", {}, consent=ConsentInput(given=True, text_version="2026-03"), now=NOW)
+        upsert_lead(
+            "piet@klant.nl",
+            {},
+            consent=ConsentInput(given=True, text_version="2026-03"),
+            now=NOW,
+        )
     lead = Lead.objects.get(email="piet@klant.nl")
-    assert (lead.consent_given, lead.consent_text_version, lead.consent_at) == (True, "2026-03", NOW)
+    assert (lead.consent_given, lead.consent_text_version, lead.consent_at) == (
+        True,
+        "2026-03",
+        NOW,
+    )
 
 
 def test_company_names_are_matched_without_legal_form() -> None:
@@ -76,7 +87,9 @@ def test_an_event_id_that_is_already_stored_is_skipped() -> None:
     lead = LeadFactory.create()
     EventFactory.create(lead=lead, external_id="evt-1")
     with transaction.atomic():
-        result = store_events([_new_event(lead, "evt-1"), _new_event(lead, "evt-2")], now=NOW)
+        result = store_events(
+            [_new_event(lead, "evt-1"), _new_event(lead, "evt-2")], now=NOW
+        )
     assert result.duplicate_indexes == [0]
     assert [row.external_id for row in result.stored] == ["evt-2"]
     assert Event.objects.filter(lead=lead).count() == 2
@@ -85,7 +98,9 @@ def test_an_event_id_that_is_already_stored_is_skipped() -> None:
 def test_an_id_repeated_within_one_batch_is_stored_once() -> None:
     lead = LeadFactory.create()
     with transaction.atomic():
-        result = store_events([_new_event(lead, "same"), _new_event(lead, "same")], now=NOW)
+        result = store_events(
+            [_new_event(lead, "same"), _new_event(lead, "same")], now=NOW
+        )
     assert result.duplicate_indexes == [1]
     assert Event.objects.filter(external_id="same").count() == 1
 
@@ -103,3 +118,20 @@ def test_an_event_keeps_when_it_happened_and_when_it_was_received() -> None:
         store_events([_new_event(lead, "late")], now=NOW + timedelta(days=2))
     row = Event.objects.get(external_id="late")
     assert (row.occurred_at, row.received_at) == (NOW, NOW + timedelta(days=2))
+
+
+def test_filling_empty_fields_only_keeps_what_the_lead_has() -> None:
+    lead = LeadFactory.create(first_name="Jan", sector="software", phone="")
+    with transaction.atomic():
+        upsert_lead(
+            lead.email,
+            {"first_name": "Hacker", "sector": "retail", "phone": "+31 6 12345678"},
+            now=NOW,
+            fill_empty_only=True,
+        )
+    lead.refresh_from_db()
+    assert (lead.first_name, lead.sector, lead.phone) == (
+        "Jan",
+        "software",
+        "+31 6 12345678",
+    )

@@ -26,7 +26,12 @@ from leadqual.leads.services import (
     upsert_lead,
 )
 from leadqual.scoring.models import ScoringModel
-from leadqual.scoring.services import Rescored, active_scoring_model, parsed_model, rescore_lead
+from leadqual.scoring.services import (
+    Rescored,
+    active_scoring_model,
+    parsed_model,
+    rescore_lead,
+)
 from leadqual.triage.services import TriageResult, triage_lead
 
 MAX_EVENTS_PER_BATCH = 1000
@@ -48,7 +53,9 @@ class LeadArrival:
     triage: TriageResult | None = None
 
 
-def _triage_if_band_changed(lead: Lead, rescored: Rescored, *, now: datetime) -> TriageResult | None:
+def _triage_if_band_changed(
+    lead: Lead, rescored: Rescored, *, now: datetime
+) -> TriageResult | None:
     if not rescored.band_changed:
         return None
     sla = parsed_model(rescored.score.scoring_model).sla
@@ -62,10 +69,13 @@ def submit_lead(
     consent: ConsentInput | None = None,
     now: datetime,
     trigger: str = "lead_saved",
+    fill_empty_only: bool = False,
 ) -> LeadArrival:
     """Create or update a lead by email and rescore it, all or nothing.
 
-    Raises InvalidLeadData with one message per bad field (nothing stored).
+    With ``fill_empty_only`` (the public form) an existing lead keeps the
+    values it has. Raises InvalidLeadData with one message per bad field
+    (nothing stored).
     """
     cleaned = clean_lead_fields(email, fields)
     if cleaned.errors or cleaned.email is None:
@@ -77,11 +87,17 @@ def submit_lead(
         )
     with transaction.atomic():
         saved: LeadUpsert = upsert_lead(
-            cleaned.email, cleaned.values, consent=consent, now=now
+            cleaned.email,
+            cleaned.values,
+            consent=consent,
+            now=now,
+            fill_empty_only=fill_empty_only,
         )
         rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
         triaged = _triage_if_band_changed(saved.lead, rescored, now=now)
-    return LeadArrival(lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged)
+    return LeadArrival(
+        lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,8 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
             ),
             now=now,
             trigger="form",
+            # Anyone can type any email address: never overwrite what a lead has.
+            fill_empty_only=True,
         )
     except InvalidLeadData as error:
         form.add_lead_errors(error.fields)

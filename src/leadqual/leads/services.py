@@ -21,7 +21,7 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 
 def normalise_company_name(name: str) -> str:
-    """Lower case, without legal form and punctuation: "Bakker ICT B.V." -> "bakker ict"."""
+    """Lower case, no legal form, no punctuation: "Bakker ICT B.V." -> "bakker ict"."""
     without_form = _LEGAL_FORMS.sub(" ", name.casefold())
     return _NON_WORD.sub(" ", without_form).strip()
 
@@ -58,6 +58,12 @@ class ConsentInput:
     given_at: datetime | None = None
 
 
+def _has_value(lead: Lead, name: str) -> bool:
+    if name == "company":
+        return lead.company_id is not None
+    return getattr(lead, name) not in (None, "")
+
+
 @dataclass(frozen=True, slots=True)
 class LeadUpsert:
     lead: Lead
@@ -70,17 +76,23 @@ def upsert_lead(
     *,
     consent: ConsentInput | None = None,
     now: datetime,
+    fill_empty_only: bool = False,
 ) -> LeadUpsert:
     """Create the lead with this normalised email, or update the fields given.
 
     ``values`` holds cleaned values (see intake.cleaning); a field that is
-    absent stays as it is, a None clears it. Must run inside a transaction.
+    absent stays as it is, a None clears it. With ``fill_empty_only`` an
+    existing lead only gains values for fields it has none for: a public form
+    must not let anyone who knows an email address rewrite that lead.
+    Must run inside a transaction.
     """
     lead = Lead.objects.select_for_update().filter(email=email).first()
     created = lead is None
     if lead is None:
         lead = Lead(email=email, created_at=now)
     for name, value in values.items():
+        if fill_empty_only and not created and _has_value(lead, name):
+            continue
         if name == "company":
             lead.company = (
                 find_or_create_company(str(value), email=email) if value else None
@@ -100,7 +112,9 @@ def upsert_lead(
                 lead.save()
         except IntegrityError:
             # Another request created the same email a moment ago: update that one.
-            return upsert_lead(email, values, consent=consent, now=now)
+            return upsert_lead(
+                email, values, consent=consent, now=now, fill_empty_only=fill_empty_only
+            )
     else:
         lead.save()
     return LeadUpsert(lead=lead, created=created)
