@@ -1,0 +1,1 @@
+"""Demo data: the invented history of a Dutch software supplier."""

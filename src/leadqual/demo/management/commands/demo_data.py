@@ -1,0 +1,166 @@
+"""``leadqual demo-data``: load the invented history of a Dutch software supplier.
+
+The same ``--seed`` and ``--now`` give the same data. A second run with a seed
+that is already loaded adds nothing and says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from leadqual.core.bands import Band
+from leadqual.demo.generator import (
+    DEFAULT_LEADS,
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    LoadSummary,
+    demo_leads_loaded,
+    ensure_demo_users,
+    load_plan,
+    plan_demo_data,
+)
+from leadqual.scoring.services import ensure_default_model, parsed_model
+
+MAX_LEADS = 100_000
+DEFAULT_SEED = 1
+APP_URL = "http://127.0.0.1:8000/"
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the history of a fictional Dutch software supplier: leads with their "
+        "form answers, website and email events, scores, sales feedback and deals."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--leads",
+            type=int,
+            default=DEFAULT_LEADS,
+            help=f"number of leads to invent (default {DEFAULT_LEADS:,})",
+        )
+        parser.add_argument(
+            "--seed",
+            type=int,
+            default=DEFAULT_SEED,
+            help=f"the same seed gives the same data (default {DEFAULT_SEED})",
+        )
+        parser.add_argument(
+            "--now",
+            default=None,
+            help="the moment the history ends, ISO 8601 with a time zone "
+            "(default: the start of the current hour)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        count: int = options["leads"]
+        seed: int = options["seed"]
+        if not 1 <= count <= MAX_LEADS:
+            raise CommandError(
+                f"--leads must be a whole number from 1 to {MAX_LEADS:,}, got {count}."
+            )
+        now = _parse_now(options["now"])
+        users = ensure_demo_users()
+        loaded = demo_leads_loaded(seed)
+        if loaded:
+            self.stdout.write(
+                f"Demo data already loaded for seed {seed} ({loaded:,} leads); nothing "
+                "added. Use another --seed to add more."
+            )
+            self._print_logins()
+            return
+        model_row = ensure_default_model(now=now)
+        self.stdout.write(
+            f"Inventing {count:,} leads of Voorbeeld Software B.V. (seed {seed}, "
+            f"history until {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)..."
+        )
+        plan = plan_demo_data(
+            seed=seed, now=now, leads=count, model=parsed_model(model_row)
+        )
+        with (
+            _quiet_logs(keep=options["verbosity"] >= 2),
+            tqdm(
+                total=count,
+                file=sys.stderr,
+                disable=not sys.stderr.isatty(),
+                bar_format="{desc} {bar} {elapsed}<{remaining}",
+                desc=f"0 of {count:,} leads",
+            ) as bar,
+        ):
+
+            def show(done: int, total: int) -> None:
+                bar.set_description_str(f"{done:,} of {total:,} leads", refresh=False)
+                bar.update(done - bar.n)
+
+            summary = load_plan(
+                plan, model_row=model_row, users=users, on_progress=show
+            )
+        self._print_summary(summary, seed=seed)
+        self._print_logins()
+
+    def _print_summary(self, summary: LoadSummary, *, seed: int) -> None:
+        def bands(counts: dict[Band, int]) -> str:
+            return ", ".join(f"{band} {counts[band]:,}" for band in reversed(Band))
+
+        won_euros = summary.won_value_cents // 100
+        skipped = (
+            f" ({summary.leads_skipped:,} skipped: their email already existed)"
+            if summary.leads_skipped
+            else ""
+        )
+        self.stdout.write(
+            f"Loaded {summary.leads_created:,} demo leads (seed {seed}) in "
+            f"{summary.seconds:.1f} s{skipped}.\n"
+            f"  Bands now: {bands(summary.bands_now)}\n"
+            f"  Highest band reached: {bands(summary.bands_reached)}\n"
+            f"  Events: {summary.events:,}\n"
+            f"  Feedback: {summary.accepted + summary.rejected:,} "
+            f"({summary.accepted:,} accepted, {summary.rejected:,} rejected)\n"
+            f"  Opportunities: {summary.opportunities:,}; won {summary.won:,} "
+            f"(€ {won_euros:,}), lost {summary.lost:,}"
+        )
+
+    def _print_logins(self) -> None:
+        logins = ", ".join(f"{name} ({role})" for name, role in DEMO_USERS)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo logins (password {DEMO_PASSWORD}): {logins} — open {APP_URL}"
+            )
+        )
+
+
+@contextmanager
+def _quiet_logs(*, keep: bool) -> Iterator[None]:
+    """Hide leadqual's INFO logs (a line per band change) unless ``keep``."""
+    logger = logging.getLogger("leadqual")
+    level = logger.level
+    if not keep:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _parse_now(raw: str | None) -> datetime:
+    if raw is None:
+        return timezone.now().replace(minute=0, second=0, microsecond=0)
+    try:
+        moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise CommandError(
+            f'--now must be a date and time with a time zone, got "{raw}". '
+            "For example 2026-06-01T09:00:00+02:00."
+        )
+    return moment
