@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles_after_migrate(**kwargs: Any) -> None:
@@ -14,7 +15,7 @@ def _sync_roles_after_migrate(**kwargs: Any) -> None:
 
 class AccountsConfig(AppConfig):
     name = "leadqual.accounts"
-    verbose_name = "Accounts"
+    verbose_name = _("Accounts")
 
     def ready(self) -> None:
         # Like Django's own permissions: the role groups follow the code after

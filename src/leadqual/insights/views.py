@@ -56,6 +56,8 @@ class KpiFilterForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
+        # Unfiltered, the page shows DEFAULT_WEEKS: the picker must say so.
+        initial=DEFAULT_WEEKS,
     )
     start = forms.DateField(
         label=gettext_lazy("From"),

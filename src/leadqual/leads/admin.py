@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from leadqual.leads.models import Company, Event, Lead
 
@@ -33,6 +34,10 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
     list_select_related = ("company", "owner")
     readonly_fields = ("score_total", "band", "scored_at", "created_at", "updated_at")
     inlines = (EventInline,)
+
+    @admin.display(description=_("name"))
+    def full_name(self, lead: Lead) -> str:
+        return lead.full_name
 
 
 @admin.register(Event)

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ScoringConfig(AppConfig):
     name = "leadqual.scoring"
-    verbose_name = "Scoring"
+    verbose_name = _("Scoring")

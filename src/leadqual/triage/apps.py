@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TriageConfig(AppConfig):
     name = "leadqual.triage"
-    verbose_name = "Triage"
+    verbose_name = _("Triage")
