@@ -1,0 +1,1 @@
+"""Browser journeys: Playwright drives Chromium against the live test server."""
