@@ -177,7 +177,7 @@ def test_the_lead_page_shows_times_in_the_dutch_time_zone(
 ) -> None:
     _lead, html = hot_page
 
-    assert "11/26/2026 5 p.m." in html  # the events at 16:00 UTC
+    assert "26-11-2026 17:00" in html  # the events at 16:00 UTC
 
 
 def test_the_lead_page_has_the_sales_panels(hot_page: tuple[Lead, str]) -> None:

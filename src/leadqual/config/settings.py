@@ -142,6 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("nl", "Nederlands")]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+FORMAT_MODULE_PATH = ["leadqual.config.formats"]
 TIME_ZONE = env_str("LEADQUAL_TIME_ZONE", "Europe/Amsterdam")
 USE_I18N = True
 USE_TZ = True
