@@ -15,7 +15,7 @@ API_SECRET = "lq_tests-api-token-0123456789abcdefghij"
 @pytest.fixture
 def api_token(db: None) -> str:
     """The bearer secret of a valid API token."""
-    ApiTokenFactory(secret=API_SECRET)
+    ApiTokenFactory.create(secret=API_SECRET)
     return API_SECRET
 
 

@@ -9,7 +9,13 @@ from django.contrib.auth.models import Group
 
 from leadqual.accounts.models import ApiToken
 from leadqual.accounts.roles import Role
-from leadqual.accounts.services import DuplicateName, authenticate_token, create_token, create_user, role_of
+from leadqual.accounts.services import (
+    DuplicateName,
+    authenticate_token,
+    create_token,
+    create_user,
+    role_of,
+)
 
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -21,7 +27,9 @@ def test_migrate_creates_the_three_role_groups_with_permissions() -> None:
     sales = {p.codename for p in groups["sales"].permissions.all()}
     assert {"view_lead", "add_feedback"} <= sales
     assert "add_scoringmodel" not in sales
-    assert "add_scoringmodel" in {p.codename for p in groups["marketing"].permissions.all()}
+    assert "add_scoringmodel" in {
+        p.codename for p in groups["marketing"].permissions.all()
+    }
 
 
 def test_a_sales_user_can_give_feedback_but_not_change_the_scoring_model() -> None:

@@ -280,3 +280,13 @@ def test_without_database_url_the_database_is_sqlite_in_wal_mode_in_the_data_dir
     assert vendor_and_mode == "sqlite wal"
     assert Path(name) == data_dir.resolve() / "leadqual.sqlite3"
     assert (data_dir / "leadqual.sqlite3").exists()
+
+
+def test_a_number_with_only_a_minimum_names_just_that_bound() -> None:
+    with pytest.raises(ImproperlyConfigured, match="must be at least 1024, got 10"):
+        env_int(
+            "LEADQUAL_MAX_REQUEST_BYTES",
+            5,
+            minimum=1024,
+            environ={"LEADQUAL_MAX_REQUEST_BYTES": "10"},
+        )

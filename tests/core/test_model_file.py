@@ -386,3 +386,8 @@ def test_a_half_life_of_zero_is_refused() -> None:
     message = _refusal(_model_text(GOOD_RULE, header=header))
     assert "[groups.intent] half_life_days" in message
     assert "above 0" in message
+
+
+def test_a_boolean_format_is_not_taken_for_format_1() -> None:
+    message = _refusal(_model_text(GOOD_RULE).replace("format = 1", "format = true"))
+    assert "format = True is not supported" in message

@@ -46,7 +46,9 @@ def test_a_changed_score_adds_a_row_and_keeps_the_old_one() -> None:
 
 
 def test_a_band_change_is_recorded_for_triage() -> None:
-    lead = LeadFactory.create(budget_euros=50_000, urgency="immediate", job_title="Directeur")
+    lead = LeadFactory.create(
+        budget_euros=50_000, urgency="immediate", job_title="Directeur"
+    )
     first = rescore_lead(lead, now=NOW, trigger="test")
     EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
     EventFactory.create(lead=lead, type="email_reply", occurred_at=NOW)

@@ -18,7 +18,12 @@ from tests.factories import make_user
 THURSDAY = datetime(2026, 11, 26, 16, 0, tzinfo=DUTCH_TIME)
 pytestmark = pytest.mark.django_db
 
-WARM_FIELDS = {"sector": "software", "employees": "25", "budget_euros": "15000", "urgency": "immediate"}
+WARM_FIELDS = {
+    "sector": "software",
+    "employees": "25",
+    "budget_euros": "15000",
+    "urgency": "immediate",
+}
 
 
 def _make_hot(email: str, when: datetime) -> None:
@@ -39,7 +44,10 @@ def test_a_warm_lead_gets_an_owner_and_a_task_due_in_three_working_days() -> Non
     task = Task.objects.get(lead=arrival.lead)
     assert task.owner == seller and task.kind == "first_contact"
     assert task.due_at == datetime(2026, 12, 1, 16, 0, tzinfo=DUTCH_TIME)  # Thu -> Tue
-    assert BandChange.objects.filter(lead=arrival.lead, handled_at__isnull=True).count() == 0
+    assert (
+        BandChange.objects.filter(lead=arrival.lead, handled_at__isnull=True).count()
+        == 0
+    )
 
 
 def test_a_lead_turning_hot_has_its_task_brought_forward_to_24_hours() -> None:
@@ -77,7 +85,11 @@ def test_without_sellers_the_task_waits_unassigned() -> None:
 def test_a_lead_that_cools_down_keeps_its_history_and_its_task_is_closed() -> None:
     make_user("sanne")
     arrival = submit_lead("kees@bouwbedrijf.nl", WARM_FIELDS, now=THURSDAY)
-    submit_lead("kees@bouwbedrijf.nl", {"budget_euros": "", "urgency": "exploring"}, now=THURSDAY)
+    submit_lead(
+        "kees@bouwbedrijf.nl",
+        {"budget_euros": "", "urgency": "exploring"},
+        now=THURSDAY,
+    )
     task = Task.objects.get(lead=arrival.lead)
     assert task.done_at == THURSDAY and task.closed_reason == "cooled down to cold"
     assert arrival.lead.scores.count() == 2

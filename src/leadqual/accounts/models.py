@@ -52,14 +52,33 @@ class ApiToken(models.Model):
 class OwnerProfile(models.Model):
     """How a salesperson takes leads: availability, capacity and specialisms."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owner_profile")
-    is_away = models.BooleanField(_("away"), default=False, help_text=_("Away owners get no new leads."))
-    capacity = models.PositiveSmallIntegerField(
-        _("capacity"), null=True, blank=True, help_text=_("The most open follow-up tasks at once; empty: no limit.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owner_profile"
     )
-    regions = models.JSONField(_("regions"), default=list, blank=True, help_text=_("Regions this owner covers."))
-    sectors = models.JSONField(_("sectors"), default=list, blank=True, help_text=_("Sectors this owner covers."))
-    last_assigned_at = models.DateTimeField(_("last assigned at"), null=True, blank=True)
+    is_away = models.BooleanField(
+        _("away"), default=False, help_text=_("Away owners get no new leads.")
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        null=True,
+        blank=True,
+        help_text=_("The most open follow-up tasks at once; empty: no limit."),
+    )
+    regions = models.JSONField(
+        _("regions"),
+        default=list,
+        blank=True,
+        help_text=_("Regions this owner covers."),
+    )
+    sectors = models.JSONField(
+        _("sectors"),
+        default=list,
+        blank=True,
+        help_text=_("Sectors this owner covers."),
+    )
+    last_assigned_at = models.DateTimeField(
+        _("last assigned at"), null=True, blank=True
+    )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("manager"),

@@ -16,7 +16,6 @@ from leadqual.accounts.services import role_of
 from leadqual.leads.models import Lead
 
 
-
 def user_role(user: User | AnonymousUser) -> Role | None:
     """The role of a signed-in user, None for anonymous users or users without one."""
     if not user.is_authenticated or not isinstance(user, User):
@@ -35,7 +34,9 @@ def role_required(
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        def wrapped(
+            request: HttpRequest, *args: object, **kwargs: object
+        ) -> HttpResponse:
             if user_role(request.user) not in roles:
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -61,6 +61,14 @@ def env_bool(
     )
 
 
+def _bounds(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"between {minimum} and {maximum}"
+    if minimum is not None:
+        return f"at least {minimum}"
+    return f"at most {maximum}"
+
+
 def env_int(
     name: str,
     default: int,
@@ -79,14 +87,11 @@ def env_int(
         raise ImproperlyConfigured(
             f'{name} must be a whole number, got "{value}".'
         ) from None
-    if (
-        (minimum is not None
-        and number < minimum)
-        or (maximum is not None
-        and number > maximum)
+    if (minimum is not None and number < minimum) or (
+        maximum is not None and number > maximum
     ):
         raise ImproperlyConfigured(
-            f"{name} must be between {minimum} and {maximum}, got {number}."
+            f"{name} must be {_bounds(minimum, maximum)}, got {number}."
         )
     return number
 
@@ -113,6 +118,7 @@ def env_secret(name: str, *, environ: Mapping[str, str] | None = None) -> str | 
     """A secret from ``NAME_FILE`` (a path, which wins) or from ``NAME``."""
     file_name = f"{name}_FILE"
     path = _raw(file_name, environ)
+    value = _raw(name, environ)  # read both, so READ_VARIABLES lists both
     if path is not None:
         try:
             secret = Path(path).read_text(encoding="utf-8").strip()
@@ -125,4 +131,4 @@ def env_secret(name: str, *, environ: Mapping[str, str] | None = None) -> str | 
                 f'{file_name} points to "{path}", which is empty.'
             )
         return secret
-    return _raw(name, environ)
+    return value

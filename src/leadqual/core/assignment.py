@@ -37,7 +37,8 @@ class OwnerState:
         regions = {r.casefold() for r in self.regions}
         sectors = {s.casefold() for s in self.sectors}
         return bool(
-            (region and region.casefold() in regions) or (sector and sector.casefold() in sectors)
+            (region and region.casefold() in regions)
+            or (sector and sector.casefold() in sectors)
         )
 
 
@@ -60,7 +61,9 @@ def choose_owner(
     available = [owner for owner in owners if not owner.is_away and owner.has_room()]
     if not available:
         return None
-    specialists = [owner for owner in available if owner.covers(region=region, sector=sector)]
+    specialists = [
+        owner for owner in available if owner.covers(region=region, sector=sector)
+    ]
     pool = specialists or available
 
     def waiting_order(owner: OwnerState) -> tuple[int, float, int, int]:
@@ -69,5 +72,7 @@ def choose_owner(
         return (0 if never else 1, stamp, owner.open_tasks, owner.owner_id)
 
     chosen = min(pool, key=waiting_order)
-    reason = AssignmentReason.SPECIALIST if specialists else AssignmentReason.ROUND_ROBIN
+    reason = (
+        AssignmentReason.SPECIALIST if specialists else AssignmentReason.ROUND_ROBIN
+    )
     return Assignment(chosen.owner_id, reason)

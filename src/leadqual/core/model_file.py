@@ -320,8 +320,12 @@ def _parse_sla(value: object) -> SlaSettings:
     table = _table(value, "[sla]")
     _check_keys(table, {"hot_hours", "warm_hours"}, "[sla]")
     defaults = SlaSettings()
-    hot = _number(table.get("hot_hours", defaults.hot_hours), "[sla] hot_hours", positive=True)
-    warm = _number(table.get("warm_hours", defaults.warm_hours), "[sla] warm_hours", positive=True)
+    hot = _number(
+        table.get("hot_hours", defaults.hot_hours), "[sla] hot_hours", positive=True
+    )
+    warm = _number(
+        table.get("warm_hours", defaults.warm_hours), "[sla] warm_hours", positive=True
+    )
     return SlaSettings(hot_hours=hot, warm_hours=warm)
 
 
@@ -340,9 +344,11 @@ def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
         ) from None
     _check_keys(document, _TOP_KEYS, "The scoring model file")
     file_format = document.get("format", MODEL_FILE_FORMAT)
-    if file_format != MODEL_FILE_FORMAT:
+    # bool is an int in Python: "format = true" must not pass as format 1.
+    if isinstance(file_format, bool) or file_format != MODEL_FILE_FORMAT:
         raise InvalidScoringModel(
-            f"format = {_quote(file_format)} is not supported; this leadqual reads format {MODEL_FILE_FORMAT}."
+            f"format = {_quote(file_format)} is not supported; "
+            f"this leadqual reads format {MODEL_FILE_FORMAT}."
         )
     model_table = _table(document.get("model", {}), "[model]")
     _check_keys(model_table, {"name", "description"}, "[model]")

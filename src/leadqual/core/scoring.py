@@ -239,7 +239,7 @@ def _text(value: FieldValue | str) -> str:
     return str(value).casefold()
 
 
-def _same(actual: FieldValue, expected: str | int | bool) -> bool:
+def _same(actual: FieldValue, expected: str | int | bool) -> bool:  # noqa: FBT001 (a value, not a flag)
     if actual is None:
         return False
     if isinstance(expected, bool) or isinstance(actual, bool):
@@ -382,7 +382,8 @@ def _evaluate_event_count(
         if condition.within_days is not None
         else ""
     )
-    detail = f"{count}× {condition.event_type}{window}, last {_format_days(_days_between(latest, now))} ago"
+    age = _format_days(_days_between(latest, now))
+    detail = f"{count}× {condition.event_type}{window}, last {age} ago"
     return _Match(detail, latest_event_at=latest)
 
 

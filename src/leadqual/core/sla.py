@@ -25,7 +25,9 @@ _WORKED_HOLIDAYS = frozenset({"Good Friday", "Easter Sunday", "Pentecost"})
 @lru_cache(maxsize=64)
 def _dutch_days_off(year: int) -> frozenset[date]:
     calendar = holidays.country_holidays("NL", years=year, language="en_US")
-    return frozenset(day for day, name in calendar.items() if name not in _WORKED_HOLIDAYS)
+    return frozenset(
+        day for day, name in calendar.items() if name not in _WORKED_HOLIDAYS
+    )
 
 
 def is_dutch_working_day(day: date) -> bool:
@@ -74,7 +76,9 @@ def sla_due_at(
         # Subtract timestamps: aware arithmetic within one zone ignores DST shifts.
         available = end_of_day.timestamp() - current.timestamp()
         if remaining.total_seconds() < available:
-            return datetime.fromtimestamp(current.timestamp() + remaining.total_seconds(), tz=zone)
+            return datetime.fromtimestamp(
+                current.timestamp() + remaining.total_seconds(), tz=zone
+            )
         if remaining.total_seconds() == available:
             return end_of_day - timedelta(microseconds=1)
         remaining -= timedelta(seconds=available)

@@ -142,7 +142,8 @@ def _parse_occurred_at(value: object, *, now: datetime) -> datetime:
         )
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(
-            f'"{value}" has no time zone. Add an offset, e.g. 2026-11-27T10:15:00+01:00 or ...Z for UTC.'
+            f'"{value}" has no time zone. Add an offset, '
+            "e.g. 2026-11-27T10:15:00+01:00 or ...Z for UTC."
         )
     if moment > now + ALLOWED_CLOCK_SKEW:
         raise ValueError(

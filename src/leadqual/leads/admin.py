@@ -27,7 +27,16 @@ class EventInline(admin.TabularInline[Event, Lead]):
 
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin[Lead]):
-    list_display = ("email", "full_name", "company", "band", "score_total", "status", "owner", "source")
+    list_display = (
+        "email",
+        "full_name",
+        "company",
+        "band",
+        "score_total",
+        "status",
+        "owner",
+        "source",
+    )
     list_filter = ("band", "status", "source", "owner")
     search_fields = ("email", "first_name", "last_name", "company__name")
     ordering = ("-score_total",)

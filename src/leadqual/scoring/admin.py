@@ -7,13 +7,29 @@ from leadqual.scoring.models import BandChange, Score, ScoringModel
 
 @admin.register(ScoringModel)
 class ScoringModelAdmin(admin.ModelAdmin[ScoringModel]):
-    list_display = ("version", "name", "is_active", "created_at", "activated_at", "first_used_at")
+    list_display = (
+        "version",
+        "name",
+        "is_active",
+        "created_at",
+        "activated_at",
+        "first_used_at",
+    )
     readonly_fields = ("version", "is_active", "activated_at", "first_used_at")
 
 
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin[Score]):
-    list_display = ("lead", "total", "fit", "intent", "engagement", "band", "model_version", "computed_at")
+    list_display = (
+        "lead",
+        "total",
+        "fit",
+        "intent",
+        "engagement",
+        "band",
+        "model_version",
+        "computed_at",
+    )
     list_filter = ("band", "model_version", "trigger")
     search_fields = ("lead__email",)
     list_select_related = ("lead",)

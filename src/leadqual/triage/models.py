@@ -7,7 +7,13 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leadqual.core.lifecycle import BantAnswer, Decision, OutcomeKind, RejectionReason, TaskKind
+from leadqual.core.lifecycle import (
+    BantAnswer,
+    Decision,
+    OutcomeKind,
+    RejectionReason,
+    TaskKind,
+)
 from leadqual.leads.models import Lead
 
 DECISION_LABELS = {Decision.ACCEPTED: _("Accepted"), Decision.REJECTED: _("Rejected")}
@@ -25,7 +31,11 @@ OUTCOME_LABELS = {
     OutcomeKind.WON: _("Won"),
     OutcomeKind.LOST: _("Lost"),
 }
-BANT_ANSWER_LABELS = {BantAnswer.YES: _("Yes"), BantAnswer.NO: _("No"), BantAnswer.UNKNOWN: _("Unknown")}
+BANT_ANSWER_LABELS = {
+    BantAnswer.YES: _("Yes"),
+    BantAnswer.NO: _("No"),
+    BantAnswer.UNKNOWN: _("Unknown"),
+}
 TASK_KIND_LABELS = {
     TaskKind.FIRST_CONTACT: _("First contact"),
     TaskKind.FOLLOW_UP: _("Follow up"),
@@ -122,16 +132,39 @@ class Task(models.Model):
 class Qualification(models.Model):
     """The human check beside the number: BANT answers and the first contact."""
 
-    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="qualification")
-    budget = models.CharField(_("budget"), max_length=10, choices=BANT_ANSWER_LABELS, default=BantAnswer.UNKNOWN)
-    authority = models.CharField(
-        _("authority"), max_length=10, choices=BANT_ANSWER_LABELS, default=BantAnswer.UNKNOWN
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, related_name="qualification"
     )
-    need = models.CharField(_("need"), max_length=10, choices=BANT_ANSWER_LABELS, default=BantAnswer.UNKNOWN)
-    timing = models.CharField(_("timing"), max_length=10, choices=BANT_ANSWER_LABELS, default=BantAnswer.UNKNOWN)
-    first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
+    budget = models.CharField(
+        _("budget"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    authority = models.CharField(
+        _("authority"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    need = models.CharField(
+        _("need"), max_length=10, choices=BANT_ANSWER_LABELS, default=BantAnswer.UNKNOWN
+    )
+    timing = models.CharField(
+        _("timing"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    first_contact_at = models.DateTimeField(
+        _("first contact at"), null=True, blank=True
+    )
     first_contact_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 

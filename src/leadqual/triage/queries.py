@@ -19,9 +19,14 @@ def sales_users() -> QuerySet[User]:
 def owner_states() -> list[OwnerState]:
     """Every active salesperson as assignment sees them now."""
     users = sales_users().annotate(
-        open_task_count=Count("tasks", filter=Q(tasks__done_at__isnull=True), distinct=True)
+        open_task_count=Count(
+            "tasks", filter=Q(tasks__done_at__isnull=True), distinct=True
+        )
     )
-    profiles = {profile.user_id: profile for profile in OwnerProfile.objects.filter(user__in=users)}
+    profiles = {
+        profile.user_id: profile
+        for profile in OwnerProfile.objects.filter(user__in=users)
+    }
     states = []
     for user in users:
         profile = profiles.get(user.pk)

@@ -13,9 +13,6 @@ from django.db import transaction
 from leadqual.accounts.models import OwnerProfile
 from leadqual.core.assignment import Assignment, choose_owner
 from leadqual.core.bands import Band
-from leadqual.core.scoring import SlaSettings
-from leadqual.core.sla import sla_due_at
-
 from leadqual.core.lifecycle import (
     BantAnswer,
     BantQuestion,
@@ -28,6 +25,8 @@ from leadqual.core.lifecycle import (
     status_after_feedback,
     status_after_outcome,
 )
+from leadqual.core.scoring import SlaSettings
+from leadqual.core.sla import sla_due_at
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
@@ -39,7 +38,9 @@ logger = logging.getLogger(__name__)
 CLOSED_BY_FIRST_CONTACT = "first contact made"
 
 # Leads in these states have left triage: sales decided, or a deal is open or closed.
-_OUT_OF_TRIAGE = frozenset({LeadStatus.REJECTED, LeadStatus.OPPORTUNITY, LeadStatus.WON, LeadStatus.LOST})
+_OUT_OF_TRIAGE = frozenset(
+    {LeadStatus.REJECTED, LeadStatus.OPPORTUNITY, LeadStatus.WON, LeadStatus.LOST}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,16 +71,22 @@ def _assign_owner(lead: Lead, *, now: datetime) -> Assignment | None:
         profile = OwnerProfile.objects.filter(user_id=lead.owner_id).first()
         if lead.owner and lead.owner.is_active and not (profile and profile.is_away):
             return None
-    assignment = choose_owner(owner_states(), region=lead.region or None, sector=lead.sector or None)
+    assignment = choose_owner(
+        owner_states(), region=lead.region or None, sector=lead.sector or None
+    )
     if assignment is None:
         return None
     lead.owner_id = assignment.owner_id
     lead.save(update_fields=["owner"])
-    OwnerProfile.objects.update_or_create(user_id=assignment.owner_id, defaults={"last_assigned_at": now})
+    OwnerProfile.objects.update_or_create(
+        user_id=assignment.owner_id, defaults={"last_assigned_at": now}
+    )
     return assignment
 
 
-def triage_lead(lead: Lead, band: Band, *, sla: SlaSettings, now: datetime) -> TriageResult:
+def triage_lead(
+    lead: Lead, band: Band, *, sla: SlaSettings, now: datetime
+) -> TriageResult:
     """React to a lead's band: owner and SLA task for warm and hot, close tasks for cold.
 
     A hot or warm lead keeps its owner while that owner is available, and
@@ -94,21 +101,37 @@ def triage_lead(lead: Lead, band: Band, *, sla: SlaSettings, now: datetime) -> T
         return TriageResult(band=band)
     hours = sla_hours_for(band, sla)
     if hours is None:
-        closed = open_tasks_of(lead.pk).update(done_at=now, closed_reason="cooled down to cold")
+        closed = open_tasks_of(lead.pk).update(
+            done_at=now, closed_reason="cooled down to cold"
+        )
         return TriageResult(band=band, closed_tasks=closed)
     assignment = _assign_owner(lead, now=now)
     due_at = sla_due_at(now, hours)
     task = open_tasks_of(lead.pk).order_by("due_at").first()
     if task is None:
-        kind = TaskKind.FOLLOW_UP if lead.status == LeadStatus.ACCEPTED else TaskKind.FIRST_CONTACT
+        kind = (
+            TaskKind.FOLLOW_UP
+            if lead.status == LeadStatus.ACCEPTED
+            else TaskKind.FIRST_CONTACT
+        )
         task = Task.objects.create(
-            lead=lead, owner_id=lead.owner_id, kind=kind.value, due_at=due_at, created_at=now
+            lead=lead,
+            owner_id=lead.owner_id,
+            kind=kind.value,
+            due_at=due_at,
+            created_at=now,
         )
     elif due_at < task.due_at or task.owner_id != lead.owner_id:
         task.due_at = min(task.due_at, due_at)
         task.owner_id = lead.owner_id
         task.save(update_fields=["due_at", "owner"])
-    logger.info("Triaged lead %s as %s: owner %s, due %s", lead.pk, band, lead.owner_id, task.due_at)
+    logger.info(
+        "Triaged lead %s as %s: owner %s, due %s",
+        lead.pk,
+        band,
+        lead.owner_id,
+        task.due_at,
+    )
     return TriageResult(band=band, task=task, assignment=assignment)
 
 
@@ -140,7 +163,9 @@ def record_feedback(
         lead.save(update_fields=["status", "updated_at"])
         if decision is Decision.REJECTED:
             # A rejected lead leaves the queue; its history stays.
-            open_tasks_of(lead.pk).update(done_at=now, closed_reason="rejected by sales")
+            open_tasks_of(lead.pk).update(
+                done_at=now, closed_reason="rejected by sales"
+            )
     return feedback
 
 
@@ -170,7 +195,9 @@ def record_outcome(
         lead.status = status_after_outcome(kind).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
-        open_tasks_of(lead.pk).update(done_at=now, closed_reason=f"outcome: {kind.value}")
+        open_tasks_of(lead.pk).update(
+            done_at=now, closed_reason=f"outcome: {kind.value}"
+        )
     return outcome
 
 
@@ -179,20 +206,26 @@ def answer_bant(
 ) -> Qualification:
     """Save one BANT answer for the lead (the others stay as they are)."""
     with transaction.atomic():
-        qualification, _created = Qualification.objects.select_for_update().get_or_create(lead=lead)
+        qualification, _created = (
+            Qualification.objects.select_for_update().get_or_create(lead=lead)
+        )
         setattr(qualification, question.value, answer.value)
         qualification.updated_at = now
         qualification.save()
     return qualification
 
 
-def record_first_contact(lead: Lead, *, by: User | None, now: datetime) -> Qualification:
+def record_first_contact(
+    lead: Lead, *, by: User | None, now: datetime
+) -> Qualification:
     """Record that sales reached the lead; closes the open first-contact task.
 
     The first contact is recorded once: a second call keeps the first moment.
     """
     with transaction.atomic():
-        qualification, _created = Qualification.objects.select_for_update().get_or_create(lead=lead)
+        qualification, _created = (
+            Qualification.objects.select_for_update().get_or_create(lead=lead)
+        )
         if qualification.first_contact_at is None:
             qualification.first_contact_at = now
             qualification.first_contact_by = by
