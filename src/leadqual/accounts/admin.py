@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from leadqual.accounts.models import ApiToken
+from leadqual.accounts.models import ApiToken, OwnerProfile
 
 
 @admin.register(ApiToken)
@@ -31,3 +31,19 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(OwnerProfile)
+class OwnerProfileAdmin(admin.ModelAdmin[OwnerProfile]):
+    """Where admins set who is away, capacities and who covers which region or sector."""
+
+    list_display = (
+        "user",
+        "is_away",
+        "capacity",
+        "regions",
+        "sectors",
+        "last_assigned_at",
+    )
+    list_editable = ("is_away", "capacity")
+    readonly_fields = ("last_assigned_at",)

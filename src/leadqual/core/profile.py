@@ -44,6 +44,8 @@ LEAD_FIELDS: Mapping[str, FieldKind] = {
     "email_is_free_mail": FieldKind.BOOLEAN,
     "email_is_disposable": FieldKind.BOOLEAN,
     "has_phone": FieldKind.BOOLEAN,
+    "account_score": FieldKind.NUMBER,
+    "account_engaged_contacts": FieldKind.NUMBER,
 }
 
 
@@ -65,6 +67,10 @@ class LeadProfile:
     source: str | None = None
     company_name: str | None = None
     phone: str | None = None
+    # The lead's company as an account: its score and how many of its
+    # contacts are engaged (how much of the buying group is active).
+    account_score: int | None = None
+    account_engaged_contacts: int | None = None
 
     def field_values(self) -> dict[str, FieldValue]:
         """Return every field of ``LEAD_FIELDS`` with its value (None if unknown)."""
@@ -83,4 +89,6 @@ class LeadProfile:
             "email_is_free_mail": is_free_mail(domain),
             "email_is_disposable": is_disposable(domain),
             "has_phone": bool(self.phone),
+            "account_score": self.account_score,
+            "account_engaged_contacts": self.account_engaged_contacts,
         }

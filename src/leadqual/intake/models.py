@@ -1,11 +1,16 @@
-"""Rows the intake app keeps for itself: attempts counted by the form's rate limit."""
+"""Rows the intake app keeps for itself: form attempts, tracked sites and
+anonymous visitors, and import jobs."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from leadqual.leads.models import EVENT_TYPE_LABELS, Event, Lead
 
 
 class FormAttempt(models.Model):
@@ -31,3 +36,127 @@ class FormAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address_hash[:12]}… at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
+class TrackedSite(models.Model):
+    """A website allowed to send tracking data (by its exact origin)."""
+
+    name = models.CharField(_("name"), max_length=100)
+    # Scheme, host and port as browsers send it in Origin: https://www.example.nl
+    origin = models.CharField(_("origin"), max_length=255, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tracked site")
+        verbose_name_plural = _("tracked sites")
+
+    def __str__(self) -> str:
+        return self.origin
+
+
+class Visitor(models.Model):
+    """An anonymous browser that accepted cookies on a tracked site.
+
+    ``lead`` is set once the visitor identifies (form submit or identify call);
+    from then on the visitor's events are stored as the lead's events.
+    """
+
+    visitor_id = models.CharField(_("visitor id"), max_length=64, unique=True)
+    site = models.ForeignKey(
+        TrackedSite, on_delete=models.CASCADE, related_name="visitors"
+    )
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="visitors"
+    )
+    consented_at = models.DateTimeField(_("cookie consent at"))
+    first_seen_at = models.DateTimeField(_("first seen at"))
+    last_seen_at = models.DateTimeField(_("last seen at"))
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class VisitorEvent(models.Model):
+    """What an anonymous visitor did; copied to the lead's events when stitched."""
+
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.CASCADE, related_name="events"
+    )
+    type = models.CharField(_("type"), max_length=30, choices=EVENT_TYPE_LABELS)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    external_id = models.CharField(
+        _("external id"), max_length=200, null=True, blank=True, unique=True
+    )
+    stitched_event = models.OneToOneField(
+        Event,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="visitor_event",
+    )
+
+    class Meta:
+        verbose_name = _("visitor event")
+        verbose_name_plural = _("visitor events")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["visitor", "occurred_at"], name="intake_visitor_event_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+IMPORT_STATUS_LABELS = {
+    "running": _("Running"),
+    "done": _("Done"),
+    "failed": _("Failed"),
+}
+
+
+class ImportJob(models.Model):
+    """One import of a file: progress while it runs, the report when done.
+
+    Rows are written in batches, each batch in one transaction, and
+    ``rows_done`` moves with each committed batch, so an import that was
+    killed can resume after the last committed batch.
+    """
+
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_sha256 = models.CharField(_("file digest"), max_length=64, db_index=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=IMPORT_STATUS_LABELS, default="running"
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows done"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    # The rejections: [{"row": 17, "column": "budget", "message": "..."}].
+    report = models.JSONField(_("report"), default=list, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.status})"

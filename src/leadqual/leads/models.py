@@ -51,6 +51,26 @@ class Company(models.Model):
     domain = models.CharField(_("domain"), max_length=253, blank=True, db_index=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    # Company facts from enrichment (intake.enrichment), with where and when.
+    sector = models.CharField(_("sector"), max_length=100, blank=True)
+    size_band = models.CharField(_("size band"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    enrichment_source = models.CharField(
+        _("enrichment source"), max_length=100, blank=True
+    )
+    enriched_at = models.DateTimeField(_("enriched at"), null=True, blank=True)
+
+    # The account (everyone we know at this company) as a whole.
+    account_score = models.PositiveSmallIntegerField(
+        _("account score"), null=True, blank=True
+    )
+    engaged_contacts = models.PositiveSmallIntegerField(
+        _("engaged contacts"), default=0
+    )
+    account_scored_at = models.DateTimeField(
+        _("account scored at"), null=True, blank=True
+    )
+
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
@@ -88,6 +108,14 @@ class Lead(models.Model):
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+
+    phone_country = models.CharField(_("phone country"), max_length=2, blank=True)
+    # Contactability, set by unsubscribe and hard-bounce events.
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    hard_bounced_at = models.DateTimeField(_("email bounced at"), null=True, blank=True)
+    # Fields filled by enrichment rather than typed by the lead:
+    # {"sector": {"source": "offline", "at": "2026-11-27T10:00:00+00:00"}}.
+    enriched_fields = models.JSONField(_("enriched fields"), default=dict, blank=True)
 
     consent_given = models.BooleanField(_("consent given"), default=False)
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
@@ -154,3 +182,34 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class LeadMerge(models.Model):
+    """A duplicate lead merged into another, reversible for 30 days.
+
+    The duplicate's own fields are kept in ``snapshot`` and the ids of the rows
+    moved to the survivor in ``moved_rows`` ({"events": [1, 2], ...}), so
+    undoing the merge recreates the duplicate and moves exactly those rows back.
+    """
+
+    survivor = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="merges")
+    merged_email = models.CharField(_("merged email"), max_length=254)
+    snapshot = models.JSONField(_("snapshot"), default=dict)
+    moved_rows = models.JSONField(_("moved rows"), default=dict)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("lead merge")
+        verbose_name_plural = _("lead merges")
+
+    def __str__(self) -> str:
+        return f"{self.merged_email} → {self.survivor_id}"

@@ -13,6 +13,7 @@ from leadqual.leads.models import Lead
 
 def lead_profile(lead: Lead) -> LeadProfile:
     """The lead's fields as the scoring core reads them."""
+    company = lead.company if lead.company_id else None
     return LeadProfile(
         email=lead.email,
         sector=lead.sector or None,
@@ -23,8 +24,10 @@ def lead_profile(lead: Lead) -> LeadProfile:
         country=lead.country or None,
         region=lead.region or None,
         source=lead.source or None,
-        company_name=lead.company.name if lead.company_id and lead.company else None,
+        company_name=company.name if company else None,
         phone=lead.phone or None,
+        account_score=company.account_score if company else None,
+        account_engaged_contacts=company.engaged_contacts if company else None,
     )
 
 
