@@ -15,6 +15,11 @@ urlpatterns = [
     path("leads/", include("leadqual.leads.urls")),
     path("kpis/", include("leadqual.insights.urls")),
     path("form/", include("leadqual.intake.urls")),
+    # The tracking script and its endpoints: /t.js, /t/...
+    path("", include("leadqual.intake.tracker_urls")),
+    path("webhooks/", include("leadqual.intake.webhook_urls")),
+    path("imports/", include("leadqual.intake.import_urls")),
+    path("accounts/", include("leadqual.leads.account_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from leadqual.leads.models import Company, Event, Lead
+from leadqual.leads.models import Company, Event, Lead, LeadMerge
 
 
 @admin.register(Company)
@@ -56,3 +56,17 @@ class EventAdmin(admin.ModelAdmin[Event]):
     search_fields = ("lead__email", "external_id")
     list_select_related = ("lead",)
     readonly_fields = ("received_at",)
+
+
+@admin.register(LeadMerge)
+class LeadMergeAdmin(admin.ModelAdmin[LeadMerge]):
+    list_display = (
+        "merged_email",
+        "survivor",
+        "reason",
+        "merged_at",
+        "merged_by",
+        "undone_at",
+    )
+    list_select_related = ("survivor", "merged_by")
+    readonly_fields = ("snapshot", "moved_rows")
