@@ -188,3 +188,31 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
             continue
         stored.append(row)
     return StoredEvents(stored=stored, duplicate_indexes=sorted(duplicates))
+
+
+def mark_unsubscribed(lead: Lead, at: datetime) -> bool:
+    """Record that the lead unsubscribed from email at ``at``.
+
+    The first moment is kept: a later or replayed unsubscribe changes nothing.
+    Returns True when the lead changed. Must run inside a transaction.
+    """
+    changed = Lead.objects.filter(pk=lead.pk, unsubscribed_at__isnull=True).update(
+        unsubscribed_at=at
+    )
+    if changed:
+        lead.unsubscribed_at = at
+    return bool(changed)
+
+
+def mark_hard_bounced(lead: Lead, at: datetime) -> bool:
+    """Record that email to the lead bounced permanently (hard) at ``at``.
+
+    The first moment is kept: a later or replayed bounce changes nothing.
+    Returns True when the lead changed. Must run inside a transaction.
+    """
+    changed = Lead.objects.filter(pk=lead.pk, hard_bounced_at__isnull=True).update(
+        hard_bounced_at=at
+    )
+    if changed:
+        lead.hard_bounced_at = at
+    return bool(changed)
