@@ -1,5 +1,11 @@
-from django.urls import URLPattern, path  # noqa: F401
+from django.urls import URLPattern, path
+
+from leadqual.leads import account_views
 
 app_name = "accounts_pages"
 
-urlpatterns: list[URLPattern] = []
+# Mounted at "accounts/" (config/urls.py).
+urlpatterns: list[URLPattern] = [
+    path("", account_views.account_list, name="account-list"),
+    path("<int:company_id>/", account_views.account_detail, name="account-detail"),
+]

@@ -22,8 +22,10 @@ from django_stubs_ext import StrOrPromise
 
 from leadqual.accounts.permissions import role_required, visible_leads
 from leadqual.core.bands import Band, Thresholds
+from leadqual.core.hygiene import format_phone
 from leadqual.core.lifecycle import LeadStatus
 from leadqual.core.scoring import Group, ScoringModel
+from leadqual.leads.accounts import account_summary
 from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
 from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
@@ -327,7 +329,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
             "name": lead.full_name or lead.email,
             "company": lead.company.name if lead.company else "",
             "email": lead.email,
-            "phone": lead.phone,
+            "phone": format_phone(lead.phone),
             "phone_href": "tel:" + "".join(lead.phone.split()),
             "job_title": lead.job_title,
             "band": lead.band,
@@ -351,6 +353,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         "timeline": _timeline(lead),
         "timeline_is_cut": event_count > TIMELINE_LENGTH,
         "timeline_length": TIMELINE_LENGTH,
+        "account": account_summary(lead.company) if lead.company else None,
         **sales_panels(lead, user),
     }
     return render(request, "leads/lead_detail.html", context)

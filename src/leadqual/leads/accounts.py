@@ -1,0 +1,155 @@
+"""Accounts: a company with everyone known there, scored as a whole.
+
+``rescore_account`` stores the roll-up of ``core.accounts`` on the company;
+the read helpers serve the accounts pages and the lead page's account section.
+An account is one Company row: leads join it by the company name they give,
+or by their work domain when enrichment finds the company for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, F, Max, Q, QuerySet
+
+from leadqual.core.accounts import (
+    INTEREST_EVENTS,
+    AccountScore,
+    Contact,
+    score_account,
+)
+from leadqual.leads.models import Company, Lead
+
+
+def account_contacts(company: Company, *, now: datetime) -> list[Contact]:
+    """The company's leads as the roll-up sees them, in one query."""
+    rows = (
+        Lead.objects.filter(company=company)
+        .annotate(
+            last_interest_at=Max(
+                "events__occurred_at",
+                filter=Q(
+                    events__type__in=[
+                        event_type.value for event_type in INTEREST_EVENTS
+                    ],
+                    events__occurred_at__lte=now,
+                ),
+            )
+        )
+        .order_by("id")
+        .values_list("id", "score_total", "last_interest_at")
+    )
+    return [
+        Contact(lead_id=lead_id, score=score, last_interest_at=last_interest_at)
+        for lead_id, score, last_interest_at in rows
+    ]
+
+
+def rescore_account(company: Company, *, now: datetime) -> AccountScore:
+    """Roll the company's contacts up and store the account score on it.
+
+    Updates ``company`` in place too, so a lead that holds this instance is
+    scored with the new values. Costs two queries. Returns the AccountScore
+    with its parts (for an explanation).
+    """
+    rolled = score_account(account_contacts(company, now=now), now=now)
+    Company.objects.filter(pk=company.pk).update(
+        account_score=rolled.score,
+        engaged_contacts=rolled.engaged_contacts,
+        account_scored_at=now,
+    )
+    company.account_score = rolled.score
+    company.engaged_contacts = rolled.engaged_contacts
+    company.account_scored_at = now
+    return rolled
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilters:
+    """The accounts list's filters; ``engaged_only`` keeps accounts with an
+    engaged contact."""
+
+    q: str = ""
+    sector: str = ""
+    country: str = ""
+    engaged_only: bool = False
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.q or self.sector or self.country or self.engaged_only)
+
+
+def visible_accounts(leads: QuerySet[Lead]) -> QuerySet[Company]:
+    """Companies with at least one of ``leads`` (the leads a user may see)."""
+    return Company.objects.filter(
+        pk__in=leads.filter(company__isnull=False).values("company_id")
+    )
+
+
+def account_choices(accounts: QuerySet[Company]) -> tuple[list[str], list[str]]:
+    """The sectors and countries among ``accounts``, sorted, for the filters."""
+    sectors = (
+        accounts.exclude(sector="").order_by("sector").values_list("sector", flat=True)
+    )
+    countries = (
+        accounts.exclude(country="")
+        .order_by("country")
+        .values_list("country", flat=True)
+    )
+    return list(dict.fromkeys(sectors)), list(dict.fromkeys(countries))
+
+
+def accounts_by_score(
+    accounts: QuerySet[Company], filters: AccountFilters
+) -> QuerySet[Company]:
+    """The accounts that pass the filters, highest account score first, with
+    ``contact_count`` and ``last_activity_at`` (latest event of any contact)."""
+    if filters.sector:
+        accounts = accounts.filter(sector=filters.sector)
+    if filters.country:
+        accounts = accounts.filter(country=filters.country)
+    if filters.engaged_only:
+        accounts = accounts.filter(engaged_contacts__gte=1)
+    # Every word must appear in the company name or its domain.
+    for word in filters.q.split():
+        accounts = accounts.filter(Q(name__icontains=word) | Q(domain__icontains=word))
+    return accounts.annotate(
+        contact_count=Count("leads", distinct=True),
+        last_activity_at=Max("leads__events__occurred_at"),
+    ).order_by(F("account_score").desc(nulls_last=True), "name", "id")
+
+
+def contacts_of(company: Company, leads: QuerySet[Lead]) -> Sequence[Lead]:
+    """The company's leads among ``leads``, highest score first."""
+    return list(
+        leads.filter(company=company)
+        .select_related("owner")
+        .order_by(F("score_total").desc(nulls_last=True), "id")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    """The lead page's account section."""
+
+    company_id: int
+    name: str
+    account_score: int | None
+    engaged_contacts: int
+    contacts: int
+
+
+def account_summary(company: Company) -> AccountSummary:
+    """The company's stored account score with its number of contacts (one query)."""
+    return AccountSummary(
+        company_id=company.pk,
+        name=company.name,
+        account_score=company.account_score,
+        engaged_contacts=company.engaged_contacts,
+        contacts=Lead.objects.filter(company=company).count(),
+    )
