@@ -16,6 +16,10 @@ from leadqual.config.settings import *  # noqa: F403
 # Hashing passwords slowly protects real users, not test fixtures.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# Background jobs run at once, inside the test, with no worker. Set here rather
+# than through LEADQUAL_TASKS_IMMEDIATE, which `leadqual` subprocesses would inherit.
+HUEY["immediate"] = True
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # One test database per run, so two runs on one server never drop each
     # other's database.

@@ -2,16 +2,22 @@
 
 Static files come from WhiteNoise in the same process, so one command is a
 complete server. Put a TLS-terminating proxy in front of it on the internet.
+With the SQLite queue it also runs the background jobs, in worker threads
+that stop with the server (SIGTERM or Ctrl+C); see docs/background-work.md.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from waitress.server import create_server
+
+from leadqual.config.background import in_process_worker, load_tasks
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -60,13 +66,27 @@ class Command(BaseCommand):
         bound_port = getattr(server, "effective_port", port)
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(f"leadqual is serving on http://{shown_host}:{bound_port}/")
-        self.stdout.flush()
+        worker, what_runs = in_process_worker()
+        if worker is not None:
+            load_tasks()
+            worker.start()
+        # SIGTERM stops the server like Ctrl+C does, so the worker stops cleanly.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
+            self.stdout.write(what_runs)
+            self.stdout.flush()
             server.run()
         except KeyboardInterrupt:
             pass
         finally:
+            signal.signal(signal.SIGTERM, previous)
             server.close()
+            if worker is not None:
+                worker.stop()
+
+
+def _interrupt(signal_number: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
 
 
 def _whole_number(flag: str, raw: object, *, low: int, high: int) -> int:

@@ -1,0 +1,74 @@
+"""``leadqual requalify``: rescore stale leads now, as the daily job does.
+
+For installs that run jobs from cron instead of a worker, and for a first
+run after changing LEADQUAL_REQUALIFY_AFTER_DAYS.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+from tqdm import tqdm
+
+from leadqual.core.errors import LeadqualError
+from leadqual.triage.requalification import requalify_stale_leads
+
+PROGRESS_FORMAT = "{l_bar}{bar}| {n:,} of {total:,} leads [{elapsed}<{remaining}]"
+
+
+class Command(BaseCommand):
+    help = (
+        "Rescore leads whose score is older than LEADQUAL_REQUALIFY_AFTER_DAYS and "
+        "triage those whose band changed. Leads with an open deal, won or lost "
+        "are left alone."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--all",
+            action="store_true",
+            help="requalify every lead, however recent its score",
+        )
+        parser.add_argument(
+            "--no-progress",
+            action="store_true",
+            help="hide the progress bar (it is hidden anyway when not on a terminal)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        enabled = not options["no_progress"] and sys.stderr.isatty()
+        bar: tqdm[NoReturn] | None = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if not enabled:
+                return
+            if bar is None:
+                bar = tqdm(
+                    total=total,
+                    file=sys.stderr,
+                    bar_format=PROGRESS_FORMAT,
+                    leave=False,
+                )
+            bar.update(done - bar.n)
+
+        try:
+            result = requalify_stale_leads(
+                now=timezone.now(),
+                cycle_days=settings.REQUALIFY_AFTER_DAYS,
+                include_all=options["all"],
+                on_progress=progress,
+            )
+        except LeadqualError as error:
+            raise CommandError(error.message) from None
+        finally:
+            if bar is not None:
+                bar.close()
+        self.stdout.write(
+            f"Requalified {result.checked:,} leads: {result.changed:,} scores "
+            f"changed, {result.triaged:,} leads triaged."
+        )

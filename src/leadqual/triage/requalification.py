@@ -1,0 +1,128 @@
+"""Requalification: rescore leads on the cycle and triage those whose band moved.
+
+This lives in ``triage`` rather than ``scoring`` because it calls both:
+``scoring`` knows nothing of triage (see STYLE.md, section 2), the same way
+``intake.pipeline`` runs score -> triage for an arrival.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+
+from leadqual.core.requalification import (
+    NOT_REQUALIFIED_STATUSES,
+    requalification_cutoff,
+)
+from leadqual.leads.models import Lead
+from leadqual.scoring.services import (
+    Rescored,
+    active_scoring_model,
+    parsed_model,
+    rescore_lead,
+)
+from leadqual.triage.services import TriageResult, triage_lead
+
+logger = logging.getLogger(__name__)
+
+# Score.trigger of a rescore on the cycle.
+REQUALIFY_TRIGGER = "requalify"
+DEFAULT_BATCH_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RequalificationResult:
+    """What one requalification run did."""
+
+    checked: int
+    changed: int
+    triaged: int
+
+
+def triage_if_band_changed(
+    lead: Lead, rescored: Rescored, *, now: datetime
+) -> TriageResult | None:
+    """Triage the lead under its scoring model's SLA when its band changed.
+
+    Returns None when the band stayed the same. Must run inside a transaction.
+    """
+    if not rescored.band_changed:
+        return None
+    sla = parsed_model(rescored.score.scoring_model).sla
+    return triage_lead(lead, rescored.band, sla=sla, now=now)
+
+
+def leads_to_requalify(
+    *, now: datetime, cycle_days: int, include_all: bool = False
+) -> QuerySet[Lead]:
+    """Leads due for requalification, as ``core.requalification`` states the rule.
+
+    With ``include_all`` every lead that takes part in requalification,
+    whatever the age of its score. Raises ValueError for a cycle outside 30..90.
+    """
+    cutoff = requalification_cutoff(now, cycle_days=cycle_days)
+    leads = Lead.objects.exclude(
+        status__in=[status.value for status in NOT_REQUALIFIED_STATUSES]
+    )
+    if include_all:
+        return leads
+    return leads.filter(Q(scored_at__isnull=True) | Q(scored_at__lt=cutoff))
+
+
+def requalify_stale_leads(
+    *,
+    now: datetime,
+    cycle_days: int,
+    include_all: bool = False,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> RequalificationResult:
+    """Rescore every lead whose score is older than the cycle; triage band changes.
+
+    Works in batches of one transaction each. Safe to run twice at once: each
+    batch claims its leads again under lock and re-checks that they are still
+    due, so a lead that another run has just rescored is skipped and never
+    triaged twice. ``on_progress(done, total)`` is called after every batch.
+    Returns counts of leads checked, scores changed and leads triaged; raises
+    NoActiveScoringModel when no scoring model is active.
+    """
+    model_row = active_scoring_model()
+    due = leads_to_requalify(now=now, cycle_days=cycle_days, include_all=include_all)
+    ids = list(due.order_by("id").values_list("id", flat=True))
+    checked = changed = triaged = 0
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        with transaction.atomic():
+            # Claim the rows first: a second worker may be running this same
+            # job. PostgreSQL skips rows another run holds; SQLite ignores the
+            # clause, as its IMMEDIATE transactions already run one at a time.
+            # Filtering by `due` again drops leads rescored in the meantime.
+            claimed = (
+                due.filter(id__in=chunk)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("company")
+                .order_by("id")
+            )
+            for lead in claimed:
+                rescored = rescore_lead(
+                    lead, now=now, trigger=REQUALIFY_TRIGGER, model_row=model_row
+                )
+                checked += 1
+                if rescored.changed:
+                    changed += 1
+                if triage_if_band_changed(lead, rescored, now=now) is not None:
+                    triaged += 1
+        if on_progress is not None:
+            on_progress(min(start + batch_size, len(ids)), len(ids))
+    logger.info(
+        "Requalified %s leads: %s scores changed, %s triaged",
+        checked,
+        changed,
+        triaged,
+    )
+    return RequalificationResult(checked=checked, changed=changed, triaged=triaged)
