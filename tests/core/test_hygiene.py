@@ -6,11 +6,18 @@ import pytest
 
 from leadqual.core.errors import InvalidEmail
 from leadqual.core.hygiene import (
+    InvalidDomain,
+    InvalidPhone,
+    PhoneNumber,
     email_domain,
+    format_phone,
     is_disposable,
     is_free_mail,
     normalise_choice,
+    normalise_company,
+    normalise_domain,
     normalise_email,
+    normalise_phone,
     normalise_text,
 )
 
@@ -117,3 +124,73 @@ def test_normalise_choice_lower_cases() -> None:
     assert normalise_choice("  Zakelijke  Dienstverlening ") == (
         "zakelijke dienstverlening"
     )
+
+
+def test_a_dutch_mobile_number_becomes_e164_with_country_nl() -> None:
+    assert normalise_phone("06 12345678") == PhoneNumber("+31612345678", "NL")
+
+
+def test_a_number_with_country_code_keeps_its_own_country() -> None:
+    assert normalise_phone("+32 470 12 34 56") == PhoneNumber("+32470123456", "BE")
+
+
+def test_a_belgian_number_is_read_with_the_leads_country() -> None:
+    assert normalise_phone("0470 12 34 56", region="BE") == PhoneNumber(
+        "+32470123456", "BE"
+    )
+
+
+def test_punctuation_in_a_phone_number_is_ignored() -> None:
+    assert normalise_phone("(020) 123-45.67").e164 == "+31201234567"
+
+
+@pytest.mark.parametrize("raw", ["bel me maar", "12", "+31 6 1234 5678 9012 3456"])
+def test_a_value_that_is_no_phone_number_is_refused_quoting_it(raw: str) -> None:
+    with pytest.raises(InvalidPhone, match=f'"{raw.replace("+", "[+]")}"'):
+        normalise_phone(raw)
+
+
+def test_a_company_name_keeps_its_case_with_single_spaces() -> None:
+    assert normalise_company("  Bakker   ICT\tB.V. ") == "Bakker ICT B.V."
+
+
+def test_a_blank_company_name_is_none() -> None:
+    assert normalise_company("   ") is None
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "bakker-ict.nl",
+        "Bakker-ICT.NL",
+        "www.bakker-ict.nl",
+        "https://www.bakker-ict.nl/contact?x=1",
+        "http://bakker-ict.nl:8080/",
+        "bakker-ict.nl.",
+        "info@bakker-ict.nl",
+    ],
+)
+def test_a_domain_is_stored_bare_and_lower_case(raw: str) -> None:
+    assert normalise_domain(raw) == "bakker-ict.nl"
+
+
+def test_an_internationalised_domain_is_stored_as_punycode() -> None:
+    assert normalise_domain("https://Bücher.de") == "xn--bcher-kva.de"
+
+
+def test_a_blank_domain_is_none() -> None:
+    assert normalise_domain(" ") is None
+
+
+@pytest.mark.parametrize("raw", ["localhost", "bakker ict", "https://", "1.2.3.4"])
+def test_something_that_is_no_domain_is_refused(raw: str) -> None:
+    with pytest.raises(InvalidDomain, match="is not a domain"):
+        normalise_domain(raw)
+
+
+def test_a_stored_number_is_shown_in_international_format() -> None:
+    assert format_phone("+31612345678") == "+31 6 12345678"
+
+
+def test_an_old_unreadable_phone_is_shown_as_typed() -> None:
+    assert format_phone("bel na 17u") == "bel na 17u"

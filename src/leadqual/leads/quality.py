@@ -1,0 +1,209 @@
+"""Read helpers for the data-quality page: gaps, stale leads, duplicates, merges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
+
+from leadqual.core.duplicates import (
+    DuplicatePair,
+    DuplicateReason,
+    LeadIdentity,
+    find_duplicates,
+)
+from leadqual.leads.merging import is_undoable
+from leadqual.leads.models import Lead, LeadMerge
+
+# Lists on the page show at most this many rows, with the full count beside them.
+LIST_LIMIT = 100
+RECENT_MERGES = 20
+
+DUPLICATE_REASON_LABELS = {
+    DuplicateReason.SAME_PERSON_AT_COMPANY: _("Same name at the same company"),
+    DuplicateReason.SAME_PHONE: _("Same phone number"),
+}
+# The key fields a lead should have, with the filter that finds leads without.
+MISSING_FIELD_FILTERS: dict[str, tuple[StrOrPromise, Q]] = {
+    "company": (_("No company"), Q(company__isnull=True)),
+    "sector": (_("No sector"), Q(sector="")),
+    "budget": (_("No budget"), Q(budget_euros__isnull=True)),
+    "phone": (_("No phone"), Q(phone="")),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LeadSummary:
+    lead_id: int
+    name: str
+    email: str
+    company: str
+    updated_at: datetime
+    missing: tuple[StrOrPromise, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MissingFieldCount:
+    key: str
+    label: StrOrPromise
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CappedList:
+    """The first LIST_LIMIT rows of a list and how many there are in all."""
+
+    rows: list[LeadSummary]
+    total: int
+
+    @property
+    def is_cut(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def _summary(lead: Lead, missing: tuple[StrOrPromise, ...] = ()) -> LeadSummary:
+    return LeadSummary(
+        lead_id=lead.pk,
+        name=lead.full_name or lead.email,
+        email=lead.email,
+        company=lead.company.name if lead.company else "",
+        updated_at=lead.updated_at,
+        missing=missing,
+    )
+
+
+def missing_field_counts() -> list[MissingFieldCount]:
+    """How many leads lack each key field (company, sector, budget, phone)."""
+    counts = Lead.objects.aggregate(
+        **{
+            key: Count("pk", filter=q)
+            for key, (_label, q) in MISSING_FIELD_FILTERS.items()
+        }
+    )
+    return [
+        MissingFieldCount(key=key, label=label, count=counts[key] or 0)
+        for key, (label, _q) in MISSING_FIELD_FILTERS.items()
+    ]
+
+
+def leads_missing_key_fields(*, limit: int = LIST_LIMIT) -> CappedList:
+    """Leads without at least one key field, newest first, each with what it lacks."""
+    any_missing = Q()
+    for _label, q in MISSING_FIELD_FILTERS.values():
+        any_missing |= q
+    leads = Lead.objects.filter(any_missing).select_related("company")
+    rows = []
+    for lead in leads.order_by("-created_at", "-pk")[:limit]:
+        missing = []
+        if lead.company_id is None:
+            missing.append(MISSING_FIELD_FILTERS["company"][0])
+        if not lead.sector:
+            missing.append(MISSING_FIELD_FILTERS["sector"][0])
+        if lead.budget_euros is None:
+            missing.append(MISSING_FIELD_FILTERS["budget"][0])
+        if not lead.phone:
+            missing.append(MISSING_FIELD_FILTERS["phone"][0])
+        rows.append(_summary(lead, tuple(missing)))
+    return CappedList(rows=rows, total=leads.count())
+
+
+def stale_leads(*, now: datetime, days: int, limit: int = LIST_LIMIT) -> CappedList:
+    """Leads not updated for ``days`` days, longest untouched first."""
+    leads = Lead.objects.filter(updated_at__lt=now - timedelta(days=days))
+    rows = leads.select_related("company").order_by("updated_at", "pk")[:limit]
+    return CappedList(rows=[_summary(lead) for lead in rows], total=leads.count())
+
+
+def lead_identities() -> list[LeadIdentity]:
+    """Every lead as duplicate detection reads it, in one query."""
+    rows = Lead.objects.values_list(
+        "pk", "first_name", "last_name", "email", "company__name", "phone"
+    ).order_by("pk")
+    return [
+        LeadIdentity(
+            lead_id=pk,
+            full_name=f"{first} {last}".strip(),
+            email=email,
+            company_name=company,
+            phone=phone or None,
+        )
+        for pk, first, last, email, company, phone in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    """A suspected pair: ``older`` came first and is offered as the survivor."""
+
+    older: LeadSummary
+    newer: LeadSummary
+    similarity: float
+    reasons: tuple[StrOrPromise, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateList:
+    rows: list[DuplicateRow]
+    total: int
+
+    @property
+    def is_cut(self) -> bool:
+        return self.total > len(self.rows)
+
+
+def suspected_duplicates(*, limit: int = LIST_LIMIT) -> DuplicateList:
+    """Suspected duplicate pairs, most certain first (see core.duplicates)."""
+    pairs: list[DuplicatePair] = find_duplicates(lead_identities())
+    shown = pairs[:limit]
+    ids = {pair.first_id for pair in shown} | {pair.second_id for pair in shown}
+    leads = Lead.objects.select_related("company").in_bulk(ids)
+    rows = [
+        DuplicateRow(
+            older=_summary(leads[pair.first_id]),
+            newer=_summary(leads[pair.second_id]),
+            similarity=pair.similarity,
+            reasons=tuple(DUPLICATE_REASON_LABELS[reason] for reason in pair.reasons),
+        )
+        for pair in shown
+        if pair.first_id in leads and pair.second_id in leads
+    ]
+    return DuplicateList(rows=rows, total=len(pairs))
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRow:
+    merge_id: int
+    survivor_id: int
+    survivor_name: str
+    merged_email: str
+    merged_at: datetime
+    merged_by: str
+    undone_at: datetime | None
+    can_undo: bool
+
+
+def recent_merges(*, now: datetime, limit: int = RECENT_MERGES) -> list[MergeRow]:
+    """The latest merges, newest first, saying which can still be undone."""
+    merges = LeadMerge.objects.select_related("survivor", "merged_by").order_by(
+        "-merged_at", "-pk"
+    )[:limit]
+    return [
+        MergeRow(
+            merge_id=merge.pk,
+            survivor_id=merge.survivor_id,
+            survivor_name=merge.survivor.full_name or merge.survivor.email,
+            merged_email=merge.merged_email,
+            merged_at=merge.merged_at,
+            merged_by=(
+                merge.merged_by.get_full_name() or merge.merged_by.username
+                if merge.merged_by
+                else ""
+            ),
+            undone_at=merge.undone_at,
+            can_undo=is_undoable(merge, now=now),
+        )
+        for merge in merges
+    ]
