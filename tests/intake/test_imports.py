@@ -1,4 +1,4 @@
-"""CSV imports check every row, keep the good ones and write them all at once."""
+"""CSV imports check every row, keep the good ones and write them in batches."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from leadqual.core.errors import ImportFileError
 from leadqual.intake.imports import import_leads_file
+from leadqual.intake.models import ImportJob
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import Score
 from tests.factories import LeadFactory
@@ -173,13 +174,15 @@ def test_a_file_without_an_email_column_is_refused_as_a_whole(tmp_path: Path) ->
     assert not Lead.objects.exists()
 
 
-def test_an_excel_workbook_is_refused_with_how_to_save_it_as_csv(
+def test_a_broken_workbook_is_refused_with_how_to_save_it_again(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "leads.xlsx"
     path.write_bytes(b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml")
 
-    with pytest.raises(ImportFileError, match='"CSV UTF-8"'):
+    with pytest.raises(
+        ImportFileError, match=r"Save it again as \.xlsx or as CSV UTF-8"
+    ):
         import_leads_file(path, now=NOW)
 
 
@@ -218,30 +221,37 @@ def test_an_existing_lead_is_updated_and_keeps_its_source(tmp_path: Path) -> Non
     assert Lead.objects.get(email="new@x.nl").source == "beurs 2026"
 
 
-def test_a_failure_midway_leaves_no_half_imported_rows(tmp_path: Path) -> None:
+def test_a_failure_in_a_batch_rolls_back_that_batch_only(tmp_path: Path) -> None:
+    """Each batch is one transaction: an error keeps earlier batches, whole."""
     LeadFactory.create(email="jan@bakker-ict.nl", employees=5)
     path = write_csv(
         tmp_path,
         "Email,Employees\n"
-        "jan@bakker-ict.nl,50\n"
         "anna@devries.nl,10\n"
         "kees@jansen.nl,20\n"
+        "jan@bakker-ict.nl,50\n"
         "eva@smit.nl,30\n",
     )
 
-    def fail_after_two_rows(done: int, total: int) -> None:
-        if done == 2:
+    def fail_in_the_second_batch(done: int, total: int) -> None:
+        if done > 2:
             raise RuntimeError("the connection dropped")
 
     with pytest.raises(RuntimeError, match="the connection dropped"):
-        import_leads_file(path, now=NOW, on_progress=fail_after_two_rows)
+        import_leads_file(
+            path, now=NOW, on_progress=fail_in_the_second_batch, batch_size=2
+        )
 
-    assert Lead.objects.count() == 1
-    assert Lead.objects.get().employees == 5
-    assert not Score.objects.exists()
+    assert set(Lead.objects.values_list("email", flat=True)) == {
+        "jan@bakker-ict.nl",
+        "anna@devries.nl",
+        "kees@jansen.nl",
+    }
+    assert Lead.objects.get(email="jan@bakker-ict.nl").employees == 5
+    assert ImportJob.objects.get().rows_done == 2
 
 
-def test_progress_is_reported_as_rows_written_of_rows_to_write(
+def test_progress_is_reported_after_each_batch_as_rows_done_of_rows(
     tmp_path: Path,
 ) -> None:
     calls: list[tuple[int, int]] = []
@@ -250,9 +260,10 @@ def test_progress_is_reported_as_rows_written_of_rows_to_write(
         write_csv(tmp_path, GOOD_AND_BAD),
         now=NOW,
         on_progress=lambda done, total: calls.append((done, total)),
+        batch_size=2,
     )
 
-    assert calls == [(1, 3), (2, 3), (3, 3)]
+    assert calls == [(2, 5), (4, 5), (5, 5)]
 
 
 def test_a_dry_run_reports_what_would_change_and_writes_nothing(

@@ -11,10 +11,23 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
 
 from leadqual.core.errors import InvalidEmail
-from leadqual.core.hygiene import normalise_email, normalise_text
+from leadqual.core.hygiene import (
+    InvalidPhone,
+    MxStatus,
+    email_domain,
+    normalise_company,
+    normalise_email,
+    normalise_phone,
+    normalise_text,
+)
 from leadqual.core.profile import Urgency
+from leadqual.intake.mx import mx_status
 from leadqual.leads.services import LeadValue
 
 # Lead fields a client may write, with their maximum text length.
@@ -64,11 +77,16 @@ CleanValue = LeadValue
 
 @dataclass
 class CleanedLead:
-    """Normalised lead values; ``errors`` maps field name to message."""
+    """Normalised lead values; ``errors`` maps field name to message.
+
+    ``warnings`` (field name to message) never stop a lead: for example an
+    email domain without a mail server (see ``_check_mx``).
+    """
 
     email: str | None = None
     values: dict[str, CleanValue] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 def parse_whole_number(raw: FieldInput) -> int:
@@ -91,9 +109,124 @@ def parse_whole_number(raw: FieldInput) -> int:
     return int(text)
 
 
-def _clean_number(name: str, raw: FieldInput) -> int:
+_AMOUNT_NOISE = re.compile(r"€|\beur\b|\s", re.IGNORECASE)
+# "10.000,-" is Dutch for "10.000 euros, no cents".
+_NO_CENTS = re.compile(r"[.,]-{1,2}$")
+_PLAIN_DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
+_THOUSANDS = re.compile(r"^-?\d{1,3}([.,]\d{3})+$")
+_EMPLOYEE_RANGE = re.compile(r"^(\d[\d.,\s]*?)\s*[-\u2013]\s*(\d[\d.,\s]*)$")
+_EMPLOYEE_AT_LEAST = re.compile(r"^(\d[\d.,\s]*?)\s*\+$")
+_DAY_FIRST_DATE = re.compile(
+    r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})"
+    r"(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?)?$"
+)
+
+
+def parse_decimal(raw: str) -> Decimal:
+    """Parse a number written the Dutch or the English way; raise ValueError.
+
+    "1.234,56" and "1,234.56" are 1234.56; "1.234" and "1,234" are 1234 (one
+    mark followed by exactly three digits groups thousands); "12,5" is 12.5;
+    "€ 10.000,-" is 10000. Spaces and the euro sign are ignored.
+    """
+    text = _NO_CENTS.sub("", _AMOUNT_NOISE.sub("", raw))
+    if "." in text and "," in text:
+        # Both marks: the last one separates the decimals.
+        decimal_mark = "," if text.rfind(",") > text.rfind(".") else "."
+        group_mark = "." if decimal_mark == "," else ","
+        text = text.replace(group_mark, "").replace(decimal_mark, ".")
+    elif _THOUSANDS.match(text):
+        text = text.replace(".", "").replace(",", "")
+    else:
+        text = text.replace(",", ".")
+    if not _PLAIN_DECIMAL.match(text):
+        raise ValueError(raw)
+    return Decimal(text)
+
+
+def parse_euros(raw: FieldInput) -> int:
+    """An amount in whole euros, cents rounded half up: "1.234,50" -> 1235.
+
+    Raises ValueError for text that is not an amount.
+    """
+    if isinstance(raw, bool):
+        raise ValueError(raw)
+    if isinstance(raw, int):
+        return raw
+    amount = Decimal(str(raw)) if isinstance(raw, float) else parse_decimal(str(raw))
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def parse_employee_count(raw: FieldInput) -> int:
+    """A number of employees; a CRM size range becomes its middle, rounded half up.
+
+    "25" -> 25, "10-49" -> 30, "51-200" -> 126, "10.000+" -> 10000. Raises
+    ValueError for anything else, fractions included.
+    """
+    if isinstance(raw, str):
+        text = raw.strip()
+        at_least = _EMPLOYEE_AT_LEAST.match(text)
+        if at_least:
+            return parse_whole_number(at_least.group(1))
+        between = _EMPLOYEE_RANGE.match(text)
+        if between:
+            low = parse_whole_number(between.group(1))
+            high = parse_whole_number(between.group(2))
+            if low > high:
+                raise ValueError(raw)
+            middle = (Decimal(low) + Decimal(high)) / 2
+            return int(middle.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return parse_whole_number(raw)
+
+
+def parse_date_time(raw: str, *, tz: tzinfo) -> datetime:
+    """A moment from a CRM export; a value without time zone is read in ``tz``.
+
+    Accepts ISO ("2026-11-27", "2026-11-27 10:15", "2026-11-27T10:15:00Z"),
+    day first ("27-11-2026", "27/11/2026 10:15") and, only when the first
+    number cannot be a month, month first as US exports write it
+    ("11/27/2026 10:15 AM"). Raises ValueError with a message quoting the value.
+    """
+    text = raw.strip()
     try:
-        number = parse_whole_number(raw)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = _parse_day_first(text, raw)
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment
+
+
+def _parse_day_first(text: str, raw: str) -> datetime:
+    found = _DAY_FIRST_DATE.match(text)
+    problem = ValueError(
+        f'"{raw}" is not a date. Use for example 2026-11-27, 27-11-2026 or '
+        "27/11/2026 10:15."
+    )
+    if not found:
+        raise problem
+    day, month, year = (int(found.group(n)) for n in (1, 2, 3))
+    if month > 12 >= day:
+        day, month = month, day
+    hour = int(found.group(4) or 0)
+    minute = int(found.group(5) or 0)
+    second = int(found.group(6) or 0)
+    meridiem = (found.group(7) or "").casefold()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    elif meridiem == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise problem from None
+
+
+def _clean_number(name: str, raw: FieldInput) -> int:
+    # Budgets may have cents (rounded); employees may be a CRM size range.
+    parse = parse_euros if name == "budget_euros" else parse_employee_count
+    try:
+        number = parse(raw)
     except ValueError:
         raise ValueError(
             f'"{raw}" is not a whole number. Use digits, for example 10000.'
@@ -128,7 +261,9 @@ def _clean_field(name: str, raw: FieldInput) -> CleanValue:
         return _clean_urgency(raw)
     if name == "country":
         return _clean_country(raw)
-    text = normalise_text(str(raw))
+    text = (
+        normalise_company(str(raw)) if name == "company" else normalise_text(str(raw))
+    )
     limit = WRITABLE_FIELDS[name]
     if text is not None and len(text) > limit:
         raise ValueError(
@@ -162,4 +297,47 @@ def clean_lead_fields(email: FieldInput, raw: Mapping[str, FieldInput]) -> Clean
             cleaned.values[name] = _clean_field(name, value)
         except ValueError as error:
             cleaned.errors[name] = str(error)
+    _clean_phone(cleaned)
+    _check_mx(cleaned)
     return cleaned
+
+
+def _clean_phone(cleaned: CleanedLead) -> None:
+    """Store the phone in E.164 with its country (Lead.phone_country).
+
+    A number without country code is read as one of the lead's country in
+    the same submission, else as Dutch.
+    """
+    phone = cleaned.values.get("phone")
+    if "phone" not in cleaned.values or "phone" in cleaned.errors:
+        return
+    if phone is None:
+        cleaned.values["phone_country"] = None
+        return
+    country = cleaned.values.get("country")
+    try:
+        number = normalise_phone(
+            str(phone), region=country if isinstance(country, str) else None
+        )
+    except InvalidPhone as error:
+        del cleaned.values["phone"]
+        cleaned.errors["phone"] = error.message
+        return
+    cleaned.values["phone"] = number.e164
+    cleaned.values["phone_country"] = number.country or None
+
+
+def _check_mx(cleaned: CleanedLead) -> None:
+    """Warn when the email domain has no mail server; off unless LEADQUAL_CHECK_MX.
+
+    Never an error: DNS may be slow or absent, and the lead may still be real.
+    """
+    if cleaned.email is None or not getattr(settings, "CHECK_MX", False):
+        return
+    domain = email_domain(cleaned.email)
+    status = mx_status(domain, nameservers=settings.MX_NAMESERVERS)
+    if status is MxStatus.MISSING:
+        cleaned.warnings["email"] = (
+            f'the domain "{domain}" has no mail server; mail to this address '
+            "will probably bounce."
+        )

@@ -1,57 +1,257 @@
-"""Import leads from a CSV file: check every row, then write the good ones at once.
+"""Import leads from CRM exports (CSV or XLSX), in batches that survive a crash.
 
-The command ``leadqual import-leads`` and (later) the upload page both call
+The command ``leadqual import-leads`` and the upload page both call
 ``import_leads_file``. Columns are matched by their header, whatever the
-case, spacing or punctuation, in English or Dutch ("E-mail", "Bedrijfsnaam").
-Every row goes through ``intake.pipeline.submit_lead``, like a lead from the
-API: upsert by email, then rescore.
+case, spacing or punctuation, as HubSpot, Salesforce and Pipedrive export
+them, in English or Dutch ("E-mailadres", "Bedrijfsnaam", "Person - Name");
+the detected mapping can be overridden column by column.
+
+Every row is checked first; bad rows are reported with row number, column
+and reason and never stop the good rows. The good rows are then written in
+batches of ``BATCH_SIZE`` rows, each batch in one transaction together with
+its ImportJob's progress (``rows_done``), so an import killed midway leaves
+whole batches only and the same file imported again resumes after the last
+committed batch.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
+import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
+from typing import TypedDict
+from zipfile import BadZipFile
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from leadqual.core.errors import ImportFileError
-from leadqual.intake.cleaning import clean_lead_fields
-from leadqual.intake.pipeline import InvalidLeadData, submit_lead
-from leadqual.leads.models import Lead
+from leadqual.core.hygiene import email_domain
+from leadqual.intake.cleaning import (
+    WRITABLE_FIELDS,
+    clean_lead_fields,
+    parse_date_time,
+)
+from leadqual.intake.models import ImportJob
+from leadqual.intake.pipeline import InvalidLeadData, rescore_and_triage
+from leadqual.leads.models import Company, Lead
+from leadqual.leads.services import find_or_create_company
+from leadqual.scoring.services import active_scoring_model
 
 DEFAULT_SOURCE = "import"
+BATCH_SIZE = 500
 DELIMITERS = (",", ";", "\t")
+IGNORE = "ignore"
+# Import-only targets besides the lead fields: a full name is split into first
+# and last name; the CRM's creation date becomes a new lead's created_at.
+FULL_NAME = "full_name"
+CREATED_AT = "created_at"
+TARGET_FIELDS: tuple[str, ...] = ("email", *WRITABLE_FIELDS, FULL_NAME, CREATED_AT)
+
 _UTF8_BOM = b"\xef\xbb\xbf"
-_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx and .ods files are zip archives
+_ZIP_MAGIC = b"PK\x03\x04"  # .xlsx files are zip archives
 _QUERY_CHUNK = 500
 _NOT_A_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
 
-# Header spellings per lead field, compared after ``header_key`` (so "E-mail",
+# Header spellings per target, compared after ``header_key`` (so "E-mail",
 # "e_mail" and "EMAIL" are one spelling). The field names match themselves.
+# English and Dutch as HubSpot, Salesforce and Pipedrive export them.
 COLUMN_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "email": ("email", "e-mail", "email address", "e-mail address", "e-mailadres"),
-    "first_name": ("first name", "firstname", "given name", "voornaam"),
-    "last_name": ("last name", "lastname", "surname", "family name", "achternaam"),
-    "company": ("company", "company name", "organisation", "bedrijf", "bedrijfsnaam"),
-    "job_title": ("job title", "title", "position", "functie", "functietitel"),
-    "phone": ("phone", "phone number", "telephone", "telefoon", "telefoonnummer"),
-    "sector": ("sector", "industry", "branche"),
+    "email": (
+        "email",
+        "e-mail",
+        "email address",
+        "e-mail address",
+        "e-mailadres",
+        "person - email",
+        "person - email - work",
+        "person - email - home",
+        "person - email - other",
+        "persoon - e-mail",
+        "persoon - e-mail - werk",
+    ),
+    "first_name": (
+        "first name",
+        "firstname",
+        "given name",
+        "voornaam",
+        "person - first name",
+        "persoon - voornaam",
+    ),
+    "last_name": (
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "achternaam",
+        "person - last name",
+        "persoon - achternaam",
+    ),
+    FULL_NAME: (
+        "name",
+        "full name",
+        "contact name",
+        "naam",
+        "volledige naam",
+        "person - name",
+        "persoon - naam",
+    ),
+    "company": (
+        "company",
+        "company name",
+        "company / account",
+        "account name",
+        "associated company",
+        "organisation",
+        "organization",
+        "organization - name",
+        "organisation - name",
+        "organisatie - naam",
+        "bedrijf",
+        "bedrijfsnaam",
+    ),
+    "job_title": (
+        "job title",
+        "title",
+        "position",
+        "functie",
+        "functietitel",
+        "person - job title",
+    ),
+    "phone": (
+        "phone",
+        "phone number",
+        "mobile phone",
+        "mobile phone number",
+        "telephone",
+        "telefoon",
+        "telefoonnummer",
+        "mobiel telefoonnummer",
+        "person - phone",
+        "person - phone - work",
+        "person - phone - mobile",
+        "persoon - telefoon",
+    ),
+    "sector": (
+        "sector",
+        "industry",
+        "branche",
+        "organization - industry",
+        "organisatie - branche",
+    ),
     "employees": (
         "employees",
         "number of employees",
+        "no. of employees",
+        "employee count",
         "medewerkers",
         "aantal medewerkers",
+        "aantal werknemers",
+        "organization - number of employees",
+        "organization - employees",
     ),
-    "budget_euros": ("budget", "budget euros", "budget (euros)", "budget in euros"),
+    "budget_euros": (
+        "budget",
+        "budget euros",
+        "budget (euros)",
+        "budget in euros",
+        "lead - value",
+    ),
     "urgency": ("urgency", "urgentie"),
-    "country": ("country", "country code", "land"),
-    "region": ("region", "regio", "provincie", "province"),
-    "source": ("source", "lead source", "bron"),
+    "country": ("country", "country/region", "country code", "land", "land/regio"),
+    "region": (
+        "region",
+        "state/region",
+        "state",
+        "state/province",
+        "regio",
+        "provincie",
+        "province",
+    ),
+    "source": (
+        "source",
+        "lead source",
+        "original source",
+        "bron",
+        "leadbron",
+        "oorspronkelijke bron",
+        "lead - source",
+    ),
+    CREATED_AT: (
+        "create date",
+        "created date",
+        "aanmaakdatum",
+        "person - person created",
+        "person - created",
+        "lead - lead created",
+        "lead - created",
+    ),
+}
+
+# Headers only one tool exports, to tell which tool made the file.
+TOOL_LABELS: Mapping[str, str] = {
+    "hubspot": "HubSpot",
+    "salesforce": "Salesforce",
+    "pipedrive": "Pipedrive",
+    "unknown": "unknown",
+}
+_TOOL_HEADERS: Mapping[str, tuple[str, ...]] = {
+    "hubspot": (
+        "record id",
+        "contact owner",
+        "lifecycle stage",
+        "create date",
+        "last activity date",
+        "company name",
+        "original source",
+        "record-id",
+        "eigenaar contactpersoon",
+        "levenscyclusfase",
+        "aanmaakdatum",
+        "bedrijfsnaam",
+    ),
+    "salesforce": (
+        "lead id",
+        "lead owner",
+        "no. of employees",
+        "annual revenue",
+        "salutation",
+        "rating",
+        "company / account",
+        "created date",
+    ),
+}
+_PIPEDRIVE_PREFIXES = ("person", "organization", "organisation", "lead", "persoon")
+_NAME_PARTS = ("first_name", "last_name")
+_PIPEDRIVE_PREFIX = re.compile(r"^\s*(\w+)\s+-\s+")
+
+# Country names CRMs export instead of ISO codes ("Country/Region").
+COUNTRY_NAMES: Mapping[str, str] = {
+    "netherlands": "NL",
+    "the netherlands": "NL",
+    "nederland": "NL",
+    "holland": "NL",
+    "belgium": "BE",
+    "belgië": "BE",
+    "belgie": "BE",
+    "germany": "DE",
+    "duitsland": "DE",
+    "deutschland": "DE",
+    "france": "FR",
+    "frankrijk": "FR",
+    "luxembourg": "LU",
+    "luxemburg": "LU",
+    "united kingdom": "GB",
+    "verenigd koninkrijk": "GB",
+    "united states": "US",
+    "verenigde staten": "US",
+    "india": "IN",
 }
 
 ProgressCallback = Callable[[int, int], None]
@@ -67,6 +267,14 @@ _FIELD_BY_KEY: Mapping[str, str] = {
     for name, spellings in COLUMN_ALIASES.items()
     for spelling in (name, *spellings)
 }
+
+
+class RejectionJson(TypedDict):
+    """One problem as stored in ImportJob.report."""
+
+    row: int
+    column: str | None
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +307,27 @@ class ImportReport:
     encoding: str
     delimiter: str
     dry_run: bool
-    # Header as written in the file -> lead field.
+    tool: str = "unknown"
+    # Header as written in the file -> target field.
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     rows: int = 0
     created: int = 0
     updated: int = 0
     rejected: list[RejectedRow] = field(default_factory=list)
+    job_id: int | None = None
+    # Rows already written by an earlier, interrupted run of the same file.
+    resumed_after: int = 0
 
     @property
     def kept(self) -> int:
         """Rows that were (or would be) written."""
         return self.created + self.updated
+
+    @property
+    def tool_label(self) -> str:
+        """The CRM that made the file, as people spell it."""
+        return TOOL_LABELS.get(self.tool, self.tool)
 
     @property
     def problems(self) -> list[RowProblem]:
@@ -119,40 +336,61 @@ class ImportReport:
 
 
 @dataclass(frozen=True, slots=True)
+class Table:
+    """A file's header and data rows (with their spreadsheet row numbers)."""
+
+    file_name: str
+    encoding: str
+    delimiter: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]]
+    digest: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMapping:
+    """Which column feeds which target field, and which columns are ignored."""
+
+    by_index: dict[int, str]
+    by_header: dict[str, str]
+    ignored: list[str]
+    tool: str
+
+
+@dataclass(frozen=True, slots=True)
 class _GoodRow:
     row: int
     email: str
-    fields: dict[str, str]
+    values: dict[str, str | int | None]
+    created_at: datetime | None
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    """The file's text and the encoding it was read with."""
+def _read_bytes(path: Path) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise ImportFileError(f'The file "{path}" does not exist.') from None
     except IsADirectoryError:
-        raise ImportFileError(f'"{path}" is a folder, not a CSV file.') from None
+        raise ImportFileError(
+            f'"{path}" is a folder, not a CSV or XLSX file.'
+        ) from None
     except OSError as error:
         raise ImportFileError(
             f'The file "{path}" cannot be read: {error.strerror}.'
         ) from None
-    if data.startswith(_ZIP_MAGIC):
-        raise ImportFileError(
-            f'The file "{path.name}" is a spreadsheet (.xlsx) or zip file, not CSV. '
-            'Save it as CSV first (in Excel: "Save As", "CSV UTF-8").'
-        )
+
+
+def _decode(data: bytes, *, file_name: str) -> tuple[str, str]:
+    """The text and the encoding: UTF-8 (with or without BOM), else Windows-1252."""
     # Excel on Windows saves "CSV" in Windows-1252 unless told to use UTF-8.
-    encodings: tuple[str, ...] = (
-        ("utf-8-sig",) if data.startswith(_UTF8_BOM) else ("utf-8", "cp1252")
-    )
+    encodings = ("utf-8-sig",) if data.startswith(_UTF8_BOM) else ("utf-8", "cp1252")
     for encoding in encodings:
         try:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise ImportFileError(
-        f'The file "{path}" is not text in UTF-8 or Windows-1252. '
+        f'The file "{file_name}" is not text in UTF-8 or Windows-1252. '
         "Save it as CSV UTF-8 and try again."
     )
 
@@ -169,10 +407,161 @@ def _detect_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _map_columns(
-    header: Sequence[str], *, file_name: str
-) -> tuple[dict[int, str], dict[str, str], list[str]]:
-    """Column index -> field, header -> field, and the ignored headers."""
+def _read_csv(data: bytes, *, file_name: str, digest: str) -> Table:
+    text, encoding = _decode(data, file_name=file_name)
+    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
+    if not header_line.strip():
+        raise ImportFileError(
+            f'The file "{file_name}" is empty or its first line is blank. '
+            "The first line must name the columns, for example: Email,Company."
+        )
+    delimiter = _detect_delimiter(header_line)
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as error:
+        raise ImportFileError(
+            f'The file "{file_name}" is not a CSV file leadqual can read: {error}.'
+        ) from None
+    return Table(
+        file_name=file_name,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=records[0],
+        rows=list(enumerate(records[1:], start=2)),
+        digest=digest,
+    )
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_xlsx(path: Path, *, sheet: str | None, digest: str) -> Table:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as error:
+        raise ImportFileError(
+            f'The file "{path.name}" is not an Excel workbook leadqual can read '
+            f"({error}). Save it again as .xlsx or as CSV UTF-8."
+        ) from None
+    try:
+        if sheet is None:
+            worksheet = workbook.worksheets[0]
+        elif sheet in workbook.sheetnames:
+            worksheet = workbook[sheet]
+        else:
+            names = ", ".join(f'"{name}"' for name in workbook.sheetnames)
+            raise ImportFileError(
+                f'The workbook "{path.name}" has no sheet "{sheet}". '
+                f"Its sheets are: {names}."
+            )
+        records = [
+            [_cell_text(value) for value in row]
+            for row in worksheet.iter_rows(values_only=True)
+        ]
+    finally:
+        workbook.close()
+    if not records or not any(cell.strip() for cell in records[0]):
+        raise ImportFileError(
+            f'The first row of the sheet in "{path.name}" is empty. '
+            "It must name the columns, for example: Email, Company."
+        )
+    return Table(
+        file_name=path.name,
+        encoding="xlsx",
+        delimiter="",
+        header=records[0],
+        rows=list(enumerate(records[1:], start=2)),
+        digest=digest,
+    )
+
+
+def read_table(path: Path | str, *, sheet: str | None = None) -> Table:
+    """Read a CSV or XLSX file: header, rows, encoding and SHA-256 digest.
+
+    Raises ImportFileError when the file is missing, unreadable, not text in
+    UTF-8 or Windows-1252, or not a workbook openpyxl can open.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    digest = hashlib.sha256(data).hexdigest()
+    if data.startswith(_ZIP_MAGIC):
+        return _read_xlsx(path, sheet=sheet, digest=digest)
+    return _read_csv(data, file_name=path.name, digest=digest)
+
+
+def detect_tool(header: Sequence[str]) -> str:
+    """Which CRM exported a file with this header: hubspot, salesforce,
+    pipedrive, or unknown."""
+    prefixed = sum(
+        1
+        for name in header
+        if (found := _PIPEDRIVE_PREFIX.match(name))
+        and found.group(1).casefold() in _PIPEDRIVE_PREFIXES
+    )
+    keys = {header_key(name) for name in header}
+    scores = {
+        tool: sum(1 for name in names if header_key(name) in keys)
+        for tool, names in _TOOL_HEADERS.items()
+    }
+    scores["pipedrive"] = prefixed
+    best = max(scores, key=lambda tool: scores[tool])
+    return best if scores[best] > 0 else "unknown"
+
+
+def _check_target(target: str, *, column: str) -> str:
+    name = target.strip()
+    if name in (IGNORE, ""):
+        return IGNORE
+    if name not in TARGET_FIELDS:
+        known = ", ".join(TARGET_FIELDS)
+        raise ImportFileError(
+            f'Column "{column}" is mapped to "{target}", which is not a lead field. '
+            f'Use one of {known}, or "{IGNORE}" to skip the column.'
+        )
+    return name
+
+
+def map_columns(
+    header: Sequence[str],
+    *,
+    file_name: str,
+    overrides: Mapping[str, str] | None = None,
+) -> ColumnMapping:
+    """Match each column to a target field by its header, then apply overrides.
+
+    ``overrides`` maps a header (as written, or any spelling with the same
+    ``header_key``) to a target field or "ignore". Raises ImportFileError for
+    an override naming an unknown column or field, and when no column holds
+    the email address.
+    """
+    wanted: dict[str, str] = {}
+    for column, target in (overrides or {}).items():
+        wanted[header_key(column)] = _check_target(target, column=column)
+    present = {header_key(name) for name in header}
+    unknown_columns = [
+        column for column in overrides or {} if header_key(column) not in present
+    ]
+    if unknown_columns:
+        found = ", ".join(f'"{name.strip()}"' for name in header if name.strip())
+        raise ImportFileError(
+            f'The mapping names the column "{unknown_columns[0]}", which '
+            f'"{file_name}" does not have. Its columns are: {found}.'
+        )
     by_index: dict[int, str] = {}
     by_header: dict[str, str] = {}
     ignored: list[str] = []
@@ -180,28 +569,79 @@ def _map_columns(
         name = raw_header.strip()
         if not name:
             continue
-        field_name = _FIELD_BY_KEY.get(header_key(name))
-        if field_name is None or field_name in by_index.values():
+        key = header_key(name)
+        target = wanted.get(key, _FIELD_BY_KEY.get(key, IGNORE))
+        if target == IGNORE or target in by_index.values():
             ignored.append(name)
             continue
-        by_index[index] = field_name
-        by_header[name] = field_name
+        by_index[index] = target
+        by_header[name] = target
     if "email" not in by_index.values():
         found = ", ".join(f'"{name.strip()}"' for name in header if name.strip())
         raise ImportFileError(
             f'The file "{file_name}" has no email column (columns found: '
             f"{found or 'none'}). Every lead needs an email address: add a column "
-            'named "Email".'
+            'named "Email", or map one with --map "Column=email".'
         )
-    return by_index, by_header, ignored
+    return ColumnMapping(
+        by_index=by_index,
+        by_header=by_header,
+        ignored=ignored,
+        tool=detect_tool(header),
+    )
+
+
+def parse_map_options(options: Sequence[str]) -> dict[str, str]:
+    """``--map "Column name=field"`` options as a dict; raise ImportFileError."""
+    mapping: dict[str, str] = {}
+    for option in options:
+        column, equals, target = option.rpartition("=")
+        if not equals or not column.strip():
+            raise ImportFileError(
+                f'--map "{option}" has no "=". Write it as --map "Column name=field", '
+                'for example --map "Bedrijf=company".'
+            )
+        mapping[column.strip()] = target.strip()
+    return mapping
+
+
+def read_map_file(path: Path | str) -> dict[str, str]:
+    """A TOML mapping file: ``"Column name" = "field"``, at the top or in [columns].
+
+    Raises ImportFileError when the file is missing, not TOML, or has a
+    value that is not text.
+    """
+    path = Path(path)
+    try:
+        document = tomllib.loads(_read_bytes(path).decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ImportFileError(
+            f'The mapping file "{path}" is not valid TOML: {error}. '
+            'Write one line per column: "Column name" = "field".'
+        ) from None
+    table = document.get("columns", document)
+    mapping: dict[str, str] = {}
+    for column, target in table.items() if isinstance(table, dict) else ():
+        if not isinstance(target, str):
+            raise ImportFileError(
+                f'In the mapping file "{path}", column "{column}" must map to a '
+                f'field name in quotes, for example "{column}" = "company".'
+            )
+        mapping[column] = target
+    return mapping
+
+
+def _split_full_name(name: str) -> tuple[str, str]:
+    """ "Jan de Vries" -> ("Jan", "de Vries"): Dutch surnames keep their prefix."""
+    first, _space, last = name.strip().partition(" ")
+    return first, last.strip()
 
 
 def _check_row(
     row_number: int,
     cells: Sequence[str],
     *,
-    columns: Mapping[int, str],
-    headers: Mapping[str, str],
+    mapping: ColumnMapping,
     width: int,
 ) -> _GoodRow | RejectedRow:
     extra = [cell for cell in cells[width:] if cell.strip()]
@@ -220,31 +660,62 @@ def _check_row(
                 ),
             ),
         )
+    header_of = {target: name for name, target in mapping.by_header.items()}
     email = ""
     fields: dict[str, str] = {}
-    for index, field_name in columns.items():
-        value = cells[index] if index < len(cells) else ""
-        if field_name == "email":
+    full_name = ""
+    created_text = ""
+    for index, target in mapping.by_index.items():
+        value = cells[index].strip() if index < len(cells) else ""
+        if target == "email":
             email = value
-        elif value.strip():
+        elif target == FULL_NAME:
+            full_name = value
+        elif target == CREATED_AT:
+            created_text = value
+        elif value:
             # An empty cell leaves the stored value alone: a spreadsheet with a
             # blank column must not wipe what the lead told us before.
-            fields[field_name] = value
-    cleaned = clean_lead_fields(email, fields)
-    if cleaned.errors or cleaned.email is None:
-        header_of = {field_name: name for name, field_name in headers.items()}
-        return RejectedRow(
-            row=row_number,
-            problems=tuple(
-                RowProblem(
-                    row=row_number,
-                    column=header_of.get(field_name, field_name),
-                    message=message,
-                )
-                for field_name, message in cleaned.errors.items()
-            ),
+            fields[target] = value
+    if full_name:
+        first, last = _split_full_name(full_name)
+        fields.setdefault("first_name", first)
+        if last:
+            fields.setdefault("last_name", last)
+    if "country" in fields:
+        fields["country"] = COUNTRY_NAMES.get(
+            fields["country"].casefold(), fields["country"]
         )
-    return _GoodRow(row=row_number, email=cleaned.email, fields=fields)
+    cleaned = clean_lead_fields(email, fields)
+    problems = [
+        RowProblem(
+            row=row_number,
+            column=header_of.get(name)
+            or header_of.get(FULL_NAME if name in _NAME_PARTS else name, name),
+            message=message,
+        )
+        for name, message in cleaned.errors.items()
+    ]
+    created_at: datetime | None = None
+    if created_text:
+        try:
+            created_at = parse_date_time(
+                created_text, tz=timezone.get_current_timezone()
+            )
+        except ValueError as error:
+            problems.append(
+                RowProblem(
+                    row=row_number, column=header_of[CREATED_AT], message=str(error)
+                )
+            )
+    if problems or cleaned.email is None:
+        return RejectedRow(row=row_number, problems=tuple(problems))
+    return _GoodRow(
+        row=row_number,
+        email=cleaned.email,
+        values=dict(cleaned.values),
+        created_at=created_at,
+    )
 
 
 def _check_source(source: str | None) -> str:
@@ -270,6 +741,126 @@ def _stored_emails(emails: set[str]) -> set[str]:
     return stored
 
 
+def _rejection_json(rejected: RejectedRow) -> list[RejectionJson]:
+    return [
+        {"row": problem.row, "column": problem.column, "message": problem.message}
+        for problem in rejected.problems
+    ]
+
+
+def _rejections_from_json(entries: Sequence[RejectionJson]) -> list[RejectedRow]:
+    by_row: dict[int, list[RowProblem]] = {}
+    for entry in entries:
+        by_row.setdefault(entry["row"], []).append(
+            RowProblem(
+                row=entry["row"], column=entry["column"], message=entry["message"]
+            )
+        )
+    return [
+        RejectedRow(row=row, problems=tuple(found)) for row, found in by_row.items()
+    ]
+
+
+def _write_batch(
+    rows: Sequence[_GoodRow], *, source: str, now: datetime
+) -> tuple[int, int]:
+    """Create or update the leads of one batch and rescore each once.
+
+    Same result as ``submit_lead`` per row, with the lookups done per batch:
+    one query for the existing leads, one insert for the new ones, companies
+    looked up once per name and domain, and the active scoring model loaded
+    once. Returns (created, updated). Must run inside a transaction.
+    """
+    emails = sorted({row.email for row in rows})
+    leads: dict[str, Lead] = {
+        lead.email: lead
+        for lead in Lead.objects.select_for_update()
+        .select_related("company")
+        .filter(email__in=emails)
+    }
+    new_leads: dict[str, Lead] = {}
+    companies: dict[tuple[str, str], Company] = {}
+    created = updated = 0
+    for row in rows:
+        lead = leads.get(row.email)
+        values = dict(row.values)
+        if lead is None:
+            lead = Lead(email=row.email, created_at=now)
+            if row.created_at is not None and row.created_at < now:
+                lead.created_at = row.created_at
+            values.setdefault("source", source)
+            leads[row.email] = new_leads[row.email] = lead
+            created += 1
+        else:
+            updated += 1
+        for name, value in values.items():
+            if name == "company":
+                key = (str(value), email_domain(row.email))
+                if key not in companies:
+                    companies[key] = find_or_create_company(str(value), email=row.email)
+                lead.company = companies[key]
+            elif name in ("employees", "budget_euros"):
+                setattr(lead, name, value)
+            else:
+                setattr(lead, name, "" if value is None else value)
+        lead.updated_at = now
+    Lead.objects.bulk_create(new_leads.values())
+    for email, lead in leads.items():
+        if email not in new_leads:
+            lead.save()
+    model_row = active_scoring_model()
+    for email in emails:
+        rescore_and_triage(leads[email], now=now, trigger="import", model_row=model_row)
+    return created, updated
+
+
+def _dry_run(report: ImportReport, good: Sequence[_GoodRow]) -> None:
+    seen = _stored_emails({row.email for row in good})
+    for row in good:
+        if row.email in seen:
+            report.updated += 1
+        else:
+            report.created += 1
+            seen.add(row.email)
+
+
+def _find_or_start_job(
+    table: Table,
+    report: ImportReport,
+    *,
+    source: str,
+    restart: bool,
+    job_id: int | None,
+    started_by_id: int | None,
+) -> ImportJob:
+    if job_id is not None:
+        job = ImportJob.objects.get(pk=job_id)
+    else:
+        running = ImportJob.objects.filter(
+            file_sha256=table.digest, status="running"
+        ).order_by("-id")
+        job_or_none = None if restart else running.first()
+        if restart:
+            running.update(status="failed", finished_at=timezone.now())
+        if job_or_none is None:
+            job_or_none = ImportJob.objects.create(
+                file_name=table.file_name[:255],
+                file_sha256=table.digest,
+                source=source,
+                started_by_id=started_by_id,
+            )
+        job = job_or_none
+    job.total_rows = report.rows
+    job.mapping = {
+        "columns": report.columns,
+        "ignored": report.ignored_columns,
+        "tool": report.tool,
+        "encoding": report.encoding,
+    }
+    job.save(update_fields=["total_rows", "mapping"])
+    return job
+
+
 def import_leads_file(
     path: Path | str,
     *,
@@ -277,88 +868,153 @@ def import_leads_file(
     dry_run: bool = False,
     now: datetime,
     on_progress: ProgressCallback | None = None,
+    on_resume: ProgressCallback | None = None,
+    mapping: Mapping[str, str] | None = None,
+    sheet: str | None = None,
+    restart: bool = False,
+    job_id: int | None = None,
+    started_by_id: int | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Check every row of a CSV file, then create or update the good rows' leads.
+    """Check every row of a CSV or XLSX file, then create or update the good rows' leads.
 
-    All good rows are written in one transaction through
-    ``intake.pipeline.submit_lead`` (upsert by email, rescore), so an error
-    midway writes nothing. A later row with the same email updates the
-    earlier one. Rows without a source get ``source`` (default "import") when
-    they create a lead; an update keeps the lead's first source. A dry run
-    checks and counts without writing.
+    Rows are written in batches of ``batch_size`` file rows, each batch in
+    one transaction with the ImportJob's progress, so a crash leaves whole
+    batches. When a job for the same file (same SHA-256) is still running,
+    the import resumes after its last committed batch and calls
+    ``on_resume(rows_done, total)`` first; ``restart`` starts over instead.
+    ``job_id`` names a job the caller created (the upload page). A later row
+    with the same email updates the earlier one; new leads get ``source``
+    (default "import") when their row has none. A dry run checks and counts
+    without writing and without a job.
 
-    ``on_progress(done, total)`` is called after each good row is written
-    (in a dry run: after each row is checked); an exception it raises rolls
-    the whole import back.
+    ``on_progress(done, total)`` is called inside each batch's transaction
+    after its rows are written: an exception it raises rolls that batch back.
 
     Returns an ImportReport; bad rows are listed in it, not raised. Raises
-    ImportFileError when the file cannot be read, is not CSV, or has no
-    email column, and InvalidLeadData when ``source`` is too long.
+    ImportFileError when the file cannot be read, has no email column or the
+    mapping is wrong, and InvalidLeadData when ``source`` is too long.
     """
     lead_source = _check_source(source)
-    path = Path(path)
-    text, encoding = _read_text(path)
-    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    if not header_line.strip():
-        raise ImportFileError(
-            f'The file "{path.name}" is empty or its first line is blank. '
-            "The first line must name the columns, for example: Email,Company."
-        )
-    delimiter = _detect_delimiter(header_line)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(
-            f'The file "{path.name}" is not a CSV file leadqual can read: {error}.'
-        ) from None
-    header, data = records[0], records[1:]
-    columns, headers, ignored = _map_columns(header, file_name=path.name)
+    table = read_table(path, sheet=sheet)
+    columns = map_columns(table.header, file_name=table.file_name, overrides=mapping)
     report = ImportReport(
-        file_name=path.name,
-        encoding=encoding,
-        delimiter=delimiter,
+        file_name=table.file_name,
+        encoding=table.encoding,
+        delimiter=table.delimiter,
         dry_run=dry_run,
-        columns=headers,
-        ignored_columns=ignored,
+        tool=columns.tool,
+        columns=columns.by_header,
+        ignored_columns=columns.ignored,
     )
-
-    good: list[_GoodRow] = []
-    for row_number, cells in enumerate(data, start=2):
+    checked: list[_GoodRow | RejectedRow] = []
+    for row_number, cells in table.rows:
         if not any(cell.strip() for cell in cells):
             continue
-        report.rows += 1
-        checked = _check_row(
-            row_number, cells, columns=columns, headers=headers, width=len(header)
+        checked.append(
+            _check_row(row_number, cells, mapping=columns, width=len(table.header))
         )
-        if isinstance(checked, RejectedRow):
-            report.rejected.append(checked)
-        else:
-            good.append(checked)
-
-    stored = _stored_emails({row.email for row in good})
+    report.rows = len(checked)
     if dry_run:
-        seen = set(stored)
-        for done, row in enumerate(good, start=1):
-            if row.email in seen:
-                report.updated += 1
-            else:
-                report.created += 1
-                seen.add(row.email)
-            if on_progress is not None:
-                on_progress(done, len(good))
+        report.rejected = [row for row in checked if isinstance(row, RejectedRow)]
+        _dry_run(report, [row for row in checked if isinstance(row, _GoodRow)])
+        if on_progress is not None:
+            on_progress(report.rows, report.rows)
         return report
 
-    with transaction.atomic():
-        for done, row in enumerate(good, start=1):
-            fields: dict[str, str] = dict(row.fields)
-            if row.email not in stored and "source" not in fields:
-                fields["source"] = lead_source
-            arrival = submit_lead(row.email, fields, now=now, trigger="import")
-            stored.add(row.email)
-            if arrival.created:
-                report.created += 1
-            else:
-                report.updated += 1
-            if on_progress is not None:
-                on_progress(done, len(good))
+    job = _find_or_start_job(
+        table,
+        report,
+        source=lead_source,
+        restart=restart,
+        job_id=job_id,
+        started_by_id=started_by_id,
+    )
+    report.job_id = job.pk
+    report.resumed_after = job.rows_done
+    if job.rows_done and on_resume is not None:
+        on_resume(job.rows_done, report.rows)
+    try:
+        for start in range(job.rows_done, len(checked), batch_size):
+            _import_batch(
+                job,
+                checked[start : start + batch_size],
+                source=lead_source,
+                now=now,
+                on_progress=on_progress,
+            )
+    except Exception:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="failed", finished_at=timezone.now()
+        )
+        raise
+    ImportJob.objects.filter(pk=job.pk).update(
+        status="done", finished_at=timezone.now()
+    )
+    report.created, report.updated = job.created, job.updated
+    report.rejected = _rejections_from_json(job.report)
+    return report
+
+
+def _import_batch(
+    job: ImportJob,
+    batch: Sequence[_GoodRow | RejectedRow],
+    *,
+    source: str,
+    now: datetime,
+    on_progress: ProgressCallback | None,
+) -> None:
+    good = [row for row in batch if isinstance(row, _GoodRow)]
+    rejections = [
+        entry
+        for row in batch
+        if isinstance(row, RejectedRow)
+        for entry in _rejection_json(row)
+    ]
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                created, updated = _write_batch(good, source=source, now=now)
+                job.rows_done += len(batch)
+                job.created += created
+                job.updated += updated
+                job.rejected += sum(1 for row in batch if isinstance(row, RejectedRow))
+                job.report = [*job.report, *rejections]
+                job.save(
+                    update_fields=[
+                        "rows_done",
+                        "created",
+                        "updated",
+                        "rejected",
+                        "report",
+                    ]
+                )
+                if on_progress is not None:
+                    on_progress(job.rows_done, job.total_rows)
+            return
+        except IntegrityError:
+            # Another way in created one of these emails meanwhile: the retry
+            # finds it and updates it instead.
+            job.refresh_from_db()
+            if attempt == 2:
+                raise
+
+
+def job_report(job: ImportJob) -> ImportReport:
+    """The report of a stored import job, for its page."""
+    mapping = job.mapping if isinstance(job.mapping, dict) else {}
+    report = ImportReport(
+        file_name=job.file_name,
+        encoding=str(mapping.get("encoding", "")),
+        delimiter="",
+        dry_run=False,
+        tool=str(mapping.get("tool", "unknown")),
+        columns=dict(mapping.get("columns", {})),
+        ignored_columns=list(mapping.get("ignored", [])),
+        rows=job.total_rows,
+        created=job.created,
+        updated=job.updated,
+        rejected=_rejections_from_json(job.report),
+        job_id=job.pk,
+    )
     return report

@@ -1,4 +1,4 @@
-"""``leadqual import-leads FILE.csv``: create or update leads from a CSV file."""
+"""``leadqual import-leads FILE``: create or update leads from a CRM export."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from leadqual.core.errors import LeadqualError
-from leadqual.intake.imports import DEFAULT_SOURCE, ImportReport, import_leads_file
+from leadqual.intake.imports import (
+    DEFAULT_SOURCE,
+    ImportReport,
+    import_leads_file,
+    parse_map_options,
+    read_map_file,
+)
 
 PROGRESS_FORMAT = "{l_bar}{bar}| {n:,} of {total:,} rows [{elapsed}<{remaining}]"
 
@@ -39,15 +45,16 @@ class _ProgressBar:
 
 class Command(BaseCommand):
     help = (
-        "Create or update leads from a CSV file (comma or semicolon separated, "
-        "UTF-8 or Windows-1252). Columns are matched by header, in English or "
-        "Dutch; every row needs an email. Example: leadqual import-leads crm.csv "
-        "--dry-run"
+        "Create or update leads from a CSV or XLSX export of HubSpot, Salesforce, "
+        "Pipedrive or any spreadsheet (UTF-8 or Windows-1252). Columns are "
+        "matched by header, in English or Dutch; every row needs an email. An "
+        "interrupted import of the same file resumes. Example: leadqual "
+        'import-leads crm.csv --map "Bedrijf=company" --dry-run'
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "file", help="the CSV file; its first line names the columns"
+            "file", help="the CSV or XLSX file; its first row names the columns"
         )
         parser.add_argument(
             "--dry-run",
@@ -63,6 +70,28 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
+            "--map",
+            action="append",
+            default=[],
+            metavar='"COLUMN=FIELD"',
+            help=(
+                'map a column to a lead field, or to "ignore"; repeatable, '
+                'e.g. --map "Bedrijf=company"'
+            ),
+        )
+        parser.add_argument(
+            "--map-file",
+            help='a TOML file of "Column name" = "field" lines (--map wins)',
+        )
+        parser.add_argument(
+            "--sheet", help="the sheet of an XLSX workbook (default: the first)"
+        )
+        parser.add_argument(
+            "--restart",
+            action="store_true",
+            help="start an interrupted import of this file over instead of resuming",
+        )
+        parser.add_argument(
             "--no-progress",
             action="store_true",
             help="hide the progress bar (it is hidden anyway when not on a terminal)",
@@ -71,13 +100,28 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         show_progress = not options["no_progress"] and sys.stderr.isatty()
         progress = _ProgressBar(enabled=show_progress)
+        file_name = str(options["file"])
+
+        def announce_resume(done: int, total: int) -> None:
+            self.stdout.write(
+                f"Resuming import of {file_name} at row {done + 1:,} of {total:,} "
+                "(the rows before were imported by an interrupted run; use "
+                "--restart to start over)."
+            )
+
         try:
+            mapping = read_map_file(options["map_file"]) if options["map_file"] else {}
+            mapping.update(parse_map_options(options["map"]))
             report = import_leads_file(
-                options["file"],
+                file_name,
                 source=options["source"],
                 dry_run=options["dry_run"],
                 now=timezone.now(),
                 on_progress=progress,
+                on_resume=announce_resume,
+                mapping=mapping,
+                sheet=options["sheet"],
+                restart=options["restart"],
             )
         except LeadqualError as error:
             raise CommandError(error.message) from None
@@ -92,10 +136,15 @@ class Command(BaseCommand):
                 f'"{header}" -> {field_name}'
                 for header, field_name in report.columns.items()
             )
-            out.write(
-                f"Read {report.file_name} as {report.encoding}, separated by "
-                f"{report.delimiter!r}. Columns: {mapped}."
+            separated = (
+                f", separated by {report.delimiter!r}" if report.delimiter else ""
             )
+            out.write(
+                f"Read {report.file_name} as {report.encoding}{separated}. "
+                f"Columns: {mapped}."
+            )
+        if report.tool != "unknown":
+            out.write(f"Recognised a {report.tool_label} export.")
         if report.ignored_columns:
             names = ", ".join(f'"{name}"' for name in report.ignored_columns)
             out.write(f"Ignored columns (not lead fields): {names}.")

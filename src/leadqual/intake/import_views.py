@@ -1,0 +1,222 @@
+"""The upload page for CRM exports (/imports/) and the page of one import job.
+
+Small files are imported inside the request; larger ones in a background
+thread started here, while the job page polls the job's progress with htmx.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django_htmx.middleware import HtmxDetails
+
+from leadqual.accounts.permissions import role_required
+from leadqual.accounts.roles import Role
+from leadqual.core.errors import LeadqualError
+from leadqual.intake.imports import (
+    DEFAULT_SOURCE,
+    IGNORE,
+    TARGET_FIELDS,
+    TOOL_LABELS,
+    ImportReport,
+    import_leads_file,
+    job_report,
+    map_columns,
+    read_table,
+)
+from leadqual.intake.models import ImportJob
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Files with more rows run in a background thread; the page polls the job.
+IN_REQUEST_MAX_ROWS = 2_000
+_STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|xlsx)$")
+
+
+def _upload_dir() -> Path:
+    folder = Path(settings.DATA_DIR) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _render_form(
+    request: HttpRequest, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "intake/import_upload.html",
+        {"error": error, "default_source": DEFAULT_SOURCE, "step": "upload"},
+        status=status,
+    )
+
+
+def _report_context(report: ImportReport) -> dict[str, object]:
+    return {
+        "report": report,
+        "problems": [str(problem) for problem in report.problems],
+        "kept_despite_rejections": bool(report.rejected) and report.kept > 0,
+        "rejected_count": len(report.rejected),
+    }
+
+
+def _store_upload(request: HttpRequest) -> tuple[Path, str] | str:
+    """The stored file and its original name, or an error message."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _("Choose a CSV or XLSX file to import.")
+    name = upload.name or ""
+    suffix = Path(name).suffix.casefold().lstrip(".")
+    if suffix not in ("csv", "xlsx"):
+        return _(
+            'The file "%(name)s" is not a CSV or XLSX file. Export it from your '
+            "CRM as CSV or Excel and upload that."
+        ) % {"name": name}
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
+        return _(
+            'The file "%(name)s" is larger than %(limit)s MB. Split it into '
+            "smaller files or use the command leadqual import-leads."
+        ) % {"name": name, "limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
+    digest = hashlib.sha256()
+    data = b"".join(upload.chunks())
+    digest.update(data)
+    path = _upload_dir() / f"{digest.hexdigest()}.{suffix}"
+    path.write_bytes(data)
+    return path, name
+
+
+def _run_in_background(job_id: int, path: Path, options: dict[str, object]) -> None:
+    def run() -> None:
+        try:
+            import_leads_file(
+                path,
+                job_id=job_id,
+                now=timezone.now(),
+                source=str(options["source"]),
+                mapping=dict(options["mapping"]),  # type: ignore[call-overload]
+            )
+        except LeadqualError:
+            ImportJob.objects.filter(pk=job_id).update(
+                status="failed", finished_at=timezone.now()
+            )
+        finally:
+            connection.close()
+
+    threading.Thread(target=run, name=f"import-job-{job_id}", daemon=True).start()
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def upload(request: HttpRequest) -> HttpResponse:
+    """Upload a file, check the detected mapping, then import or dry-run it."""
+    if request.method != "POST":
+        return _render_form(request)
+    source = request.POST.get("source", "").strip() or DEFAULT_SOURCE
+    dry_run = request.POST.get("dry_run") == "on"
+    stored = request.POST.get("stored", "")
+    if not stored:
+        result = _store_upload(request)
+        if isinstance(result, str):
+            return _render_form(request, error=result, status=422)
+        path, original = result
+    else:
+        if not _STORED_NAME.match(stored) or not (_upload_dir() / stored).exists():
+            return _render_form(
+                request,
+                error=_("The uploaded file is gone. Upload it again."),
+                status=422,
+            )
+        path, original = _upload_dir() / stored, request.POST.get("original", stored)
+    try:
+        table = read_table(path)
+        header = [name.strip() for name in table.header]
+        overrides = {
+            name: request.POST[f"map-{index}"]
+            for index, name in enumerate(header)
+            if name and f"map-{index}" in request.POST
+        }
+        columns = map_columns(header, file_name=original, overrides=overrides)
+    except LeadqualError as error:
+        return _render_form(request, error=error.message, status=422)
+    if not stored:
+        rows = [
+            {
+                "index": index,
+                "header": name,
+                "target": columns.by_header.get(name, IGNORE),
+            }
+            for index, name in enumerate(header)
+            if name
+        ]
+        return render(
+            request,
+            "intake/import_upload.html",
+            {
+                "step": "mapping",
+                "rows": rows,
+                "targets": [*TARGET_FIELDS, IGNORE],
+                "stored": path.name,
+                "original": original,
+                "source": source,
+                "dry_run": dry_run,
+                "tool": TOOL_LABELS.get(columns.tool, columns.tool),
+                "row_count": number_format(len(table.rows), force_grouping=True),
+            },
+        )
+    if dry_run:
+        report = import_leads_file(
+            path, dry_run=True, now=timezone.now(), source=source, mapping=overrides
+        )
+        return render(
+            request,
+            "intake/import_upload.html",
+            {"step": "report", **_report_context(report)},
+        )
+    job = ImportJob.objects.create(
+        file_name=original[:255],
+        file_sha256=table.digest,
+        source=source,
+        total_rows=len(table.rows),
+        started_by=request.user if request.user.is_authenticated else None,
+    )
+    if len(table.rows) <= IN_REQUEST_MAX_ROWS:
+        try:
+            import_leads_file(
+                path,
+                job_id=job.pk,
+                now=timezone.now(),
+                source=source,
+                mapping=overrides,
+            )
+        except LeadqualError as error:
+            job.delete()
+            return _render_form(request, error=error.message, status=422)
+    else:
+        _run_in_background(job.pk, path, {"source": source, "mapping": overrides})
+    return redirect("imports:job", pk=job.pk)
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An import's progress while it runs (polled every 2 s), its report when done."""
+    job = get_object_or_404(ImportJob, pk=pk)
+    context: dict[str, object] = {
+        "job": job,
+        "is_running": job.status == "running",
+        "progress": _("%(done)s of %(total)s rows")
+        % {
+            "done": number_format(job.rows_done, force_grouping=True),
+            "total": number_format(job.total_rows, force_grouping=True),
+        },
+        **_report_context(job_report(job)),
+    }
+    htmx: HtmxDetails | None = getattr(request, "htmx", None)
+    template = "intake/import_job_progress.html" if htmx else "intake/import_job.html"
+    return render(request, template, context)
