@@ -183,7 +183,7 @@ def test_a_second_submission_fills_gaps_but_keeps_earlier_answers() -> None:
 
     lead = Lead.objects.get()
     assert (lead.phone, lead.sector, lead.budget_euros) == (
-        "+31 6 87654321",
+        "+31687654321",
         "logistics",
         15_000,
     )

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "huey.contrib.djhuey",
     "leadqual.config.apps.ConfigConfig",
     "leadqual.accounts",
     "leadqual.leads",
@@ -166,6 +167,79 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
 
 # Accepted intake-form submissions per client address per hour (intake.ratelimit).
 FORM_RATE_LIMIT = env_int("LEADQUAL_FORM_RATE_LIMIT", 5, minimum=1, maximum=10_000)
+
+# Enrichment of arriving leads (intake.enrichment, docs/enrichment.md): the
+# offline provider, or the HTTP provider when a URL is set.
+ENRICHMENT_ENABLED = env_bool("LEADQUAL_ENRICHMENT", default=True)
+ENRICHMENT_URL = env_optional_str("LEADQUAL_ENRICHMENT_URL")
+ENRICHMENT_KEY = env_secret("LEADQUAL_ENRICHMENT_KEY")
+
+# Tracking-script requests per visitor address and per tracked site per hour
+# (intake.tracker); more get HTTP 429 and store nothing.
+TRACKER_ADDRESS_RATE_LIMIT = env_int(
+    "LEADQUAL_TRACKER_ADDRESS_RATE_LIMIT", 600, minimum=1, maximum=1_000_000
+)
+TRACKER_SITE_RATE_LIMIT = env_int(
+    "LEADQUAL_TRACKER_SITE_RATE_LIMIT", 10_000, minimum=1, maximum=1_000_000
+)
+
+# Mail-tool webhook secrets (intake.webhook_views, docs/webhooks.md). An endpoint
+# whose secret is not set answers 404: it is disabled, never open.
+WEBHOOK_MAILCHIMP_KEY = env_secret("LEADQUAL_WEBHOOK_MAILCHIMP_KEY")
+WEBHOOK_MANDRILL_KEY = env_secret("LEADQUAL_WEBHOOK_MANDRILL_KEY")
+WEBHOOK_BREVO_TOKEN = env_secret("LEADQUAL_WEBHOOK_BREVO_TOKEN")
+WEBHOOK_MAUTIC_SECRET = env_secret("LEADQUAL_WEBHOOK_MAUTIC_SECRET")
+WEBHOOK_GENERIC_SECRET = env_secret("LEADQUAL_WEBHOOK_GENERIC_SECRET")
+
+# Data hygiene (intake.cleaning, leads.quality). The MX check of email domains
+# is off unless asked for: it needs DNS, must not reach the internet from tests,
+# and only ever adds a warning (1 s timeout; no answer counts as unknown).
+CHECK_MX = env_bool("LEADQUAL_CHECK_MX", default=False)
+MX_NAMESERVERS = env_list("LEADQUAL_MX_NAMESERVERS", [])
+# A lead not updated for this many days is listed as stale on the data-quality page.
+STALE_AFTER_DAYS = env_int("LEADQUAL_STALE_AFTER_DAYS", 90, minimum=1, maximum=3650)
+
+# Background jobs (docs/background-work.md): Huey on SQLite at
+# $LEADQUAL_DATA_DIR/tasks.sqlite3, or on Redis when REDIS_URL is set.
+REDIS_URL = env_optional_str("REDIS_URL")
+# true: tasks run at once inside the caller (no worker); the tests set it.
+TASKS_IMMEDIATE = env_bool("LEADQUAL_TASKS_IMMEDIATE", default=False)
+# `leadqual serve` runs the worker in its own process on SQLite unless false.
+WORKER_IN_PROCESS = env_bool("LEADQUAL_WORKER_IN_PROCESS", default=True)
+
+
+def _huey_settings() -> dict[str, Any]:
+    import importlib.util
+
+    consumer = {"workers": 2, "worker_type": "thread"}
+    # Huey's Django integration follows DEBUG unless "immediate" is set: set it.
+    common = {"name": "leadqual", "immediate": TASKS_IMMEDIATE, "utc": True}
+    if REDIS_URL is None:
+        return {
+            **common,
+            "huey_class": "huey.SqliteHuey",
+            "connection": {"filename": str(DATA_DIR / "tasks.sqlite3")},
+            "consumer": consumer,
+        }
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "REDIS_URL is set, but the redis package is not installed. Install it "
+            "(pip install redis) or unset REDIS_URL to keep jobs in SQLite."
+        )
+    return {
+        **common,
+        "huey_class": "huey.RedisHuey",
+        "connection": {"url": REDIS_URL},
+        "consumer": consumer,
+    }
+
+
+HUEY = _huey_settings()
+
+# Every lead is rescored when its score is this many days old (30-90).
+REQUALIFY_AFTER_DAYS = env_int(
+    "LEADQUAL_REQUALIFY_AFTER_DAYS", 30, minimum=30, maximum=90
+)
 
 LOGGING = {
     "version": 1,

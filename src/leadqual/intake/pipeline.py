@@ -17,6 +17,8 @@ from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.intake.cleaning import FieldInput, clean_lead_fields
+from leadqual.intake.enrichment import enrich_arrival
+from leadqual.leads.accounts import rescore_account
 from leadqual.leads.models import Lead
 from leadqual.leads.services import (
     ConsentInput,
@@ -62,6 +64,22 @@ def _triage_if_band_changed(
     return triage_lead(lead, rescored.band, sla=sla, now=now)
 
 
+def rescore_and_triage(
+    lead: Lead,
+    *,
+    now: datetime,
+    trigger: str,
+    model_row: ScoringModel | None = None,
+) -> tuple[Rescored, TriageResult | None]:
+    """Rescore the lead, and triage it when its band changed, as every arrival does.
+
+    Must run inside a transaction. Returns the score and the triage result
+    (None when the band stayed the same).
+    """
+    rescored = rescore_lead(lead, now=now, trigger=trigger, model_row=model_row)
+    return rescored, _triage_if_band_changed(lead, rescored, now=now)
+
+
 def submit_lead(
     email: FieldInput,
     fields: Mapping[str, FieldInput],
@@ -93,6 +111,10 @@ def submit_lead(
             now=now,
             fill_empty_only=fill_empty_only,
         )
+        # Enrich, then roll the account up, then score: rules may read both.
+        enrich_arrival(saved.lead, now=now)
+        if saved.lead.company is not None:
+            rescore_account(saved.lead.company, now=now)
         rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
         triaged = _triage_if_band_changed(saved.lead, rescored, now=now)
     return LeadArrival(
@@ -279,4 +301,8 @@ def submit_events(
             rescored = rescore_lead(lead, now=now, trigger="event", model_row=row_model)
             _triage_if_band_changed(lead, rescored, now=now)
             result.rescored.append((lead, rescored))
+        companies = {lead.company_id: lead.company for lead in touched.values()}
+        for company in companies.values():
+            if company is not None:
+                rescore_account(company, now=now)
     return result

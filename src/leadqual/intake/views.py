@@ -32,6 +32,7 @@ from leadqual.intake.forms import (
 )
 from leadqual.intake.pipeline import InvalidLeadData, submit_lead
 from leadqual.intake.ratelimit import check_rate_limit, client_address, record_attempt
+from leadqual.intake.tracker import form_visitor_id, stitch_form_visitor
 from leadqual.leads.services import ConsentInput
 
 logger = logging.getLogger(__name__)
@@ -70,7 +71,15 @@ def _render_form(
     alert: str = "",
 ) -> HttpResponse:
     template = "intake/_lead_form.html" if request.htmx else "intake/lead_form.html"
-    context = {"form": form, "form_action": _form_action(source), "alert": alert}
+    context = {
+        "form": form,
+        "form_action": _form_action(source),
+        "alert": alert,
+        # The tracking script's visitor id (?lq_vid=), kept for the POST.
+        "lq_vid": form_visitor_id(
+            request.POST.get("lq_vid") or request.GET.get("lq_vid")
+        ),
+    }
     return render(request, template, context, status=status)
 
 
@@ -143,6 +152,13 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
         arrival.lead.pk,
         source,
         arrival.created,
+    )
+    # A visitor who accepted cookies on a tracked site: their visits join the lead.
+    stitch_form_visitor(
+        request.POST.get("lq_vid") or request.GET.get("lq_vid"),
+        arrival.lead,
+        source=source,
+        now=now,
     )
     return _thanks(request)
 

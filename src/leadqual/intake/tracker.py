@@ -1,0 +1,673 @@
+"""Website tracking: what the tracking script (``/t.js``) sends, and stitching.
+
+The script sends nothing until the site's cookie banner calls
+``window.leadqual.consent()``. From then on it posts small JSON requests to
+``/t/collect`` under a random, anonymous visitor id. Each request is checked
+here (origin, bot, size, rate limit, every field) before anything is stored.
+
+A visitor becomes a lead's visitor ("stitching") when they send the leadqual
+form with their visitor id, or when the site calls ``identify(email)`` for an
+email that is already a lead. Stitching copies the visitor's anonymous events
+to the lead as Event rows (once: the Event's external id is derived from the
+VisitorEvent's id), rescores the lead and triages it if its band changed.
+Later events of a stitched visitor go to the lead straight away.
+
+Privacy: URLs and referrers are stored without their query string and
+fragment (which may hold an email address or a session token); UTM
+parameters are kept separately. Addresses are only stored as salted hashes,
+for the rate limit, for one hour (see intake.ratelimit). See docs/tracking.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+from urllib.parse import urlsplit, urlunsplit
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from leadqual.core.errors import InvalidEmail, LeadqualError
+from leadqual.core.events import EventType, JsonValue
+from leadqual.core.hygiene import normalise_email
+from leadqual.intake.models import FormAttempt, TrackedSite, Visitor, VisitorEvent
+from leadqual.intake.pipeline import rescore_and_triage
+from leadqual.intake.ratelimit import WINDOW, address_hash
+from leadqual.leads.models import Event, Lead
+from leadqual.leads.services import NewEvent, store_events
+from leadqual.scoring.services import Rescored
+
+logger = logging.getLogger(__name__)
+
+# The Event.source of everything the tracker stores, and the score trigger.
+TRACKER_SOURCE = "tracker"
+# The largest request body the collect and identify endpoints read, in bytes.
+MAX_PAYLOAD_BYTES = 8 * 1024
+MAX_EVENTS_PER_REQUEST = 20
+MAX_PROPERTIES_BYTES = 4 * 1024
+# identify() calls per visitor address per hour: each one may link a lead.
+IDENTIFY_RATE_LIMIT = 20
+# The script makes 32 hex digits (16 random bytes); other clients may use
+# any id of 16-64 letters, digits, "-" or "_".
+_VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+_EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+
+# What a visitor can do on a website; email, intent and bounce events come
+# from other ways in and are refused here.
+TRACKABLE_TYPES: tuple[EventType, ...] = (
+    EventType.PAGE_VIEW,
+    EventType.DOWNLOAD,
+    EventType.DEMO_REQUEST,
+    EventType.WEBINAR,
+    EventType.CHAT,
+    EventType.MEETING,
+    EventType.FORM_SUBMIT,
+)
+UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+# Every property an event may carry, with its longest accepted text.
+PROPERTY_MAX_LENGTHS: Mapping[str, int] = {
+    "url": 2000,
+    "title": 300,
+    "referrer": 2000,
+    "asset": 200,
+    "element": 200,
+    "form": 100,
+    **dict.fromkeys(UTM_PARAMETERS, 200),
+}
+_URL_PROPERTIES = ("url", "referrer")
+
+# Case-insensitive parts of the User-Agent of crawlers, link previewers and
+# scripts; an empty User-Agent counts as a bot too. Headless Chrome is not
+# listed: leadqual's own browser tests run in it, and real bots that use it
+# mostly hide it anyway.
+BOT_USER_AGENT_PATTERNS: tuple[str, ...] = (
+    "bot",
+    "crawler",
+    "spider",
+    "slurp",
+    "crawling",
+    "facebookexternalhit",
+    "embedly",
+    "preview",
+    "lighthouse",
+    "pingdom",
+    "uptime",
+    "monitor",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "httpx",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww",
+    "scrapy",
+)
+
+
+class TrackerError(LeadqualError):
+    """A tracking request that is refused; ``status`` is its HTTP status."""
+
+    status: ClassVar[int] = 400
+
+
+class OriginNotAllowed(TrackerError):
+    code = "origin_not_allowed"
+    status = 403
+
+
+class PayloadTooLarge(TrackerError):
+    code = "payload_too_large"
+    status = 413
+
+
+class MalformedPayload(TrackerError):
+    code = "invalid_json"
+    status = 400
+
+
+class InvalidTrackerData(TrackerError):
+    code = "invalid_tracking_data"
+    status = 422
+
+
+class TrackerRateLimited(TrackerError):
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class VisitorAlreadyIdentified(LeadqualError):
+    """The visitor is already stitched to another lead; it stays with that one."""
+
+    code = "visitor_already_identified"
+
+
+# --- the checks every request passes -------------------------------------------------
+
+
+def site_for_origin(origin: str | None) -> TrackedSite:
+    """The active tracked site with exactly this origin.
+
+    Raises OriginNotAllowed (nothing is stored) for a missing or unknown origin.
+    """
+    if not origin:
+        raise OriginNotAllowed(
+            "The request has no Origin header. Only the tracking script on a "
+            "tracked site may send data; add the site at /admin/intake/trackedsite/."
+        )
+    site = TrackedSite.objects.filter(origin=origin, is_active=True).first()
+    if site is None:
+        raise OriginNotAllowed(
+            f'The origin "{origin[:255]}" is not an active tracked site. Add it, with '
+            "scheme and port exactly as the browser sends it, at "
+            "/admin/intake/trackedsite/."
+        )
+    return site
+
+
+def is_bot(user_agent: str) -> bool:
+    """True when the User-Agent is empty or names a crawler, previewer or script."""
+    agent = user_agent.strip().casefold()
+    return not agent or any(pattern in agent for pattern in BOT_USER_AGENT_PATTERNS)
+
+
+def check_payload_size(content_length: str | None, body_length: int | None) -> None:
+    """Raises PayloadTooLarge when the body is over MAX_PAYLOAD_BYTES."""
+    try:
+        declared = int(content_length or 0)
+    except ValueError:
+        declared = 0
+    size = max(declared, body_length or 0)
+    if size > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"The request body is {size:,} bytes; at most {MAX_PAYLOAD_BYTES:,} are "
+            f"accepted. Send at most {MAX_EVENTS_PER_REQUEST} events per request."
+        )
+
+
+def check_tracker_rate_limit(
+    address: str, site: TrackedSite, *, now: datetime, identify: bool = False
+) -> None:
+    """Count one request from ``address`` to ``site``, or refuse it.
+
+    Limits per rolling hour: settings.TRACKER_ADDRESS_RATE_LIMIT per address,
+    settings.TRACKER_SITE_RATE_LIMIT per site, and IDENTIFY_RATE_LIMIT
+    identify calls per address. Uses the form's attempt table with keys of
+    its own, so the form's and the tracker's counts never mix. Raises
+    TrackerRateLimited (nothing counted) when a limit is reached.
+    """
+    limits = [
+        (f"tracker:address:{address}", int(settings.TRACKER_ADDRESS_RATE_LIMIT)),
+        (f"tracker:site:{site.pk}", int(settings.TRACKER_SITE_RATE_LIMIT)),
+    ]
+    if identify:
+        limits.append((f"tracker:identify:{address}", IDENTIFY_RATE_LIMIT))
+    since = now - WINDOW
+    hashes = []
+    for key, limit in limits:
+        hashed = address_hash(key)
+        hashes.append(hashed)
+        recent = FormAttempt.objects.filter(address_hash=hashed, attempted_at__gt=since)
+        count = recent.count()
+        if count >= limit:
+            oldest_counted = recent.order_by("attempted_at").values_list(
+                "attempted_at", flat=True
+            )[count - limit]
+            wait = max(1, math.ceil((oldest_counted + WINDOW - now).total_seconds()))
+            raise TrackerRateLimited(
+                f"Too many tracking requests: at most {limit:,} per hour are accepted "
+                f"from one {'site' if key.startswith('tracker:site:') else 'address'}"
+                f". Try again in {wait} seconds.",
+                retry_after_seconds=wait,
+            )
+    with transaction.atomic():
+        FormAttempt.objects.filter(attempted_at__lte=since).delete()
+        FormAttempt.objects.bulk_create(
+            FormAttempt(address_hash=hashed, attempted_at=now) for hashed in hashes
+        )
+
+
+# --- reading a request ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedEventIn:
+    """One validated event from the script: its client id, type and properties."""
+
+    event_id: str
+    type: EventType
+    properties: Mapping[str, JsonValue]
+
+
+@dataclass(frozen=True, slots=True)
+class CollectRequest:
+    visitor_id: str
+    events: list[TrackedEventIn]
+
+
+@dataclass(frozen=True, slots=True)
+class IdentifyRequest:
+    visitor_id: str
+    email: str
+
+
+def _invalid(field: str, message: str) -> InvalidTrackerData:
+    return InvalidTrackerData(f'"{field}" {message}', fields={field: message})
+
+
+def _load_object(body: bytes) -> dict[str, object]:
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise MalformedPayload(
+            "The request body is not JSON in UTF-8. Send an object such as "
+            '{"visitor_id": "...", "consent": true, "events": [...]}.'
+        ) from None
+    if not isinstance(data, dict):
+        raise MalformedPayload(
+            "The request body must be a JSON object, such as "
+            '{"visitor_id": "...", "consent": true, "events": [...]}.'
+        )
+    return data
+
+
+def _check_known_keys(
+    data: Mapping[str, object], known: Sequence[str], *, where: str
+) -> None:
+    for key in data:
+        if key not in known:
+            raise _invalid(
+                f"{where}{key}",
+                f"is not a field leadqual reads. Use only {', '.join(known)}.",
+            )
+
+
+def _visitor_id(data: Mapping[str, object]) -> str:
+    value = data.get("visitor_id")
+    if not isinstance(value, str) or not _VISITOR_ID.fullmatch(value):
+        raise _invalid(
+            "visitor_id",
+            "must be 16-64 letters, digits, '-' or '_' (the script makes 32 hex "
+            "digits).",
+        )
+    return value
+
+
+def _check_consent(data: Mapping[str, object]) -> None:
+    if data.get("consent") is not True:
+        raise _invalid(
+            "consent",
+            "must be true: send data only after the visitor accepted cookies "
+            "(the site calls window.leadqual.consent()).",
+        )
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _properties(
+    value: object, *, where: str, event_type: EventType, site: TrackedSite
+) -> dict[str, JsonValue]:
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _invalid(f"{where}properties", 'must be an object, e.g. {"url": "..."}.')
+    size = len(json.dumps(value, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_PROPERTIES_BYTES:
+        raise _invalid(
+            f"{where}properties",
+            f"are {size:,} bytes; at most {MAX_PROPERTIES_BYTES:,} are accepted.",
+        )
+    known = list(PROPERTY_MAX_LENGTHS)
+    _check_known_keys(value, known, where=f"{where}properties.")
+    properties: dict[str, JsonValue] = {}
+    for key, text in value.items():
+        name = f"{where}properties.{key}"
+        if not isinstance(text, str):
+            raise _invalid(name, "must be a text.")
+        limit = PROPERTY_MAX_LENGTHS[key]
+        if len(text) > limit:
+            raise _invalid(
+                name, f"is {len(text):,} characters; at most {limit:,} are accepted."
+            )
+        if key in _URL_PROPERTIES and text:
+            if urlsplit(text).scheme not in ("http", "https"):
+                raise _invalid(name, f'"{text[:100]}" is not an http(s) URL.')
+            text = _without_query(text)
+        if text:
+            properties[key] = text
+    if event_type is EventType.PAGE_VIEW:
+        url = properties.get("url")
+        if not isinstance(url, str):
+            raise _invalid(f"{where}properties.url", "is required for a page_view.")
+        if url != site.origin and not url.startswith(f"{site.origin}/"):
+            raise _invalid(
+                f"{where}properties.url",
+                f'"{url[:100]}" is not a page of {site.origin}, the site that sent it.',
+            )
+    return properties
+
+
+def _event(raw: object, *, index: int, site: TrackedSite) -> TrackedEventIn:
+    where = f"events[{index}]."
+    if not isinstance(raw, dict):
+        raise _invalid(
+            f"events[{index}]", "must be an object with id, type, properties."
+        )
+    _check_known_keys(raw, ("id", "type", "properties"), where=where)
+    event_id = raw.get("id")
+    if not isinstance(event_id, str) or not _EVENT_ID.fullmatch(event_id):
+        raise _invalid(
+            f"{where}id",
+            "must be 8-100 letters, digits, '.', ':', '-' or '_', unique per event, "
+            "and the same when the event is sent again.",
+        )
+    allowed = ", ".join(event_type.value for event_type in TRACKABLE_TYPES)
+    event_type = raw.get("type")
+    if not isinstance(event_type, str) or event_type not in TRACKABLE_TYPES:
+        raise _invalid(
+            f"{where}type", f'"{event_type}" cannot be tracked. Use one of {allowed}.'
+        )
+    kind = EventType(event_type)
+    properties = _properties(
+        raw.get("properties"), where=where, event_type=kind, site=site
+    )
+    return TrackedEventIn(event_id=event_id, type=kind, properties=properties)
+
+
+def parse_collect(body: bytes, *, site: TrackedSite) -> CollectRequest:
+    """The visitor id and events of a collect request.
+
+    Raises MalformedPayload (not a JSON object) or InvalidTrackerData naming
+    the first bad field, e.g. ``events[0].type``.
+    """
+    data = _load_object(body)
+    _check_known_keys(data, ("visitor_id", "consent", "events"), where="")
+    _check_consent(data)
+    visitor_id = _visitor_id(data)
+    raws = data.get("events")
+    if not isinstance(raws, list) or not raws:
+        raise _invalid("events", "must be a list of 1 or more events.")
+    if len(raws) > MAX_EVENTS_PER_REQUEST:
+        raise _invalid(
+            "events",
+            f"holds {len(raws)} events; at most {MAX_EVENTS_PER_REQUEST} per request.",
+        )
+    events = [_event(raw, index=index, site=site) for index, raw in enumerate(raws)]
+    return CollectRequest(visitor_id=visitor_id, events=events)
+
+
+def parse_identify(body: bytes) -> IdentifyRequest:
+    """The visitor id and normalised email of an identify request.
+
+    Raises MalformedPayload or InvalidTrackerData naming the bad field.
+    """
+    data = _load_object(body)
+    _check_known_keys(data, ("visitor_id", "consent", "email"), where="")
+    _check_consent(data)
+    visitor_id = _visitor_id(data)
+    raw_email = data.get("email")
+    if not isinstance(raw_email, str):
+        raise _invalid("email", "is required: the visitor's email address.")
+    try:
+        email = normalise_email(raw_email)
+    except InvalidEmail as error:
+        raise InvalidTrackerData(
+            error.message, fields={"email": error.message}
+        ) from None
+    return IdentifyRequest(visitor_id=visitor_id, email=email)
+
+
+# --- storing -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VisitResult:
+    """What a collect request stored: new events, and replays skipped."""
+
+    visitor: Visitor
+    stored: int
+    duplicates: int
+    rescored: Rescored | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StitchResult:
+    """How many of the visitor's events were copied to the lead, and the new score."""
+
+    visitor: Visitor
+    lead: Lead
+    copied: int
+    rescored: Rescored
+
+
+def _visitor_for(site: TrackedSite, visitor_id: str, *, now: datetime) -> Visitor:
+    """The visitor, created on first contact and locked for this transaction."""
+    visitor = Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
+    if visitor is None:
+        try:
+            with transaction.atomic():
+                visitor = Visitor.objects.create(
+                    visitor_id=visitor_id,
+                    site=site,
+                    consented_at=now,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+        except IntegrityError:
+            # A second request of the same visitor created it a moment ago.
+            visitor = Visitor.objects.select_for_update().get(visitor_id=visitor_id)
+    if visitor.site_id != site.pk:
+        raise _invalid(
+            "visitor_id",
+            "belongs to a visitor of another tracked site. Each site's script makes "
+            "its own visitor ids; do not copy them between sites.",
+        )
+    return visitor
+
+
+def _event_external_id(visitor_event: VisitorEvent) -> str:
+    # Derived from the VisitorEvent, so copying it twice stores one Event.
+    return f"tracker-visitor-event-{visitor_event.pk}"
+
+
+def _copy_to_lead(
+    lead: Lead, visitor_events: Sequence[VisitorEvent], *, now: datetime
+) -> int:
+    """Store the visitor events as the lead's events and link each one.
+
+    Returns how many Event rows were new. Must run inside a transaction.
+    """
+    if not visitor_events:
+        return 0
+    new_events = [
+        NewEvent(
+            lead=lead,
+            type=EventType(visitor_event.type),
+            occurred_at=visitor_event.occurred_at,
+            properties=visitor_event.properties,
+            external_id=_event_external_id(visitor_event),
+            source=TRACKER_SOURCE,
+        )
+        for visitor_event in visitor_events
+    ]
+    stored = store_events(new_events, now=now)
+    by_external_id = {row.external_id: row for row in stored.stored}
+    missing = [
+        _event_external_id(visitor_events[index]) for index in stored.duplicate_indexes
+    ]
+    by_external_id.update(
+        {row.external_id: row for row in Event.objects.filter(external_id__in=missing)}
+    )
+    for visitor_event in visitor_events:
+        visitor_event.stitched_event = by_external_id.get(
+            _event_external_id(visitor_event)
+        )
+    VisitorEvent.objects.bulk_update(visitor_events, ["stitched_event"])
+    return len(stored.stored)
+
+
+def record_visit(
+    site: TrackedSite, request: CollectRequest, *, now: datetime
+) -> VisitResult:
+    """Store a collect request's events for its visitor, each client id once.
+
+    For a stitched visitor the events are also stored as the lead's events
+    and the lead is rescored (and triaged when its band changes). Events
+    take the server's clock: the script sends them as they happen, and a
+    visitor's clock may be wrong. Raises InvalidTrackerData when the
+    visitor id belongs to another site.
+    """
+    with transaction.atomic():
+        visitor = _visitor_for(site, request.visitor_id, now=now)
+        external_ids = {
+            f"{visitor.visitor_id}:{event.event_id}": event for event in request.events
+        }
+        known = set(
+            VisitorEvent.objects.filter(external_id__in=external_ids).values_list(
+                "external_id", flat=True
+            )
+        )
+        fresh: list[VisitorEvent] = []
+        for external_id, event in external_ids.items():
+            if external_id in known:
+                continue
+            try:
+                with transaction.atomic():
+                    fresh.append(
+                        VisitorEvent.objects.create(
+                            visitor=visitor,
+                            type=event.type.value,
+                            occurred_at=now,
+                            received_at=now,
+                            properties=dict(event.properties),
+                            external_id=external_id,
+                        )
+                    )
+            except IntegrityError:
+                continue  # The same event in a concurrent retry.
+        visitor.last_seen_at = now
+        visitor.save(update_fields=["last_seen_at"])
+        rescored = None
+        if visitor.lead is not None and fresh:
+            _copy_to_lead(visitor.lead, fresh, now=now)
+            rescored, _triage = rescore_and_triage(
+                visitor.lead, now=now, trigger=TRACKER_SOURCE
+            )
+    return VisitResult(
+        visitor=visitor,
+        stored=len(fresh),
+        duplicates=len(request.events) - len(fresh),
+        rescored=rescored,
+    )
+
+
+def stitch_visitor(visitor: Visitor, lead: Lead, *, now: datetime) -> StitchResult:
+    """Make the visitor the lead's, copy its anonymous events to the lead, rescore.
+
+    Safe to call twice: events already copied are not copied again. Returns
+    the number of events copied and the lead's score. Raises
+    VisitorAlreadyIdentified when the visitor belongs to another lead (a
+    shared computer): it stays with the first.
+    """
+    with transaction.atomic():
+        visitor = Visitor.objects.select_for_update().get(pk=visitor.pk)
+        if visitor.lead_id is not None and visitor.lead_id != lead.pk:
+            raise VisitorAlreadyIdentified(
+                f"Visitor {visitor.pk} already belongs to lead {visitor.lead_id}; "
+                f"it is not linked to lead {lead.pk}."
+            )
+        if visitor.lead_id is None:
+            visitor.lead = lead
+            visitor.save(update_fields=["lead"])
+        pending = list(
+            visitor.events.filter(stitched_event__isnull=True).order_by(
+                "occurred_at", "id"
+            )
+        )
+        copied = _copy_to_lead(lead, pending, now=now)
+        rescored, _triage = rescore_and_triage(lead, now=now, trigger=TRACKER_SOURCE)
+    logger.info(
+        "Stitched visitor %s to lead %s: %s events copied", visitor.pk, lead.pk, copied
+    )
+    return StitchResult(visitor=visitor, lead=lead, copied=copied, rescored=rescored)
+
+
+def identify_visitor(
+    site: TrackedSite, request: IdentifyRequest, *, now: datetime
+) -> StitchResult | None:
+    """Stitch the visitor to the existing lead with this email.
+
+    Never creates a lead. Returns None when no lead has the email or the
+    visitor already belongs to another lead; the caller answers the same
+    either way, so the endpoint does not tell who is a lead.
+    """
+    with transaction.atomic():
+        visitor = _visitor_for(site, request.visitor_id, now=now)
+        lead = Lead.objects.filter(email=request.email).first()
+        if lead is None:
+            logger.info("Identify of visitor %s: no lead has that email", visitor.pk)
+            return None
+        try:
+            return stitch_visitor(visitor, lead, now=now)
+        except VisitorAlreadyIdentified as error:
+            logger.info("Identify refused: %s", error.message)
+            return None
+
+
+def form_visitor_id(raw: object) -> str:
+    """The visitor id a form request carries (``lq_vid``), or "" when it is not one."""
+    return raw if isinstance(raw, str) and _VISITOR_ID.fullmatch(raw) else ""
+
+
+def stitch_form_visitor(
+    raw_visitor_id: object, lead: Lead, *, source: str, now: datetime
+) -> StitchResult | None:
+    """Record the form submit as the visitor's event and stitch the visitor to the lead.
+
+    ``raw_visitor_id`` is the form's ``lq_vid``. Returns None (and stores
+    nothing) when it is missing or not a known visitor (no cookie consent
+    means no visitor), or when the visitor belongs to another lead.
+    """
+    visitor_id = form_visitor_id(raw_visitor_id)
+    if not visitor_id:
+        return None
+    with transaction.atomic():
+        visitor = (
+            Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
+        )
+        if visitor is None:
+            logger.info("Form sent with an unknown visitor id; nothing stitched")
+            return None
+        if visitor.lead_id is not None and visitor.lead_id != lead.pk:
+            logger.info(
+                "Form of lead %s: visitor %s belongs to lead %s; not stitched",
+                lead.pk,
+                visitor.pk,
+                visitor.lead_id,
+            )
+            return None
+        VisitorEvent.objects.create(
+            visitor=visitor,
+            type=EventType.FORM_SUBMIT.value,
+            occurred_at=now,
+            received_at=now,
+            properties={"form": source[:100]},
+            external_id=f"{visitor_id}:form:{lead.pk}:{now.timestamp():.6f}",
+        )
+        visitor.last_seen_at = now
+        visitor.save(update_fields=["last_seen_at"])
+        return stitch_visitor(visitor, lead, now=now)

@@ -1,0 +1,148 @@
+"""The tracking script and its two endpoints, called from other sites' pages.
+
+``/t.js`` is public and cacheable. ``/t/collect`` and ``/t/identify`` are
+cross-site by design: they are CSRF exempt (no cookie of leadqual's is
+involved) and instead accept only the exact origins of active tracked sites,
+answering CORS for that origin only. Every refusal is a JSON error in the
+API's shape, never a 500.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from leadqual.intake.models import TrackedSite
+from leadqual.intake.ratelimit import client_address
+from leadqual.intake.tracker import (
+    TrackerError,
+    TrackerRateLimited,
+    check_payload_size,
+    check_tracker_rate_limit,
+    identify_visitor,
+    is_bot,
+    parse_collect,
+    parse_identify,
+    record_visit,
+    site_for_origin,
+)
+
+logger = logging.getLogger(__name__)
+
+SCRIPT_PATH = Path(__file__).resolve().parent / "static" / "intake" / "t.js"
+# Browsers and proxies may keep the script an hour; a new release reaches
+# every site within that hour without a version in the URL.
+SCRIPT_MAX_AGE_SECONDS = 3600
+# Browsers may reuse a preflight answer this long (Chromium caps it at 2 hours).
+PREFLIGHT_MAX_AGE_SECONDS = 7200
+
+
+@cache
+def _script() -> tuple[bytes, str]:
+    content = SCRIPT_PATH.read_bytes()
+    return content, f'"{hashlib.sha256(content).hexdigest()[:32]}"'
+
+
+@require_GET
+def tracker_script(request: HttpRequest) -> HttpResponse:
+    """The tracking script, for any site to include; it sends nothing before consent."""
+    content, etag = _script()
+    if request.headers.get("If-None-Match") == etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(content, content_type="text/javascript; charset=utf-8")
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE_SECONDS}"
+    # Loaded by other sites' pages, also those that set Cross-Origin-Embedder-Policy.
+    response["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
+
+
+def _error(error: TrackerError) -> JsonResponse:
+    body = {
+        "error": {"code": error.code, "message": error.message, "fields": error.fields}
+    }
+    response = JsonResponse(body, status=error.status)
+    if isinstance(error, TrackerRateLimited):
+        response["Retry-After"] = str(error.retry_after_seconds)
+    return response
+
+
+def _allow(response: HttpResponse, site: TrackedSite) -> HttpResponse:
+    response["Access-Control-Allow-Origin"] = site.origin
+    response["Vary"] = "Origin"
+    return response
+
+
+def _preflight(site: TrackedSite) -> HttpResponse:
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Content-Type"
+    response["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE_SECONDS)
+    return _allow(response, site)
+
+
+def _tracker_endpoint(
+    request: HttpRequest,
+    handle: Callable[[HttpRequest, TrackedSite], HttpResponse],
+    *,
+    identify: bool = False,
+) -> HttpResponse:
+    """Origin, preflight, bot, size and rate-limit checks shared by both endpoints."""
+    try:
+        site = site_for_origin(request.headers.get("Origin"))
+    except TrackerError as error:
+        logger.info("Tracking request refused: origin not allowed")
+        return _error(error)
+    if request.method == "OPTIONS":
+        return _preflight(site)
+    if is_bot(request.headers.get("User-Agent", "")):
+        return _allow(HttpResponse(status=204), site)
+    try:
+        # Before reading the body: a huge body is refused unread.
+        check_payload_size(request.headers.get("Content-Length"), None)
+        check_payload_size(None, len(request.body))
+        check_tracker_rate_limit(
+            client_address(request), site, now=timezone.now(), identify=identify
+        )
+        return _allow(handle(request, site), site)
+    except TrackerError as error:
+        if error.status >= 422:
+            logger.info("Tracking request of site %s refused: %s", site.pk, error.code)
+        return _allow(_error(error), site)
+
+
+def _collect(request: HttpRequest, site: TrackedSite) -> HttpResponse:
+    result = record_visit(
+        site, parse_collect(request.body, site=site), now=timezone.now()
+    )
+    return JsonResponse({"stored": result.stored, "duplicates": result.duplicates})
+
+
+def _identify(request: HttpRequest, site: TrackedSite) -> HttpResponse:
+    identify_visitor(site, parse_identify(request.body), now=timezone.now())
+    # The same answer whether or not a lead has the email: the endpoint must
+    # not tell strangers who is a lead.
+    return JsonResponse({"accepted": True}, status=202)
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def collect(request: HttpRequest) -> HttpResponse:
+    """Store a visitor's page views, downloads and clicks (after cookie consent)."""
+    return _tracker_endpoint(request, _collect)
+
+
+@csrf_exempt
+@require_http_methods(["POST", "OPTIONS"])
+def identify(request: HttpRequest) -> HttpResponse:
+    """Link the visitor to an existing lead by email; never creates a lead."""
+    return _tracker_endpoint(request, _identify, identify=True)
