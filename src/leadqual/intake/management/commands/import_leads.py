@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
+from leadqual.config.progress import ProgressBar
 from leadqual.core.errors import LeadqualError
 from leadqual.intake.imports import (
     DEFAULT_SOURCE,
@@ -17,30 +17,6 @@ from leadqual.intake.imports import (
     parse_map_options,
     read_map_file,
 )
-
-PROGRESS_FORMAT = "{l_bar}{bar}| {n:,} of {total:,} rows [{elapsed}<{remaining}]"
-
-
-class _ProgressBar:
-    """A tqdm bar on stderr, opened at the first report, when the total is known."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: tqdm[NoReturn] | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        if self.bar is None:
-            self.bar = tqdm(
-                total=total, file=sys.stderr, bar_format=PROGRESS_FORMAT, leave=False
-            )
-        self.bar.total = total
-        self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 class Command(BaseCommand):
@@ -99,7 +75,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         show_progress = not options["no_progress"] and sys.stderr.isatty()
-        progress = _ProgressBar(enabled=show_progress)
+        progress = ProgressBar("rows", enabled=show_progress)
         file_name = str(options["file"])
 
         def announce_resume(done: int, total: int) -> None:

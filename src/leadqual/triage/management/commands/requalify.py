@@ -7,17 +7,15 @@ run after changing LEADQUAL_REQUALIFY_AFTER_DAYS.
 from __future__ import annotations
 
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
+from leadqual.config.progress import ProgressBar
 from leadqual.core.errors import LeadqualError
 from leadqual.triage.requalification import requalify_stale_leads
-
-PROGRESS_FORMAT = "{l_bar}{bar}| {n:,} of {total:,} leads [{elapsed}<{remaining}]"
 
 
 class Command(BaseCommand):
@@ -40,21 +38,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        enabled = not options["no_progress"] and sys.stderr.isatty()
-        bar: tqdm[NoReturn] | None = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if not enabled:
-                return
-            if bar is None:
-                bar = tqdm(
-                    total=total,
-                    file=sys.stderr,
-                    bar_format=PROGRESS_FORMAT,
-                    leave=False,
-                )
-            bar.update(done - bar.n)
+        progress = ProgressBar(
+            "leads", enabled=not options["no_progress"] and sys.stderr.isatty()
+        )
 
         try:
             result = requalify_stale_leads(
@@ -66,8 +52,7 @@ class Command(BaseCommand):
         except LeadqualError as error:
             raise CommandError(error.message) from None
         finally:
-            if bar is not None:
-                bar.close()
+            progress.close()
         self.stdout.write(
             f"Requalified {result.checked:,} leads: {result.changed:,} scores "
             f"changed, {result.triaged:,} leads triaged."
