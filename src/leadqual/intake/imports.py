@@ -774,7 +774,8 @@ def _write_batch(
     emails = sorted({row.email for row in rows})
     leads: dict[str, Lead] = {
         lead.email: lead
-        for lead in Lead.objects.select_for_update()
+        # of=("self",): PostgreSQL cannot lock the nullable side of the join.
+        for lead in Lead.objects.select_for_update(of=("self",))
         .select_related("company")
         .filter(email__in=emails)
     }
