@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from leadqual.accounts.scopes import Scope, default_scopes, grants
 
 
 class ApiToken(models.Model):
@@ -35,6 +38,15 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    scopes = models.JSONField(
+        _("scopes"),
+        default=default_scopes,
+        blank=True,
+        help_text=_(
+            "What the token may do: read, write_events, write_leads, admin "
+            "(admin includes the others)."
+        ),
+    )
 
     class Meta:
         verbose_name = _("API token")
@@ -47,6 +59,10 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > now
+
+    def has_scope(self, scope: Scope) -> bool:
+        """Whether the token may use operations that need ``scope``."""
+        return grants(self.scopes if isinstance(self.scopes, list) else [], scope)
 
 
 class OwnerProfile(models.Model):
@@ -88,6 +104,13 @@ class OwnerProfile(models.Model):
         related_name="+",
         help_text=_("Gets escalations when this owner misses an SLA."),
     )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of alert emails; empty: the site's language."),
+    )
 
     class Meta:
         verbose_name = _("owner profile")
@@ -95,3 +118,30 @@ class OwnerProfile(models.Model):
 
     def __str__(self) -> str:
         return str(self.user)
+
+
+class LoginFailure(models.Model):
+    """One failed login, kept for an hour to throttle password guessing.
+
+    Only the lower-cased username and a salted hash of the client address are
+    stored; rows older than the window are deleted as new ones arrive (see
+    accounts.throttling).
+    """
+
+    username = models.CharField(_("username"), max_length=150)
+    # HMAC-SHA256 of the client address, keyed with SECRET_KEY: 64 hex digits.
+    address_hash = models.CharField(_("address hash"), max_length=64)
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("login failure")
+        verbose_name_plural = _("login failures")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(fields=["username", "at"], name="accounts_failure_user_idx"),
+            models.Index(
+                fields=["address_hash", "at"], name="accounts_failure_address_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"

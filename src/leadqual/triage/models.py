@@ -174,3 +174,75 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"BANT {self.budget}/{self.authority}/{self.need}/{self.timing}"
+
+
+class AlertKind(models.TextChoices):
+    """Why an alert goes out."""
+
+    BECAME_HOT = "became_hot", _("Lead became hot")
+    BECAME_WARM = "became_warm", _("Lead became warm")
+    SLA_REMINDER = "sla_reminder", _("SLA reminder")
+    SLA_ESCALATION = "sla_escalation", _("SLA escalation")
+
+
+class AlertChannel(models.TextChoices):
+    """How an alert goes out."""
+
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+
+
+class AlertStatus(models.TextChoices):
+    """Where an alert is on its way out; only ``pending`` may be claimed."""
+
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Alert(models.Model):
+    """One message to one person (email) or to the team channel (chat), sent once.
+
+    ``dedupe_key`` is unique, so creating the same alert twice is a no-op;
+    sending claims the row (pending -> sending) before talking to the peer.
+    """
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="alerts")
+    task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        help_text=_("Empty for chat alerts, which go to the team channel."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=10, choices=AlertChannel.choices
+    )
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=AlertStatus.choices,
+        default=AlertStatus.PENDING,
+        db_index=True,
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.channel}: {self.status}"

@@ -27,8 +27,10 @@ from leadqual.core.lifecycle import (
 )
 from leadqual.core.scoring import SlaSettings
 from leadqual.core.sla import sla_due_at
+from leadqual.integrations.outbox import emit, feedback_data, outcome_data
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
+from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
 
@@ -106,8 +108,11 @@ def triage_lead(
         )
         return TriageResult(band=band, closed_tasks=closed)
     assignment = _assign_owner(lead, now=now)
+    if assignment is not None:
+        emit("lead.assigned", lead, {}, now=now)
     due_at = sla_due_at(now, hours)
     task = open_tasks_of(lead.pk).order_by("due_at").first()
+    new_task = task is None
     if task is None:
         kind = (
             TaskKind.FOLLOW_UP
@@ -125,6 +130,8 @@ def triage_lead(
         task.due_at = min(task.due_at, due_at)
         task.owner_id = lead.owner_id
         task.save(update_fields=["due_at", "owner"])
+    # Pending alert rows now, in this transaction; sent after commit.
+    queue_band_alerts(lead, band, task, new_task=new_task, now=now)
     logger.info(
         "Triaged lead %s as %s: owner %s, due %s",
         lead.pk,
@@ -161,6 +168,7 @@ def record_feedback(
         lead.status = status_after_feedback(decision).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        emit("lead.feedback", lead, {"feedback": feedback_data(feedback)}, now=now)
         if decision is Decision.REJECTED:
             # A rejected lead leaves the queue; its history stays.
             open_tasks_of(lead.pk).update(
@@ -195,6 +203,7 @@ def record_outcome(
         lead.status = status_after_outcome(kind).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        emit("lead.outcome", lead, {"outcome": outcome_data(outcome)}, now=now)
         open_tasks_of(lead.pk).update(
             done_at=now, closed_reason=f"outcome: {kind.value}"
         )

@@ -5,13 +5,20 @@ from __future__ import annotations
 from django.conf import settings
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from leadqual.triage.alerts import (
+    MAX_ATTEMPTS,
+    check_sla_deadlines,
+    deliver_alert,
+)
 from leadqual.triage.requalification import requalify_stale_leads
 
 # Daily at 03:15 UTC (Huey keeps its clock in UTC): after midnight's traffic,
 # before the sales team starts its day in Europe.
 REQUALIFY_SCHEDULE = crontab(hour="3", minute="15")
+# SLA reminders and escalations go out at most 15 minutes late.
+SLA_CHECK_SCHEDULE = crontab(minute="*/15")
 
 
 @db_periodic_task(REQUALIFY_SCHEDULE, retries=3, retry_delay=300, retry_backoff=2)  # type: ignore[misc]
@@ -22,3 +29,23 @@ def requalify_leads() -> None:
     A failure is retried after 5, 10 and 20 minutes.
     """
     requalify_stale_leads(now=timezone.now(), cycle_days=settings.REQUALIFY_AFTER_DAYS)
+
+
+@db_task(retries=MAX_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)  # type: ignore[misc]
+def send_alert_task(alert_id: int) -> None:
+    """Send one alert (by id), at most once.
+
+    Safe to run twice: the service claims the row, so a second run of a sent
+    alert does nothing. A failed try raises, and is retried after 1, 2, 4 and
+    8 minutes; after that the alert stays failed with its last error.
+    """
+    deliver_alert(alert_id, now=timezone.now())
+
+
+@db_periodic_task(SLA_CHECK_SCHEDULE, retries=2, retry_delay=60)  # type: ignore[misc]
+def check_sla_deadlines_task() -> None:
+    """Every 15 minutes: SLA reminders to owners and escalations once overdue.
+
+    Safe to run twice: each reminder and escalation is created once.
+    """
+    check_sla_deadlines(now=timezone.now())

@@ -1,0 +1,1 @@
+"""Talking to the world outside: email, chat webhooks, CRM connectors."""
