@@ -1,0 +1,173 @@
+"""The transactional outbox: lead events stored with the change that caused them.
+
+``emit`` runs inside the caller's transaction, so an event exists exactly when
+its change was committed, and schedules delivery once that commit happens.
+This module uses only ``leads`` below it: triage and intake call it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypedDict
+
+from django.db import transaction
+from django.db.models import Max
+
+from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
+from leadqual.leads.models import Lead
+
+
+class FeedbackLike(Protocol):
+    """What ``lead.feedback`` reads from a triage Feedback row."""
+
+    decision: str
+    reason: str
+    given_at: datetime
+
+
+class OutcomeLike(Protocol):
+    """What ``lead.outcome`` reads from a triage Outcome row."""
+
+    kind: str
+    value_cents: int | None
+    occurred_at: datetime
+
+
+class OwnerData(TypedDict):
+    id: int
+    username: str
+
+
+class LeadData(TypedDict):
+    id: int
+    email: str
+    name: str
+    company: str | None
+    band: str | None
+    score: int | None
+    owner: OwnerData | None
+    status: str
+
+
+class EventPayload(TypedDict):
+    type: str
+    timestamp: str
+    data: dict[str, Any]
+
+
+def lead_data(lead: Lead) -> LeadData:
+    """The lead as every event shows it."""
+    owner = lead.owner
+    return {
+        "id": lead.pk,
+        "email": lead.email,
+        "name": f"{lead.first_name} {lead.last_name}".strip(),
+        "company": lead.company.name if lead.company is not None else None,
+        "band": lead.band or None,
+        "score": lead.score_total,
+        "owner": {"id": owner.pk, "username": owner.username} if owner else None,
+        "status": lead.status,
+    }
+
+
+def new_message_id() -> str:
+    """A unique ``webhook-id``: ``msg_`` and 32 hex digits (no dots, never user input)."""
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def emit(
+    event_type: str, lead: Lead, data: dict[str, Any], *, now: datetime
+) -> list[WebhookDelivery]:
+    """Queue ``event_type`` for every active endpoint subscribed to it.
+
+    Stores one delivery per endpoint in the caller's transaction, numbered
+    after the lead's earlier deliveries to that endpoint, and schedules the
+    sending for after the commit (nothing is sent if the transaction rolls
+    back). Returns the deliveries; an empty list when nobody subscribed.
+    """
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
+        if endpoint.is_subscribed(event_type)
+    ]
+    if not endpoints:
+        return []
+    payload: EventPayload = {
+        "type": event_type,
+        "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "data": {"lead": lead_data(lead), **data},
+    }
+    deliveries = []
+    with transaction.atomic():
+        for endpoint in endpoints:
+            last = WebhookDelivery.objects.filter(
+                endpoint=endpoint, lead_id=lead.pk
+            ).aggregate(last=Max("sequence"))["last"]
+            deliveries.append(
+                WebhookDelivery.objects.create(
+                    endpoint=endpoint,
+                    event_type=event_type,
+                    payload=payload,
+                    message_id=new_message_id(),
+                    lead_id=lead.pk,
+                    sequence=(last or 0) + 1,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
+    ids = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _schedule(ids))
+    return deliveries
+
+
+def _schedule(delivery_ids: list[int]) -> None:
+    # Imported here: the task module needs Huey, which needs settings.
+    from leadqual.integrations.tasks import deliver_webhooks
+
+    for delivery_id in delivery_ids:
+        deliver_webhooks(delivery_id)
+
+
+def emit_band_changed(
+    lead: Lead,
+    previous_band: str | None,
+    band: str,
+    *,
+    sla_due_at: datetime | None,
+    now: datetime,
+) -> list[WebhookDelivery]:
+    """Queue ``lead.band_changed`` with the bands and the first-contact deadline."""
+    due = (
+        sla_due_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        if sla_due_at
+        else None
+    )
+    data = {
+        "previous_band": str(previous_band) if previous_band else None,
+        "band": str(band),
+        "sla_due_at": due,
+    }
+    return emit("lead.band_changed", lead, data, now=now)
+
+
+def feedback_data(feedback: FeedbackLike) -> dict[str, Any]:
+    """A triage.Feedback row as ``lead.feedback`` shows it (no free-text note)."""
+    return {
+        "decision": feedback.decision,
+        "reason": feedback.reason or None,
+        "given_at": feedback.given_at.astimezone(UTC)
+        .isoformat()
+        .replace("+00:00", "Z"),
+    }
+
+
+def outcome_data(outcome: OutcomeLike) -> dict[str, Any]:
+    """A triage.Outcome row as ``lead.outcome`` shows it (no free-text note)."""
+    return {
+        "kind": outcome.kind,
+        "value_cents": outcome.value_cents,
+        "occurred_at": outcome.occurred_at.astimezone(UTC)
+        .isoformat()
+        .replace("+00:00", "Z"),
+    }

@@ -1,0 +1,70 @@
+"""The delivery log of one webhook endpoint, for admins."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from leadqual.accounts.permissions import role_required
+from leadqual.accounts.roles import Role
+from leadqual.integrations.delivery import retry_now
+from leadqual.integrations.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+
+LOG_ROWS = 200
+
+
+@role_required(Role.ADMIN)
+def endpoint_log(request: HttpRequest, endpoint_id: int) -> HttpResponse:
+    """The endpoint's latest deliveries, newest first, with counts per status."""
+    endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+    deliveries = list(
+        WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
+            "-created_at", "-id"
+        )[:LOG_ROWS]
+    )
+    counts = {
+        row["status"]: row["count"]
+        for row in WebhookDelivery.objects.filter(endpoint=endpoint)
+        .values("status")
+        .annotate(count=Count("id"))
+        .order_by()
+    }
+    return render(
+        request,
+        "integrations/endpoint_log.html",
+        {
+            "endpoint": endpoint,
+            "deliveries": deliveries,
+            "counts": [
+                (label, counts.get(value, 0)) for value, label in DeliveryStatus.choices
+            ],
+            "retryable": {DeliveryStatus.PENDING, DeliveryStatus.FAILED},
+            "row_limit": LOG_ROWS,
+        },
+    )
+
+
+@require_POST
+@role_required(Role.ADMIN)
+def delivery_retry(
+    request: HttpRequest, endpoint_id: int, delivery_id: int
+) -> HttpResponse:
+    """Send one pending or failed delivery again now, then show the log."""
+    delivery = get_object_or_404(
+        WebhookDelivery, pk=delivery_id, endpoint_id=endpoint_id
+    )
+    if retry_now([delivery.pk], now=timezone.now()):
+        messages.success(
+            request,
+            _("Delivery %(id)s will be sent again now.") % {"id": delivery.pk},
+        )
+    return redirect("integrations:endpoint-log", endpoint_id=endpoint_id)
