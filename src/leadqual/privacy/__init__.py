@@ -1,0 +1,1 @@
+"""Privacy: consent records, export, erasure, retention, suppression and the audit log."""

@@ -1,0 +1,124 @@
+"""Privacy records: the audit log, suppressions of erased people, consent history.
+
+None of these rows holds a name, email address or phone number in plain text:
+the audit log and suppressions must outlive the erasure of the person they
+are about.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leadqual.leads.models import Lead
+
+
+class AuditAction(models.TextChoices):
+    """What someone did with a lead's personal data."""
+
+    VIEWED = "viewed", _("Viewed")
+    EXPORTED = "exported", _("Exported")
+    CHANGED = "changed", _("Changed")
+    MERGED = "merged", _("Merged")
+    ERASED = "erased", _("Erased")
+    ANONYMISED = "anonymised", _("Anonymised")
+
+
+class LawfulBasis(models.TextChoices):
+    """The GDPR article 6 ground a lead's data is processed on."""
+
+    CONSENT = "consent", _("Consent")
+    LEGITIMATE_INTEREST = "legitimate_interest", _("Legitimate interest")
+    CONTRACT = "contract", _("Contract")
+
+
+class AuditEntry(models.Model):
+    """Who viewed, exported, changed or erased which lead, and when.
+
+    ``lead_id`` is a plain number, not a foreign key, so the entry survives
+    the erasure (and deletion) of the lead. ``detail`` never holds personal
+    data: it names fields and counts, not values.
+    """
+
+    actor = models.CharField(
+        _("who"),
+        max_length=150,
+        help_text=_("A username, an API token's name or the command line."),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(
+        _("action"), max_length=20, choices=AuditAction.choices, db_index=True
+    )
+    lead_id = models.BigIntegerField(_("lead id"), null=True, blank=True, db_index=True)
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor} {self.action} lead {self.lead_id}"
+
+
+class Suppression(models.Model):
+    """An erased person who must not come back through any way in.
+
+    Only keyed hashes (HMAC-SHA256 with SECRET_KEY, 64 hex digits) of the
+    normalised email and of the E.164 phone are stored, never the values.
+    """
+
+    email_hash = models.CharField(_("email hash"), max_length=64, unique=True)
+    phone_hash = models.CharField(
+        _("phone hash"), max_length=64, blank=True, db_index=True
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppression")
+        verbose_name_plural = _("suppressions")
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}…"
+
+
+class ConsentRecord(models.Model):
+    """One answer to the consent question, or one lawful basis, per lead and source.
+
+    Rows are only ever added: the latest row per lead and source is the
+    current state, the earlier ones are its history.
+    """
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="consent_records"
+    )
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    lawful_basis = models.CharField(
+        _("lawful basis"), max_length=30, choices=LawfulBasis.choices
+    )
+    text_version = models.CharField(
+        _("consent text version"), max_length=50, blank=True
+    )
+    given = models.BooleanField(_("given"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at"], name="privacy_consent_lead_at")]
+
+    def __str__(self) -> str:
+        state = "given" if self.given else "not given"
+        return f"{self.lawful_basis} ({state}) v{self.text_version}"

@@ -1,0 +1,94 @@
+"""Suppressions: erased people whose email or phone must not be stored again.
+
+The intake pipeline and the importer ask ``is_suppressed`` before they store
+a lead; only keyed hashes are compared, so the plain values are never kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q
+
+from leadqual.core.errors import LeadqualError
+from leadqual.core.hygiene import normalise_email
+from leadqual.privacy.models import Suppression
+
+
+class SuppressedContact(LeadqualError):
+    """The person asked to be erased; their data is not stored again."""
+
+    code = "suppressed_contact"
+
+
+SUPPRESSED_MESSAGE = (
+    "This person asked to be erased, so leadqual does not store their data "
+    "again. Remove them from the source (CRM, mailing list or import file)."
+)
+
+
+def contact_hash(value: str) -> str:
+    """HMAC-SHA256 of a normalised email or E.164 phone, keyed with SECRET_KEY."""
+    key = settings.SECRET_KEY.encode("utf-8")
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def is_suppressed(email: str | None, phone: str | None = None) -> bool:
+    """True when the normalised ``email`` or E.164 ``phone`` belongs to an erased person."""
+    condition = Q()
+    if email:
+        condition |= Q(email_hash=contact_hash(email))
+    if phone:
+        condition |= Q(phone_hash=contact_hash(phone))
+    if not condition:
+        return False
+    return Suppression.objects.filter(condition).exists()
+
+
+def check_not_suppressed(email: str | None, phone: str | None = None) -> None:
+    """Raise SuppressedContact when the email or phone belongs to an erased person."""
+    if is_suppressed(email, phone):
+        raise SuppressedContact(
+            SUPPRESSED_MESSAGE, fields={"email": SUPPRESSED_MESSAGE}
+        )
+
+
+def suppress(email: str, phone: str, *, reason: str, now: datetime) -> Suppression:
+    """Store the suppression of a normalised email (and E.164 phone, when known).
+
+    Returns the existing row when the email is suppressed already.
+    """
+    suppression, _created = Suppression.objects.get_or_create(
+        email_hash=contact_hash(email),
+        defaults={
+            "phone_hash": contact_hash(phone) if phone else "",
+            "reason": reason[:200],
+            "created_at": now,
+        },
+    )
+    return suppression
+
+
+def normalised_or_none(value: object) -> str | None:
+    """The normalised email in ``value``, or None when it is not a valid address."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return normalise_email(value)
+    except LeadqualError:
+        return None
+
+
+def suppressed_emails(emails: Iterable[str]) -> set[str]:
+    """Which of these normalised emails belong to erased people (one query)."""
+    by_hash = {contact_hash(email): email for email in emails}
+    if not by_hash:
+        return set()
+    found = Suppression.objects.filter(email_hash__in=list(by_hash)).values_list(
+        "email_hash", flat=True
+    )
+    return {by_hash[digest] for digest in found}

@@ -1,0 +1,139 @@
+"""Admin pages: a lead's privacy page (export, erase) and the audit log."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.views.decorators.http import require_GET, require_POST
+
+from leadqual.accounts.permissions import role_required
+from leadqual.accounts.roles import Role
+from leadqual.leads.models import Lead
+from leadqual.privacy.audit import audit
+from leadqual.privacy.models import AuditAction, ConsentRecord
+from leadqual.privacy.queries import (
+    AUDIT_PAGE_SIZE,
+    AuditFilters,
+    audit_actors,
+    audit_entries,
+)
+from leadqual.privacy.services import (
+    erase_person,
+    export_person,
+    is_anonymised,
+    person_data,
+)
+
+CONTENT_TYPES = {"json": "application/json", "csv": "text/csv"}
+
+
+def _page_context(lead: Lead, *, error: str = "") -> dict[str, object]:
+    data = person_data(lead, now=timezone.now())
+    counts = [
+        {"table": table, "count": len(value)}
+        for table, value in data.items()
+        if isinstance(value, list)
+    ]
+    return {
+        "lead": lead,
+        "is_anonymised": is_anonymised(lead),
+        "counts": counts,
+        "consent_records": ConsentRecord.objects.filter(lead=lead).order_by(
+            "-at", "-pk"
+        ),
+        "audit_entries": audit_entries(AuditFilters(lead_id=lead.pk))[:50],
+        "error": error,
+    }
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def lead_privacy(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """One lead's privacy page: what is stored, consent history, export and erase."""
+    lead = get_object_or_404(Lead.objects.select_related("company"), pk=lead_id)
+    audit(request.user, AuditAction.VIEWED, lead.pk, detail="privacy page")
+    return render(request, "privacy/lead_privacy.html", _page_context(lead))
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def lead_export(request: HttpRequest, lead_id: int, file_format: str) -> HttpResponse:
+    """Download everything about the person as JSON or CSV (audited)."""
+    if file_format not in CONTENT_TYPES:
+        raise Http404("Unknown export format; use .json or .csv.")
+    lead = get_object_or_404(Lead.objects.select_related("company"), pk=lead_id)
+    body = export_person(
+        lead, actor=request.user, now=timezone.now(), file_format=file_format
+    )
+    response = HttpResponse(
+        body, content_type=f"{CONTENT_TYPES[file_format]}; charset=utf-8"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="lead-{lead.pk}-personal-data.{file_format}"'
+    )
+    return response
+
+
+@role_required(Role.ADMIN)
+@require_POST
+def lead_erase(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Erase the person behind the lead, after the admin ticked the confirmation."""
+    lead = get_object_or_404(Lead.objects.select_related("company"), pk=lead_id)
+    if request.POST.get("confirm") != "yes":
+        error = gettext(
+            "Nothing was erased. Tick the box to confirm that this person asked "
+            "to be erased, then press Erase again."
+        )
+        return render(
+            request,
+            "privacy/lead_privacy.html",
+            _page_context(lead, error=error),
+            status=422,
+        )
+    result = erase_person(lead, actor=request.user, now=timezone.now())
+    messages.success(
+        request,
+        gettext(
+            "Lead %(lead_id)s was erased: %(events)s events cleared, %(visitors)s "
+            "visitors deleted. Their email and phone are suppressed."
+        )
+        % {
+            "lead_id": result.lead_id,
+            "events": result.events_cleared,
+            "visitors": result.visitors_deleted,
+        },
+    )
+    return redirect("privacy:lead-privacy", lead_id=lead.pk)
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@role_required(Role.ADMIN)
+@require_GET
+def audit_log(request: HttpRequest) -> HttpResponse:
+    """The audit log, newest first, filtered by lead id, who and action."""
+    filters = AuditFilters(
+        lead_id=_int_or_none(request.GET.get("lead")),
+        actor=request.GET.get("who") or None,
+        action=request.GET.get("action") or None,
+    )
+    entries = audit_entries(filters)[:AUDIT_PAGE_SIZE]
+    return render(
+        request,
+        "privacy/audit_log.html",
+        {
+            "entries": entries,
+            "filters": filters,
+            "actors": audit_actors(),
+            "actions": AuditAction.choices,
+            "page_size": AUDIT_PAGE_SIZE,
+        },
+    )
