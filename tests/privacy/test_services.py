@@ -253,3 +253,35 @@ def test_retention_keeps_a_lead_younger_than_the_period(db: None) -> None:
         anonymise_inactive_leads_task()
     lead.refresh_from_db()
     assert lead.first_name == "Jan"
+
+
+def test_an_erased_person_is_not_followed_up_again() -> None:
+    """Erasure closes the open task; requalification and triage skip the row."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from leadqual.intake.pipeline import submit_lead
+    from leadqual.privacy.services import erase_person
+    from leadqual.triage.models import Task
+    from leadqual.triage.requalification import leads_to_requalify
+    from tests.factories import make_user
+
+    make_user("sanne")
+    now = timezone.now()
+    arrival = submit_lead(
+        "kees@bouwbedrijf.nl",
+        {
+            "sector": "software",
+            "employees": "25",
+            "budget_euros": "15000",
+            "urgency": "nu",
+        },
+        now=now,
+    )
+    assert Task.objects.filter(lead=arrival.lead, done_at__isnull=True).exists()
+    erase_person(arrival.lead, actor="admin", now=now)
+    assert not Task.objects.filter(lead=arrival.lead, done_at__isnull=True).exists()
+    later = now + timedelta(days=60)
+    due = leads_to_requalify(now=later, cycle_days=30, include_all=True)
+    assert not due.filter(pk=arrival.lead.pk).exists()

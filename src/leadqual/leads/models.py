@@ -116,6 +116,9 @@ class Lead(models.Model):
     # Fields filled by enrichment rather than typed by the lead:
     # {"sector": {"source": "offline", "at": "2026-11-27T10:00:00+00:00"}}.
     enriched_fields = models.JSONField(_("enriched fields"), default=dict, blank=True)
+    # Set when the person was erased or anonymised (privacy): the row stays for
+    # the KPIs, but scoring and triage leave it alone.
+    anonymised_at = models.DateTimeField(_("anonymised at"), null=True, blank=True)
 
     consent_given = models.BooleanField(_("consent given"), default=False)
     consent_at = models.DateTimeField(_("consent given at"), null=True, blank=True)

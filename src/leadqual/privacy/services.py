@@ -340,7 +340,13 @@ def _anonymise(lead: Lead, *, placeholder: str, now: datetime) -> ErasureResult:
     lead.enriched_fields = {}
     lead.company = None
     lead.updated_at = now
+    lead.anonymised_at = now
     lead.save()
+    # Nobody should follow up a person who is gone; a task closed before its
+    # due time does not count against the SLA, one past it still does.
+    Task.objects.filter(lead=lead, done_at__isnull=True).update(
+        done_at=now, closed_reason="person erased"
+    )
     if company is not None and not Lead.objects.filter(company=company).exists():
         # A company only this person belonged to can name them ("Jansen Advies").
         company.delete()

@@ -68,7 +68,7 @@ def leads_to_requalify(
     cutoff = requalification_cutoff(now, cycle_days=cycle_days)
     leads = Lead.objects.exclude(
         status__in=[status.value for status in NOT_REQUALIFIED_STATUSES]
-    )
+    ).filter(anonymised_at__isnull=True)  # erased people are not followed up
     if include_all:
         return leads
     return leads.filter(Q(scored_at__isnull=True) | Q(scored_at__lt=cutoff))

@@ -99,7 +99,7 @@ def triage_lead(
     lead's pending band changes handled. Must run inside a transaction.
     """
     BandChange.objects.filter(lead=lead, handled_at__isnull=True).update(handled_at=now)
-    if LeadStatus(lead.status) in _OUT_OF_TRIAGE:
+    if LeadStatus(lead.status) in _OUT_OF_TRIAGE or lead.anonymised_at is not None:
         return TriageResult(band=band)
     hours = sla_hours_for(band, sla)
     if hours is None:
