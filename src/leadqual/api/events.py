@@ -10,7 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 
+from leadqual.accounts.scopes import Scope
+from leadqual.api.auth import BearerToken
 from leadqual.api.errors import quote
+from leadqual.api.idempotency import idempotent
 from leadqual.api.leads import score_out
 from leadqual.api.schemas import (
     EVENT_FIELDS,
@@ -19,6 +22,8 @@ from leadqual.api.schemas import (
     EventBatchOut,
     RejectedEventOut,
     RescoredLeadOut,
+    has_nul,
+    nul_message,
 )
 from leadqual.core.events import EventType
 from leadqual.intake.pipeline import RawEvent, submit_events
@@ -55,6 +60,9 @@ def _raw_event(index: int, item: Any) -> RawEvent | RejectedEventOut:
                 _("is not an event field; remove it. Known fields: %(known)s.")
                 % {"known": ", ".join(EVENT_FIELDS)},
             )
+    for name, value in item.items():
+        if has_nul(value):
+            return _rejection(index, str(name), nul_message() + ".")
     if item.get("type") is None:
         # The pipeline would quote the missing type as "None".
         return _rejection(
@@ -74,16 +82,19 @@ def _raw_event(index: int, item: Any) -> RawEvent | RejectedEventOut:
 
 @router.post(
     "",
+    auth=BearerToken(scope=Scope.WRITE_EVENTS),
     response={
         200: EventBatchOut,
         400: ErrorOut,
         401: ErrorOut,
+        403: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
     },
     operation_id="post_events",
     summary="Store a batch of events and rescore their leads",
 )
+@idempotent
 def post_events(request: HttpRequest, payload: EventBatchIn) -> EventBatchOut:
     """Store up to 1,000 events; a bad one is rejected by index, the rest are kept.
 

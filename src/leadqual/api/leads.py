@@ -12,9 +12,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from leadqual.api.auth import user_of
+from leadqual.accounts.scopes import Scope
+from leadqual.api.auth import BearerToken, user_of
+from leadqual.api.idempotency import idempotent
 from leadqual.api.schemas import (
     DEFAULT_PAGE_SIZE,
+    MAX_OFFSET,
     MAX_PAGE_SIZE,
     ConsentOut,
     ErrorOut,
@@ -142,7 +145,8 @@ def _get_lead(lead_id: int) -> Lead:
 
 @router.get(
     "",
-    response={200: LeadListOut, 401: ErrorOut, 422: ErrorOut},
+    auth=BearerToken(scope=Scope.READ),
+    response={200: LeadListOut, 401: ErrorOut, 403: ErrorOut, 422: ErrorOut},
     operation_id="list_leads",
     summary="List leads, highest score first",
 )
@@ -157,7 +161,7 @@ def list_leads(
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = DEFAULT_PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> LeadListOut:
     """Leads by score, highest first (unscored last), in a band or changed since."""
     leads = leads_by_score(band)
@@ -171,17 +175,20 @@ def list_leads(
 
 @router.post(
     "",
+    auth=BearerToken(scope=Scope.WRITE_LEADS),
     response={
         200: LeadOut,
         201: LeadOut,
         400: ErrorOut,
         401: ErrorOut,
+        403: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
     },
     operation_id="create_or_update_lead",
     summary="Create a lead, or update the one with this email, and score it",
 )
+@idempotent
 def create_or_update_lead(request: HttpRequest, payload: LeadIn) -> Status[LeadOut]:
     """Create (201) or update (200) the lead by email; only the given fields change."""
     given = payload.model_dump(exclude_unset=True, exclude={"email", "consent"})
@@ -221,7 +228,8 @@ def _in_api_names(error: InvalidLeadData) -> InvalidLeadData:
 
 @router.get(
     "/{lead_id}",
-    response={200: LeadOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    auth=BearerToken(scope=Scope.READ),
+    response={200: LeadOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
     operation_id="get_lead",
     summary="One lead with its latest score",
 )
@@ -234,16 +242,19 @@ def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
 
 @router.post(
     "/{lead_id}/feedback",
+    auth=BearerToken(scope=Scope.WRITE_LEADS),
     response={
         201: FeedbackOut,
         400: ErrorOut,
         401: ErrorOut,
+        403: ErrorOut,
         404: ErrorOut,
         422: ErrorOut,
     },
     operation_id="give_feedback",
     summary="Accept or reject a lead (sales feedback)",
 )
+@idempotent
 def give_feedback(
     request: HttpRequest, lead_id: int, payload: FeedbackIn
 ) -> Status[FeedbackOut]:

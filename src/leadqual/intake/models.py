@@ -160,3 +160,38 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} ({self.status})"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to an API write sent with an ``Idempotency-Key`` header.
+
+    A retry with the same token and key gets this answer again instead of
+    writing twice (see api/idempotency.py). The row is stored in the same
+    transaction as the write it answers, so neither exists without the other.
+    Rows older than 24 hours are deleted as new keys arrive.
+    """
+
+    token = models.ForeignKey(
+        "accounts.ApiToken", on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("idempotency key"), max_length=200)
+    # SHA-256 of method, path and body: the same key with another request is an error.
+    request_digest = models.CharField(_("request digest"), max_length=64)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=255)
+    response_status = models.PositiveSmallIntegerField(_("response status"))
+    # The exact bytes sent the first time (UTF-8 JSON), so a replay is identical.
+    response_body = models.TextField(_("response body"))
+    created_at = models.DateTimeField(_("created at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "key"], name="intake_idempotency_token_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.response_status})"
