@@ -10,6 +10,7 @@ from factory.django import DjangoModelFactory
 
 from leadqual.accounts.models import ApiToken
 from leadqual.accounts.roles import Role
+from leadqual.accounts.scopes import Scope
 from leadqual.accounts.services import create_user, token_digest
 from leadqual.core.events import EventType
 from leadqual.leads.models import Company, Event, Lead
@@ -70,7 +71,10 @@ def make_user(
 
 
 class ApiTokenFactory(DjangoModelFactory[ApiToken]):
-    """A token whose secret is ``secret`` (set it to know the bearer value)."""
+    """A token whose secret is ``secret`` (set it to know the bearer value).
+
+    It holds every scope unless a test sets ``scopes``.
+    """
 
     class Meta:
         model = ApiToken
@@ -80,3 +84,4 @@ class ApiTokenFactory(DjangoModelFactory[ApiToken]):
     name = factory.Sequence(lambda n: f"integration {n}")
     digest = factory.LazyAttribute(lambda token: token_digest(token.secret))
     prefix = factory.LazyAttribute(lambda token: token.secret[:10])
+    scopes = factory.LazyFunction(lambda: [scope.value for scope in Scope])

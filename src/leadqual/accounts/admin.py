@@ -13,16 +13,19 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         "name",
         "prefix",
         "user",
+        "scopes",
         "created_at",
         "last_used_at",
         "expires_at",
         "revoked_at",
     )
-    readonly_fields = ("prefix", "created_at", "last_used_at")
+    # Scopes are chosen when the token is issued; for others, issue a new token.
+    readonly_fields = ("prefix", "scopes", "created_at", "last_used_at")
     fields = (
         "name",
         "prefix",
         "user",
+        "scopes",
         "created_at",
         "last_used_at",
         "expires_at",

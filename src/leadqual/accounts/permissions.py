@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
@@ -47,9 +48,15 @@ def role_required(
 
 
 def visible_leads(user: User) -> QuerySet[Lead]:
-    """The leads a user may see: sales their own and unassigned ones, others all."""
+    """The leads a user may see: sales their own and unassigned ones, others all.
+
+    With LEADQUAL_SALES_SEE_ALL_LEADS=true sales see every lead too; users
+    without a role see none.
+    """
     role = user_role(user)
     if role in (Role.ADMIN, Role.MARKETING):
+        return Lead.objects.all()
+    if role is Role.SALES and settings.SALES_SEE_ALL_LEADS:
         return Lead.objects.all()
     if role is Role.SALES:
         return Lead.objects.filter(Q(owner=user) | Q(owner__isnull=True))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from django.db import transaction
 
 from leadqual.accounts.models import ApiToken
 from leadqual.accounts.roles import ROLE_PERMISSIONS, Role
+from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope
 from leadqual.core.errors import LeadqualError
 
 TOKEN_PREFIX = "lq_"
@@ -91,11 +93,16 @@ class IssuedToken:
 
 
 def create_token(
-    name: str, *, user: User | None = None, expires_at: datetime | None = None
+    name: str,
+    *,
+    user: User | None = None,
+    expires_at: datetime | None = None,
+    scopes: Sequence[Scope] = DEFAULT_SCOPES,
 ) -> IssuedToken:
     """Issue a new API token. Only its digest is stored; the secret is returned once.
 
-    Raises DuplicateName when a token with this name exists.
+    The token may do what ``scopes`` allow (by default read, write_events and
+    write_leads). Raises DuplicateName when a token with this name exists.
     """
     if ApiToken.objects.filter(name=name).exists():
         raise DuplicateName(
@@ -108,6 +115,7 @@ def create_token(
         prefix=secret[:10],
         user=user,
         expires_at=expires_at,
+        scopes=[scope.value for scope in Scope if scope in scopes],
     )
     return IssuedToken(token=token, secret=secret)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ninja import Swagger
 
+from leadqual.accounts.scopes import Scope
 from leadqual.api import events, leads
 from leadqual.api.auth import BearerToken
 from leadqual.api.errors import LeadqualAPI, install_error_handlers
@@ -23,7 +24,8 @@ api = LeadqualAPI(
         '`{"error": {"code", "message", "fields"}}`.'
     ),
     urls_namespace="api-v1",
-    auth=BearerToken(),
+    # Each operation declares its scope (api/scopes.py); one that forgets needs admin.
+    auth=BearerToken(scope=Scope.ADMIN),
     docs=Swagger(),
 )
 install_error_handlers(api)

@@ -10,8 +10,10 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from leadqual.accounts.models import ApiToken
+from leadqual.accounts.scopes import Scope
 from leadqual.accounts.services import authenticate_token
 from leadqual.api.errors import not_authenticated_message
+from leadqual.api.scopes import require_scope
 
 
 class BearerToken(HttpBearer):
@@ -19,7 +21,12 @@ class BearerToken(HttpBearer):
 
     On success Ninja sets ``request.auth`` to the ApiToken; ``request.api_token``
     and ``request.api_user`` are set too. Every failure is a 401 that says why.
+    With a ``scope``, a usable token without that scope is a 403 (api/scopes.py).
     """
+
+    def __init__(self, *, scope: Scope | None = None) -> None:
+        super().__init__()
+        self.scope = scope
 
     def __call__(self, request: HttpRequest) -> ApiToken | None:
         """The token of the request; raises AuthenticationError with a reason."""
@@ -49,6 +56,8 @@ class BearerToken(HttpBearer):
                 message=_("The API token is unknown, revoked or expired. %(hint)s")
                 % {"hint": not_authenticated_message()}
             )
+        if self.scope is not None:
+            require_scope(request, api_token, self.scope)
         request.api_token = api_token  # type: ignore[attr-defined]
         request.api_user = api_token.user  # type: ignore[attr-defined]
         return api_token

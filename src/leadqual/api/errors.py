@@ -25,6 +25,7 @@ from ninja.errors import (
 )
 from pydantic import BaseModel
 
+from leadqual.accounts.scopes import MissingScope
 from leadqual.core.errors import LeadNotFound, LeadqualError, NoActiveScoringModel
 
 # Every operation names its body parameter "payload"; clients never see the name,
@@ -219,9 +220,12 @@ HTTP_ERROR_CODES: Mapping[int, str] = {
 
 
 def status_for(error: LeadqualError) -> int:
-    """The HTTP status of a domain error: 404 unknown lead, 503 no model, else 422."""
+    """The HTTP status of a domain error: 404 unknown lead, 403 missing scope,
+    503 no model, else 422."""
     if isinstance(error, LeadNotFound):
         return 404
+    if isinstance(error, MissingScope):
+        return 403
     if isinstance(error, NoActiveScoringModel):
         return 503
     return 422

@@ -17,11 +17,20 @@ Every 4xx answer has the shape of ``ErrorOut``.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import AwareDatetime, BeforeValidator, ConfigDict, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from leadqual.core.bands import Band
 from leadqual.core.events import EventType
@@ -31,6 +40,8 @@ from leadqual.intake.pipeline import MAX_EVENTS_PER_BATCH
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
+# Larger offsets overflow the database's 64-bit LIMIT/OFFSET (a 500, not a 422).
+MAX_OFFSET = 1_000_000_000
 
 # A "+" in a query string arrives as a space: "...T10:00:00 01:00".
 _SPACE_FOR_PLUS = re.compile(
@@ -44,13 +55,55 @@ def _restore_plus(value: object) -> object:
     return value
 
 
-QueryDatetime = Annotated[AwareDatetime, BeforeValidator(_restore_plus)]
+def _in_utc(moment: datetime) -> datetime:
+    # PostgreSQL refuses offsets beyond 15:59, and a moment in year 1 or 9999
+    # may not exist in UTC at all: either would fail in the database with a 500.
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "moment_out_of_range",
+            _("lies outside the years 1 to 9999 in UTC"),
+        ) from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+QueryDatetime = Annotated[UtcDatetime, BeforeValidator(_restore_plus)]
+
+
+def has_nul(value: object) -> bool:
+    """True when a JSON value holds a NUL character in any text or key.
+
+    PostgreSQL cannot store NUL in text or JSON: such a value would be a 500.
+    """
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(key) or has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def nul_message() -> str:
+    """What to do about a NUL character in a value."""
+    return _("contains a NUL character (\\u0000), which cannot be stored; remove it")
 
 
 class StrictIn(Schema):
-    """A request body: unknown fields are refused, not silently dropped."""
+    """A request body: unknown fields are refused, not silently dropped.
+
+    Text with a NUL character is refused too (see ``has_nul``).
+    """
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: object) -> object:
+        if isinstance(value, str) and has_nul(value):
+            raise PydanticCustomError("nul_character", nul_message())
+        return value
 
 
 # --- errors ---------------------------------------------------------------------
@@ -113,7 +166,7 @@ class ConsentIn(StrictIn):
     text_version: str = Field(
         max_length=50, description="The version of the consent text the lead saw."
     )
-    given_at: AwareDatetime | None = Field(
+    given_at: UtcDatetime | None = Field(
         default=None, description="When consent was given; defaults to now."
     )
 

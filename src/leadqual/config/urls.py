@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from leadqual.accounts.views import LoginView
 from leadqual.api import api
 from leadqual.config import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Triage owns /queue/ and the sales actions under /leads/<id>/.
@@ -20,6 +21,11 @@ urlpatterns = [
     path("webhooks/", include("leadqual.intake.webhook_urls")),
     path("imports/", include("leadqual.intake.import_urls")),
     path("accounts/", include("leadqual.leads.account_urls")),
+    path("integrations/", include("leadqual.integrations.urls")),
+    path("privacy/", include("leadqual.privacy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
+
+# A request body over the size limit is a 413 with a message, not a bare 400.
+handler400 = "leadqual.config.security.bad_request"

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope, parse_scopes
 from leadqual.accounts.services import create_token
 from leadqual.core.errors import LeadqualError
 
@@ -33,18 +34,36 @@ class Command(BaseCommand):
             metavar="N",
             help="let the token expire after N days (default: never)",
         )
+        parser.add_argument(
+            "--scope",
+            action="append",
+            metavar="SCOPE",
+            help=(
+                "what the token may do; repeat for more than one: "
+                f"{', '.join(scope.value for scope in Scope)} (admin includes the "
+                f"others). Default: {', '.join(s.value for s in DEFAULT_SCOPES)}"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         name: str = options["name"].strip()
         if not name:
             raise CommandError('The token name is empty. Give one, e.g. "website".')
         user = self._user(options["user"])
+        try:
+            scopes = (
+                parse_scopes(options["scope"])
+                if options["scope"]
+                else list(DEFAULT_SCOPES)
+            )
+        except LeadqualError as error:
+            raise CommandError(f"--scope: {error.message}") from None
         now = timezone.now()
         expires_at = None
         if options["expires_in_days"] is not None:
             expires_at = now + timedelta(days=self._days(options["expires_in_days"]))
         try:
-            issued = create_token(name, user=user, expires_at=expires_at)
+            issued = create_token(name, user=user, expires_at=expires_at, scopes=scopes)
         except LeadqualError as error:
             raise CommandError(error.message) from None
         self.stdout.write(issued.secret)
@@ -54,7 +73,8 @@ class Command(BaseCommand):
             else "without expiry"
         )
         self.stderr.write(
-            f'Created API token "{name}" ({issued.token.prefix}…), valid {until}. '
+            f'Created API token "{name}" ({issued.token.prefix}…), valid {until}, '
+            f"with the scopes {', '.join(scope.value for scope in scopes)}. "
             "Copy the secret above now: it is not shown again.",
             style_func=lambda text: text,
         )
