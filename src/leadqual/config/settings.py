@@ -18,6 +18,13 @@ from leadqual.config.env import (
     env_secret,
     env_str,
 )
+from leadqual.config.security import parse_frame_ancestors
+from leadqual.integrations.chat import parse_chat_format
+from leadqual.integrations.email import (
+    SMTP_BACKEND,
+    SMTP_TIMEOUT_SECONDS,
+    parse_email_url,
+)
 
 # Lets admin.ModelAdmin[Lead] and QuerySet[Lead] be written at run time, as the types say.
 django_stubs_ext.monkeypatch()
@@ -42,6 +49,33 @@ SECRET_KEY = _secret_key
 ALLOWED_HOSTS = env_list("LEADQUAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("LEADQUAL_CSRF_TRUSTED_ORIGINS", [])
 
+# HTTPS (docs/deployment.md). true: redirect http to https, send cookies only
+# over https, and HSTS for a year (this host and its subdomains).
+HTTPS = env_bool("LEADQUAL_HTTPS", default=False)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 60 * 60 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+# HSTS preload is a promise for a whole registrable domain, which only its owner
+# can make (hstspreload.org); check --deploy would otherwise ask for it.
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# true only behind a reverse proxy that terminates TLS and sets
+# X-Forwarded-Proto itself (overwriting what clients send).
+BEHIND_PROXY = env_bool("LEADQUAL_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Always on, also without HTTPS (config/security.py adds Permissions-Policy
+# and the Content-Security-Policy).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Sites that may show the intake form in an iframe (CSP frame-ancestors).
+FORM_FRAME_ANCESTORS = parse_frame_ancestors(
+    env_list("LEADQUAL_FORM_FRAME_ANCESTORS", ["*"])
+)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -59,11 +93,14 @@ INSTALLED_APPS = [
     "leadqual.triage",
     "leadqual.intake",
     "leadqual.insights",
+    "leadqual.integrations",
+    "leadqual.privacy",
     "leadqual.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "leadqual.config.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -155,10 +192,15 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Serve static files straight from the installed apps: no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
+# Logins are throttled against password guessing (accounts.throttling).
+AUTHENTICATION_BACKENDS = ["leadqual.accounts.throttling.ThrottledModelBackend"]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 LANGUAGE_COOKIE_NAME = "leadqual_language"
+
+# Sales see their own and unassigned leads; true: every lead (accounts.permissions).
+SALES_SEE_ALL_LEADS = env_bool("LEADQUAL_SALES_SEE_ALL_LEADS", default=False)
 
 # Largest JSON body the API accepts; 1,000 events with their properties fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
@@ -240,6 +282,37 @@ HUEY = _huey_settings()
 REQUALIFY_AFTER_DAYS = env_int(
     "LEADQUAL_REQUALIFY_AFTER_DAYS", 30, minimum=30, maximum=90
 )
+
+# Privacy (docs/privacy.md): a lead with no activity for this many months is
+# anonymised by a daily job (1-120).
+RETENTION_MONTHS = env_int("LEADQUAL_RETENTION_MONTHS", 24, minimum=1, maximum=120)
+
+# CRM sync (integrations.hubspot, docs/crm-sync.md): a HubSpot private-app
+# token; the API address is overridable so tests can point at a local server.
+HUBSPOT_TOKEN = env_secret("LEADQUAL_HUBSPOT_TOKEN")
+HUBSPOT_API_URL = env_str("LEADQUAL_HUBSPOT_API_URL", "https://api.hubapi.com")
+
+# Alerts (triage.alerts, docs/alerts.md): email over SMTP and a chat webhook.
+# Not set: that channel is off. The URLs hold secrets, so _FILE variants work.
+EMAIL_URL = env_secret("LEADQUAL_EMAIL_URL")
+EMAIL_FROM = env_str("LEADQUAL_EMAIL_FROM", "leadqual@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = EMAIL_FROM
+if EMAIL_URL is not None:
+    # Checked here, so a bad URL stops startup; Django's own mail uses it too.
+    _smtp = parse_email_url(EMAIL_URL, variable="LEADQUAL_EMAIL_URL")
+    EMAIL_BACKEND = SMTP_BACKEND
+    EMAIL_HOST, EMAIL_PORT = _smtp.host, _smtp.port
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp.username, _smtp.password
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp.use_tls, _smtp.use_ssl
+    EMAIL_TIMEOUT = SMTP_TIMEOUT_SECONDS
+CHAT_WEBHOOK_URL = env_secret("LEADQUAL_CHAT_WEBHOOK_URL")
+CHAT_FORMAT = parse_chat_format(
+    env_str("LEADQUAL_CHAT_FORMAT", "slack"), variable="LEADQUAL_CHAT_FORMAT"
+)
+# Hot leads always alert their owner; warm ones only when this is true.
+ALERT_ON_WARM = env_bool("LEADQUAL_ALERT_ON_WARM", default=False)
+# Links in alerts point here: the address people open leadqual at.
+BASE_URL = env_str("LEADQUAL_BASE_URL", "http://localhost:8000").rstrip("/")
 
 LOGGING = {
     "version": 1,

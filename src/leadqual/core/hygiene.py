@@ -78,7 +78,14 @@ def normalise_email(raw: str) -> str:
         raise InvalidEmail(
             f'"{raw}" is not a valid email address: the domain "{domain}" has no valid extension.'
         )
-    return f"{local}@{ascii_domain}"
+    normalised = f"{local}@{ascii_domain}"
+    if len(normalised) > _MAX_EMAIL_LENGTH:
+        # Punycode can make a short international domain several times longer.
+        raise InvalidEmail(
+            f"The email address is {len(normalised)} characters long in its ASCII "
+            f"form; at most {_MAX_EMAIL_LENGTH} are allowed."
+        )
+    return normalised
 
 
 def email_domain(email: str) -> str:

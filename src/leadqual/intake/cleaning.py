@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import UTC, datetime, tzinfo
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
 
@@ -154,7 +154,15 @@ def parse_euros(raw: FieldInput) -> int:
     if isinstance(raw, int):
         return raw
     amount = Decimal(str(raw)) if isinstance(raw, float) else parse_decimal(str(raw))
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return _round_half_up(amount, raw)
+
+
+def _round_half_up(amount: Decimal, raw: FieldInput) -> int:
+    try:
+        return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation:
+        # More than 28 digits (Decimal's precision): no budget or head count.
+        raise ValueError(raw) from None
 
 
 def parse_employee_count(raw: FieldInput) -> int:
@@ -174,8 +182,7 @@ def parse_employee_count(raw: FieldInput) -> int:
             high = parse_whole_number(between.group(2))
             if low > high:
                 raise ValueError(raw)
-            middle = (Decimal(low) + Decimal(high)) / 2
-            return int(middle.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+            return _round_half_up((Decimal(low) + Decimal(high)) / 2, raw)
     return parse_whole_number(raw)
 
 
@@ -185,7 +192,8 @@ def parse_date_time(raw: str, *, tz: tzinfo) -> datetime:
     Accepts ISO ("2026-11-27", "2026-11-27 10:15", "2026-11-27T10:15:00Z"),
     day first ("27-11-2026", "27/11/2026 10:15") and, only when the first
     number cannot be a month, month first as US exports write it
-    ("11/27/2026 10:15 AM"). Raises ValueError with a message quoting the value.
+    ("11/27/2026 10:15 AM"). Returns the moment in UTC. Raises ValueError with
+    a message quoting the value.
     """
     text = raw.strip()
     try:
@@ -194,7 +202,14 @@ def parse_date_time(raw: str, *, tz: tzinfo) -> datetime:
         moment = _parse_day_first(text, raw)
     if moment.tzinfo is None or moment.utcoffset() is None:
         moment = moment.replace(tzinfo=tz)
-    return moment
+    try:
+        # PostgreSQL refuses offsets beyond 15:59, and a moment in year 1 or
+        # 9999 may not exist in UTC at all.
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f'"{raw}" lies outside the years 1 to 9999. Use for example 2026-11-27.'
+        ) from None
 
 
 def _parse_day_first(text: str, raw: str) -> datetime:

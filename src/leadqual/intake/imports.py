@@ -42,6 +42,7 @@ from leadqual.intake.models import ImportJob
 from leadqual.intake.pipeline import InvalidLeadData, rescore_and_triage
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.services import find_or_create_company
+from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, is_suppressed
 from leadqual.scoring.services import active_scoring_model
 
 DEFAULT_SOURCE = "import"
@@ -408,6 +409,13 @@ def _detect_delimiter(header_line: str) -> str:
 
 
 def _read_csv(data: bytes, *, file_name: str, digest: str) -> Table:
+    if b"\x00" in data:
+        # UTF-16 text or a binary file; PostgreSQL cannot store NUL either.
+        raise ImportFileError(
+            f'The file "{file_name}" contains NUL characters: it is not a CSV file '
+            "leadqual can read, or it was saved as UTF-16. Save it as CSV UTF-8 "
+            "and try again."
+        )
     text, encoding = _decode(data, file_name=file_name)
     header_line = text.lstrip("\ufeff").split("\n", 1)[0]
     if not header_line.strip():
@@ -710,6 +718,12 @@ def _check_row(
             )
     if problems or cleaned.email is None:
         return RejectedRow(row=row_number, problems=tuple(problems))
+    phone = cleaned.values.get("phone")
+    if is_suppressed(cleaned.email, str(phone) if phone else None):
+        problem = RowProblem(
+            row=row_number, column=header_of.get("email"), message=SUPPRESSED_MESSAGE
+        )
+        return RejectedRow(row=row_number, problems=(problem,))
     return _GoodRow(
         row=row_number,
         email=cleaned.email,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 
@@ -18,6 +18,7 @@ from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.intake.cleaning import FieldInput, clean_lead_fields
 from leadqual.intake.enrichment import enrich_arrival
+from leadqual.integrations.outbox import emit, emit_band_changed
 from leadqual.leads.accounts import rescore_account
 from leadqual.leads.models import Lead
 from leadqual.leads.services import (
@@ -26,6 +27,12 @@ from leadqual.leads.services import (
     NewEvent,
     store_events,
     upsert_lead,
+)
+from leadqual.privacy.consent import record_consent
+from leadqual.privacy.suppression import (
+    check_not_suppressed,
+    normalised_or_none,
+    suppressed_emails,
 )
 from leadqual.scoring.models import ScoringModel
 from leadqual.scoring.services import (
@@ -61,7 +68,12 @@ def _triage_if_band_changed(
     if not rescored.band_changed:
         return None
     sla = parsed_model(rescored.score.scoring_model).sla
-    return triage_lead(lead, rescored.band, sla=sla, now=now)
+    triaged = triage_lead(lead, rescored.band, sla=sla, now=now)
+    due_at = triaged.task.due_at if triaged.task is not None else None
+    emit_band_changed(
+        lead, rescored.previous_band, rescored.band, sla_due_at=due_at, now=now
+    )
+    return triaged
 
 
 def rescore_and_triage(
@@ -103,6 +115,9 @@ def submit_lead(
         raise InvalidLeadData(
             f"The lead was not saved. {summary}", fields=cleaned.errors
         )
+    # An erased person is not stored again (privacy.suppression).
+    phone = cleaned.values.get("phone")
+    check_not_suppressed(cleaned.email, str(phone) if phone else None)
     with transaction.atomic():
         saved: LeadUpsert = upsert_lead(
             cleaned.email,
@@ -111,11 +126,16 @@ def submit_lead(
             now=now,
             fill_empty_only=fill_empty_only,
         )
+        if consent is not None:
+            source = cleaned.values.get("source") or saved.lead.source or trigger
+            record_consent(saved.lead, consent, source=str(source), now=now)
         # Enrich, then roll the account up, then score: rules may read both.
         enrich_arrival(saved.lead, now=now)
         if saved.lead.company is not None:
             rescore_account(saved.lead.company, now=now)
         rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
+        if saved.created:
+            emit("lead.created", saved.lead, {}, now=now)
         triaged = _triage_if_band_changed(saved.lead, rescored, now=now)
     return LeadArrival(
         lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged
@@ -167,6 +187,15 @@ def _parse_occurred_at(value: object, *, now: datetime) -> datetime:
             f'"{value}" has no time zone. Add an offset, '
             "e.g. 2026-11-27T10:15:00+01:00 or ...Z for UTC."
         )
+    try:
+        # Stored in UTC: PostgreSQL refuses offsets beyond 15:59, and a moment
+        # in year 1 or 9999 may not exist in UTC at all.
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f'"{value}" lies outside the years 1 to 9999 in UTC. '
+            "Send when the event happened, e.g. 2026-11-27T10:15:00+01:00."
+        ) from None
     if moment > now + ALLOWED_CLOCK_SKEW:
         raise ValueError(
             f'"{value}" is in the future. Send events once they have happened.'
@@ -280,8 +309,11 @@ def submit_events(
             email__in=_emails_of(raws)
         )
     }
+    suppressed = suppressed_emails(_emails_of(raws))
     valid: list[NewEvent] = []
     for index, raw in enumerate(raws):
+        if suppressed and normalised_or_none(raw.lead_email) in suppressed:
+            continue  # An erased person's events are ignored, not stored.
         try:
             valid.append(_validate_event(raw, leads=leads, now=now, source=source))
         except ValueError as error:

@@ -34,6 +34,7 @@ from leadqual.intake.pipeline import InvalidLeadData, submit_lead
 from leadqual.intake.ratelimit import check_rate_limit, client_address, record_attempt
 from leadqual.intake.tracker import form_visitor_id, stitch_form_visitor
 from leadqual.leads.services import ConsentInput
+from leadqual.privacy.suppression import SuppressedContact
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +148,10 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
     except InvalidLeadData as error:
         form.add_lead_errors(error.fields)
         return _render_form(request, form, source=source, status=422)
+    except SuppressedContact:
+        # An erased person: thank them as anyone else, store nothing.
+        logger.info("Intake form: suppressed contact, nothing stored")
+        return _thanks(request)
     logger.info(
         "Intake form stored lead %s (source %s, created %s)",
         arrival.lead.pk,

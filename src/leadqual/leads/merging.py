@@ -26,6 +26,7 @@ from django.db import models, transaction
 from leadqual.core.errors import LeadqualError
 from leadqual.core.lifecycle import BantAnswer
 from leadqual.leads.models import Lead, LeadMerge
+from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored, rescore_lead
 from leadqual.triage.models import Qualification
 
@@ -273,6 +274,12 @@ def merge_leads(
             reason=reason[:200],
             merged_at=now,
             merged_by=by,
+        )
+        audit(
+            by,
+            AuditAction.MERGED,
+            survivor.pk,
+            detail=f"lead {duplicate.pk} merged in (merge {merge.pk})",
         )
         rescored = rescore_lead(survivor, now=now, trigger="merge")
     logger.info(

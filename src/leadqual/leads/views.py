@@ -27,6 +27,7 @@ from leadqual.core.lifecycle import LeadStatus
 from leadqual.core.scoring import Group, ScoringModel
 from leadqual.leads.accounts import account_summary
 from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
+from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
 from leadqual.scoring.queries import explanation_lines, latest_score, score_history
@@ -356,4 +357,5 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         "account": account_summary(lead.company) if lead.company else None,
         **sales_panels(lead, user),
     }
+    audit(user, AuditAction.VIEWED, lead.pk, detail="lead page")
     return render(request, "leads/lead_detail.html", context)

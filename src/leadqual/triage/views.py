@@ -29,6 +29,7 @@ from leadqual.accounts.permissions import role_required, user_role, visible_lead
 from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import BantAnswer, BantQuestion, OutcomeKind
 from leadqual.leads.models import Lead
+from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.queries import latest_scores, strongest_reasons
 from leadqual.triage.forms import (
     BANT_QUESTION_HELP,
@@ -444,6 +445,8 @@ def _answer(
     status: int = 200,
 ) -> HttpResponse:
     """The re-rendered panel (htmx, or any error), else a redirect to the lead."""
+    if status == 200:
+        audit(request.user, AuditAction.CHANGED, lead.pk, detail=panel)
     template = f"triage/_{panel}.html"
     if request.htmx:
         return render(request, template, {panel: context}, status=status)
