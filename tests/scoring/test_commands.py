@@ -77,8 +77,27 @@ def test_loading_a_changed_model_file_activates_the_next_version(
     output = run("load_scoring_model", str(model_file(tmp_path, source)))
 
     assert "as scoring model v2." in output
-    assert "v2 is active." in output
+    assert "v2 is active; every lead is being rescored" in output
     assert active_scoring_model().version == 2
+
+
+@time_machine.travel(AN_HOUR_LATER, tick=False)
+def test_activating_a_changed_model_rescores_every_lead_under_it(
+    tmp_path: Path,
+) -> None:
+    """Every lead is rescored when its model changes (the job runs at once in tests)."""
+    lead = LeadFactory.create()
+    rescore_lead(lead, now=NOW, trigger="test")
+    source = (
+        active_scoring_model()
+        .source.replace("cap = 40", "cap = 45")
+        .replace("cap = 35", "cap = 30")
+    )
+
+    run("load_scoring_model", str(model_file(tmp_path, source)))
+
+    latest = Score.objects.filter(lead=lead).order_by("-id").first()
+    assert latest is not None and latest.model_version == 2
 
 
 def test_loading_with_no_activate_keeps_the_current_version_active(

@@ -31,6 +31,19 @@ def requalify_leads() -> None:
     requalify_stale_leads(now=timezone.now(), cycle_days=settings.REQUALIFY_AFTER_DAYS)
 
 
+@db_task(retries=3, retry_delay=300, retry_backoff=2)  # type: ignore[misc]
+def requalify_all_leads() -> None:
+    """Rescore every lead under the active model, e.g. right after it changed.
+
+    Band changes are triaged as on any arrival. Safe to run twice.
+    """
+    requalify_stale_leads(
+        now=timezone.now(),
+        cycle_days=settings.REQUALIFY_AFTER_DAYS,
+        include_all=True,
+    )
+
+
 @db_task(retries=MAX_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)  # type: ignore[misc]
 def send_alert_task(alert_id: int) -> None:
     """Send one alert (by id), at most once.

@@ -45,11 +45,18 @@ class Command(BaseCommand):
                 f"{path.name} is the same as scoring model v{row.version} "
                 f'"{row.name}"; nothing new was stored.'
             )
-        if row.is_active:
+        if row.is_active and created:
+            # Every lead is rescored when its model changes; the worker does it
+            # (the command is an adapter: it may reach up to triage's job).
+            from leadqual.triage.tasks import requalify_all_leads
+
+            requalify_all_leads()
             self.stdout.write(
-                f"v{row.version} is active. Run leadqual rescore to rescore "
-                "existing leads now."
+                f"v{row.version} is active; every lead is being rescored under it "
+                "by the background worker."
             )
+        elif row.is_active:
+            self.stdout.write(f"v{row.version} is active.")
         else:
             self.stdout.write(
                 f"v{row.version} is not active. Load the file again without "
