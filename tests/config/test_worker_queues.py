@@ -1,5 +1,9 @@
 """The whole hand-off through a real worker: on SQLite and on Redis storage.
 
+When the suite runs on PostgreSQL (DATABASE_URL), the processes share a
+scratch PostgreSQL database of their own, so the worker on Redis is tested
+with the database on PostgreSQL too.
+
 The rest of the suite runs jobs in Huey's immediate mode. These tests run
 the real thing: a `leadqual worker` process takes the alert job a web-side
 process queued when a lead turned hot, and delivers exactly one mail (to a
@@ -12,6 +16,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,6 +49,26 @@ submit_events([RawEvent(email, "demo_request", now.isoformat(), {}, "demo-1"),
 """
 
 
+@contextmanager
+def _scratch_database(name: str) -> Iterator[str | None]:
+    """A fresh PostgreSQL database beside the test one, or None on SQLite."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        yield None
+        return
+    import psycopg
+
+    server_url = url.rsplit("/", 1)[0]
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _redis_is_reachable() -> bool:
     import redis
 
@@ -69,10 +94,13 @@ def queue_env(
 
         redis.Redis.from_url(REDIS_URL).flushdb()
         env["REDIS_URL"] = REDIS_URL
-    subprocess.run(
-        [LEADQUAL, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120
-    )
-    yield env
+    with _scratch_database(f"leadqual_worker_{os.getpid()}_{request.param}") as url:
+        if url is not None:
+            env["DATABASE_URL"] = url
+        subprocess.run(
+            [LEADQUAL, "migrate", "--verbosity", "0"], env=env, check=True, timeout=180
+        )
+        yield env
     if request.param == "redis":
         import redis
 
