@@ -192,3 +192,17 @@ def test_requalify_all_command_includes_recent_scores() -> None:
         call_command("requalify", "--all", stdout=out, stderr=StringIO())
 
     assert out.getvalue().startswith("Requalified 1 leads: ")
+
+
+def test_a_lead_whose_score_did_not_change_is_not_due_again_the_next_day() -> None:
+    """A stable score keeps its scored_at; requalification remembers it looked."""
+    lead = LeadFactory.create()  # fit only: nothing fades, the score stays the same
+    rescore_lead(lead, now=MONTH_AGO, trigger="test")
+
+    first = requalify_stale_leads(now=NOW, cycle_days=30)
+    next_day = requalify_stale_leads(now=NOW + timedelta(days=1), cycle_days=30)
+
+    lead.refresh_from_db()
+    assert (first.checked, first.changed) == (1, 0)
+    assert next_day.checked == 0
+    assert lead.scored_at == MONTH_AGO and lead.requalified_at == NOW

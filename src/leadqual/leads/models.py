@@ -146,6 +146,9 @@ class Lead(models.Model):
     score_total = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS, blank=True)
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    # When requalification last looked at the lead, whether or not its score
+    # changed (scored_at moves only with a changed score).
+    requalified_at = models.DateTimeField(_("requalified at"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(

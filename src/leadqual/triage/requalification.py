@@ -71,7 +71,9 @@ def leads_to_requalify(
     ).filter(anonymised_at__isnull=True)  # erased people are not followed up
     if include_all:
         return leads
-    return leads.filter(Q(scored_at__isnull=True) | Q(scored_at__lt=cutoff))
+    return leads.filter(Q(scored_at__isnull=True) | Q(scored_at__lt=cutoff)).filter(
+        Q(requalified_at__isnull=True) | Q(requalified_at__lt=cutoff)
+    )
 
 
 def requalify_stale_leads(
@@ -108,7 +110,9 @@ def requalify_stale_leads(
                 .select_related("company")
                 .order_by("id")
             )
+            looked_at: list[int] = []
             for lead in claimed:
+                looked_at.append(lead.pk)
                 rescored = rescore_lead(
                     lead, now=now, trigger=REQUALIFY_TRIGGER, model_row=model_row
                 )
@@ -117,6 +121,9 @@ def requalify_stale_leads(
                     changed += 1
                 if triage_if_band_changed(lead, rescored, now=now) is not None:
                     triaged += 1
+            # A stable score keeps its old scored_at: without this mark the
+            # lead would be due again tomorrow, and every day after.
+            Lead.objects.filter(id__in=looked_at).update(requalified_at=now)
         if on_progress is not None:
             on_progress(min(start + batch_size, len(ids)), len(ids))
     logger.info(
