@@ -65,6 +65,10 @@ SILENCED_SYSTEM_CHECKS = ["security.W021"]
 BEHIND_PROXY = env_bool("LEADQUAL_BEHIND_PROXY", default=False)
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The address of that reverse proxy (e.g. 127.0.0.1): `leadqual serve` then
+# takes the visitor's address from its X-Forwarded-For, so rate limits count
+# visitors, not the proxy. Requests from anywhere else keep their own address.
+TRUSTED_PROXY = env_optional_str("LEADQUAL_TRUSTED_PROXY")
 # Always on, also without HTTPS (config/security.py adds Permissions-Policy
 # and the Content-Security-Policy).
 SECURE_CONTENT_TYPE_NOSNIFF = True

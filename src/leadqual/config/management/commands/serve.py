@@ -57,7 +57,13 @@ class Command(BaseCommand):
         from leadqual.config.wsgi import application
 
         try:
-            server = create_server(application, host=host, port=port, threads=threads)
+            server = create_server(
+                application,
+                host=host,
+                port=port,
+                threads=threads,
+                **proxy_options(settings.TRUSTED_PROXY),
+            )
         except OSError as error:
             raise CommandError(
                 f"Cannot listen on {host} port {port}: {error.strerror or error}. "
@@ -99,3 +105,21 @@ def _whole_number(flag: str, raw: object, *, low: int, high: int) -> int:
             f'{flag} must be a whole number from {low} to {high}, got "{raw}".'
         )
     return number
+
+
+def proxy_options(trusted_proxy: str | None) -> dict[str, Any]:
+    """Waitress options that trust one reverse proxy's forwarding headers.
+
+    Without a proxy, none: X-Forwarded-For from a client is ignored, so nobody
+    can pick the address a rate limit counts. With one, only requests from
+    that address may set the client address (its last hop) and scheme, and
+    the headers are removed from everyone else's requests.
+    """
+    if not trusted_proxy:
+        return {}
+    return {
+        "trusted_proxy": trusted_proxy,
+        "trusted_proxy_count": 1,
+        "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+        "clear_untrusted_proxy_headers": True,
+    }
