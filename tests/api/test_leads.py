@@ -245,3 +245,31 @@ def test_a_bad_value_from_cleaning_is_reported_under_the_api_name(
 def test_created_and_updated_times_are_the_request_time(api_client: Client) -> None:
     lead = body_of(post_json(api_client, LEADS, WARM_DECISION_MAKER))
     assert lead["created_at"] == lead["updated_at"] == "2026-11-27T09:00:00Z"
+
+
+def test_what_an_integration_does_with_a_lead_is_in_the_audit_log(
+    api_client: Client,
+) -> None:
+    """Reads and writes through the API are audited under the token's name."""
+    from leadqual.privacy.models import AuditEntry
+
+    created = api_client.post(
+        "/api/v1/leads",
+        {"email": "audit@bakker-ict.nl"},
+        content_type="application/json",
+    )
+    lead_id = created.json()["id"]
+    api_client.get(f"/api/v1/leads/{lead_id}")
+
+    entries = list(
+        AuditEntry.objects.filter(lead_id=lead_id)
+        .order_by("id")
+        .values_list("action", "detail")
+    )
+    assert entries == [("changed", "API: created"), ("viewed", "API: lead read")]
+    assert (
+        AuditEntry.objects.filter(
+            lead_id=lead_id, actor__startswith="API token "
+        ).count()
+        == 2
+    )

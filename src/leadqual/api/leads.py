@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from leadqual.accounts.scopes import Scope
-from leadqual.api.auth import BearerToken, user_of
+from leadqual.api.auth import BearerToken, token_of, user_of
 from leadqual.api.idempotency import idempotent
 from leadqual.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -39,6 +39,7 @@ from leadqual.intake.pipeline import InvalidLeadData, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.leads.queries import leads_by_score
 from leadqual.leads.services import ConsentInput
+from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.models import Score
 from leadqual.triage.services import record_feedback
 
@@ -211,8 +212,23 @@ def create_or_update_lead(request: HttpRequest, payload: LeadIn) -> Status[LeadO
     except InvalidLeadData as error:
         raise _in_api_names(error) from None
     lead = _get_lead(arrival.lead.pk)
+    _audit(
+        request,
+        AuditAction.CHANGED,
+        lead.pk,
+        "created" if arrival.created else "updated",
+    )
     out = lead_out(lead, arrival.rescored.score)
     return Status(201 if arrival.created else 200, out)
+
+
+def _audit(
+    request: HttpRequest, action: AuditAction, lead_id: int, detail: str
+) -> None:
+    """Record in the audit log what an integration did, under its token's name."""
+    audit(
+        f"API token {token_of(request).name}", action, lead_id, detail=f"API: {detail}"
+    )
 
 
 def _in_api_names(error: InvalidLeadData) -> InvalidLeadData:
@@ -237,6 +253,7 @@ def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
     """The lead with this id, or 404 in the error shape."""
     lead = _get_lead(lead_id)
     ((_lead, score),) = _with_latest_scores([lead])
+    _audit(request, AuditAction.VIEWED, lead.pk, "lead read")
     return lead_out(lead, score)
 
 
@@ -268,6 +285,7 @@ def give_feedback(
         given_by=user_of(request),
         now=timezone.now(),
     )
+    _audit(request, AuditAction.CHANGED, lead.pk, f"feedback {feedback.decision}")
     return Status(
         201,
         FeedbackOut(
