@@ -22,8 +22,8 @@ from leadqual.triage.models import Task
 from leadqual.triage.requalification import (
     REQUALIFY_TRIGGER,
     requalify_stale_leads,
-    triage_if_band_changed,
 )
+from leadqual.triage.services import triage_if_band_changed
 from leadqual.triage.tasks import requalify_leads
 from tests.factories import EventFactory, LeadFactory, make_user
 
@@ -206,3 +206,18 @@ def test_a_lead_whose_score_did_not_change_is_not_due_again_the_next_day() -> No
     assert (first.checked, first.changed) == (1, 0)
     assert next_day.checked == 0
     assert lead.scored_at == MONTH_AGO and lead.requalified_at == NOW
+
+
+def test_a_band_change_found_by_requalification_reaches_the_crm_webhooks() -> None:
+    """Requalification goes through the same band-change path as an arrival."""
+    from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
+
+    make_user("sanne")
+    lead = hot_lead(MONTH_AGO)
+    WebhookEndpoint.objects.create(name="CRM", url="https://example.nl/hook")
+
+    requalify_stale_leads(now=NOW, cycle_days=30)
+
+    assert WebhookDelivery.objects.filter(
+        lead_id=lead.pk, event_type="lead.band_changed"
+    ).exists()

@@ -18,7 +18,7 @@ from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.intake.cleaning import FieldInput, clean_lead_fields
 from leadqual.intake.enrichment import enrich_arrival
-from leadqual.integrations.outbox import emit, emit_band_changed
+from leadqual.integrations.outbox import emit
 from leadqual.leads.accounts import rescore_account
 from leadqual.leads.models import Lead
 from leadqual.leads.services import (
@@ -38,10 +38,9 @@ from leadqual.scoring.models import ScoringModel
 from leadqual.scoring.services import (
     Rescored,
     active_scoring_model,
-    parsed_model,
     rescore_lead,
 )
-from leadqual.triage.services import TriageResult, triage_lead
+from leadqual.triage.services import TriageResult, triage_if_band_changed
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_EVENT_PROPERTIES_BYTES = 8 * 1024
@@ -62,20 +61,6 @@ class LeadArrival:
     triage: TriageResult | None = None
 
 
-def _triage_if_band_changed(
-    lead: Lead, rescored: Rescored, *, now: datetime
-) -> TriageResult | None:
-    if not rescored.band_changed:
-        return None
-    sla = parsed_model(rescored.score.scoring_model).sla
-    triaged = triage_lead(lead, rescored.band, sla=sla, now=now)
-    due_at = triaged.task.due_at if triaged.task is not None else None
-    emit_band_changed(
-        lead, rescored.previous_band, rescored.band, sla_due_at=due_at, now=now
-    )
-    return triaged
-
-
 def rescore_and_triage(
     lead: Lead,
     *,
@@ -89,7 +74,7 @@ def rescore_and_triage(
     (None when the band stayed the same).
     """
     rescored = rescore_lead(lead, now=now, trigger=trigger, model_row=model_row)
-    return rescored, _triage_if_band_changed(lead, rescored, now=now)
+    return rescored, triage_if_band_changed(lead, rescored, now=now)
 
 
 def submit_lead(
@@ -136,7 +121,7 @@ def submit_lead(
         rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
         if saved.created:
             emit("lead.created", saved.lead, {}, now=now)
-        triaged = _triage_if_band_changed(saved.lead, rescored, now=now)
+        triaged = triage_if_band_changed(saved.lead, rescored, now=now)
     return LeadArrival(
         lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged
     )
@@ -331,7 +316,7 @@ def submit_events(
         row_model = model_row or (active_scoring_model() if touched else None)
         for lead in touched.values():
             rescored = rescore_lead(lead, now=now, trigger="event", model_row=row_model)
-            _triage_if_band_changed(lead, rescored, now=now)
+            triage_if_band_changed(lead, rescored, now=now)
             result.rescored.append((lead, rescored))
         companies = {lead.company_id: lead.company for lead in touched.values()}
         for company in companies.values():

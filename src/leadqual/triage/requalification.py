@@ -21,12 +21,10 @@ from leadqual.core.requalification import (
 )
 from leadqual.leads.models import Lead
 from leadqual.scoring.services import (
-    Rescored,
     active_scoring_model,
-    parsed_model,
     rescore_lead,
 )
-from leadqual.triage.services import TriageResult, triage_lead
+from leadqual.triage.services import triage_if_band_changed
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +40,6 @@ class RequalificationResult:
     checked: int
     changed: int
     triaged: int
-
-
-def triage_if_band_changed(
-    lead: Lead, rescored: Rescored, *, now: datetime
-) -> TriageResult | None:
-    """Triage the lead under its scoring model's SLA when its band changed.
-
-    Returns None when the band stayed the same. Must run inside a transaction.
-    """
-    if not rescored.band_changed:
-        return None
-    sla = parsed_model(rescored.score.scoring_model).sla
-    return triage_lead(lead, rescored.band, sla=sla, now=now)
 
 
 def leads_to_requalify(

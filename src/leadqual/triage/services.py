@@ -27,9 +27,15 @@ from leadqual.core.lifecycle import (
 )
 from leadqual.core.scoring import SlaSettings
 from leadqual.core.sla import sla_due_at
-from leadqual.integrations.outbox import emit, feedback_data, outcome_data
+from leadqual.integrations.outbox import (
+    emit,
+    emit_band_changed,
+    feedback_data,
+    outcome_data,
+)
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
+from leadqual.scoring.services import Rescored, parsed_model
 from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
@@ -244,3 +250,23 @@ def record_first_contact(
                 done_at=now, closed_reason=CLOSED_BY_FIRST_CONTACT
             )
     return qualification
+
+
+def triage_if_band_changed(
+    lead: Lead, rescored: Rescored, *, now: datetime
+) -> TriageResult | None:
+    """Triage the lead under its scoring model's SLA when its band changed, and
+    tell the CRM webhooks. Every way a score changes (arrival, event,
+    requalification) goes through here.
+
+    Returns None when the band stayed the same. Must run inside a transaction.
+    """
+    if not rescored.band_changed:
+        return None
+    sla = parsed_model(rescored.score.scoring_model).sla
+    triaged = triage_lead(lead, rescored.band, sla=sla, now=now)
+    due_at = triaged.task.due_at if triaged.task is not None else None
+    emit_band_changed(
+        lead, rescored.previous_band, rescored.band, sla_due_at=due_at, now=now
+    )
+    return triaged
