@@ -15,7 +15,7 @@ from django.urls import reverse
 from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.insights.views import NONE_TEXT as DASH
+from leadqual.insights.presentation import NONE_TEXT as DASH
 from leadqual.insights.views import KpiCard
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead

@@ -33,8 +33,14 @@ from leadqual.core.kpis import KpiSet, by_source, kpi_set
 from leadqual.core.kpis import week_start as week_start_of
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import WeeklyReportSent
+from leadqual.insights.presentation import (
+    KPIS,
+    NONE_TEXT,
+    Kpi,
+    format_decimal,
+    format_kpi,
+)
 from leadqual.insights.queries import facts_for_period
-from leadqual.insights.views import KPIS, NONE_TEXT, _decimal, _format, _Kpi
 from leadqual.integrations.email import OutgoingEmail, send_email
 from leadqual.triage.alerts import language_of
 
@@ -297,7 +303,7 @@ class ReportContent:
     link: str
 
 
-def _change(kpi: _Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
+def _change(kpi: Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
     """The difference with the week before: +3, -1.5 h, +12.5 pp; a dash if unknown."""
     current, previous = kpi.value(this_week), kpi.value(week_before)
     if current is None or previous is None:
@@ -306,7 +312,7 @@ def _change(kpi: _Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
     scale = 100 if kpi.kind == "share" else 1
     places = 0 if kpi.kind == "count" else 1
     difference = round((current - previous) * scale, places) + 0.0  # no "-0.0"
-    number = ("+" if difference > 0 else "") + _decimal(difference, places)
+    number = ("+" if difference > 0 else "") + format_decimal(difference, places)
     if kpi.kind == "share":
         return _("%(points)s pp") % {"points": number}
     if kpi.kind == "hours":
@@ -334,8 +340,8 @@ def report_content(report: WeeklyReport) -> ReportContent:
             KpiLine(
                 key=kpi.key,
                 title=str(kpi.title),
-                value=_format(kpi, kpi.value(report.this_week)),
-                previous=_format(kpi, kpi.value(report.week_before)),
+                value=format_kpi(kpi, kpi.value(report.this_week)),
+                previous=format_kpi(kpi, kpi.value(report.week_before)),
                 change=_change(kpi, report.this_week, report.week_before),
                 detail=kpi.detail(report.this_week),
             )
@@ -348,7 +354,7 @@ def report_content(report: WeeklyReport) -> ReportContent:
                 cells=tuple(
                     SourceCell(
                         source=row.source or _("(no source)"),
-                        value=_format(kpi, kpi.value(row.this_week)),
+                        value=format_kpi(kpi, kpi.value(row.this_week)),
                         change=_change(kpi, row.this_week, row.week_before),
                     )
                     for row in report.sources

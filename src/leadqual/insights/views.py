@@ -7,7 +7,7 @@ templates only place them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,27 +16,31 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template.defaultfilters import floatformat
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
-from django_stubs_ext import StrOrPromise
 
 from leadqual.accounts.permissions import role_required
 from leadqual.accounts.roles import Role
 from leadqual.core.kpis import KpiSet, by_source, kpi_set, weekly
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
+from leadqual.insights.presentation import (
+    KPIS,
+    Kpi,
+    format_decimal,
+    format_kpi,
+    format_percent,
+)
 from leadqual.insights.queries import facts_for_period, lead_sources
 
 DEFAULT_WEEKS = 13
 PERIOD_WEEKS = (4, 13, 26)
 # Three years of weekly bars is the most a chart can still show legibly.
 MAX_PERIOD_DAYS = 3 * 366
-NONE_TEXT = "\N{EN DASH}"
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -142,126 +146,7 @@ class SourceRow:
     cells: list[Cell]
 
 
-@dataclass(frozen=True, slots=True)
-class _Kpi:
-    key: str
-    title: StrOrPromise
-    value: Callable[[KpiSet], float | int | None]
-    kind: str  # "share", "hours" or "count"
-    detail: Callable[[KpiSet], str]
-
-
-def _decimal(value: float, places: int = 1) -> str:
-    """A number in the active language's format: 1,234.5 or 1.234,5."""
-    return str(floatformat(value, f"{places}g"))
-
-
-def _percent(share: float | None, places: int = 1) -> str:
-    if share is None:
-        return NONE_TEXT
-    return _("%(percent)s%%") % {"percent": _decimal(share * 100, places)}
-
-
-def _hours(hours: float | None) -> str:
-    if hours is None:
-        return NONE_TEXT
-    return _("%(hours)s h") % {"hours": _decimal(hours)}
-
-
-def _count(count: float | None) -> str:
-    return NONE_TEXT if count is None else _decimal(count, 0)
-
-
-def _of(numerator: int, denominator: int, noun: str) -> str:
-    return _("%(count)s of %(total)s %(noun)s") % {
-        "count": _count(numerator),
-        "total": _count(denominator),
-        "noun": noun,
-    }
-
-
-KPIS: tuple[_Kpi, ...] = (
-    _Kpi(
-        "leads-in",
-        gettext_lazy("Leads in"),
-        lambda kpis: kpis.leads_in,
-        "count",
-        lambda kpis: _("leads that arrived in the period"),
-    ),
-    _Kpi(
-        "sales-ready",
-        gettext_lazy("Sales-ready"),
-        lambda kpis: kpis.share_sales_ready,
-        "share",
-        lambda kpis: _of(kpis.sales_ready, kpis.leads_in, _("leads reached hot")),
-    ),
-    _Kpi(
-        "sales-accepted",
-        gettext_lazy("Sales-accepted"),
-        lambda kpis: kpis.share_sales_accepted,
-        "share",
-        lambda kpis: _of(kpis.accepted, kpis.with_feedback, _("leads with feedback")),
-    ),
-    _Kpi(
-        "lead-to-opportunity",
-        gettext_lazy("Lead to opportunity"),
-        lambda kpis: kpis.lead_to_opportunity,
-        "share",
-        lambda kpis: _of(kpis.opportunities, kpis.leads_in, _("leads")),
-    ),
-    _Kpi(
-        "qualified-to-won",
-        gettext_lazy("Qualified to won"),
-        lambda kpis: kpis.qualified_to_won,
-        "share",
-        lambda kpis: (
-            _("won, of %(total)s accepted leads") % {"total": _count(kpis.accepted)}
-        ),
-    ),
-    _Kpi(
-        "time-to-first-contact",
-        gettext_lazy("Time to first contact"),
-        lambda kpis: kpis.median_hours_to_first_contact,
-        "hours",
-        lambda kpis: (
-            _("median of %(count)s contacted leads") % {"count": _count(kpis.contacted)}
-        ),
-    ),
-    _Kpi(
-        "working-hours-to-first-contact",
-        gettext_lazy("Time to first contact (working hours)"),
-        lambda kpis: kpis.median_working_hours_to_first_contact,
-        "hours",
-        lambda kpis: _("median, weekends and holidays not counted"),
-    ),
-    _Kpi(
-        "sla-compliance",
-        gettext_lazy("SLA compliance"),
-        lambda kpis: kpis.sla_compliance,
-        "share",
-        lambda kpis: _of(kpis.sla_met, kpis.sla_counted, _("first contacts on time")),
-    ),
-    _Kpi(
-        "error-rate",
-        gettext_lazy("Error rate (no fit)"),
-        lambda kpis: kpis.error_rate,
-        "share",
-        lambda kpis: _of(
-            kpis.rejected_no_fit, kpis.with_feedback, _("rejected as no fit")
-        ),
-    ),
-)
-
-
-def _format(kpi: _Kpi, value: float | int | None) -> str:
-    if kpi.kind == "share":
-        return _percent(value)
-    if kpi.kind == "hours":
-        return _hours(value)
-    return _count(value)
-
-
-def _chart(kpi: _Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
+def _chart(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     values = [kpi.value(kpis) for _monday, kpis in weeks]
     bars = [
         charts.Bar(
@@ -270,7 +155,7 @@ def _chart(kpi: _Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
             tooltip=_("Week of %(week)s: %(value)s")
             % {
                 "week": date_format(monday, "DATE_FORMAT"),
-                "value": _format(kpi, value),
+                "value": format_kpi(kpi, value),
             },
         )
         for (monday, _kpis), value in zip(weeks, values, strict=True)
@@ -278,14 +163,15 @@ def _chart(kpi: _Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     if kpi.kind == "share":
         y_max = 1.0
         ticks = [
-            charts.Tick(value, _percent(value, 0)) for value in charts.even_ticks(1.0)
+            charts.Tick(value, format_percent(value, 0))
+            for value in charts.even_ticks(1.0)
         ]
     else:
         y_max = charts.nice_ceiling(
             max((v for v in values if v is not None), default=0)
         )
         ticks = [
-            charts.Tick(value, _decimal(value, 0 if value == int(value) else 1))
+            charts.Tick(value, format_decimal(value, 0 if value == int(value) else 1))
             for value in charts.even_ticks(y_max)
         ]
     svg = charts.bar_chart(
@@ -304,12 +190,13 @@ def _cards(total: KpiSet, weeks: Sequence[tuple[date, KpiSet]]) -> list[KpiCard]
         KpiCard(
             key=kpi.key,
             title=str(kpi.title),
-            value=_format(kpi, kpi.value(total)),
+            value=format_kpi(kpi, kpi.value(total)),
             detail=kpi.detail(total),
             chart=_chart(kpi, weeks),
             rows=[
                 WeekRow(
-                    date_format(monday, "DATE_FORMAT"), _format(kpi, kpi.value(kpis))
+                    date_format(monday, "DATE_FORMAT"),
+                    format_kpi(kpi, kpi.value(kpis)),
                 )
                 for monday, kpis in weeks
             ],
@@ -322,7 +209,9 @@ def _source_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
     return [
         SourceRow(
             source=source or _("(no source)"),
-            cells=[Cell(str(kpi.title), _format(kpi, kpi.value(kpis))) for kpi in KPIS],
+            cells=[
+                Cell(str(kpi.title), format_kpi(kpi, kpi.value(kpis))) for kpi in KPIS
+            ],
         )
         for source, kpis in groups
     ]

@@ -1,0 +1,138 @@
+"""The KPIs as people read them: titles, explanations and number formats.
+
+One home for what the KPI page and the weekly report both show, so the two
+always name and format a KPI the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.template.defaultfilters import floatformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
+
+from leadqual.core.kpis import KpiSet
+
+NONE_TEXT = "\N{EN DASH}"
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    key: str
+    title: StrOrPromise
+    value: Callable[[KpiSet], float | int | None]
+    kind: str  # "share", "hours" or "count"
+    detail: Callable[[KpiSet], str]
+
+
+def format_decimal(value: float, places: int = 1) -> str:
+    """A number in the active language's format: 1,234.5 or 1.234,5."""
+    return str(floatformat(value, f"{places}g"))
+
+
+def format_percent(share: float | None, places: int = 1) -> str:
+    if share is None:
+        return NONE_TEXT
+    return _("%(percent)s%%") % {"percent": format_decimal(share * 100, places)}
+
+
+def _hours(hours: float | None) -> str:
+    if hours is None:
+        return NONE_TEXT
+    return _("%(hours)s h") % {"hours": format_decimal(hours)}
+
+
+def _count(count: float | None) -> str:
+    return NONE_TEXT if count is None else format_decimal(count, 0)
+
+
+def _of(numerator: int, denominator: int, noun: str) -> str:
+    return _("%(count)s of %(total)s %(noun)s") % {
+        "count": _count(numerator),
+        "total": _count(denominator),
+        "noun": noun,
+    }
+
+
+KPIS: tuple[Kpi, ...] = (
+    Kpi(
+        "leads-in",
+        gettext_lazy("Leads in"),
+        lambda kpis: kpis.leads_in,
+        "count",
+        lambda kpis: _("leads that arrived in the period"),
+    ),
+    Kpi(
+        "sales-ready",
+        gettext_lazy("Sales-ready"),
+        lambda kpis: kpis.share_sales_ready,
+        "share",
+        lambda kpis: _of(kpis.sales_ready, kpis.leads_in, _("leads reached hot")),
+    ),
+    Kpi(
+        "sales-accepted",
+        gettext_lazy("Sales-accepted"),
+        lambda kpis: kpis.share_sales_accepted,
+        "share",
+        lambda kpis: _of(kpis.accepted, kpis.with_feedback, _("leads with feedback")),
+    ),
+    Kpi(
+        "lead-to-opportunity",
+        gettext_lazy("Lead to opportunity"),
+        lambda kpis: kpis.lead_to_opportunity,
+        "share",
+        lambda kpis: _of(kpis.opportunities, kpis.leads_in, _("leads")),
+    ),
+    Kpi(
+        "qualified-to-won",
+        gettext_lazy("Qualified to won"),
+        lambda kpis: kpis.qualified_to_won,
+        "share",
+        lambda kpis: (
+            _("won, of %(total)s accepted leads") % {"total": _count(kpis.accepted)}
+        ),
+    ),
+    Kpi(
+        "time-to-first-contact",
+        gettext_lazy("Time to first contact"),
+        lambda kpis: kpis.median_hours_to_first_contact,
+        "hours",
+        lambda kpis: (
+            _("median of %(count)s contacted leads") % {"count": _count(kpis.contacted)}
+        ),
+    ),
+    Kpi(
+        "working-hours-to-first-contact",
+        gettext_lazy("Time to first contact (working hours)"),
+        lambda kpis: kpis.median_working_hours_to_first_contact,
+        "hours",
+        lambda kpis: _("median, weekends and holidays not counted"),
+    ),
+    Kpi(
+        "sla-compliance",
+        gettext_lazy("SLA compliance"),
+        lambda kpis: kpis.sla_compliance,
+        "share",
+        lambda kpis: _of(kpis.sla_met, kpis.sla_counted, _("first contacts on time")),
+    ),
+    Kpi(
+        "error-rate",
+        gettext_lazy("Error rate (no fit)"),
+        lambda kpis: kpis.error_rate,
+        "share",
+        lambda kpis: _of(
+            kpis.rejected_no_fit, kpis.with_feedback, _("rejected as no fit")
+        ),
+    ),
+)
+
+
+def format_kpi(kpi: Kpi, value: float | int | None) -> str:
+    if kpi.kind == "share":
+        return format_percent(value)
+    if kpi.kind == "hours":
+        return _hours(value)
+    return _count(value)
