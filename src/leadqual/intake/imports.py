@@ -42,7 +42,7 @@ from leadqual.intake.models import ImportJob
 from leadqual.intake.pipeline import InvalidLeadData, rescore_and_triage
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.services import find_or_create_company
-from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, is_suppressed
+from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, SuppressionList
 from leadqual.scoring.services import active_scoring_model
 
 DEFAULT_SOURCE = "import"
@@ -651,6 +651,7 @@ def _check_row(
     *,
     mapping: ColumnMapping,
     width: int,
+    suppressed: SuppressionList,
 ) -> _GoodRow | RejectedRow:
     extra = [cell for cell in cells[width:] if cell.strip()]
     if extra:
@@ -719,7 +720,7 @@ def _check_row(
     if problems or cleaned.email is None:
         return RejectedRow(row=row_number, problems=tuple(problems))
     phone = cleaned.values.get("phone")
-    if is_suppressed(cleaned.email, str(phone) if phone else None):
+    if suppressed.contains(cleaned.email, str(phone) if phone else None):
         problem = RowProblem(
             row=row_number, column=header_of.get("email"), message=SUPPRESSED_MESSAGE
         )
@@ -923,11 +924,18 @@ def import_leads_file(
         ignored_columns=columns.ignored,
     )
     checked: list[_GoodRow | RejectedRow] = []
+    suppressed = SuppressionList.load()
     for row_number, cells in table.rows:
         if not any(cell.strip() for cell in cells):
             continue
         checked.append(
-            _check_row(row_number, cells, mapping=columns, width=len(table.header))
+            _check_row(
+                row_number,
+                cells,
+                mapping=columns,
+                width=len(table.header),
+                suppressed=suppressed,
+            )
         )
     report.rows = len(checked)
     if dry_run:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -47,6 +48,28 @@ def is_suppressed(email: str | None, phone: str | None = None) -> bool:
     if not condition:
         return False
     return Suppression.objects.filter(condition).exists()
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionList:
+    """Every suppression's hashes, loaded once, for checking many rows (imports)."""
+
+    email_hashes: frozenset[str]
+    phone_hashes: frozenset[str]
+
+    @classmethod
+    def load(cls) -> SuppressionList:
+        rows = Suppression.objects.values_list("email_hash", "phone_hash")
+        emails = {email for email, _phone in rows if email}
+        phones = {phone for _email, phone in rows if phone}
+        return cls(frozenset(emails), frozenset(phones))
+
+    def contains(self, email: str | None, phone: str | None = None) -> bool:
+        """True when the email or phone belongs to an erased person (no query)."""
+        return bool(
+            (email and contact_hash(email) in self.email_hashes)
+            or (phone and contact_hash(phone) in self.phone_hashes)
+        )
 
 
 def check_not_suppressed(email: str | None, phone: str | None = None) -> None:
