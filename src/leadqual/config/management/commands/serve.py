@@ -9,7 +9,6 @@ that stop with the server (SIGTERM or Ctrl+C); see docs/background-work.md.
 from __future__ import annotations
 
 import signal
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -51,9 +50,6 @@ class Command(BaseCommand):
         host: str = options["host"].strip()
         port = _whole_number("--port", options["port"], low=0, high=65535)
         threads = _whole_number("--threads", options["threads"], low=1, high=1000)
-        # WhiteNoise warns on every start when STATIC_ROOT is missing, although
-        # with finders it serves from the apps: make sure the folder exists.
-        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         from leadqual.config.wsgi import application
 
         try:
