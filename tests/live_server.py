@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.client
 import json
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -18,15 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from tests.subprocesses import LEADQUAL, subprocess_env
+from tests.subprocesses import LEADQUAL, free_port, subprocess_env
 
 STARTUP_SECONDS = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -44,6 +37,7 @@ class LiveServer:
     threads: int = 8
     port: int = field(default_factory=free_port)
     token: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     log: IO[bytes] | None = None
 
@@ -53,7 +47,7 @@ class LiveServer:
         # The queue's worker threads would compete for the write lock; the
         # tests are about the API, not about alerts.
         env["LEADQUAL_WORKER_IN_PROCESS"] = "false"
-        return env
+        return env | self.extra_env
 
     @property
     def database(self) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -21,3 +22,10 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
     env["LEADQUAL_SECRET_KEY"] = "tests-only-secret-key-for-a-subprocess"
     env["LEADQUAL_DATA_DIR"] = str(data_dir)
     return env
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -11,11 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
 from leadqual.config.management.commands.serve import proxy_options
-from tests.config.test_serve import free_port
-from tests.subprocesses import LEADQUAL, subprocess_env
+from tests.live_server import LiveServer
 
 FORM_LIMIT = (
     5  # LEADQUAL_FORM_RATE_LIMIT's default: accepted posts per address per hour
@@ -55,33 +50,14 @@ def post_form(base_url: str, number: int, *, forwarded_for: str) -> int:
 
 @contextmanager
 def serving(data_dir: Path, *, trusted_proxy: str) -> Iterator[str]:
-    env = subprocess_env(data_dir) | {"LEADQUAL_TRUSTED_PROXY": trusted_proxy}
-    subprocess.run(
-        [LEADQUAL, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120
-    )
-    port = free_port()
-    with (data_dir / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [LEADQUAL, "serve", "--port", str(port), "--threads", "2"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-        base_url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    urllib.request.urlopen(f"{base_url}/form/", timeout=5).close()
-                    break
-                except (urllib.error.URLError, ConnectionError):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail((data_dir / "serve.log").read_text())
-                    time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    """`leadqual serve` with LEADQUAL_TRUSTED_PROXY set; yields its base URL."""
+    server = LiveServer(data_dir, extra_env={"LEADQUAL_TRUSTED_PROXY": trusted_proxy})
+    server.prepare()
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.stop()
 
 
 def test_behind_a_trusted_proxy_each_visitor_has_its_own_form_limit(

@@ -13,8 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.config.test_serve import free_port
-from tests.subprocesses import LEADQUAL, subprocess_env
+from tests.subprocesses import LEADQUAL, free_port, subprocess_env
 
 STARTUP_SECONDS = 30
 
