@@ -53,6 +53,10 @@ class EventFactory(DjangoModelFactory[Event]):
     lead = factory.SubFactory(LeadFactory)
     type = EventType.PAGE_VIEW.value
     occurred_at = factory.LazyFunction(lambda: datetime.now(UTC))
+    # Received when it happened, on the test's clock: a default of the real
+    # clock would count the event as "not yet received" by a score as of a
+    # fixed past moment once the real date passes it (#9).
+    received_at = factory.LazyAttribute(lambda event: event.occurred_at)
     properties = factory.LazyFunction(lambda: {"url": "https://example.nl/product"})
     source = "api"
     external_id = factory.Sequence(lambda n: f"evt-{n}")

@@ -24,6 +24,29 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
     return env
 
 
+def worker_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` for a `leadqual worker` process, without Debian's libfaketime.
+
+    CI's date-bomb guard runs the suite under ``faketime`` (libfaketime 0.9.10).
+    That library moves CLOCK_MONOTONIC but does not wrap ``sem_clockwait``, which
+    Python 3.11 uses for ``Event.wait(timeout)``: an idle Huey consumer then waits
+    for the moved deadline, hundreds of days, and never polls its queue or sees
+    SIGTERM. The worker keeps the real clock; the jobs it runs are tested on the
+    moved clock in-process.
+    """
+    cleaned = dict(env)
+    preload = [
+        library
+        for library in cleaned.pop("LD_PRELOAD", "").split(":")
+        if library and "faketime" not in library
+    ]
+    if preload:
+        cleaned["LD_PRELOAD"] = ":".join(preload)
+    for name in [name for name in cleaned if name.startswith("FAKETIME")]:
+        del cleaned[name]
+    return cleaned
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from tests.subprocesses import LEADQUAL, free_port, subprocess_env
+from tests.subprocesses import LEADQUAL, free_port, subprocess_env, worker_env
 
 STARTUP_SECONDS = 30
 
@@ -68,7 +68,7 @@ def test_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(data_dir: Path) -
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [LEADQUAL, "worker", "--workers", "1"],
-            env=env,
+            env=worker_env(env),
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

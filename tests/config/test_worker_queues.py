@@ -29,7 +29,7 @@ from tests.integrations import (
     chat_webhook,
     smtp_server,
 )
-from tests.subprocesses import LEADQUAL, subprocess_env
+from tests.subprocesses import LEADQUAL, subprocess_env, worker_env
 
 REDIS_URL = os.environ.get("LEADQUAL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DELIVERY_SECONDS = 40
@@ -123,7 +123,7 @@ def test_a_lead_turning_hot_is_alerted_once_by_a_real_worker(
         with log_path.open("w") as log:
             worker = subprocess.Popen(
                 [LEADQUAL, "worker", "--workers", "2", "--no-periodic"],
-                env=env,
+                env=worker_env(env),
                 stdout=subprocess.DEVNULL,
                 stderr=log,
                 text=True,
