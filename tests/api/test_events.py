@@ -19,7 +19,7 @@ from tests.api.helpers import (
     event,
     post_json,
 )
-from tests.factories import LeadFactory
+from tests.factories import ApiTokenFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +60,40 @@ def test_a_replayed_event_is_stored_once(api_client: Client) -> None:
         "api",
         lead.pk,
     )
+
+
+def test_one_integration_may_use_the_same_event_id_for_two_leads(
+    api_client: Client,
+) -> None:
+    first, second = LeadFactory.create(), LeadFactory.create()
+    batch = [
+        event(first.email, "download", event_id="1001"),
+        event(second.email, "download", event_id="1001"),
+    ]
+    answer = body_of(post_json(api_client, EVENTS, {"events": batch}))
+    assert (answer["accepted"], answer["duplicates"]) == (2, 0)
+    assert set(Event.objects.values_list("lead_id", flat=True)) == {
+        first.pk,
+        second.pk,
+    }
+
+
+def test_two_integrations_sending_the_same_event_id_both_keep_their_event(
+    api_client: Client,
+) -> None:
+    """Each token numbers its own events, so neither is dropped as a duplicate."""
+    lead = LeadFactory.create()
+    other_secret = "lq_tests-second-integration-0123456789abcd"
+    ApiTokenFactory.create(secret=other_secret)
+    other_client = Client(HTTP_AUTHORIZATION=f"Bearer {other_secret}")
+    batch = {"events": [event(lead.email, "download", event_id="1001")]}
+    first = body_of(post_json(api_client, EVENTS, batch))
+    second = body_of(post_json(other_client, EVENTS, batch))
+    replay = body_of(post_json(other_client, EVENTS, batch))
+    assert (first["accepted"], second["accepted"]) == (1, 1)
+    assert (replay["accepted"], replay["duplicates"]) == (0, 1)
+    assert Event.objects.filter(lead=lead, external_id="1001").count() == 2
+    assert Event.objects.values("sender").distinct().count() == 2
 
 
 def test_one_bad_event_never_rejects_the_good_ones(api_client: Client) -> None:

@@ -269,6 +269,30 @@ def test_a_second_undo_is_refused(leads: tuple[Lead, Lead], seller: User) -> Non
         undo_merge(merge, by=seller, now=MERGED_AT)
 
 
+def test_merging_keeps_an_event_whose_id_the_survivor_has_too(
+    leads: tuple[Lead, Lead], seller: User
+) -> None:
+    """Event ids are unique per lead and sender: the same id on both leads
+    must not stop the merge, and undo gives the duplicate its id back."""
+    survivor, duplicate = leads
+    at = (MONDAY + timedelta(hours=5)).isoformat()
+    submit_events(
+        [
+            RawEvent(SURVIVOR_EMAIL, "download", at, {}, "crm-7"),
+            RawEvent(DUPLICATE_EMAIL, "download", at, {}, "crm-7"),
+        ],
+        now=MONDAY + timedelta(hours=6),
+        source="api",
+    )
+    clashing = Event.objects.get(lead=duplicate, external_id="crm-7")
+    merge = merge_leads(survivor, duplicate, by=seller, now=MERGED_AT).merge
+    moved = Event.objects.get(pk=clashing.pk)
+    assert (moved.lead_id, moved.external_id) == (survivor.pk, None)
+    restored = undo_merge(merge, by=seller, now=MERGED_AT + timedelta(hours=1)).restored
+    clashing.refresh_from_db()
+    assert (clashing.lead_id, clashing.external_id) == (restored.pk, "crm-7")
+
+
 def test_a_lead_cannot_be_merged_into_itself(
     leads: tuple[Lead, Lead], seller: User
 ) -> None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from leadqual.accounts.scopes import Scope
-from leadqual.api.auth import BearerToken
+from leadqual.api.auth import BearerToken, token_of
 from leadqual.api.errors import quote
 from leadqual.api.idempotency import idempotent
 from leadqual.api.leads import score_out
@@ -111,7 +111,9 @@ def post_events(request: HttpRequest, payload: EventBatchIn) -> EventBatchOut:
             positions.append(index)
         else:
             rejected.append(checked)
-    result = submit_events(raws, now=timezone.now(), source="api")
+    # Each token numbers its own events: two integrations may both send id 1001.
+    sender = f"token:{token_of(request).pk}"
+    result = submit_events(raws, now=timezone.now(), source="api", sender=sender)
     rejected.extend(
         _rejection(positions[bad.index], bad.field, bad.message)
         for bad in result.rejected

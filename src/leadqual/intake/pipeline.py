@@ -204,7 +204,12 @@ def _check_properties(value: object) -> Mapping[str, JsonValue]:
 
 
 def _validate_event(
-    raw: RawEvent, *, leads: Mapping[str, Lead], now: datetime, source: str
+    raw: RawEvent,
+    *,
+    leads: Mapping[str, Lead],
+    now: datetime,
+    source: str,
+    sender: str,
 ) -> NewEvent:
     """A NewEvent, or ValueError carrying (field, message)."""
 
@@ -254,6 +259,7 @@ def _validate_event(
         properties=properties,
         external_id=external_id,
         source=source,
+        sender=sender,
     )
 
 
@@ -273,13 +279,15 @@ def submit_events(
     *,
     now: datetime,
     source: str,
+    sender: str = "",
     model_row: ScoringModel | None = None,
 ) -> EventBatchResult:
     """Validate each event on its own, store the good ones once, rescore their leads.
 
     A bad event is reported by its index and never rejects the good ones
-    beside it; a replayed external id counts as a duplicate and stores
-    nothing. Raises InvalidEvent only for a batch that is too large.
+    beside it; an external id the lead already has from this source and
+    ``sender`` (Event.sender) counts as a duplicate and stores nothing.
+    Raises InvalidEvent only for a batch that is too large.
     """
     if len(raws) > MAX_EVENTS_PER_BATCH:
         raise InvalidEvent(
@@ -300,7 +308,9 @@ def submit_events(
         if suppressed and normalised_or_none(raw.lead_email) in suppressed:
             continue  # An erased person's events are ignored, not stored.
         try:
-            valid.append(_validate_event(raw, leads=leads, now=now, source=source))
+            valid.append(
+                _validate_event(raw, leads=leads, now=now, source=source, sender=sender)
+            )
         except ValueError as error:
             field_name, message = error.args
             result.rejected.append(

@@ -25,7 +25,7 @@ from django.db import models, transaction
 
 from leadqual.core.errors import LeadqualError
 from leadqual.core.lifecycle import BantAnswer
-from leadqual.leads.models import Lead, LeadMerge
+from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored, rescore_lead
 from leadqual.triage.models import Qualification
@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 
 # A merge can be undone for this long; after that the snapshot is history only.
 UNDO_WINDOW = timedelta(days=30)
-SNAPSHOT_FORMAT = 1  # 1: lead fields, filled fields, qualification
+SNAPSHOT_FORMAT = (
+    2  # 2: cleared external ids; 1: lead fields, filled fields, qualification
+)
 # Fields the survivor takes from the duplicate when it has no value of its own.
 FILLABLE_FIELDS = (
     "first_name",
@@ -230,6 +232,9 @@ def merge_leads(
             "format": SNAPSHOT_FORMAT,
             "lead": _lead_snapshot(duplicate),
         }
+        snapshot["cleared_external_ids"] = _clear_clashing_external_ids(
+            survivor, duplicate
+        )
         moved: dict[str, list[int]] = {}
         for model, field_name, one_to_one in _lead_relations():
             if model is Qualification:
@@ -291,6 +296,41 @@ def merge_leads(
 def is_undoable(merge: LeadMerge, *, now: datetime) -> bool:
     """True while the merge is not undone and younger than UNDO_WINDOW."""
     return merge.undone_at is None and now - merge.merged_at <= UNDO_WINDOW
+
+
+def _clear_clashing_external_ids(survivor: Lead, duplicate: Lead) -> dict[str, str]:
+    """Clear the external id of the duplicate's events that the survivor has too.
+
+    An external id is unique per lead, source and sender, so such an event
+    cannot move as it is. A later replay reaches the survivor's own event,
+    so the id is not needed for de-duplication. Returns {event id: external
+    id} for the snapshot, so an undo puts the ids back.
+    """
+    survivor_keys = set(
+        Event.objects.filter(lead=survivor, external_id__isnull=False).values_list(
+            "source", "sender", "external_id"
+        )
+    )
+    cleared: dict[str, str] = {}
+    for event_id, source, sender, external_id in Event.objects.filter(
+        lead=duplicate, external_id__isnull=False
+    ).values_list("pk", "source", "sender", "external_id"):
+        if external_id and (source, sender, external_id) in survivor_keys:
+            cleared[str(event_id)] = external_id
+    if cleared:
+        Event.objects.filter(pk__in=[int(pk) for pk in cleared]).update(
+            external_id=None
+        )
+    return cleared
+
+
+def _restore_external_ids(merge: LeadMerge, restored: Lead) -> None:
+    cleared = merge.snapshot.get("cleared_external_ids") or {}
+    assert isinstance(cleared, dict)
+    for event_id, external_id in cleared.items():
+        Event.objects.filter(pk=int(event_id), lead=restored).update(
+            external_id=external_id
+        )
 
 
 def _restore_lead(merge: LeadMerge) -> Lead:
@@ -401,6 +441,7 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
             model._base_manager.filter(pk__in=ids, **{field_name: survivor.pk}).update(
                 **{field_name: restored.pk}
             )
+        _restore_external_ids(merge, restored)
         _restore_qualification(merge, survivor, restored)
         filled = merge.snapshot.get("filled") or {}
         assert isinstance(filled, dict)

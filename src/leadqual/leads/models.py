@@ -169,7 +169,12 @@ class Lead(models.Model):
 
 
 class Event(models.Model):
-    """Something a lead did. ``external_id`` makes a replayed event a no-op."""
+    """Something a lead did.
+
+    ``external_id`` makes a replayed event a no-op, but only among events of
+    the same lead from the same sender: two integrations may number their
+    events alike, and one integration may reuse a number for another lead.
+    """
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(_("type"), max_length=30, choices=EVENT_TYPE_LABELS)
@@ -177,14 +182,30 @@ class Event(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     properties = models.JSONField(_("properties"), default=dict, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
-    external_id = models.CharField(
-        _("external id"), max_length=200, null=True, blank=True, unique=True
+    # Who numbered external_id when the source alone does not say: the API
+    # token ("token:12"). Empty where the source is the sender (a webhook
+    # tool, the tracker, an import).
+    sender = models.CharField(_("sender"), max_length=100, blank=True, default="")
+    # NULL, not "", means "no id": only events with an id take part in the
+    # unique constraint below.
+    external_id = models.CharField(  # noqa: DJ001
+        _("external id"), max_length=200, null=True, blank=True
     )
 
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-        indexes = [models.Index(fields=["lead", "occurred_at"], name="event_lead_time")]
+        indexes = [
+            models.Index(fields=["lead", "occurred_at"], name="event_lead_time"),
+            models.Index(fields=["external_id"], name="event_external_id"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lead", "source", "sender", "external_id"],
+                condition=models.Q(external_id__isnull=False),
+                name="event_external_id_per_lead_and_sender",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} at {self.occurred_at:%Y-%m-%d %H:%M}"

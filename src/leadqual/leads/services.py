@@ -130,6 +130,12 @@ class NewEvent:
     properties: Mapping[str, JsonValue]
     external_id: str | None
     source: str
+    # See Event.sender: who numbered external_id, when the source does not say.
+    sender: str = ""
+
+
+# (lead id, source, sender, external id): what makes an event a replay.
+EventKey = tuple[int, str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,24 +145,37 @@ class StoredEvents:
 
 
 def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
-    """Store events, skipping any whose external id is already stored (or
-    repeats within the batch). Returns the stored rows and the positions of
-    the skipped duplicates. Must run inside a transaction.
+    """Store events, skipping any whose external id the same lead already has
+    from the same source and sender (or that repeats within the batch).
+
+    Returns the stored rows and the positions of the skipped duplicates. Must
+    run inside a transaction.
     """
-    ids = [event.external_id for event in events if event.external_id]
-    known = set(
-        EventRow.objects.filter(external_id__in=ids).values_list(
-            "external_id", flat=True
-        )
-    )
+
+    def key(lead_id: int, source: str, sender: str, external_id: str) -> EventKey:
+        return (lead_id, source, sender, external_id)
+
+    ids = {event.external_id for event in events if event.external_id}
+    lead_ids = {event.lead.pk for event in events if event.external_id}
+    known: set[EventKey] = {
+        key(lead_id, source, sender, external_id or "")
+        for lead_id, source, sender, external_id in EventRow.objects.filter(
+            external_id__in=ids, lead_id__in=lead_ids
+        ).values_list("lead_id", "source", "sender", "external_id")
+    }
     fresh: list[tuple[int, EventRow]] = []
     duplicates: list[int] = []
     for index, event in enumerate(events):
-        if event.external_id and event.external_id in known:
-            duplicates.append(index)
-            continue
         if event.external_id:
-            known.add(event.external_id)
+            event_key = key(
+                event.lead.pk, event.source, event.sender, event.external_id
+            )
+            # Rows stored before events had a sender match any sender.
+            legacy_key = key(event.lead.pk, event.source, "", event.external_id)
+            if event_key in known or legacy_key in known:
+                duplicates.append(index)
+                continue
+            known.add(event_key)
         row = EventRow(
             lead=event.lead,
             type=event.type.value,
@@ -164,6 +183,7 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
             received_at=now,
             properties=dict(event.properties),
             source=event.source,
+            sender=event.sender,
             external_id=event.external_id or None,
         )
         fresh.append((index, row))
