@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import Score
 from leadqual.scoring.services import rescore_lead
@@ -147,7 +148,7 @@ def test_the_list_is_sorted_by_score_with_unscored_leads_last(
     low = LeadFactory.create(budget_euros=None, employees=None)
     high = LeadFactory.create(job_title="CEO", urgency="immediate")
     for lead in (low, high):
-        rescore_lead(lead, now=now, trigger="test")
+        rescore_lead(lead, now=now, trigger=ScoreTrigger.RESCORE)
     items = body_of(api_client.get(LEADS))["items"]
     assert [item["id"] for item in items] == [high.pk, low.pk, unscored.pk]
     totals = [item["score"]["total"] for item in items[:2]]
@@ -158,7 +159,7 @@ def test_the_list_is_paginated_with_limit_and_offset(api_client: Client) -> None
     now = timezone.now()
     leads = [LeadFactory.create(employees=10 + n) for n in range(7)]
     for lead in leads:
-        rescore_lead(lead, now=now, trigger="test")
+        rescore_lead(lead, now=now, trigger=ScoreTrigger.RESCORE)
     everything = [item["id"] for item in body_of(api_client.get(LEADS))["items"]]
     page = body_of(api_client.get(LEADS, {"limit": 3, "offset": 3}))
     assert page["count"] == 7
@@ -182,8 +183,10 @@ def test_changed_since_lists_leads_changed_or_rescored_since(
     old = LeadFactory.create(updated_at=start - timedelta(days=3))
     rescored = LeadFactory.create(updated_at=start - timedelta(days=3))
     changed = LeadFactory.create(updated_at=start + timedelta(minutes=1))
-    rescore_lead(old, now=start - timedelta(days=2), trigger="test")
-    rescore_lead(rescored, now=start + timedelta(minutes=2), trigger="test")
+    rescore_lead(old, now=start - timedelta(days=2), trigger=ScoreTrigger.RESCORE)
+    rescore_lead(
+        rescored, now=start + timedelta(minutes=2), trigger=ScoreTrigger.RESCORE
+    )
     since = (start - timedelta(hours=1)).isoformat()
     # A "+" in an unencoded query string arrives as a space; both are accepted.
     for raw in (since, since.replace("+", " ")):
@@ -204,10 +207,12 @@ def test_a_page_of_leads_costs_a_fixed_number_of_queries(
     """Scores of a page come from one query, not one per lead."""
     now = timezone.now()
     for lead in LeadFactory.create_batch(20, budget_euros=None):
-        rescore_lead(lead, now=now - timedelta(days=1), trigger="test")
+        rescore_lead(lead, now=now - timedelta(days=1), trigger=ScoreTrigger.RESCORE)
         lead.budget_euros = 60_000
         lead.save()
-        rescore_lead(lead, now=now, trigger="test")  # a second, newer score row
+        rescore_lead(
+            lead, now=now, trigger=ScoreTrigger.RESCORE
+        )  # a second, newer score row
     api_client.get(LEADS, {"limit": 1})  # token's last use is written once a minute
     with django_assert_max_num_queries(4):
         response = api_client.get(LEADS, {"limit": 20})

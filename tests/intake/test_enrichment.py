@@ -6,19 +6,25 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from pytest_django.fixtures import Settings
 
 from leadqual.core.enrichment import CompanyFacts, SizeBand
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.enrichment import HttpProvider, OfflineProvider
 from leadqual.intake.pipeline import submit_lead
 from leadqual.leads.models import Company, Lead
+from leadqual.scoring.models import Score
 from tests.factories import CompanyFactory, LeadFactory
+
+CaptureCallbacks = Callable[..., Any]
 
 pytestmark = pytest.mark.django_db
 
@@ -185,13 +191,21 @@ def test_a_refused_connection_gives_no_facts() -> None:
 # --- arrivals -------------------------------------------------------------------------
 
 
-def test_an_arriving_lead_gains_its_empty_fields_from_the_api(
-    api_url: str, settings: Settings
+def test_an_arriving_lead_gains_its_empty_fields_from_the_api_after_its_commit(
+    api_url: str,
+    settings: Settings,
+    django_capture_on_commit_callbacks: CaptureCallbacks,
 ) -> None:
+    """The API is asked once the arrival is stored: never while it holds its rows."""
     settings.ENRICHMENT_URL = f"{api_url}/v1/companies"
     settings.ENRICHMENT_KEY = API_KEY
 
-    submit_lead("eva@logistiek-partners.nl", {"sector": "transport"}, now=NOW)
+    with time_machine.travel(NOW, tick=False):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            submit_lead("eva@logistiek-partners.nl", {"sector": "transport"}, now=NOW)
+        assert Lead.objects.get().enriched_fields == {}
+        for callback in callbacks:
+            callback()
 
     lead = Lead.objects.select_related("company").get()
     assert (lead.sector, lead.employees, lead.country) == ("transport", 100, "NL")
@@ -211,6 +225,8 @@ def test_an_arriving_lead_gains_its_empty_fields_from_the_api(
         "NL",
     )
     assert (lead.company.enrichment_source, lead.company.enriched_at) == ("http", NOW)
+    latest = Score.objects.filter(lead=lead).latest("computed_at", "id")
+    assert latest.trigger == ScoreTrigger.ENRICHMENT
 
 
 def test_an_api_that_hangs_does_not_stop_an_arrival(

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from leadqual.accounts.roles import Role
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.intake.models import TrackedSite, Visitor
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
@@ -86,7 +87,7 @@ def leads(seller: User) -> tuple[Lead, Lead]:
             "job_title": "CTO",
         },
         now=MONDAY + timedelta(hours=1),
-        trigger="import",
+        trigger=ScoreTrigger.IMPORT,
     ).lead
     at = (MONDAY + timedelta(hours=2)).isoformat()
     submit_events(

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.models import ImportJob, TrackedSite, Visitor, VisitorEvent
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
@@ -66,7 +67,7 @@ def build_person() -> Person:
         },
         consent=ConsentInput(given=True, text_version="2026-01", given_at=ARRIVED_AT),
         now=ARRIVED_AT,
-        trigger="form",
+        trigger=ScoreTrigger.FORM,
     )
     lead = arrival.lead
     submit_events(

@@ -11,6 +11,7 @@ import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.scoring.models import Score, ScoringModel
 from leadqual.scoring.services import active_scoring_model, rescore_lead
 from tests.factories import EventFactory, LeadFactory
@@ -36,7 +37,7 @@ def model_file(tmp_path: Path, source: str) -> Path:
 @time_machine.travel(AN_HOUR_LATER, tick=False)
 def test_rescore_scores_every_lead_and_counts_the_changes() -> None:
     scored = LeadFactory.create()
-    rescore_lead(scored, now=NOW, trigger="test")
+    rescore_lead(scored, now=NOW, trigger=ScoreTrigger.RESCORE)
     LeadFactory.create_batch(2)
 
     output = run("rescore")
@@ -48,7 +49,7 @@ def test_rescore_scores_every_lead_and_counts_the_changes() -> None:
 @time_machine.travel(AN_HOUR_LATER, tick=False)
 def test_rescore_picks_up_events_since_the_last_score() -> None:
     lead = LeadFactory.create()
-    rescore_lead(lead, now=NOW, trigger="test")
+    rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
 
     output = run("rescore")
@@ -87,7 +88,7 @@ def test_activating_a_changed_model_rescores_every_lead_under_it(
 ) -> None:
     """Every lead is rescored when its model changes (the job runs at once in tests)."""
     lead = LeadFactory.create()
-    rescore_lead(lead, now=NOW, trigger="test")
+    rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     source = (
         active_scoring_model()
         .source.replace("cap = 40", "cap = 45")

@@ -8,6 +8,7 @@ import pytest
 
 from leadqual.core.bands import Band
 from leadqual.core.errors import ScoringModelInUse
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.scoring.models import BandChange, Score, ScoringModel
 from leadqual.scoring.services import (
     active_scoring_model,
@@ -28,17 +29,19 @@ def test_migrate_installs_and_activates_the_default_model() -> None:
 
 def test_rescoring_an_unchanged_lead_writes_no_new_row() -> None:
     lead = LeadFactory.create()
-    first = rescore_lead(lead, now=NOW, trigger="test")
-    again = rescore_lead(lead, now=NOW + timedelta(hours=1), trigger="test")
+    first = rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
+    again = rescore_lead(
+        lead, now=NOW + timedelta(hours=1), trigger=ScoreTrigger.RESCORE
+    )
     assert first.changed and not again.changed
     assert Score.objects.filter(lead=lead).count() == 1
 
 
 def test_a_changed_score_adds_a_row_and_keeps_the_old_one() -> None:
     lead = LeadFactory.create()
-    rescore_lead(lead, now=NOW, trigger="test")
+    rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
-    rescore_lead(lead, now=NOW, trigger="event")
+    rescore_lead(lead, now=NOW, trigger=ScoreTrigger.EVENT)
     totals = list(
         Score.objects.filter(lead=lead).order_by("id").values_list("total", flat=True)
     )
@@ -49,10 +52,10 @@ def test_a_band_change_is_recorded_for_triage() -> None:
     lead = LeadFactory.create(
         budget_euros=50_000, urgency="immediate", job_title="Directeur"
     )
-    first = rescore_lead(lead, now=NOW, trigger="test")
+    first = rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     EventFactory.create(lead=lead, type="demo_request", occurred_at=NOW)
     EventFactory.create(lead=lead, type="email_reply", occurred_at=NOW)
-    second = rescore_lead(lead, now=NOW, trigger="event")
+    second = rescore_lead(lead, now=NOW, trigger=ScoreTrigger.EVENT)
     assert first.band is Band.WARM and second.band is Band.HOT
     changes = list(
         BandChange.objects.filter(lead=lead)
@@ -65,7 +68,7 @@ def test_a_band_change_is_recorded_for_triage() -> None:
 
 
 def test_a_used_model_version_cannot_be_edited() -> None:
-    rescore_lead(LeadFactory.create(), now=NOW, trigger="test")
+    rescore_lead(LeadFactory.create(), now=NOW, trigger=ScoreTrigger.RESCORE)
     model = ScoringModel.objects.get(is_active=True)
     model.source = model.source.replace("cap = 40", "cap = 45")
     with pytest.raises(ScoringModelInUse):

@@ -20,7 +20,7 @@ from django.test import override_settings
 from leadqual.accounts.models import OwnerProfile
 from leadqual.accounts.roles import Role
 from leadqual.core.bands import Band
-from leadqual.intake.pipeline import rescore_and_triage
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
 from leadqual.triage.alerts import (
     check_sla_deadlines,
@@ -29,7 +29,7 @@ from leadqual.triage.alerts import (
     reminder_due_at,
 )
 from leadqual.triage.models import Alert, AlertKind, AlertStatus, Task
-from leadqual.triage.services import record_first_contact
+from leadqual.triage.services import record_first_contact, rescore_and_triage
 from leadqual.triage.tasks import check_sla_deadlines_task
 from tests.factories import EventFactory, LeadFactory, make_user
 from tests.integrations import (
@@ -92,8 +92,8 @@ def make_hot(lead: Lead, when: datetime) -> None:
     for kind in ("demo_request", "email_reply"):
         EventFactory.create(lead=lead, type=kind, occurred_at=when, received_at=when)
     with transaction.atomic():
-        rescored, _ = rescore_and_triage(lead, now=when, trigger="event")
-    assert rescored.band is Band.HOT
+        rescored, _ = rescore_and_triage([lead], now=when, trigger=ScoreTrigger.EVENT)
+    assert rescored[lead.pk].band is Band.HOT
 
 
 def new_lead() -> Lead:

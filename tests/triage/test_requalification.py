@@ -11,6 +11,7 @@ from django.core.management import call_command
 from huey.contrib.djhuey import HUEY
 
 from leadqual.core.bands import Band
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange, Score
 from leadqual.scoring.services import (
@@ -20,10 +21,9 @@ from leadqual.scoring.services import (
 )
 from leadqual.triage.models import Task
 from leadqual.triage.requalification import (
-    REQUALIFY_TRIGGER,
     requalify_stale_leads,
 )
-from leadqual.triage.services import triage_if_band_changed
+from leadqual.triage.services import rescore_and_triage
 from leadqual.triage.tasks import requalify_leads
 from tests.factories import EventFactory, LeadFactory, make_user
 
@@ -46,9 +46,10 @@ def hot_lead(when: datetime, *, status: str = "new") -> Lead:
 
 def score(lead: Lead, when: datetime) -> Band:
     """Score the lead at ``when`` and triage it, as an arrival would."""
-    rescored = rescore_lead(lead, now=when, trigger="test")
-    triage_if_band_changed(lead, rescored, now=when)
-    return rescored.band
+    rescored, _triaged = rescore_and_triage(
+        [lead], now=when, trigger=ScoreTrigger.RESCORE
+    )
+    return rescored[lead.pk].band
 
 
 def test_a_lead_scored_31_days_ago_is_rescored_and_cools_down() -> None:
@@ -62,7 +63,7 @@ def test_a_lead_scored_31_days_ago_is_rescored_and_cools_down() -> None:
     lead.refresh_from_db()
     latest = Score.objects.filter(lead=lead).latest("computed_at")
     assert result.checked == 1 and result.changed == 1
-    assert latest.trigger == REQUALIFY_TRIGGER and latest.computed_at == NOW
+    assert latest.trigger == ScoreTrigger.REQUALIFY and latest.computed_at == NOW
     assert lead.score_total is not None and lead.score_total < before
     assert lead.scored_at == NOW
 
@@ -197,7 +198,7 @@ def test_requalify_all_command_includes_recent_scores() -> None:
 def test_a_lead_whose_score_did_not_change_is_not_due_again_the_next_day() -> None:
     """A stable score keeps its scored_at; requalification remembers it looked."""
     lead = LeadFactory.create()  # fit only: nothing fades, the score stays the same
-    rescore_lead(lead, now=MONTH_AGO, trigger="test")
+    rescore_lead(lead, now=MONTH_AGO, trigger=ScoreTrigger.RESCORE)
 
     first = requalify_stale_leads(now=NOW, cycle_days=30)
     next_day = requalify_stale_leads(now=NOW + timedelta(days=1), cycle_days=30)

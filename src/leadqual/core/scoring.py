@@ -40,6 +40,25 @@ class Group(StrEnum):
     ENGAGEMENT = "engagement"
 
 
+class ScoreTrigger(StrEnum):
+    """Why a lead was scored, as stored on every score (Score.trigger)."""
+
+    # Something arrived: a lead's fields, or events, through a way in.
+    LEAD_SAVED = "lead_saved"
+    EVENT = "event"
+    FORM = "form"
+    TRACKER = "tracker"
+    IMPORT = "import"
+    DEMO = "demo"
+    ENRICHMENT = "enrichment"
+    # Nothing arrived, yet the score may change.
+    RESCORE = "rescore"
+    REQUALIFY = "requalify"
+    MERGE = "merge"
+    MERGE_UNDO = "merge_undo"
+    MODEL_ACTIVATED = "model_activated"
+
+
 _GROUPS = tuple(Group)  # iterating the enum itself is slow in the scoring loop
 
 
@@ -182,6 +201,49 @@ class ScoringModel:
                     f'"{rule.name}". Give every rule its own name.'
                 )
             seen.add(rule.name)
+
+
+# --- which events a model reads -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventWindow:
+    """The part of a lead's history that a scoring model can read.
+
+    ``days_by_type``: the event types that count rules test, with how many
+    days back they look (None: every event of that type ever). ``latest_of``:
+    the types whose most recent event "last activity" rules compare against.
+    Scoring the events inside the window, plus the most recent event of each
+    ``latest_of`` type, gives exactly the score of the full history.
+    """
+
+    days_by_type: Mapping[EventType, float | None]
+    latest_of: frozenset[EventType]
+
+    def reads(self, event_type: EventType) -> bool:
+        """True when some rule of the model looks at events of this type."""
+        return event_type in self.days_by_type or event_type in self.latest_of
+
+
+def event_window(model: ScoringModel) -> EventWindow:
+    """The events ``model`` can read (see EventWindow)."""
+    days: dict[EventType, float | None] = {}
+    latest: set[EventType] = set()
+    for rule in model.rules:
+        condition = rule.condition
+        if isinstance(condition, EventCount):
+            event_type = condition.event_type
+            window = condition.within_days
+            if event_type in days:
+                known = days[event_type]
+                days[event_type] = (
+                    None if known is None or window is None else max(known, window)
+                )
+            else:
+                days[event_type] = window
+        elif isinstance(condition, LastEventAge):
+            latest.update(condition.event_types or tuple(EventType))
+    return EventWindow(days_by_type=days, latest_of=frozenset(latest))
 
 
 # --- results --------------------------------------------------------------------

@@ -92,19 +92,18 @@ from leadqual.core.lifecycle import (
     RejectionReason,
 )
 from leadqual.core.profile import LeadProfile, Urgency
-from leadqual.core.scoring import ScoringModel, score_lead
+from leadqual.core.scoring import ScoreTrigger, ScoringModel, score_lead
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Event as EventRow
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput
 from leadqual.scoring.models import ScoringModel as ScoringModelRow
-from leadqual.scoring.services import parsed_model, rescore_lead
 from leadqual.triage.services import (
     answer_bant,
     record_feedback,
     record_first_contact,
     record_outcome,
-    triage_lead,
+    rescore_and_triage,
 )
 
 HISTORY_DAYS = 180
@@ -1604,18 +1603,24 @@ def load_plan(
             on_progress(summary.leads_created, len(fresh))
     # Requalify at ``now``, as leadqual does for stale scores: behaviour fades,
     # and a lead that cooled down leaves the sales queue.
-    sla = parsed_model(model_row).sla
-    for start in range(0, len(fresh), 100):
+    for start in range(0, len(fresh), 500):
         with transaction.atomic():
-            for planned in fresh[start : start + 100]:
-                lead = leads[planned.number]
-                lead.refresh_from_db()
-                rescored = rescore_lead(
-                    lead, now=plan.now, trigger="rescore", model_row=model_row
-                )
-                if rescored.band_changed:
-                    triage_lead(lead, rescored.band, sla=sla, now=plan.now)
-                summary.bands_now[rescored.band] += 1
+            chunk = fresh[start : start + 500]
+            current = list(
+                Lead.objects.select_for_update(of=("self",))
+                .select_related("company")
+                .filter(pk__in=[leads[planned.number].pk for planned in chunk])
+                .order_by("pk")
+            )
+            rescored, _triaged = rescore_and_triage(
+                current,
+                now=plan.now,
+                trigger=ScoreTrigger.REQUALIFY,
+                model_row=model_row,
+            )
+            for planned in chunk:
+                result = rescored[leads[planned.number].pk]
+                summary.bands_now[result.band] += 1
                 summary.bands_reached[planned.peak_band] += 1
     summary.seconds = time.perf_counter() - started
     return summary

@@ -20,12 +20,13 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 
 from leadqual.core.enrichment import (
     CompanyFacts,
@@ -39,8 +40,10 @@ from leadqual.core.enrichment import (
     size_band_for,
     work_domain,
 )
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Company, Lead
-from leadqual.leads.services import find_or_create_company
+from leadqual.leads.services import find_or_create_companies, normalise_company_name
+from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +65,26 @@ class OfflineProvider:
 
     def lookup(self, domain: str) -> CompanyFacts | None:
         """The most common known facts for ``domain`` in the database, or None."""
-        observations: list[CompanyFacts] = []
-        companies = Company.objects.filter(domain=domain).order_by("-id")
-        for company in companies[:MAX_OFFLINE_OBSERVATIONS]:
+        return self.lookup_many([domain]).get(domain)
+
+    def lookup_many(self, domains: Sequence[str]) -> dict[str, CompanyFacts]:
+        """The facts for each of ``domains`` that the database knows, in two queries.
+
+        Domains without any known fact are absent from the result.
+        """
+        wanted = sorted(set(domains))
+        if not wanted:
+            return {}
+        observations: dict[str, list[CompanyFacts]] = {domain: [] for domain in wanted}
+        companies = Company.objects.filter(domain__in=wanted).order_by("-id")
+        for company in companies:
+            seen = observations[company.domain]
+            if len(seen) >= MAX_OFFLINE_OBSERVATIONS:
+                continue
             # Facts this provider stored earlier were learned from the leads
             # read below; counting them again would only echo those.
             learned = company.enrichment_source == OFFLINE_SOURCE
-            observations.append(
+            seen.append(
                 CompanyFacts(
                     name=company.name,
                     sector=None if learned else company.sector or None,
@@ -76,14 +92,25 @@ class OfflineProvider:
                     country=None if learned else company.country or None,
                 )
             )
+        at_domain = Q()
+        for domain in wanted:
+            at_domain |= Q(email__endswith=f"@{domain}")
+        from_leads: dict[str, int] = dict.fromkeys(wanted, 0)
         leads = (
-            Lead.objects.filter(email__endswith=f"@{domain}")
+            Lead.objects.filter(at_domain)
             .order_by("-updated_at", "-id")
-            .values_list("sector", "employees", "country", "enriched_fields")
+            .values_list("email", "sector", "employees", "country", "enriched_fields")
         )
-        for sector, employees, country, enriched in leads[:MAX_OFFLINE_OBSERVATIONS]:
+        for email, sector, employees, country, enriched in leads:
+            domain = email.rpartition("@")[2]
+            if (
+                domain not in from_leads
+                or from_leads[domain] >= MAX_OFFLINE_OBSERVATIONS
+            ):
+                continue
+            from_leads[domain] += 1
             marked = enriched if isinstance(enriched, dict) else {}
-            observations.append(
+            observations[domain].append(
                 CompanyFacts(
                     sector=None if "sector" in marked else sector or None,
                     size_band=(
@@ -94,7 +121,12 @@ class OfflineProvider:
                     country=None if "country" in marked else country or None,
                 )
             )
-        return learn_facts(observations)
+        found: dict[str, CompanyFacts] = {}
+        for domain, seen in observations.items():
+            facts = learn_facts(seen)
+            if facts is not None:
+                found[domain] = facts
+        return found
 
 
 def _text(value: object, *, max_length: int) -> str | None:
@@ -238,111 +270,256 @@ def _has_all_facts(company: Company | None) -> bool:
     return bool(company.sector and company.size_band and company.country)
 
 
-def enrich_lead(
-    lead: Lead, *, now: datetime, provider: EnrichmentProvider
-) -> Enriched | None:
-    """Fill the lead's empty sector, employees and country (and its company's
-    empty facts) from what ``provider`` knows about the lead's work domain.
+_LEAD_FACT_FIELDS = ("sector", "employees", "country")
+
+
+def _needs_enrichment(lead: Lead) -> str | None:
+    """The work domain to look up for the lead, or None when nothing is missing."""
+    domain = work_domain(lead.email)
+    if domain is None:
+        return None
+    missing = any(getattr(lead, name) in (None, "") for name in _LEAD_FACT_FIELDS)
+    company = lead.company if lead.company_id else None
+    if not missing and company is not None and _has_all_facts(company):
+        return None
+    return domain
+
+
+def enrich_leads(
+    leads: Sequence[Lead], *, now: datetime, provider: EnrichmentProvider
+) -> dict[int, Enriched]:
+    """Fill the leads' empty sector, employees and country (and their companies'
+    empty facts) from what ``provider`` knows about each lead's work domain.
 
     A lead without a company joins the company with its work domain (or the
     one named by the facts), so colleagues form one account. Every filled
     lead field is recorded in ``lead.enriched_fields`` with source and
-    moment. Typed values are never changed. Returns None when nothing was
-    looked up (free-mail or disposable address, nothing missing, nothing
-    known); must run inside a transaction.
+    moment. Typed values are never changed. A domain is looked up once per
+    batch, and not at all when a company with that domain has every fact.
+    Returns Enriched by lead id for the leads that were looked up and found;
+    must run inside a transaction.
     """
-    domain = work_domain(lead.email)
-    if domain is None:
-        return None
-    company = lead.company if lead.company_id else None
-    missing = [
-        name
-        for name in ("sector", "employees", "country")
-        if getattr(lead, name) in (None, "")
-    ]
-    if not missing and company is not None and _has_all_facts(company):
-        return None
-    if company is None:
-        company = Company.objects.filter(domain=domain).order_by("id").first()
-    if company is not None and _has_all_facts(company):
-        # Known already: no need to ask (or pay) the provider again.
-        facts: CompanyFacts | None = _company_facts(company)
-        source = company.enrichment_source or provider.name
-    else:
-        facts = provider.lookup(domain)
-        source = provider.name
-    if facts is None:
-        return None
+    domains = {lead.pk: _needs_enrichment(lead) for lead in leads}
+    wanted = sorted({domain for domain in domains.values() if domain})
+    if not wanted:
+        return {}
+    by_domain: dict[str, Company] = {}
+    for at_domain in Company.objects.filter(domain__in=wanted).order_by("id"):
+        by_domain.setdefault(at_domain.domain, at_domain)
 
-    company_fields: list[str] = []
-    if company is None and facts.name:
-        company = find_or_create_company(facts.name, email=lead.email)
-    if company is not None and source == provider.name:
-        current = {
-            "sector": company.sector,
-            "size_band": company.size_band,
-            "country": company.country,
-        }
-        found = {k: v for k, v in facts.company_values().items() if k != "name"}
-        for name, value in fields_to_fill(current, found).items():
-            setattr(company, name, value)
-            company_fields.append(name)
-        if company_fields:
-            company.enrichment_source = source
-            company.enriched_at = now
-            company.save(
-                update_fields=[*company_fields, "enrichment_source", "enriched_at"]
+    def company_of(lead: Lead, domain: str) -> Company | None:
+        return lead.company if lead.company_id else by_domain.get(domain)
+
+    known: dict[int, tuple[CompanyFacts, str]] = {}
+    to_ask: set[str] = set()
+    for lead in leads:
+        domain = domains[lead.pk]
+        if domain is None:
+            continue
+        candidate = company_of(lead, domain)
+        if candidate is not None and _has_all_facts(candidate):
+            # Known already: no need to ask (or pay) the provider again.
+            known[lead.pk] = (
+                _company_facts(candidate),
+                candidate.enrichment_source or provider.name,
             )
+        else:
+            to_ask.add(domain)
+    if isinstance(provider, OfflineProvider):
+        answers = provider.lookup_many(sorted(to_ask))
+    else:
+        answers = {
+            domain: facts
+            for domain in sorted(to_ask)
+            if (facts := provider.lookup(domain)) is not None
+        }
 
-    current_lead: dict[str, LeadFieldValue | None] = {
-        name: getattr(lead, name) for name in ("sector", "employees", "country")
-    }
-    filled = fields_to_fill(current_lead, facts.lead_values())
-    update_fields = list(filled)
-    if company is not None and lead.company_id is None:
-        lead.company = company
-        filled = {**filled, "company": company.name}
-        update_fields.append("company")
-    for name, value in filled.items():
-        if name != "company":
-            setattr(lead, name, value)
-    if filled:
-        marks = enrichment_marks(filled, source=source, now=now)
-        lead.enriched_fields = {**(lead.enriched_fields or {}), **marks}
-        lead.save(update_fields=[*update_fields, "enriched_fields"])
-    if filled or company_fields:
-        logger.info(
-            "Enriched lead %s from %s: lead %s; company %s",
-            lead.pk,
-            source,
-            ", ".join(filled) or "-",
-            ", ".join(company_fields) or "-",
+    def facts_for(lead: Lead) -> tuple[CompanyFacts, str] | None:
+        domain = domains[lead.pk]
+        if lead.pk in known:
+            return known[lead.pk]
+        if domain is not None and domain in answers:
+            return answers[domain], provider.name
+        return None
+
+    named = [
+        (found[0].name, lead.email)
+        for lead in leads
+        if (found := facts_for(lead)) is not None
+        and found[0].name
+        and company_of(lead, domains[lead.pk] or "") is None
+    ]
+    named_companies = find_or_create_companies(named)
+    changed_companies: dict[int, tuple[Company, set[str]]] = {}
+    changed_leads: dict[int, tuple[Lead, set[str]]] = {}
+    results: dict[int, Enriched] = {}
+    for lead in sorted(leads, key=lambda lead: lead.pk):
+        domain = domains[lead.pk]
+        found_facts = facts_for(lead)
+        if domain is None or found_facts is None:
+            continue
+        facts, source = found_facts
+        company = company_of(lead, domain)
+        if company is None and facts.name:
+            company = named_companies.get(
+                normalise_company_name(facts.name) or facts.name.casefold()
+            )
+        company_fields: list[str] = []
+        if company is not None and source == provider.name:
+            current = {
+                "sector": company.sector,
+                "size_band": company.size_band,
+                "country": company.country,
+            }
+            offered = {k: v for k, v in facts.company_values().items() if k != "name"}
+            for name, value in fields_to_fill(current, offered).items():
+                setattr(company, name, value)
+                company_fields.append(name)
+            if company_fields:
+                company.enrichment_source = source
+                company.enriched_at = now
+                changed_companies.setdefault(company.pk, (company, set()))[1].update(
+                    [*company_fields, "enrichment_source", "enriched_at"]
+                )
+        current_lead: dict[str, LeadFieldValue | None] = {
+            name: getattr(lead, name) for name in _LEAD_FACT_FIELDS
+        }
+        filled = fields_to_fill(current_lead, facts.lead_values())
+        update_fields = set(filled)
+        if company is not None and lead.company_id is None:
+            lead.company = company
+            filled = {**filled, "company": company.name}
+            update_fields.add("company")
+        for name, value in filled.items():
+            if name != "company":
+                setattr(lead, name, value)
+        if filled:
+            marks = enrichment_marks(filled, source=source, now=now)
+            lead.enriched_fields = {**(lead.enriched_fields or {}), **marks}
+            changed_leads[lead.pk] = (lead, {*update_fields, "enriched_fields"})
+        if filled or company_fields:
+            logger.info(
+                "Enriched lead %s from %s: lead %s; company %s",
+                lead.pk,
+                source,
+                ", ".join(filled) or "-",
+                ", ".join(company_fields) or "-",
+            )
+        results[lead.pk] = Enriched(
+            source=source,
+            lead_fields=tuple(filled),
+            company_fields=tuple(company_fields),
         )
-    return Enriched(
-        source=source, lead_fields=tuple(filled), company_fields=tuple(company_fields)
-    )
+    if changed_companies:
+        fields = sorted(
+            set().union(*(names for _c, names in changed_companies.values()))
+        )
+        Company.objects.bulk_update(
+            [company for _pk, (company, _n) in sorted(changed_companies.items())],
+            fields,
+        )
+    if changed_leads:
+        fields = sorted(set().union(*(names for _l, names in changed_leads.values())))
+        Lead.objects.bulk_update(
+            [lead for _pk, (lead, _n) in sorted(changed_leads.items())], fields
+        )
+    return results
 
 
-def enrich_arrival(lead: Lead, *, now: datetime) -> Enriched | None:
-    """Enrich an arriving lead with the configured provider, never failing.
+def enrich_lead(
+    lead: Lead, *, now: datetime, provider: EnrichmentProvider
+) -> Enriched | None:
+    """Enrich one lead: ``enrich_leads`` with a batch of one (None: nothing found)."""
+    return enrich_leads([lead], now=now, provider=provider).get(lead.pk)
 
-    Returns None when enrichment is off, finds nothing or fails; a failure is
-    logged with the lead's id and rolled back on its own, so the arrival goes
-    on as if enrichment were off.
+
+def is_looked_up_over_http(provider: EnrichmentProvider) -> bool:
+    """True for a provider that asks another server: it never runs under a row lock."""
+    return isinstance(provider, HttpProvider)
+
+
+def enrich_arrivals(leads: Sequence[Lead], *, now: datetime) -> dict[int, Enriched]:
+    """Enrich arriving leads from the database (offline provider), never failing.
+
+    Returns {} when enrichment is off or uses an HTTP API: that runs after the
+    arrival's commit (``enrich_over_http``), never while the arrival holds
+    its rows. A failure is logged and rolled back on its own, so the arrival
+    goes on as if enrichment were off.
     """
     provider = provider_from_settings()
-    if provider is None:
-        return None
+    if provider is None or is_looked_up_over_http(provider):
+        return {}
     try:
         with transaction.atomic():
-            return enrich_lead(lead, now=now, provider=provider)
+            return enrich_leads(leads, now=now, provider=provider)
     except Exception:
         logger.exception(
-            "Enriching lead %s with the %s provider failed; the lead is stored "
+            "Enriching %s leads with the %s provider failed; they are stored "
             "without enrichment.",
-            lead.pk,
+            len(leads),
             provider.name,
         )
-        # The savepoint undid the writes; undo what was set on the instance too.
-        lead.refresh_from_db()
-        return None
+        # The savepoint undid the writes; undo what was set on the instances too.
+        for lead in leads:
+            lead.refresh_from_db()
+        return {}
+
+
+class _Answers:
+    """A provider that answers from lookups made earlier, outside any lock."""
+
+    def __init__(self, name: str, answers: Mapping[str, CompanyFacts]) -> None:
+        self.name = name
+        self._answers = answers
+
+    def lookup(self, domain: str) -> CompanyFacts | None:
+        return self._answers.get(domain)
+
+
+def schedule_http_enrichment(lead_ids: Sequence[int]) -> None:
+    """After the commit, enrich these leads from the HTTP API, when one is set."""
+    provider = provider_from_settings()
+    if not lead_ids or provider is None or not is_looked_up_over_http(provider):
+        return
+    ids = sorted(lead_ids)
+
+    def enqueue() -> None:
+        # Imported here: the task module needs Huey, which needs settings.
+        from leadqual.intake.tasks import enrich_leads_over_http
+
+        enrich_leads_over_http(ids)
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def enrich_over_http(lead_ids: Sequence[int], *, now: datetime) -> dict[int, Enriched]:
+    """Ask the HTTP API about the leads' domains, then fill and rescore them.
+
+    The questions go out before any row is locked (each may take up to its
+    timeout); the answers are applied in one short transaction, and a lead
+    whose score changes goes through the after-rescore step like any other.
+    Returns Enriched by lead id; {} when no HTTP API is set.
+    """
+    provider = provider_from_settings()
+    if provider is None or not is_looked_up_over_http(provider):
+        return {}
+    leads = list(Lead.objects.select_related("company").filter(pk__in=lead_ids))
+    domains = sorted({domain for lead in leads if (domain := _needs_enrichment(lead))})
+    answers = {
+        domain: facts for domain in domains if (facts := provider.lookup(domain))
+    }
+    if not answers:
+        return {}
+    with transaction.atomic():
+        locked = list(
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .filter(pk__in=lead_ids)
+            .order_by("pk")
+        )
+        enriched = enrich_leads(
+            locked, now=now, provider=_Answers(provider.name, answers)
+        )
+        changed = [lead for lead in locked if lead.pk in enriched]
+        rescore_and_triage(changed, now=now, trigger=ScoreTrigger.ENRICHMENT)
+    return enriched

@@ -28,22 +28,26 @@ from pathlib import Path
 from typing import TypedDict
 from zipfile import BadZipFile
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from leadqual.core.errors import ImportFileError
-from leadqual.core.hygiene import email_domain
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.cleaning import (
     WRITABLE_FIELDS,
     clean_lead_fields,
     parse_date_time,
 )
 from leadqual.intake.models import ImportJob
-from leadqual.intake.pipeline import InvalidLeadData, rescore_and_triage
-from leadqual.leads.models import Company, Lead
-from leadqual.leads.services import find_or_create_company
+from leadqual.intake.pipeline import (
+    Arrivals,
+    InvalidLeadData,
+    receive,
+    run_with_retry,
+)
+from leadqual.leads.models import Lead
+from leadqual.leads.services import LeadInput
 from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, SuppressionList
-from leadqual.scoring.services import active_scoring_model
 
 DEFAULT_SOURCE = "import"
 BATCH_SIZE = 500
@@ -779,54 +783,36 @@ def _rejections_from_json(entries: Sequence[RejectionJson]) -> list[RejectedRow]
 def _write_batch(
     rows: Sequence[_GoodRow], *, source: str, now: datetime
 ) -> tuple[int, int]:
-    """Create or update the leads of one batch and rescore each once.
+    """Create or update the leads of one batch through the intake pipeline.
 
-    Same result as ``submit_lead`` per row, with the lookups done per batch:
-    one query for the existing leads, one insert for the new ones, companies
-    looked up once per name and domain, and the active scoring model loaded
-    once. Returns (created, updated). Must run inside a transaction.
+    One ``receive`` per batch: the same clean -> store -> score -> triage as
+    every other way in, with a constant number of queries per batch.
+    Returns (created, updated), counting rows: a second row for a new email
+    counts as an update. Must run inside a transaction.
     """
-    emails = sorted({row.email for row in rows})
-    leads: dict[str, Lead] = {
-        lead.email: lead
-        # of=("self",): PostgreSQL cannot lock the nullable side of the join.
-        for lead in Lead.objects.select_for_update(of=("self",))
-        .select_related("company")
-        .filter(email__in=emails)
+    received = receive(
+        Arrivals(
+            source="import",
+            trigger=ScoreTrigger.IMPORT,
+            leads=[
+                LeadInput(row.email, row.values, created_at=row.created_at)
+                for row in rows
+            ],
+            new_lead_source=source,
+        ),
+        now=now,
+    )
+    created_emails = {
+        email for email, outcome in received.leads.items() if outcome.created
     }
-    new_leads: dict[str, Lead] = {}
-    companies: dict[tuple[str, str], Company] = {}
     created = updated = 0
+    seen: set[str] = set()
     for row in rows:
-        lead = leads.get(row.email)
-        values = dict(row.values)
-        if lead is None:
-            lead = Lead(email=row.email, created_at=now)
-            if row.created_at is not None and row.created_at < now:
-                lead.created_at = row.created_at
-            values.setdefault("source", source)
-            leads[row.email] = new_leads[row.email] = lead
+        if row.email in created_emails and row.email not in seen:
             created += 1
         else:
             updated += 1
-        for name, value in values.items():
-            if name == "company":
-                key = (str(value), email_domain(row.email))
-                if key not in companies:
-                    companies[key] = find_or_create_company(str(value), email=row.email)
-                lead.company = companies[key]
-            elif name in ("employees", "budget_euros"):
-                setattr(lead, name, value)
-            else:
-                setattr(lead, name, "" if value is None else value)
-        lead.updated_at = now
-    Lead.objects.bulk_create(new_leads.values())
-    for email, lead in leads.items():
-        if email not in new_leads:
-            lead.save()
-    model_row = active_scoring_model()
-    for email in emails:
-        rescore_and_triage(leads[email], now=now, trigger="import", model_row=model_row)
+        seen.add(row.email)
     return created, updated
 
 
@@ -994,33 +980,30 @@ def _import_batch(
         if isinstance(row, RejectedRow)
         for entry in _rejection_json(row)
     ]
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                created, updated = _write_batch(good, source=source, now=now)
-                job.rows_done += len(batch)
-                job.created += created
-                job.updated += updated
-                job.rejected += sum(1 for row in batch if isinstance(row, RejectedRow))
-                job.report = [*job.report, *rejections]
-                job.save(
-                    update_fields=[
-                        "rows_done",
-                        "created",
-                        "updated",
-                        "rejected",
-                        "report",
-                    ]
-                )
-                if on_progress is not None:
-                    on_progress(job.rows_done, job.total_rows)
-            return
-        except IntegrityError:
-            # Another way in created one of these emails meanwhile: the retry
-            # finds it and updates it instead.
+
+    def write() -> None:
+        with transaction.atomic():
+            # Fresh counts: a try that lost a lock conflict was rolled back.
             job.refresh_from_db()
-            if attempt == 2:
-                raise
+            created, updated = _write_batch(good, source=source, now=now)
+            job.rows_done += len(batch)
+            job.created += created
+            job.updated += updated
+            job.rejected += sum(1 for row in batch if isinstance(row, RejectedRow))
+            job.report = [*job.report, *rejections]
+            job.save(
+                update_fields=[
+                    "rows_done",
+                    "created",
+                    "updated",
+                    "rejected",
+                    "report",
+                ]
+            )
+            if on_progress is not None:
+                on_progress(job.rows_done, job.total_rows)
+
+    run_with_retry(write, what=f"Import batch of {len(batch)} rows")
 
 
 def job_report(job: ImportJob) -> ImportReport:

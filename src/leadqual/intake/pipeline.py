@@ -1,56 +1,347 @@
-"""One arrival, from every way in: clean -> store -> score, in one transaction.
+"""Every arrival, from every way in: clean -> store -> score -> triage, per batch.
 
-The API, the importer (and later the form, tracker and webhooks) call these
-functions, so a lead or an event is treated the same whichever way it came.
+``receive`` is the one write path. The API, the form, the tracker, the mail
+webhooks, the importer and the demo generator all hand it a batch of
+``Arrivals`` (leads and/or events, with their source), cleaned and validated
+at their own edge. A batch of one is the real-time case; a batch of 500 is an
+import chunk; the result per lead is the same. In one transaction it:
+
+1. drops erased people (privacy.suppression) and locks the batch's existing
+   leads in id order, so two batches never wait on each other in a circle;
+2. creates and updates the leads in bulk (leads.services.upsert_leads) and
+   records their consent;
+3. enriches them from the database (an HTTP enrichment API is asked after
+   the commit, never while the rows are locked);
+4. stores the events in bulk, each external id once per lead and sender;
+5. rolls the touched companies up into account scores, once per company;
+6. rescores the touched leads (scoring.services.rescore_leads);
+7. runs the after-rescore step on the band changes
+   (triage.services.triage_band_changes): owner, SLA task, alerts, webhooks,
+   all sent after the commit.
+
+A lock conflict with a concurrent batch ("database is locked" on SQLite, a
+deadlock on PostgreSQL, the same new email created twice) rolls the batch
+back and runs it again, a bounded number of times: contention is never an
+error for the client.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 
 from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.cleaning import FieldInput, clean_lead_fields
-from leadqual.intake.enrichment import enrich_arrival
-from leadqual.integrations.outbox import emit
-from leadqual.leads.accounts import rescore_account
+from leadqual.intake.enrichment import enrich_arrivals, schedule_http_enrichment
+from leadqual.integrations.outbox import Outgoing, emit_many
+from leadqual.leads.accounts import rescore_accounts
+from leadqual.leads.models import Event as EventRow
 from leadqual.leads.models import Lead
 from leadqual.leads.services import (
     ConsentInput,
-    LeadUpsert,
+    LeadInput,
     NewEvent,
+    UpdatePolicy,
     store_events,
-    upsert_lead,
+    upsert_leads,
 )
-from leadqual.privacy.consent import record_consent
+from leadqual.privacy.consent import ConsentToRecord, record_consents
 from leadqual.privacy.suppression import (
     check_not_suppressed,
-    normalised_or_none,
-    suppressed_emails,
+    suppressed_contacts,
 )
 from leadqual.scoring.models import ScoringModel
-from leadqual.scoring.services import (
-    Rescored,
-    active_scoring_model,
-    rescore_lead,
-)
-from leadqual.triage.services import TriageResult, triage_if_band_changed
+from leadqual.scoring.services import Rescored, active_scoring_model, rescore_leads
+from leadqual.triage.services import TriageResult, triage_band_changes
+
+logger = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_EVENT_PROPERTIES_BYTES = 8 * 1024
 MAX_EXTERNAL_ID_LENGTH = 200
 # Clocks disagree a little; an event further in the future is a client bug.
 ALLOWED_CLOCK_SKEW = timedelta(minutes=5)
+# How often a batch that lost a lock conflict runs again before it gives up,
+# and the longest pause between tries (with jitter, so two batches that
+# collided do not collide again).
+LOCK_CONFLICT_ATTEMPTS = 8
+LOCK_CONFLICT_MAX_PAUSE_SECONDS = 0.5
 
 
 class InvalidLeadData(LeadqualError):
     code = "invalid_lead"
+
+
+# --- the batch -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EventInput:
+    """A validated event for the lead with this normalised email."""
+
+    email: str
+    type: EventType
+    occurred_at: datetime
+    properties: Mapping[str, JsonValue] = field(default_factory=dict)
+    external_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Arrivals:
+    """One batch from one way in: leads to create or update, events to store.
+
+    ``source`` is where they came from (Event.source and the consent record's
+    source); ``sender`` who numbered the events' external ids when the source
+    does not say (Event.sender: the API token). Events may belong to leads of
+    the same batch.
+    """
+
+    source: str
+    trigger: ScoreTrigger
+    leads: Sequence[LeadInput] = ()
+    events: Sequence[EventInput] = ()
+    sender: str = ""
+    policy: UpdatePolicy = UpdatePolicy.OVERWRITE
+    # The Lead.source of new leads that do not name one ("import", "form").
+    new_lead_source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LeadOutcome:
+    """What the batch did to one lead."""
+
+    lead: Lead
+    created: bool
+    rescored: Rescored
+    triage: TriageResult | None
+
+
+@dataclass
+class Received:
+    """What ``receive`` did, per lead and per event (indexes into the batch)."""
+
+    leads: dict[str, LeadOutcome] = field(default_factory=dict)
+    stored_events: list[EventRow] = field(default_factory=list)
+    duplicate_events: list[int] = field(default_factory=list)
+    # Events of a lead that neither exists nor arrives in the batch.
+    events_without_lead: list[int] = field(default_factory=list)
+    # Leads and events of erased people: never stored (privacy.suppression).
+    suppressed_leads: list[int] = field(default_factory=list)
+    suppressed_events: list[int] = field(default_factory=list)
+
+
+T = TypeVar("T")
+
+
+def _is_lock_conflict(error: Exception) -> bool:
+    """True for an error that another transaction's locks caused, not this batch."""
+    if isinstance(error, IntegrityError):
+        # Two batches created the same new email: the retry finds the lead.
+        return "email" in str(error).lower()
+    cause = error.__cause__
+    name = type(cause).__name__ if cause is not None else ""
+    text = str(error).lower()
+    return (
+        name in {"DeadlockDetected", "SerializationFailure", "LockNotAvailable"}
+        or "database is locked" in text
+        or "database table is locked" in text
+        or "deadlock detected" in text
+    )
+
+
+def run_with_retry(work: Callable[[], T], *, what: str) -> T:
+    """Run ``work`` (one transaction) again when it loses a lock conflict.
+
+    Inside an outer transaction nothing can be retried (the outer one is
+    already broken), so the error is raised as it is.
+    """
+    for attempt in range(1, LOCK_CONFLICT_ATTEMPTS + 1):
+        try:
+            return work()
+        except (OperationalError, IntegrityError) as error:
+            if (
+                connection.in_atomic_block
+                or not _is_lock_conflict(error)
+                or attempt == LOCK_CONFLICT_ATTEMPTS
+            ):
+                raise
+            pause = min(LOCK_CONFLICT_MAX_PAUSE_SECONDS, 0.02 * 2**attempt)
+            logger.info(
+                "%s lost a lock conflict (try %s of %s), trying again: %s",
+                what,
+                attempt,
+                LOCK_CONFLICT_ATTEMPTS,
+                type(error.__cause__ or error).__name__,
+            )
+            time.sleep(pause * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def receive(
+    arrivals: Arrivals, *, now: datetime, model_row: ScoringModel | None = None
+) -> Received:
+    """Store a batch of arrivals and score, triage and tell others about it.
+
+    All or nothing, in one transaction (run again on a lock conflict, see
+    ``run_with_retry``). Erased people's leads and events are dropped, events
+    of unknown leads are reported, replayed events are counted as duplicates.
+    Returns what happened per lead (by email) and per event index.
+    """
+    return run_with_retry(
+        lambda: _receive(arrivals, now=now, model_row=model_row),
+        what=f"A batch of {len(arrivals.leads)} leads and {len(arrivals.events)} events",
+    )
+
+
+def _receive(
+    arrivals: Arrivals, *, now: datetime, model_row: ScoringModel | None
+) -> Received:
+    received = Received()
+    suppressed = suppressed_contacts(
+        [
+            (item.email, str(item.values.get("phone") or "") or None)
+            for item in arrivals.leads
+        ]
+        + [(event.email, None) for event in arrivals.events]
+    )
+    lead_inputs = []
+    for index, item in enumerate(arrivals.leads):
+        if item.email in suppressed:
+            received.suppressed_leads.append(index)
+        else:
+            lead_inputs.append(item)
+    emails = {item.email for item in lead_inputs}
+    emails.update(
+        event.email for event in arrivals.events if event.email not in suppressed
+    )
+    with transaction.atomic():
+        existing = {
+            lead.email: lead
+            # of=("self",): PostgreSQL cannot lock the nullable side of the join.
+            for lead in Lead.objects.select_for_update(of=("self",))
+            .select_related("company", "owner")
+            .filter(email__in=sorted(emails))
+            .order_by("pk")
+        }
+        upserted = upsert_leads(
+            lead_inputs,
+            existing=existing,
+            policy=arrivals.policy,
+            now=now,
+            new_lead_source=arrivals.new_lead_source,
+        )
+        leads = upserted.leads
+        record_consents(
+            [
+                # Consent is recorded per source: where the lead came from.
+                ConsentToRecord(
+                    leads[item.email],
+                    item.consent,
+                    str(leads[item.email].source or arrivals.source),
+                )
+                for item in lead_inputs
+                if item.consent is not None
+                and (
+                    item.email in upserted.created
+                    or arrivals.policy is UpdatePolicy.OVERWRITE
+                )
+            ],
+            now=now,
+        )
+        arrived = sorted(
+            {leads[item.email].pk: leads[item.email] for item in lead_inputs}.values(),
+            key=lambda lead: lead.pk,
+        )
+        enrich_arrivals(arrived, now=now)
+
+        new_events: list[NewEvent] = []
+        positions: list[int] = []
+        for index, event in enumerate(arrivals.events):
+            if event.email in suppressed:
+                received.suppressed_events.append(index)
+                continue
+            lead = leads.get(event.email)
+            if lead is None:
+                received.events_without_lead.append(index)
+                continue
+            new_events.append(
+                NewEvent(
+                    lead=lead,
+                    type=event.type,
+                    occurred_at=event.occurred_at,
+                    properties=event.properties,
+                    external_id=event.external_id,
+                    source=arrivals.source,
+                    sender=arrivals.sender,
+                )
+            )
+            positions.append(index)
+        stored = store_events(new_events, now=now)
+        received.stored_events = stored.stored
+        received.duplicate_events = [positions[i] for i in stored.duplicate_indexes]
+
+        touched = {lead.pk: lead for lead in arrived}
+        touched.update({row.lead_id: row.lead for row in stored.stored})
+        ordered = [touched[pk] for pk in sorted(touched)]
+        _share_companies(ordered)
+        companies = [lead.company for lead in ordered if lead.company is not None]
+        # Rules may read the account: roll it up before scoring, with the
+        # batch's events; and after, so it holds the contacts' new scores.
+        rescore_accounts(companies, now=now)
+        rescored = rescore_leads(
+            ordered,
+            now=now,
+            trigger=arrivals.trigger,
+            model_row=model_row or (active_scoring_model() if ordered else None),
+        )
+        rescore_accounts(companies, now=now)
+        emit_many(
+            [
+                Outgoing("lead.created", leads[email])
+                for email in sorted(upserted.created)
+            ],
+            now=now,
+        )
+        triaged = triage_band_changes(
+            [(lead, rescored[lead.pk]) for lead in ordered], now=now
+        )
+        for lead in ordered:
+            received.leads[lead.email] = LeadOutcome(
+                lead=lead,
+                created=lead.email in upserted.created,
+                rescored=rescored[lead.pk],
+                triage=triaged.get(lead.pk),
+            )
+        schedule_http_enrichment([lead.pk for lead in arrived])
+    return received
+
+
+def _share_companies(leads: Sequence[Lead]) -> None:
+    """Give leads of one company the same Company instance.
+
+    The account roll-up updates the instance it is given; every lead of that
+    company must then be scored with the new values.
+    """
+    shared: dict[int, object] = {}
+    for lead in leads:
+        if lead.company_id is None or lead.company is None:
+            continue
+        company = shared.setdefault(lead.company_id, lead.company)
+        lead.company = company  # type: ignore[assignment]
+
+
+# --- one lead, from the API, the form and the demo -------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,36 +352,22 @@ class LeadArrival:
     triage: TriageResult | None = None
 
 
-def rescore_and_triage(
-    lead: Lead,
-    *,
-    now: datetime,
-    trigger: str,
-    model_row: ScoringModel | None = None,
-) -> tuple[Rescored, TriageResult | None]:
-    """Rescore the lead, and triage it when its band changed, as every arrival does.
-
-    Must run inside a transaction. Returns the score and the triage result
-    (None when the band stayed the same).
-    """
-    rescored = rescore_lead(lead, now=now, trigger=trigger, model_row=model_row)
-    return rescored, triage_if_band_changed(lead, rescored, now=now)
-
-
 def submit_lead(
     email: FieldInput,
     fields: Mapping[str, FieldInput],
     *,
     consent: ConsentInput | None = None,
     now: datetime,
-    trigger: str = "lead_saved",
-    fill_empty_only: bool = False,
+    source: str = "api",
+    trigger: ScoreTrigger = ScoreTrigger.LEAD_SAVED,
+    policy: UpdatePolicy = UpdatePolicy.OVERWRITE,
+    events: Sequence[EventInput] = (),
 ) -> LeadArrival:
-    """Create or update a lead by email and rescore it, all or nothing.
+    """Clean, create or update one lead by email and rescore it, all or nothing.
 
-    With ``fill_empty_only`` (the public form) an existing lead keeps the
-    values it has. Raises InvalidLeadData with one message per bad field
-    (nothing stored).
+    ``receive`` with a batch of one lead (and its own events, such as the
+    form's submission). Raises InvalidLeadData with one message per bad field
+    (nothing stored) and SuppressedContact for an erased person.
     """
     cleaned = clean_lead_fields(email, fields)
     if cleaned.errors or cleaned.email is None:
@@ -100,31 +377,29 @@ def submit_lead(
         raise InvalidLeadData(
             f"The lead was not saved. {summary}", fields=cleaned.errors
         )
-    # An erased person is not stored again (privacy.suppression).
     phone = cleaned.values.get("phone")
+    # An erased person is not stored again, and the caller says so.
     check_not_suppressed(cleaned.email, str(phone) if phone else None)
-    with transaction.atomic():
-        saved: LeadUpsert = upsert_lead(
-            cleaned.email,
-            cleaned.values,
-            consent=consent,
-            now=now,
-            fill_empty_only=fill_empty_only,
-        )
-        if consent is not None:
-            source = cleaned.values.get("source") or saved.lead.source or trigger
-            record_consent(saved.lead, consent, source=str(source), now=now)
-        # Enrich, then roll the account up, then score: rules may read both.
-        enrich_arrival(saved.lead, now=now)
-        if saved.lead.company is not None:
-            rescore_account(saved.lead.company, now=now)
-        rescored = rescore_lead(saved.lead, now=now, trigger=trigger)
-        if saved.created:
-            emit("lead.created", saved.lead, {}, now=now)
-        triaged = triage_if_band_changed(saved.lead, rescored, now=now)
-    return LeadArrival(
-        lead=saved.lead, created=saved.created, rescored=rescored, triage=triaged
+    received = receive(
+        Arrivals(
+            source=source,
+            trigger=trigger,
+            leads=[LeadInput(cleaned.email, cleaned.values, consent=consent)],
+            events=events,
+            policy=policy,
+        ),
+        now=now,
     )
+    outcome = received.leads[cleaned.email]
+    return LeadArrival(
+        lead=outcome.lead,
+        created=outcome.created,
+        rescored=outcome.rescored,
+        triage=outcome.triage,
+    )
+
+
+# --- events as clients send them ---------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,15 +478,12 @@ def _check_properties(value: object) -> Mapping[str, JsonValue]:
     return value
 
 
-def _validate_event(
-    raw: RawEvent,
-    *,
-    leads: Mapping[str, Lead],
-    now: datetime,
-    source: str,
-    sender: str,
-) -> NewEvent:
-    """A NewEvent, or ValueError carrying (field, message)."""
+def _validate_event(raw: RawEvent, *, now: datetime) -> EventInput:
+    """The event checked field by field, or ValueError carrying (field, message).
+
+    Whether its lead exists is for ``receive`` to say: the lead may arrive in
+    the same batch.
+    """
 
     def fail(field_name: str, message: str) -> ValueError:
         return ValueError(field_name, message)
@@ -246,32 +518,18 @@ def _validate_event(
         email = normalise_email(raw.lead_email)
     except LeadqualError as error:
         raise fail("lead_email", error.message) from None
-    lead = leads.get(email)
-    if lead is None:
-        raise fail(
-            "lead_email",
-            f'no lead has the email "{email}". Create it first with POST /api/v1/leads.',
-        )
-    return NewEvent(
-        lead=lead,
+    return EventInput(
+        email=email,
         type=EventType(raw.type),
         occurred_at=occurred_at,
         properties=properties,
         external_id=external_id,
-        source=source,
-        sender=sender,
     )
 
 
-def _emails_of(raws: Sequence[RawEvent]) -> set[str]:
-    emails = set()
-    for raw in raws:
-        if isinstance(raw.lead_email, str):
-            try:
-                emails.add(normalise_email(raw.lead_email))
-            except LeadqualError:
-                continue
-    return emails
+def no_lead_message(email: str) -> str:
+    """Why an event of an unknown lead was refused, and what to do."""
+    return f'no lead has the email "{email}". Create it first with POST /api/v1/leads.'
 
 
 def submit_events(
@@ -280,14 +538,16 @@ def submit_events(
     now: datetime,
     source: str,
     sender: str = "",
+    trigger: ScoreTrigger = ScoreTrigger.EVENT,
     model_row: ScoringModel | None = None,
 ) -> EventBatchResult:
     """Validate each event on its own, store the good ones once, rescore their leads.
 
     A bad event is reported by its index and never rejects the good ones
     beside it; an external id the lead already has from this source and
-    ``sender`` (Event.sender) counts as a duplicate and stores nothing.
-    Raises InvalidEvent only for a batch that is too large.
+    ``sender`` (Event.sender) counts as a duplicate and stores nothing; an
+    erased person's events are dropped without a word. Raises InvalidEvent
+    only for a batch that is too large.
     """
     if len(raws) > MAX_EVENTS_PER_BATCH:
         raise InvalidEvent(
@@ -296,40 +556,35 @@ def submit_events(
             fields={"events": f"at most {MAX_EVENTS_PER_BATCH} items"},
         )
     result = EventBatchResult()
-    leads = {
-        lead.email: lead
-        for lead in Lead.objects.select_related("company").filter(
-            email__in=_emails_of(raws)
-        )
-    }
-    suppressed = suppressed_emails(_emails_of(raws))
-    valid: list[NewEvent] = []
+    valid: list[EventInput] = []
+    positions: list[int] = []
     for index, raw in enumerate(raws):
-        if suppressed and normalised_or_none(raw.lead_email) in suppressed:
-            continue  # An erased person's events are ignored, not stored.
         try:
-            valid.append(
-                _validate_event(raw, leads=leads, now=now, source=source, sender=sender)
-            )
+            valid.append(_validate_event(raw, now=now))
         except ValueError as error:
             field_name, message = error.args
             result.rejected.append(
                 RejectedEvent(index=index, field=field_name, message=message)
             )
-    with transaction.atomic():
-        stored = store_events(valid, now=now)
-        result.accepted = len(stored.stored)
-        result.duplicates = len(stored.duplicate_indexes)
-        touched: dict[int, Lead] = {}
-        for row in stored.stored:
-            touched.setdefault(row.lead_id, row.lead)
-        row_model = model_row or (active_scoring_model() if touched else None)
-        for lead in touched.values():
-            rescored = rescore_lead(lead, now=now, trigger="event", model_row=row_model)
-            triage_if_band_changed(lead, rescored, now=now)
-            result.rescored.append((lead, rescored))
-        companies = {lead.company_id: lead.company for lead in touched.values()}
-        for company in companies.values():
-            if company is not None:
-                rescore_account(company, now=now)
+            continue
+        positions.append(index)
+    received = receive(
+        Arrivals(source=source, trigger=trigger, events=valid, sender=sender),
+        now=now,
+        model_row=model_row,
+    )
+    result.rejected.extend(
+        RejectedEvent(
+            index=positions[index],
+            field="lead_email",
+            message=no_lead_message(valid[index].email),
+        )
+        for index in received.events_without_lead
+    )
+    result.rejected.sort(key=lambda rejected: rejected.index)
+    result.accepted = len(received.stored_events)
+    result.duplicates = len(received.duplicate_events)
+    result.rescored = [
+        (outcome.lead, outcome.rescored) for outcome in received.leads.values()
+    ]
     return result

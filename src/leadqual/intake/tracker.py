@@ -36,12 +36,13 @@ from django.db import IntegrityError, transaction
 from leadqual.core.errors import InvalidEmail, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.models import FormAttempt, TrackedSite, Visitor, VisitorEvent
-from leadqual.intake.pipeline import rescore_and_triage
 from leadqual.intake.ratelimit import WINDOW, address_hash
 from leadqual.leads.models import Event, Lead
 from leadqual.leads.services import NewEvent, store_events
 from leadqual.scoring.services import Rescored
+from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
@@ -564,9 +565,10 @@ def record_visit(
         rescored = None
         if visitor.lead is not None and fresh:
             _copy_to_lead(visitor.lead, fresh, now=now)
-            rescored, _triage = rescore_and_triage(
-                visitor.lead, now=now, trigger=TRACKER_SOURCE
-            )
+            lead = visitor.lead
+            rescored = rescore_and_triage(
+                [lead], now=now, trigger=ScoreTrigger.TRACKER
+            )[0][lead.pk]
     return VisitResult(
         visitor=visitor,
         stored=len(fresh),
@@ -599,7 +601,9 @@ def stitch_visitor(visitor: Visitor, lead: Lead, *, now: datetime) -> StitchResu
             )
         )
         copied = _copy_to_lead(lead, pending, now=now)
-        rescored, _triage = rescore_and_triage(lead, now=now, trigger=TRACKER_SOURCE)
+        rescored = rescore_and_triage([lead], now=now, trigger=ScoreTrigger.TRACKER)[0][
+            lead.pk
+        ]
     logger.info(
         "Stitched visitor %s to lead %s: %s events copied", visitor.pk, lead.pk, copied
     )

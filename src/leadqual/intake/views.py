@@ -23,6 +23,7 @@ from django_htmx.middleware import HtmxDetails
 
 from leadqual.accounts.permissions import role_required
 from leadqual.accounts.roles import Role
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.forms import (
     CONSENT_TEXT_VERSION,
     DEFAULT_SOURCE,
@@ -33,7 +34,7 @@ from leadqual.intake.forms import (
 from leadqual.intake.pipeline import InvalidLeadData, submit_lead
 from leadqual.intake.ratelimit import check_rate_limit, client_address, record_attempt
 from leadqual.intake.tracker import form_visitor_id, stitch_form_visitor
-from leadqual.leads.services import ConsentInput
+from leadqual.leads.services import ConsentInput, UpdatePolicy
 from leadqual.privacy.suppression import SuppressedContact
 
 logger = logging.getLogger(__name__)
@@ -141,9 +142,10 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
                 given=True, text_version=CONSENT_TEXT_VERSION, given_at=now
             ),
             now=now,
-            trigger="form",
+            source="form",
+            trigger=ScoreTrigger.FORM,
             # Anyone can type any email address: never overwrite what a lead has.
-            fill_empty_only=True,
+            policy=UpdatePolicy.FILL_EMPTY,
         )
     except InvalidLeadData as error:
         form.add_lead_errors(error.fields)

@@ -8,6 +8,8 @@ This module uses only ``leads`` below it: triage and intake call it.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypedDict
 
@@ -76,49 +78,80 @@ def new_message_id() -> str:
     return f"msg_{uuid.uuid4().hex}"
 
 
-def emit(
-    event_type: str, lead: Lead, data: dict[str, Any], *, now: datetime
-) -> list[WebhookDelivery]:
-    """Queue ``event_type`` for every active endpoint subscribed to it.
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One lead event to queue: its type, the lead, and the data beside the lead."""
 
-    Stores one delivery per endpoint in the caller's transaction, numbered
-    after the lead's earlier deliveries to that endpoint, and schedules the
-    sending for after the commit (nothing is sent if the transaction rolls
+    event_type: str
+    lead: Lead
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+def emit_many(items: Sequence[Outgoing], *, now: datetime) -> list[WebhookDelivery]:
+    """Queue each item for every active endpoint subscribed to its type, in order.
+
+    Stores the deliveries in the caller's transaction with three queries
+    whatever the batch size: each lead's deliveries to an endpoint are
+    numbered after its earlier ones, in the order of ``items``. Sending is
+    scheduled for after the commit (nothing is sent if the transaction rolls
     back). Returns the deliveries; an empty list when nobody subscribed.
     """
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(is_active=True)
-        if endpoint.is_subscribed(event_type)
-    ]
-    if not endpoints:
+    if not items:
         return []
-    payload: EventPayload = {
-        "type": event_type,
-        "timestamp": now.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "data": {"lead": lead_data(lead), **data},
+    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).order_by("pk"))
+    wanted = [
+        (item, endpoint)
+        for item in items
+        for endpoint in endpoints
+        if endpoint.is_subscribed(item.event_type)
+    ]
+    if not wanted:
+        return []
+    lead_ids = {item.lead.pk for item, _endpoint in wanted}
+    last: dict[tuple[int, int], int] = {
+        (endpoint_id, lead_id): sequence
+        for endpoint_id, lead_id, sequence in WebhookDelivery.objects.filter(
+            endpoint__in=[endpoint for _item, endpoint in wanted],
+            lead_id__in=lead_ids,
+        )
+        .values("endpoint_id", "lead_id")
+        .annotate(last=Max("sequence"))
+        .values_list("endpoint_id", "lead_id", "last")
     }
+    timestamp = now.astimezone(UTC).isoformat().replace("+00:00", "Z")
     deliveries = []
-    with transaction.atomic():
-        for endpoint in endpoints:
-            last = WebhookDelivery.objects.filter(
-                endpoint=endpoint, lead_id=lead.pk
-            ).aggregate(last=Max("sequence"))["last"]
-            deliveries.append(
-                WebhookDelivery.objects.create(
-                    endpoint=endpoint,
-                    event_type=event_type,
-                    payload=payload,
-                    message_id=new_message_id(),
-                    lead_id=lead.pk,
-                    sequence=(last or 0) + 1,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
+    for item, endpoint in wanted:
+        key = (endpoint.pk, item.lead.pk)
+        last[key] = last.get(key, 0) + 1
+        payload: EventPayload = {
+            "type": item.event_type,
+            "timestamp": timestamp,
+            "data": {"lead": lead_data(item.lead), **item.data},
+        }
+        deliveries.append(
+            WebhookDelivery(
+                endpoint=endpoint,
+                event_type=item.event_type,
+                payload=payload,
+                message_id=new_message_id(),
+                lead_id=item.lead.pk,
+                sequence=last[key],
+                next_attempt_at=now,
+                created_at=now,
             )
+        )
+    with transaction.atomic():
+        WebhookDelivery.objects.bulk_create(deliveries)
     ids = [delivery.pk for delivery in deliveries]
     transaction.on_commit(lambda: _schedule(ids))
     return deliveries
+
+
+def emit(
+    event_type: str, lead: Lead, data: dict[str, Any], *, now: datetime
+) -> list[WebhookDelivery]:
+    """Queue one lead event: ``emit_many`` with a batch of one."""
+    return emit_many([Outgoing(event_type, lead, data)], now=now)
 
 
 def _schedule(delivery_ids: list[int]) -> None:
@@ -129,15 +162,14 @@ def _schedule(delivery_ids: list[int]) -> None:
         deliver_webhooks(delivery_id)
 
 
-def emit_band_changed(
+def band_changed(
     lead: Lead,
     previous_band: str | None,
     band: str,
     *,
     sla_due_at: datetime | None,
-    now: datetime,
-) -> list[WebhookDelivery]:
-    """Queue ``lead.band_changed`` with the bands and the first-contact deadline."""
+) -> Outgoing:
+    """``lead.band_changed`` with the bands and the first-contact deadline."""
     due = (
         sla_due_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
         if sla_due_at
@@ -148,7 +180,7 @@ def emit_band_changed(
         "band": str(band),
         "sla_due_at": due,
     }
-    return emit("lead.band_changed", lead, data, now=now)
+    return Outgoing("lead.band_changed", lead, data)
 
 
 def feedback_data(feedback: FeedbackLike) -> dict[str, Any]:

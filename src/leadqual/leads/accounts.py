@@ -8,7 +8,7 @@ or by their work domain when enrichment finds the company for them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,10 +23,12 @@ from leadqual.core.accounts import (
 from leadqual.leads.models import Company, Lead
 
 
-def account_contacts(company: Company, *, now: datetime) -> list[Contact]:
-    """The company's leads as the roll-up sees them, in one query."""
+def _contacts_by_company(
+    company_ids: Sequence[int], *, now: datetime
+) -> dict[int, list[Contact]]:
+    """Every contact of these companies as the roll-up sees them, in one query."""
     rows = (
-        Lead.objects.filter(company=company)
+        Lead.objects.filter(company_id__in=company_ids)
         .annotate(
             last_interest_at=Max(
                 "events__occurred_at",
@@ -38,32 +40,54 @@ def account_contacts(company: Company, *, now: datetime) -> list[Contact]:
                 ),
             )
         )
-        .order_by("id")
-        .values_list("id", "score_total", "last_interest_at")
+        .order_by("company_id", "id")
+        .values_list("company_id", "id", "score_total", "last_interest_at")
     )
-    return [
-        Contact(lead_id=lead_id, score=score, last_interest_at=last_interest_at)
-        for lead_id, score, last_interest_at in rows
-    ]
+    contacts: dict[int, list[Contact]] = {}
+    for company_id, lead_id, score, last_interest_at in rows:
+        contacts.setdefault(company_id, []).append(
+            Contact(lead_id=lead_id, score=score, last_interest_at=last_interest_at)
+        )
+    return contacts
+
+
+def account_contacts(company: Company, *, now: datetime) -> list[Contact]:
+    """The company's leads as the roll-up sees them, in one query."""
+    return _contacts_by_company([company.pk], now=now).get(company.pk, [])
+
+
+def rescore_accounts(
+    companies: Iterable[Company], *, now: datetime
+) -> dict[int, AccountScore]:
+    """Roll each company's contacts up and store its account score, per batch.
+
+    Updates the given Company instances in place too, so leads that hold them
+    are scored with the new values. Two queries whatever the batch size;
+    companies are written in id order. Returns AccountScore by company id.
+    """
+    by_id = {company.pk: company for company in companies}
+    if not by_id:
+        return {}
+    ids = sorted(by_id)
+    contacts = _contacts_by_company(ids, now=now)
+    rolled: dict[int, AccountScore] = {}
+    for company_id in ids:
+        company = by_id[company_id]
+        result = score_account(contacts.get(company_id, []), now=now)
+        company.account_score = result.score
+        company.engaged_contacts = result.engaged_contacts
+        company.account_scored_at = now
+        rolled[company_id] = result
+    Company.objects.bulk_update(
+        [by_id[company_id] for company_id in ids],
+        ["account_score", "engaged_contacts", "account_scored_at"],
+    )
+    return rolled
 
 
 def rescore_account(company: Company, *, now: datetime) -> AccountScore:
-    """Roll the company's contacts up and store the account score on it.
-
-    Updates ``company`` in place too, so a lead that holds this instance is
-    scored with the new values. Costs two queries. Returns the AccountScore
-    with its parts (for an explanation).
-    """
-    rolled = score_account(account_contacts(company, now=now), now=now)
-    Company.objects.filter(pk=company.pk).update(
-        account_score=rolled.score,
-        engaged_contacts=rolled.engaged_contacts,
-        account_scored_at=now,
-    )
-    company.account_score = rolled.score
-    company.engaged_contacts = rolled.engaged_contacts
-    company.account_scored_at = now
-    return rolled
+    """Roll one company's contacts up: ``rescore_accounts`` with a batch of one."""
+    return rescore_accounts([company], now=now)[company.pk]
 
 
 # --- reading --------------------------------------------------------------------------

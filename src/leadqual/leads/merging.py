@@ -25,6 +25,7 @@ from django.db import models, transaction
 
 from leadqual.core.errors import LeadqualError
 from leadqual.core.lifecycle import BantAnswer
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored, rescore_lead
@@ -286,7 +287,7 @@ def merge_leads(
             survivor.pk,
             detail=f"lead {duplicate.pk} merged in (merge {merge.pk})",
         )
-        rescored = rescore_lead(survivor, now=now, trigger="merge")
+        rescored = rescore_lead(survivor, now=now, trigger=ScoreTrigger.MERGE)
     logger.info(
         "Merged lead %s into lead %s (merge %s)", duplicate.pk, survivor.pk, merge.pk
     )
@@ -450,8 +451,8 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
         survivor.save()
         merge.undone_at = now
         merge.save(update_fields=["undone_at"])
-        rescore_lead(restored, now=now, trigger="merge_undo")
-        rescore_lead(survivor, now=now, trigger="merge_undo")
+        rescore_lead(restored, now=now, trigger=ScoreTrigger.MERGE_UNDO)
+        rescore_lead(survivor, now=now, trigger=ScoreTrigger.MERGE_UNDO)
     logger.info(
         "Undid merge %s: lead %s is back beside lead %s (by user %s)",
         merge.pk,

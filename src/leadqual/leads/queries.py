@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import F, QuerySet
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db.models import F, Max, Q, QuerySet
 
 from leadqual.core.bands import Band
 from leadqual.core.events import Event, EventType
 from leadqual.core.profile import LeadProfile
+from leadqual.core.scoring import EventWindow
 from leadqual.leads.models import Event as EventRow
 from leadqual.leads.models import Lead
 
@@ -44,6 +48,72 @@ def lead_events(lead: Lead) -> list[Event]:
     """Every event of the lead, oldest first, as core events."""
     rows = EventRow.objects.filter(lead=lead).order_by("occurred_at", "id")
     return [to_core_event(row) for row in rows]
+
+
+# Fetched beyond a window's edge, so that rounding a fractional day never
+# leaves out an event the scorer would count; the scorer drops the extra ones.
+_WINDOW_MARGIN = timedelta(days=1)
+
+
+def events_for_scoring(
+    lead_ids: Iterable[int], window: EventWindow, *, now: datetime
+) -> dict[int, list[Event]]:
+    """The events a scoring model reads, per lead id, oldest first, in two queries.
+
+    Only events inside ``window`` are read, plus for each "latest of" type
+    the lead's most recent event known at ``now`` when it lies outside the
+    window: scoring these gives the same score as scoring every event.
+    Leads without such events are absent from the result.
+    """
+    ids = sorted(set(lead_ids))
+    if not ids:
+        return {}
+    condition = Q()
+    for event_type, days in window.days_by_type.items():
+        if days is None:
+            condition |= Q(type=event_type.value)
+        else:
+            since = now - timedelta(days=days) - _WINDOW_MARGIN
+            condition |= Q(type=event_type.value, occurred_at__gte=since)
+    by_lead: dict[int, list[Event]] = {}
+    if window.days_by_type:
+        rows = (
+            EventRow.objects.filter(condition, lead_id__in=ids)
+            .order_by("lead_id", "occurred_at", "id")
+            .values_list("lead_id", "type", "occurred_at", "received_at", "properties")
+        )
+        for lead_id, type_name, occurred_at, received_at, properties in rows:
+            by_lead.setdefault(lead_id, []).append(
+                Event(
+                    type=EventType(type_name),
+                    occurred_at=occurred_at,
+                    properties=properties or {},
+                    received_at=received_at,
+                )
+            )
+    if window.latest_of:
+        latest = (
+            EventRow.objects.filter(
+                lead_id__in=ids,
+                type__in=[event_type.value for event_type in window.latest_of],
+                occurred_at__lte=now,
+                received_at__lte=now,
+            )
+            .values("lead_id", "type")
+            .annotate(latest_at=Max("occurred_at"))
+            .values_list("lead_id", "type", "latest_at")
+        )
+        for lead_id, type_name, latest_at in latest:
+            events = by_lead.setdefault(lead_id, [])
+            kind = EventType(type_name)
+            if any(e.type is kind and e.occurred_at == latest_at for e in events):
+                continue
+            # Only its type and moment matter: "last activity" rules read
+            # nothing else, and it lies outside every count rule's window.
+            events.append(Event(type=kind, occurred_at=latest_at))
+        for events in by_lead.values():
+            events.sort(key=lambda event: event.occurred_at)
+    return by_lead
 
 
 def leads_by_score(band: Band | None = None) -> QuerySet[Lead]:

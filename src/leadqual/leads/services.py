@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from django.db import IntegrityError, transaction
 
@@ -26,26 +27,6 @@ def normalise_company_name(name: str) -> str:
     return _NON_WORD.sub(" ", without_form).strip()
 
 
-def find_or_create_company(name: str, *, email: str) -> Company:
-    """The company with this (normalised) name, created when new.
-
-    The email's domain becomes the company domain unless it is a free-mail or
-    disposable domain, which says nothing about the employer.
-    """
-    normalised = normalise_company_name(name) or name.casefold()
-    company = Company.objects.filter(normalised_name=normalised).order_by("id").first()
-    domain = email_domain(email)
-    work_domain = "" if is_free_mail(domain) or is_disposable(domain) else domain
-    if company is None:
-        return Company.objects.create(
-            name=name, normalised_name=normalised, domain=work_domain
-        )
-    if not company.domain and work_domain:
-        company.domain = work_domain
-        company.save(update_fields=["domain"])
-    return company
-
-
 LeadValue = str | int | None
 
 
@@ -64,60 +45,175 @@ def _has_value(lead: Lead, name: str) -> bool:
     return getattr(lead, name) not in (None, "")
 
 
+class UpdatePolicy(StrEnum):
+    """What an arrival may change on a lead that exists already."""
+
+    # Every given field replaces the stored value (API, imports).
+    OVERWRITE = "overwrite"
+    # Only fields without a value are filled: whoever sends it may not rewrite
+    # what the lead (or sales) entered before.
+    FILL_EMPTY = "fill_empty"
+
+
 @dataclass(frozen=True, slots=True)
-class LeadUpsert:
-    lead: Lead
-    created: bool
+class LeadInput:
+    """Cleaned values for the lead with this normalised email (intake.cleaning)."""
+
+    email: str
+    values: Mapping[str, LeadValue]
+    consent: ConsentInput | None = None
+    # When another system first saw the lead (an import's "created" column).
+    created_at: datetime | None = None
 
 
-def upsert_lead(
-    email: str,
-    values: Mapping[str, LeadValue],
+@dataclass(frozen=True, slots=True)
+class UpsertedLeads:
+    """The batch's leads by email, and which of them are new."""
+
+    leads: dict[str, Lead]
+    created: frozenset[str]
+
+
+def _work_domain(email: str) -> str:
+    domain = email_domain(email)
+    return "" if is_free_mail(domain) or is_disposable(domain) else domain
+
+
+def _company_key(name: str) -> str:
+    return normalise_company_name(name) or name.casefold()
+
+
+def find_or_create_companies(named: Sequence[tuple[str, str]]) -> dict[str, Company]:
+    """The company for each (company name, lead email), created when new, in bulk.
+
+    Matching is by normalised name (``normalise_company_name``). A lead's work
+    domain becomes the company's domain when it has none; free-mail and
+    disposable domains say nothing about the employer. Returns companies by
+    normalised name, in one query plus one write per kind of change.
+    """
+    wanted: dict[str, tuple[str, str]] = {}
+    for name, email in named:
+        key = _company_key(name)
+        first_name, domain = wanted.get(key, (name, ""))
+        wanted[key] = (first_name, domain or _work_domain(email))
+    if not wanted:
+        return {}
+    found: dict[str, Company] = {}
+    for company in Company.objects.filter(normalised_name__in=list(wanted)).order_by(
+        "id"
+    ):
+        found.setdefault(company.normalised_name, company)
+    new = [
+        Company(name=name, normalised_name=key, domain=domain)
+        for key, (name, domain) in sorted(wanted.items())
+        if key not in found
+    ]
+    Company.objects.bulk_create(new)
+    found.update({company.normalised_name: company for company in new})
+    gained_domain = []
+    for key, (_name, domain) in sorted(wanted.items()):
+        company = found[key]
+        if domain and not company.domain:
+            company.domain = domain
+            gained_domain.append(company)
+    if gained_domain:
+        Company.objects.bulk_update(
+            sorted(gained_domain, key=lambda company: company.pk), ["domain"]
+        )
+    return found
+
+
+def find_or_create_company(name: str, *, email: str) -> Company:
+    """The company with this (normalised) name, created when new (a batch of one)."""
+    return find_or_create_companies([(name, email)])[_company_key(name)]
+
+
+# Every Lead field an arrival may write, for bulk_update.
+_ARRIVAL_FIELDS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "phone",
+    "phone_country",
+    "company",
+    "sector",
+    "employees",
+    "budget_euros",
+    "urgency",
+    "country",
+    "region",
+    "source",
+    "consent_given",
+    "consent_at",
+    "consent_text_version",
+    "updated_at",
+)
+
+
+def upsert_leads(
+    inputs: Sequence[LeadInput],
     *,
-    consent: ConsentInput | None = None,
+    existing: Mapping[str, Lead],
+    policy: UpdatePolicy,
     now: datetime,
-    fill_empty_only: bool = False,
-) -> LeadUpsert:
-    """Create the lead with this normalised email, or update the fields given.
+    new_lead_source: str | None = None,
+) -> UpsertedLeads:
+    """Create the leads that do not exist yet and update the others, in bulk.
 
-    ``values`` holds cleaned values (see intake.cleaning); a field that is
-    absent stays as it is, a None clears it. With ``fill_empty_only`` an
-    existing lead only gains values for fields it has none for: a public form
-    must not let anyone who knows an email address rewrite that lead.
+    ``existing`` holds the stored leads of these emails, locked by the caller
+    in id order. A field that is absent stays as it is, a None clears it;
+    under ``UpdatePolicy.FILL_EMPTY`` an existing lead only gains values for
+    fields it has none for, and keeps its consent. A later input with the same
+    email updates the earlier one. New leads without a source get
+    ``new_lead_source``. Raises IntegrityError when another transaction created
+    one of the emails meanwhile (the caller retries and then finds the lead).
     Must run inside a transaction.
     """
-    lead = Lead.objects.select_for_update().filter(email=email).first()
-    created = lead is None
-    if lead is None:
-        lead = Lead(email=email, created_at=now)
-    for name, value in values.items():
-        if fill_empty_only and not created and _has_value(lead, name):
-            continue
-        if name == "company":
-            lead.company = (
-                find_or_create_company(str(value), email=email) if value else None
-            )
-        elif name in ("employees", "budget_euros"):
-            setattr(lead, name, value)
-        else:
-            setattr(lead, name, "" if value is None else value)
-    if consent is not None:
-        lead.consent_given = consent.given
-        lead.consent_at = consent.given_at or now
-        lead.consent_text_version = consent.text_version
-    lead.updated_at = now
-    if created:
-        try:
-            with transaction.atomic():
-                lead.save()
-        except IntegrityError:
-            # Another request created the same email a moment ago: update that one.
-            return upsert_lead(
-                email, values, consent=consent, now=now, fill_empty_only=fill_empty_only
-            )
-    else:
-        lead.save()
-    return LeadUpsert(lead=lead, created=created)
+    named = [
+        (str(value), item.email)
+        for item in inputs
+        for name, value in item.values.items()
+        if name == "company" and value
+    ]
+    companies = find_or_create_companies(named)
+    leads: dict[str, Lead] = dict(existing)
+    created: dict[str, Lead] = {}
+    touched: dict[str, Lead] = {}
+    for item in inputs:
+        lead = leads.get(item.email)
+        if lead is None:
+            lead = Lead(email=item.email, created_at=now)
+            if item.created_at is not None and item.created_at < now:
+                lead.created_at = item.created_at
+            if new_lead_source:
+                lead.source = new_lead_source
+            leads[item.email] = created[item.email] = lead
+        may_overwrite = item.email in created or policy is UpdatePolicy.OVERWRITE
+        for name, value in item.values.items():
+            if not may_overwrite and _has_value(lead, name):
+                continue
+            if name == "company":
+                lead.company = companies[_company_key(str(value))] if value else None
+            elif name in ("employees", "budget_euros"):
+                setattr(lead, name, value)
+            elif name == "source" and not value and item.email in created:
+                continue  # a new lead keeps new_lead_source
+            else:
+                setattr(lead, name, "" if value is None else value)
+        if item.consent is not None and may_overwrite:
+            lead.consent_given = item.consent.given
+            lead.consent_at = item.consent.given_at or now
+            lead.consent_text_version = item.consent.text_version
+        lead.updated_at = now
+        touched[item.email] = lead
+    Lead.objects.bulk_create(sorted(created.values(), key=lambda lead: lead.email))
+    updated = sorted(
+        (lead for email, lead in touched.items() if email not in created),
+        key=lambda lead: lead.pk,
+    )
+    if updated:
+        Lead.objects.bulk_update(updated, _ARRIVAL_FIELDS)
+    return UpsertedLeads(leads=leads, created=frozenset(created))
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,3 +115,25 @@ def suppressed_emails(emails: Iterable[str]) -> set[str]:
         "email_hash", flat=True
     )
     return {by_hash[digest] for digest in found}
+
+
+def suppressed_contacts(contacts: Iterable[tuple[str, str | None]]) -> set[str]:
+    """Which of these (normalised email, E.164 phone or None) belong to erased
+    people, as the set of their emails; one query whatever the batch size."""
+    pairs = list(contacts)
+    email_hashes = {contact_hash(email): email for email, _phone in pairs}
+    phone_hashes: dict[str, set[str]] = {}
+    for email, phone in pairs:
+        if phone:
+            phone_hashes.setdefault(contact_hash(phone), set()).add(email)
+    if not email_hashes:
+        return set()
+    rows = Suppression.objects.filter(
+        Q(email_hash__in=list(email_hashes)) | Q(phone_hash__in=list(phone_hashes))
+    ).values_list("email_hash", "phone_hash")
+    found: set[str] = set()
+    for email_hash, phone_hash in rows:
+        if email_hash in email_hashes:
+            found.add(email_hashes[email_hash])
+        found.update(phone_hashes.get(phone_hash, ()))
+    return found

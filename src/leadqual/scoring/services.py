@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
@@ -21,9 +21,11 @@ from leadqual.core import scoring as core
 from leadqual.core.bands import Band
 from leadqual.core.errors import NoActiveScoringModel
 from leadqual.core.model_file import parse_scoring_model
+from leadqual.core.scoring import ScoreTrigger, event_window
 from leadqual.leads.models import Lead
-from leadqual.leads.queries import lead_events, lead_profile
+from leadqual.leads.queries import events_for_scoring, lead_profile
 from leadqual.scoring.models import BandChange, Score, ScoringModel
+from leadqual.scoring.queries import latest_scores
 
 logger = logging.getLogger(__name__)
 
@@ -165,91 +167,104 @@ class Rescored:
         return self.previous_band != self.band
 
 
-def rescore_lead(
-    lead: Lead,
+def rescore_leads(
+    leads: Sequence[Lead],
     *,
     now: datetime,
-    trigger: str,
+    trigger: ScoreTrigger,
     model_row: ScoringModel | None = None,
-) -> Rescored:
-    """Score the lead as of ``now`` and store the result if it changed.
+) -> dict[int, Rescored]:
+    """Score the leads as of ``now`` and store each score that changed, per batch.
 
-    Must run inside a transaction. Returns Rescored with the current score
-    row; ``band_changed`` is True for a lead's first score too.
+    Reads every lead's events and latest score in a few queries whatever the
+    batch size, writes new Score and BandChange rows in bulk, and updates the
+    given Lead instances' score, band and scored_at. Leads are written in id
+    order; callers that lock them lock them in that order too. Must run inside
+    a transaction. Returns Rescored by lead id; ``band_changed`` is True for a
+    lead's first score too. The caller triages the band changes
+    (triage.services.triage_band_changes).
     """
     row = model_row or active_scoring_model()
-    score = core.score_lead(
-        lead_profile(lead), lead_events(lead), parsed_model(row), now=now
+    model = parsed_model(row)
+    ordered = sorted(
+        {lead.pk: lead for lead in leads}.values(), key=lambda lead: lead.pk
     )
-    latest = Score.objects.filter(lead=lead).order_by("-computed_at", "-id").first()
-    candidate = Score(
-        lead=lead,
-        scoring_model=row,
-        model_version=row.version,
-        fit=score.fit,
-        intent=score.intent,
-        engagement=score.engagement,
-        total=score.total,
-        band=score.band.value,
-        explanation=explanation_json(score),
-        computed_at=now,
-        trigger=trigger,
-    )
-    previous_band = Band(latest.band) if latest is not None else None
-    if latest is not None and _fingerprint(latest) == _fingerprint(candidate):
-        return Rescored(score=latest, changed=False, previous_band=previous_band)
-    candidate.save()
+    if not ordered:
+        return {}
+    ids = [lead.pk for lead in ordered]
+    events = events_for_scoring(ids, event_window(model), now=now)
+    latest = latest_scores(ids)
+    results: dict[int, Rescored] = {}
+    new_scores: list[Score] = []
+    changed_leads: list[Lead] = []
+    for lead in ordered:
+        score = core.score_lead(
+            lead_profile(lead), events.get(lead.pk, ()), model, now=now
+        )
+        current = latest.get(lead.pk)
+        candidate = Score(
+            lead=lead,
+            scoring_model=row,
+            model_version=row.version,
+            fit=score.fit,
+            intent=score.intent,
+            engagement=score.engagement,
+            total=score.total,
+            band=score.band.value,
+            explanation=explanation_json(score),
+            computed_at=now,
+            trigger=trigger.value,
+        )
+        previous_band = Band(current.band) if current is not None else None
+        if current is not None and _fingerprint(current) == _fingerprint(candidate):
+            results[lead.pk] = Rescored(
+                score=current, changed=False, previous_band=previous_band
+            )
+            continue
+        new_scores.append(candidate)
+        lead.score_total, lead.band, lead.scored_at = score.total, score.band.value, now
+        changed_leads.append(lead)
+        results[lead.pk] = Rescored(
+            score=candidate, changed=True, previous_band=previous_band
+        )
+    if not new_scores:
+        return results
+    Score.objects.bulk_create(new_scores)
+    Lead.objects.bulk_update(changed_leads, ["score_total", "band", "scored_at"])
     if row.first_used_at is None:
         ScoringModel.objects.filter(pk=row.pk, first_used_at__isnull=True).update(
             first_used_at=now
         )
         row.first_used_at = now
-    Lead.objects.filter(pk=lead.pk).update(
-        score_total=score.total, band=score.band.value, scored_at=now
-    )
-    lead.score_total, lead.band, lead.scored_at = score.total, score.band.value, now
-    if previous_band != score.band:
-        BandChange.objects.create(
-            lead=lead,
-            score=candidate,
-            from_band=previous_band.value if previous_band else "",
-            to_band=score.band.value,
+    band_changes = [
+        BandChange(
+            lead_id=lead_id,
+            score=rescored.score,
+            from_band=rescored.previous_band.value if rescored.previous_band else "",
+            to_band=rescored.band.value,
             changed_at=now,
         )
+        for lead_id, rescored in results.items()
+        if rescored.changed and rescored.band_changed
+    ]
+    BandChange.objects.bulk_create(band_changes)
+    for change in band_changes:
         logger.info(
             "Lead %s changed band: %s -> %s (%s)",
-            lead.pk,
-            previous_band or "none",
-            score.band,
-            score.total,
+            change.lead_id,
+            change.from_band or "none",
+            change.to_band,
+            results[change.lead_id].score.total,
         )
-    return Rescored(score=candidate, changed=True, previous_band=previous_band)
+    return results
 
 
-def rescore_all_leads(
+def rescore_lead(
+    lead: Lead,
     *,
     now: datetime,
-    trigger: str = "rescore",
-    batch_size: int = 500,
-    on_progress: Callable[[int, int], None] | None = None,
-) -> tuple[int, int]:
-    """Rescore every lead under the active model, in batches of one transaction each.
-
-    Returns (leads scored, scores that changed). ``on_progress(done, total)``
-    is called after every batch.
-    """
-    row = active_scoring_model()
-    ids = list(Lead.objects.order_by("id").values_list("id", flat=True))
-    changed = 0
-    for start in range(0, len(ids), batch_size):
-        chunk = ids[start : start + batch_size]
-        with transaction.atomic():
-            leads: Iterable[Lead] = Lead.objects.select_related("company").filter(
-                id__in=chunk
-            )
-            for lead in leads:
-                if rescore_lead(lead, now=now, trigger=trigger, model_row=row).changed:
-                    changed += 1
-        if on_progress is not None:
-            on_progress(min(start + batch_size, len(ids)), len(ids))
-    return len(ids), changed
+    trigger: ScoreTrigger,
+    model_row: ScoringModel | None = None,
+) -> Rescored:
+    """Score one lead as of ``now``: ``rescore_leads`` with a batch of one."""
+    return rescore_leads([lead], now=now, trigger=trigger, model_row=model_row)[lead.pk]

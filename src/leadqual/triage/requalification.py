@@ -19,17 +19,13 @@ from leadqual.core.requalification import (
     NOT_REQUALIFIED_STATUSES,
     requalification_cutoff,
 )
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
-from leadqual.scoring.services import (
-    active_scoring_model,
-    rescore_lead,
-)
-from leadqual.triage.services import triage_if_band_changed
+from leadqual.scoring.services import active_scoring_model
+from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
-# Score.trigger of a rescore on the cycle.
-REQUALIFY_TRIGGER = "requalify"
 DEFAULT_BATCH_SIZE = 200
 
 
@@ -66,6 +62,7 @@ def requalify_stale_leads(
     now: datetime,
     cycle_days: int,
     include_all: bool = False,
+    trigger: ScoreTrigger = ScoreTrigger.REQUALIFY,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> RequalificationResult:
@@ -95,17 +92,14 @@ def requalify_stale_leads(
                 .select_related("company")
                 .order_by("id")
             )
-            looked_at: list[int] = []
-            for lead in claimed:
-                looked_at.append(lead.pk)
-                rescored = rescore_lead(
-                    lead, now=now, trigger=REQUALIFY_TRIGGER, model_row=model_row
-                )
-                checked += 1
-                if rescored.changed:
-                    changed += 1
-                if triage_if_band_changed(lead, rescored, now=now) is not None:
-                    triaged += 1
+            leads = list(claimed)
+            looked_at = [lead.pk for lead in leads]
+            rescored, triage = rescore_and_triage(
+                leads, now=now, trigger=trigger, model_row=model_row
+            )
+            checked += len(leads)
+            changed += sum(1 for result in rescored.values() if result.changed)
+            triaged += len(triage)
             # A stable score keeps its old scored_at: without this mark the
             # lead would be due again tomorrow, and every day after.
             Lead.objects.filter(id__in=looked_at).update(requalified_at=now)
@@ -118,3 +112,38 @@ def requalify_stale_leads(
         triaged,
     )
     return RequalificationResult(checked=checked, changed=changed, triaged=triaged)
+
+
+def rescore_every_lead(
+    *,
+    now: datetime,
+    trigger: ScoreTrigger = ScoreTrigger.RESCORE,
+    batch_size: int = 500,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> tuple[int, int]:
+    """Rescore every lead under the active model and triage the band changes.
+
+    Works in batches of one transaction each, leads locked in id order.
+    Returns (leads scored, scores that changed). ``on_progress(done, total)``
+    is called after every batch. Raises NoActiveScoringModel when no scoring
+    model is active.
+    """
+    model_row = active_scoring_model()
+    ids = list(Lead.objects.order_by("id").values_list("id", flat=True))
+    changed = 0
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        with transaction.atomic():
+            leads = list(
+                Lead.objects.select_for_update(of=("self",))
+                .select_related("company")
+                .filter(id__in=chunk)
+                .order_by("id")
+            )
+            rescored, _triaged = rescore_and_triage(
+                leads, now=now, trigger=trigger, model_row=model_row
+            )
+            changed += sum(1 for result in rescored.values() if result.changed)
+        if on_progress is not None:
+            on_progress(min(start + batch_size, len(ids)), len(ids))
+    return len(ids), changed

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import assert_never
 
@@ -11,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from leadqual.accounts.models import OwnerProfile
-from leadqual.core.assignment import Assignment, choose_owner
+from leadqual.core.assignment import Assignment, OwnerState, choose_owner
 from leadqual.core.bands import Band
 from leadqual.core.lifecycle import (
     BantAnswer,
@@ -25,17 +26,19 @@ from leadqual.core.lifecycle import (
     status_after_feedback,
     status_after_outcome,
 )
-from leadqual.core.scoring import SlaSettings
+from leadqual.core.scoring import ScoreTrigger, SlaSettings
 from leadqual.core.sla import sla_due_at
 from leadqual.integrations.outbox import (
+    Outgoing,
+    band_changed,
     emit,
-    emit_band_changed,
+    emit_many,
     feedback_data,
     outcome_data,
 )
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import BandChange
-from leadqual.scoring.services import Rescored, parsed_model
+from leadqual.scoring.models import BandChange, ScoringModel
+from leadqual.scoring.services import Rescored, parsed_model, rescore_leads
 from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
@@ -74,78 +77,205 @@ def sla_hours_for(band: Band, sla: SlaSettings) -> float | None:
             assert_never(band)
 
 
-def _assign_owner(lead: Lead, *, now: datetime) -> Assignment | None:
-    if lead.owner_id is not None:
-        profile = OwnerProfile.objects.filter(user_id=lead.owner_id).first()
-        if lead.owner and lead.owner.is_active and not (profile and profile.is_away):
-            return None
-    assignment = choose_owner(
-        owner_states(), region=lead.region or None, sector=lead.sector or None
+def _available_current_owners(leads: Sequence[Lead]) -> set[int]:
+    """The ids of the leads' current owners who are active and not away (two queries)."""
+    owner_ids = {lead.owner_id for lead in leads if lead.owner_id is not None}
+    if not owner_ids:
+        return set()
+    active = set(
+        User.objects.filter(pk__in=owner_ids, is_active=True).values_list(
+            "pk", flat=True
+        )
     )
-    if assignment is None:
-        return None
-    lead.owner_id = assignment.owner_id
-    lead.save(update_fields=["owner"])
-    OwnerProfile.objects.update_or_create(
-        user_id=assignment.owner_id, defaults={"last_assigned_at": now}
+    away = set(
+        OwnerProfile.objects.filter(user_id__in=active, is_away=True).values_list(
+            "user_id", flat=True
+        )
     )
-    return assignment
+    return active - away
 
 
-def triage_lead(
-    lead: Lead, band: Band, *, sla: SlaSettings, now: datetime
-) -> TriageResult:
-    """React to a lead's band: owner and SLA task for warm and hot, close tasks for cold.
+class _Owners:
+    """The salespeople's state for one batch, updated as leads are assigned.
 
-    A hot or warm lead keeps its owner while that owner is available, and
-    otherwise gets one by ``choose_owner``; it gets one open follow-up task
-    (an existing task is kept, and brought forward when the lead heats up).
-    A lead that cools to cold has its open tasks closed with the reason.
-    Leads that sales rejected or that have a deal are left alone. Marks the
-    lead's pending band changes handled. Must run inside a transaction.
+    Loaded once (lazily: a batch without warm or hot leads needs no owner), so
+    a batch assigns round robin and within capacity as leads one by one would.
     """
-    BandChange.objects.filter(lead=lead, handled_at__isnull=True).update(handled_at=now)
-    if LeadStatus(lead.status) in _OUT_OF_TRIAGE or lead.anonymised_at is not None:
-        return TriageResult(band=band)
-    hours = sla_hours_for(band, sla)
-    if hours is None:
-        closed = open_tasks_of(lead.pk).update(
+
+    def __init__(self) -> None:
+        self._states: dict[int, OwnerState] | None = None
+        self.assigned_at: dict[int, datetime] = {}
+
+    def _all(self) -> dict[int, OwnerState]:
+        if self._states is None:
+            self._states = {state.owner_id: state for state in owner_states()}
+        return self._states
+
+    def choose(self, lead: Lead, *, now: datetime) -> Assignment | None:
+        states = self._all()
+        assignment = choose_owner(
+            list(states.values()),
+            region=lead.region or None,
+            sector=lead.sector or None,
+        )
+        if assignment is not None:
+            chosen = states[assignment.owner_id]
+            states[assignment.owner_id] = replace(chosen, last_assigned_at=now)
+            self.assigned_at[assignment.owner_id] = now
+        return assignment
+
+    def took_task(self, owner_id: int | None) -> None:
+        if owner_id is None:
+            return
+        states = self._all()
+        if owner_id in states:
+            state = states[owner_id]
+            states[owner_id] = replace(state, open_tasks=state.open_tasks + 1)
+
+
+def triage_band_changes(
+    changes: Sequence[tuple[Lead, Rescored]], *, now: datetime
+) -> dict[int, TriageResult]:
+    """The after-rescore step: triage every lead whose band changed, and tell others.
+
+    Every way a score changes (an arrival, rescore, requalification, merge,
+    model activation) ends here, so a band change is always triaged and
+    emitted. Per lead, in id order: warm and hot leads keep an available
+    owner or get one by ``choose_owner`` (round robin and capacity hold
+    across the batch) and have one open follow-up task, brought forward
+    when the lead heats up; a lead that cools to cold has its open tasks
+    closed. Leads sales rejected, leads with a deal and erased leads are left
+    alone. Alerts and ``lead.assigned`` / ``lead.band_changed`` webhooks are
+    queued for after the commit. A constant number of queries per batch plus
+    a few per alerted hot lead. Must run inside a transaction. Returns a
+    TriageResult by lead id, for the leads whose band changed.
+    """
+    changed = sorted(
+        ((lead, rescored) for lead, rescored in changes if rescored.band_changed),
+        key=lambda pair: pair[0].pk,
+    )
+    if not changed:
+        return {}
+    lead_ids = [lead.pk for lead, _rescored in changed]
+    BandChange.objects.filter(lead_id__in=lead_ids, handled_at__isnull=True).update(
+        handled_at=now
+    )
+    open_tasks: dict[int, list[Task]] = {}
+    for task in Task.objects.filter(
+        lead_id__in=lead_ids, done_at__isnull=True
+    ).order_by("due_at", "id"):
+        open_tasks.setdefault(task.lead_id, []).append(task)
+    keep_owner = _available_current_owners([lead for lead, _rescored in changed])
+    owners = _Owners()
+    results: dict[int, TriageResult] = {}
+    tasks_to_close: list[int] = []
+    new_tasks: list[Task] = []
+    moved_tasks: list[Task] = []
+    reassigned: list[Lead] = []
+    alerts: list[tuple[Lead, Band, Task, bool]] = []
+    outgoing: list[Outgoing] = []
+    for lead, rescored in changed:
+        band = rescored.band
+        if LeadStatus(lead.status) in _OUT_OF_TRIAGE or lead.anonymised_at is not None:
+            results[lead.pk] = TriageResult(band=band)
+            outgoing.append(
+                band_changed(lead, rescored.previous_band, band, sla_due_at=None)
+            )
+            continue
+        sla = parsed_model(rescored.score.scoring_model).sla
+        hours = sla_hours_for(band, sla)
+        tasks = open_tasks.get(lead.pk, [])
+        if hours is None:
+            tasks_to_close.extend(task.pk for task in tasks)
+            results[lead.pk] = TriageResult(band=band, closed_tasks=len(tasks))
+            outgoing.append(
+                band_changed(lead, rescored.previous_band, band, sla_due_at=None)
+            )
+            continue
+        assignment = None
+        if lead.owner_id is None or lead.owner_id not in keep_owner:
+            assignment = owners.choose(lead, now=now)
+            if assignment is not None:
+                lead.owner_id = assignment.owner_id
+                keep_owner.add(assignment.owner_id)
+                reassigned.append(lead)
+                outgoing.append(Outgoing("lead.assigned", lead))
+        due_at = sla_due_at(now, hours)
+        is_new_task = not tasks
+        if tasks:
+            task = tasks[0]
+            if due_at < task.due_at or task.owner_id != lead.owner_id:
+                task.due_at = min(task.due_at, due_at)
+                task.owner_id = lead.owner_id
+                moved_tasks.append(task)
+        else:
+            kind = (
+                TaskKind.FOLLOW_UP
+                if lead.status == LeadStatus.ACCEPTED
+                else TaskKind.FIRST_CONTACT
+            )
+            task = Task(
+                lead=lead,
+                owner_id=lead.owner_id,
+                kind=kind.value,
+                due_at=due_at,
+                created_at=now,
+            )
+            new_tasks.append(task)
+            owners.took_task(lead.owner_id)
+        alerts.append((lead, band, task, is_new_task))
+        results[lead.pk] = TriageResult(band=band, task=task, assignment=assignment)
+        outgoing.append(
+            band_changed(lead, rescored.previous_band, band, sla_due_at=task.due_at)
+        )
+        logger.info(
+            "Triaged lead %s as %s: owner %s, due %s",
+            lead.pk,
+            band,
+            lead.owner_id,
+            task.due_at,
+        )
+    if tasks_to_close:
+        Task.objects.filter(pk__in=tasks_to_close).update(
             done_at=now, closed_reason="cooled down to cold"
         )
-        return TriageResult(band=band, closed_tasks=closed)
-    assignment = _assign_owner(lead, now=now)
-    if assignment is not None:
-        emit("lead.assigned", lead, {}, now=now)
-    due_at = sla_due_at(now, hours)
-    task = open_tasks_of(lead.pk).order_by("due_at").first()
-    new_task = task is None
-    if task is None:
-        kind = (
-            TaskKind.FOLLOW_UP
-            if lead.status == LeadStatus.ACCEPTED
-            else TaskKind.FIRST_CONTACT
+    if reassigned:
+        Lead.objects.bulk_update(reassigned, ["owner"])
+    for owner_id, assigned_at in sorted(owners.assigned_at.items()):
+        OwnerProfile.objects.update_or_create(
+            user_id=owner_id, defaults={"last_assigned_at": assigned_at}
         )
-        task = Task.objects.create(
-            lead=lead,
-            owner_id=lead.owner_id,
-            kind=kind.value,
-            due_at=due_at,
-            created_at=now,
-        )
-    elif due_at < task.due_at or task.owner_id != lead.owner_id:
-        task.due_at = min(task.due_at, due_at)
-        task.owner_id = lead.owner_id
-        task.save(update_fields=["due_at", "owner"])
+    Task.objects.bulk_create(new_tasks)
+    if moved_tasks:
+        Task.objects.bulk_update(moved_tasks, ["due_at", "owner"])
     # Pending alert rows now, in this transaction; sent after commit.
-    queue_band_alerts(lead, band, task, new_task=new_task, now=now)
-    logger.info(
-        "Triaged lead %s as %s: owner %s, due %s",
-        lead.pk,
-        band,
-        lead.owner_id,
-        task.due_at,
+    for lead, band, task, is_new_task in alerts:
+        queue_band_alerts(lead, band, task, new_task=is_new_task, now=now)
+    emit_many(outgoing, now=now)
+    return results
+
+
+def rescore_and_triage(
+    leads: Sequence[Lead],
+    *,
+    now: datetime,
+    trigger: ScoreTrigger,
+    model_row: ScoringModel | None = None,
+) -> tuple[dict[int, Rescored], dict[int, TriageResult]]:
+    """Rescore the leads and run the after-rescore step on their band changes.
+
+    What every change of scores without an arrival calls (rescore,
+    requalification, merge and undo, model activation, enrichment); the
+    intake pipeline calls the two steps itself. Must run inside a
+    transaction. Returns the Rescored and the TriageResult (band changes
+    only) by lead id.
+    """
+    rescored = rescore_leads(leads, now=now, trigger=trigger, model_row=model_row)
+    by_id = {lead.pk: lead for lead in leads}
+    triaged = triage_band_changes(
+        [(by_id[lead_id], result) for lead_id, result in rescored.items()], now=now
     )
-    return TriageResult(band=band, task=task, assignment=assignment)
+    return rescored, triaged
 
 
 def record_feedback(
@@ -250,23 +380,3 @@ def record_first_contact(
                 done_at=now, closed_reason=CLOSED_BY_FIRST_CONTACT
             )
     return qualification
-
-
-def triage_if_band_changed(
-    lead: Lead, rescored: Rescored, *, now: datetime
-) -> TriageResult | None:
-    """Triage the lead under its scoring model's SLA when its band changed, and
-    tell the CRM webhooks. Every way a score changes (arrival, event,
-    requalification) goes through here.
-
-    Returns None when the band stayed the same. Must run inside a transaction.
-    """
-    if not rescored.band_changed:
-        return None
-    sla = parsed_model(rescored.score.scoring_model).sla
-    triaged = triage_lead(lead, rescored.band, sla=sla, now=now)
-    due_at = triaged.task.due_at if triaged.task is not None else None
-    emit_band_changed(
-        lead, rescored.previous_band, rescored.band, sla_due_at=due_at, now=now
-    )
-    return triaged

@@ -7,6 +7,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.triage.alerts import (
     MAX_ATTEMPTS,
     check_sla_deadlines,
@@ -41,6 +42,7 @@ def requalify_all_leads() -> None:
         now=timezone.now(),
         cycle_days=settings.REQUALIFY_AFTER_DAYS,
         include_all=True,
+        trigger=ScoreTrigger.MODEL_ACTIVATED,
     )
 
 

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from leadqual.config.progress import ProgressBar
 from leadqual.core.errors import LeadqualError
-from leadqual.scoring.services import rescore_all_leads
+from leadqual.triage.requalification import rescore_every_lead
 
 
 class Command(BaseCommand):
     help = (
         "Rescore every lead under the active scoring model, e.g. after loading a "
-        "new version. Only changed scores are stored."
+        "new version. Only changed scores are stored; a lead whose band changes is "
+        "triaged (owner, SLA task, alerts) as on any arrival."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         show_progress = not options["no_progress"] and sys.stderr.isatty()
         progress = ProgressBar("leads", enabled=show_progress)
         try:
-            scored, changed = rescore_all_leads(
+            scored, changed = rescore_every_lead(
                 now=timezone.now(), on_progress=progress
             )
         except LeadqualError as error:
