@@ -24,3 +24,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # One test database per run, so two runs on one server never drop each
     # other's database.
     DATABASES["default"]["TEST"] = {"NAME": f"test_leadqual_{os.getpid()}"}
+else:
+    # In memory, one database per test process. Said outright: pytest-django
+    # recognises an in-memory test database only by Django's own engine name.
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leadqual.core.errors import ImportFileError
 from leadqual.intake.imports import import_leads_file
@@ -340,3 +342,34 @@ def test_the_console_script_fails_with_one_line_for_a_missing_file(
     assert result.stderr.strip().splitlines() == [
         f'CommandError: The file "{tmp_path / "missing.csv"}" does not exist.'
     ]
+
+
+def _dutch_rows(count: int, *, first: int = 0) -> str:
+    """A CRM export of ``count`` leads at as many companies, Dutch-formatted."""
+    lines = ["E-mail;Voornaam;Bedrijf;Branche;Medewerkers;Budget;Land"]
+    lines += [
+        f"lead{n}@bedrijf-{n}.nl;Jan;Bedrijf {n} B.V.;groothandel;25;€ 12.500,-;NL"
+        for n in range(first, first + count)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _queries_to_import(tmp_path: Path, rows: int, *, first: int = 0) -> int:
+    path = tmp_path / f"{rows}.csv"
+    path.write_text(_dutch_rows(rows, first=first), encoding="utf-8")
+    with CaptureQueriesContext(connection) as queries:
+        report = import_leads_file(path, now=NOW, batch_size=500)
+    assert (report.created, report.rejected) == (rows, [])
+    return len(queries)
+
+
+def test_a_batch_of_500_rows_costs_as_many_queries_as_a_batch_of_50(
+    tmp_path: Path,
+) -> None:
+    """Every step of the write path works per batch: no query per row."""
+    # A database in use: a lead, and a scoring model that has scored before.
+    _queries_to_import(tmp_path, 1, first=10_000)
+    small = _queries_to_import(tmp_path, 50)
+    large = _queries_to_import(tmp_path, 500, first=1_000)
+    assert large == small
+    assert large <= 45

@@ -100,7 +100,7 @@ def leadqual_version() -> str:
 def database_kind(database: Mapping[str, Any]) -> DatabaseKind:
     """SQLite or PostgreSQL, from a Django DATABASES entry; raises BackupFailed else."""
     engine = str(database.get("ENGINE", ""))
-    if engine == "django.db.backends.sqlite3":
+    if engine in ("django.db.backends.sqlite3", "leadqual.config.sqlite_backend"):
         return DatabaseKind.SQLITE
     if engine == "django.db.backends.postgresql":
         return DatabaseKind.POSTGRESQL

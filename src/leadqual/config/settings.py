@@ -136,6 +136,11 @@ TEMPLATES = [
 ]
 
 
+# Django's SQLite backend with the real limit of variables per query, so a
+# batch of 500 rows is one insert, not a dozen (config/sqlite_backend).
+SQLITE_ENGINE = "leadqual.config.sqlite_backend"
+
+
 def _database_settings() -> dict[str, Any]:
     url = env_optional_str("DATABASE_URL")
     if url is not None:
@@ -147,11 +152,12 @@ def _database_settings() -> dict[str, Any]:
                 "Use postgres://user:password@host:5432/name or sqlite:////absolute/path."
             ) from None
         if config["ENGINE"] == "django.db.backends.sqlite3":
+            config["ENGINE"] = SQLITE_ENGINE
             config["OPTIONS"] = _sqlite_options()
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": SQLITE_ENGINE,
         "NAME": DATA_DIR / "leadqual.sqlite3",
         "OPTIONS": _sqlite_options(),
     }
