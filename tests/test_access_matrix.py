@@ -31,13 +31,13 @@ from django.utils import timezone
 
 from leadqual.accounts.roles import Role
 from leadqual.accounts.scopes import Scope
+from leadqual.hygiene.merging import merge_leads
 from leadqual.intake.models import ImportJob
 from leadqual.integrations.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
 )
-from leadqual.leads.merging import merge_leads
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
 if TYPE_CHECKING:

@@ -13,11 +13,11 @@ from django.contrib.contenttypes.models import ContentType
 from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
 from leadqual.core.scoring import ScoreTrigger
+from leadqual.hygiene.merging import merge_leads
 from leadqual.intake.models import ImportJob, TrackedSite, Visitor, VisitorEvent
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
 from leadqual.integrations.outbox import lead_data
-from leadqual.leads.merging import merge_leads
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput
 from leadqual.triage.models import Task

@@ -243,7 +243,7 @@ WEBHOOK_BREVO_TOKEN = env_secret("LEADQUAL_WEBHOOK_BREVO_TOKEN")
 WEBHOOK_MAUTIC_SECRET = env_secret("LEADQUAL_WEBHOOK_MAUTIC_SECRET")
 WEBHOOK_GENERIC_SECRET = env_secret("LEADQUAL_WEBHOOK_GENERIC_SECRET")
 
-# Data hygiene (intake.cleaning, leads.quality). The MX check of email domains
+# Data hygiene (intake.cleaning, hygiene.quality). The MX check of email domains
 # is off unless asked for: it needs DNS, must not reach the internet from tests,
 # and only ever adds a warning (1 s timeout; no answer counts as unknown).
 CHECK_MX = env_bool("LEADQUAL_CHECK_MX", default=False)

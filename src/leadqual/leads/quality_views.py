@@ -18,9 +18,8 @@ from django.views.decorators.http import require_GET, require_POST
 from leadqual.accounts.permissions import role_required
 from leadqual.accounts.roles import Role
 from leadqual.core.errors import LeadqualError
-from leadqual.leads.merging import UNDO_WINDOW, merge_leads, undo_merge
-from leadqual.leads.models import Lead, LeadMerge
-from leadqual.leads.quality import (
+from leadqual.hygiene.merging import UNDO_WINDOW, merge_leads, undo_merge
+from leadqual.hygiene.quality import (
     LIST_LIMIT,
     leads_missing_key_fields,
     missing_field_counts,
@@ -28,6 +27,7 @@ from leadqual.leads.quality import (
     stale_leads,
     suspected_duplicates,
 )
+from leadqual.leads.models import Lead, LeadMerge
 from leadqual.triage.views import HtmxHttpRequest, signed_in_user
 
 QUALITY_ROLES = (Role.MARKETING, Role.ADMIN)

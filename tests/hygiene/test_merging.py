@@ -13,15 +13,15 @@ from django.utils import timezone
 from leadqual.accounts.roles import Role
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.intake.models import TrackedSite, Visitor
-from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
-from leadqual.leads.merging import (
+from leadqual.hygiene.merging import (
     CannotMerge,
     MergeAlreadyUndone,
     MergeTooOld,
     merge_leads,
     undo_merge,
 )
+from leadqual.intake.models import TrackedSite, Visitor
+from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.scoring.models import BandChange, Score
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task

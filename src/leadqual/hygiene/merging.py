@@ -6,10 +6,9 @@ through the Lead model's relations and moved to the survivor, so a new
 table is never forgotten. The merge keeps the duplicate's fields and the ids
 of the moved rows in a LeadMerge, which is what ``undo_merge`` reads.
 
-A merge spans the apps (a lead's score and its sales qualification change
-with it), so this module calls ``scoring.services.rescore_lead`` and knows
-the triage Qualification: the one place ``leads`` reaches upwards, kept here
-rather than spread over the apps.
+A merge changes the survivor's score (and an undo both leads' scores), so
+both end in the after-rescore step (``triage.services.rescore_and_triage``):
+a band change is triaged and told like any other.
 """
 
 from __future__ import annotations
@@ -28,8 +27,9 @@ from leadqual.core.lifecycle import BantAnswer
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
-from leadqual.scoring.services import Rescored, rescore_lead
+from leadqual.scoring.services import Rescored
 from leadqual.triage.models import Qualification
+from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,9 @@ def merge_leads(
             survivor.pk,
             detail=f"lead {duplicate.pk} merged in (merge {merge.pk})",
         )
-        rescored = rescore_lead(survivor, now=now, trigger=ScoreTrigger.MERGE)
+        rescored = rescore_and_triage([survivor], now=now, trigger=ScoreTrigger.MERGE)[
+            0
+        ][survivor.pk]
     logger.info(
         "Merged lead %s into lead %s (merge %s)", duplicate.pk, survivor.pk, merge.pk
     )
@@ -451,8 +453,9 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
         survivor.save()
         merge.undone_at = now
         merge.save(update_fields=["undone_at"])
-        rescore_lead(restored, now=now, trigger=ScoreTrigger.MERGE_UNDO)
-        rescore_lead(survivor, now=now, trigger=ScoreTrigger.MERGE_UNDO)
+        rescore_and_triage(
+            [restored, survivor], now=now, trigger=ScoreTrigger.MERGE_UNDO
+        )
     logger.info(
         "Undid merge %s: lead %s is back beside lead %s (by user %s)",
         merge.pk,

@@ -15,7 +15,7 @@ from leadqual.core.duplicates import (
     LeadIdentity,
     find_duplicates,
 )
-from leadqual.leads.merging import is_undoable
+from leadqual.hygiene.merging import is_undoable
 from leadqual.leads.models import Lead, LeadMerge
 
 # Lists on the page show at most this many rows, with the full count beside them.

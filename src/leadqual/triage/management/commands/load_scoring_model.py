@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from leadqual.core.errors import InvalidScoringModel
 from leadqual.scoring.services import load_scoring_model
+from leadqual.triage.tasks import requalify_all_leads
 
 
 class Command(BaseCommand):
     help = (
         "Check a scoring model file (TOML) and store it as the next version, "
-        "active unless --no-activate. Existing scores change only after "
-        "leadqual rescore."
+        "active unless --no-activate. Activating a new version rescores every "
+        "lead in the background and triages the band changes."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -46,10 +47,8 @@ class Command(BaseCommand):
                 f'"{row.name}"; nothing new was stored.'
             )
         if row.is_active and created:
-            # Every lead is rescored when its model changes; the worker does it
-            # (the command is an adapter: it may reach up to triage's job).
-            from leadqual.triage.tasks import requalify_all_leads
-
+            # Every lead is rescored when its model changes, and every band
+            # change triaged; the worker does it.
             requalify_all_leads()
             self.stdout.write(
                 f"v{row.version} is active; every lead is being rescored under it "
