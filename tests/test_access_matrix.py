@@ -86,6 +86,9 @@ ROUTES: dict[str, Access] = {
     "set_language": Public(POST),
     "intake:form": Public(),
     "intake:thanks": Public(),
+    # The double opt-in link: the page shows what its own token submitted.
+    "intake:confirm": Public(),
+    "intake:confirmed": Public(),
     "tracker:script": Public(),
     "tracker:collect": Public(POST),
     "tracker:identify": Public(POST),
@@ -257,6 +260,7 @@ def scene() -> Scene:
             "delivery_id": delivery.pk,
             "file_format": "json",
             "key": "not-the-key",
+            "token": "not-a-confirmation-token",
             "object_id": "999999",
             "id": 999999,
             "app_label": "leads",

@@ -11,8 +11,8 @@ from leadqual.accounts.roles import Role
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.scoring import FieldIn
 from leadqual.intake.forms import CONSENT_TEXT_VERSION, OTHER_SECTOR, SECTOR_CHOICES
-from leadqual.intake.models import FormAttempt
-from leadqual.leads.models import Lead
+from leadqual.intake.models import FormAttempt, PendingFormSubmission
+from leadqual.leads.models import Event, Lead
 from leadqual.scoring.services import default_model_source
 from tests.factories import LeadFactory, make_user
 
@@ -177,16 +177,34 @@ def test_the_honeypot_is_hidden_from_people_and_skipped_by_the_tab_key() -> None
     assert '<div class="visually-hidden" aria-hidden="true">' in html
 
 
-def test_a_second_submission_fills_gaps_but_keeps_earlier_answers() -> None:
+def test_a_second_submission_with_the_same_email_changes_nothing_at_once() -> None:
+    """The email is now a lead's: the second answers wait for confirmation."""
     Client().post(FORM_URL, answers(phone=""))
     Client().post(FORM_URL, answers(phone="+31 6 87654321", budget="gt-25000"))
 
     lead = Lead.objects.get()
-    assert (lead.phone, lead.sector, lead.budget_euros) == (
-        "+31687654321",
-        "logistics",
-        15_000,
-    )
+    assert (lead.phone, lead.budget_euros) == ("", 15_000)
+    assert PendingFormSubmission.objects.get().lead == lead
+
+
+def test_a_new_lead_has_its_submission_as_an_event_on_its_timeline() -> None:
+    Client().post(FORM_URL, answers())
+
+    lead = Lead.objects.get()
+    event = Event.objects.get(lead=lead)
+    assert (event.type, event.source) == ("form_submit", "form")
+    assert event.properties == {
+        "form": "website_form",
+        "sector": "logistics",
+        "employees": "10-49",
+        "budget": "10000-25000",
+        "urgency": "within_3_months",
+        "consent": True,
+    }
+    admin = Client()
+    admin.force_login(make_user("ada", role=Role.ADMIN))
+    page = admin.get(f"/leads/{lead.pk}/").content.decode()
+    assert "Form submitted" in page and "No events yet." not in page
 
 
 def test_an_embedding_site_names_the_source_stored_with_the_lead() -> None:

@@ -219,6 +219,11 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
 
 # Accepted intake-form submissions per client address per hour (intake.ratelimit).
 FORM_RATE_LIMIT = env_int("LEADQUAL_FORM_RATE_LIMIT", 5, minimum=1, maximum=10_000)
+# Days the confirmation link mailed for a form sent with a known email works
+# (intake.confirmation, docs/privacy.md).
+FORM_CONFIRMATION_DAYS = env_int(
+    "LEADQUAL_FORM_CONFIRMATION_DAYS", 7, minimum=1, maximum=30
+)
 
 # Enrichment of arriving leads (intake.enrichment, docs/enrichment.md): the
 # offline provider, or the HTTP provider when a URL is set.

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
-from leadqual.intake.models import ImportJob, TrackedSite, Visitor
+from leadqual.intake.models import (
+    ImportJob,
+    PendingFormSubmission,
+    TrackedSite,
+    Visitor,
+)
 
 
 @admin.register(TrackedSite)
@@ -41,3 +47,43 @@ class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     )
     list_filter = ("status",)
     readonly_fields = ("file_sha256", "report", "mapping")
+
+
+@admin.register(PendingFormSubmission)
+class PendingFormSubmissionAdmin(admin.ModelAdmin[PendingFormSubmission]):
+    """Form submissions for known emails, waiting for the person to confirm.
+
+    Read-only: only the person, by the mailed link, may apply one. Without a
+    mail server (LEADQUAL_EMAIL_URL) they wait here until they expire.
+    """
+
+    list_display = (
+        "lead",
+        "submitted_at",
+        "mail_requested_at",
+        "mail_sent_at",
+        "confirmed_at",
+        "expires_at",
+    )
+    list_select_related = ("lead",)
+    exclude = ("token_hash", "mail_claimed_at")
+    readonly_fields = (
+        "lead",
+        "fields",
+        "answers",
+        "visitor_id",
+        "language",
+        "submitted_at",
+        "expires_at",
+        "mail_requested_at",
+        "mail_sent_at",
+        "confirmed_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(
+        self, request: HttpRequest, obj: PendingFormSubmission | None = None
+    ) -> bool:
+        return False

@@ -15,6 +15,7 @@ from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
+from leadqual.core.events import JsonValue
 from leadqual.core.profile import Urgency
 from leadqual.intake.cleaning import FieldInput
 from leadqual.leads.models import URGENCY_LABELS
@@ -212,6 +213,21 @@ class LeadIntakeForm(forms.Form):
             fields["urgency"] = data["urgency"]
         return fields
 
+    def event_properties(self, *, source: str) -> dict[str, JsonValue]:
+        """The answers as the properties of the submission's form_submit event.
+
+        Only the picked options (their keys, e.g. ``"budget": "10000-25000"``),
+        which form, and the consent tick: no free text, no contact details
+        (those are the lead's fields).
+        """
+        data = self.cleaned_data
+        properties: dict[str, JsonValue] = {"form": source}
+        for name in ("sector", "employees", "budget", "urgency"):
+            if data[name]:
+                properties[name] = data[name]
+        properties["consent"] = bool(data["consent"])
+        return properties
+
     def add_lead_errors(self, errors: Mapping[str, str]) -> None:
         """Put the pipeline's field errors on the form fields they came from.
 
@@ -237,3 +253,39 @@ class LeadIntakeForm(forms.Form):
                     None,
                     _("Your details could not be stored. Check them and try again."),
                 )
+
+
+def submission_summary(
+    fields: Mapping[str, object], answers: Mapping[str, object]
+) -> list[tuple[StrOrPromise, str]]:
+    """(label, answer) of what a stored submission says, for the visitor to check.
+
+    ``fields`` and ``answers`` are what ``lead_fields`` and
+    ``event_properties`` returned; unanswered questions are left out.
+    """
+    summary: list[tuple[StrOrPromise, str]] = []
+    name = " ".join(
+        str(fields[part]) for part in ("first_name", "last_name") if fields.get(part)
+    )
+    if name:
+        summary.append((_("Name"), name))
+    for key, label in (("company", _("Company")), ("phone", _("Phone"))):
+        if fields.get(key):
+            summary.append((label, str(fields[key])))
+    choices: tuple[tuple[str, StrOrPromise, Mapping[str, StrOrPromise]], ...] = (
+        ("sector", _("Sector"), SECTOR_CHOICES),
+        ("employees", _("Number of employees"), _labels(EMPLOYEE_RANGES)),
+        ("budget", _("Budget indication"), _labels(BUDGET_RANGES)),
+        ("urgency", _("When do you want to start?"), URGENCY_CHOICES),
+    )
+    for key, question, options in choices:
+        value = str(answers.get(key) or "")
+        if value:
+            summary.append((question, str(options.get(value, value))))
+    return summary
+
+
+def _labels(
+    ranges: Mapping[str, tuple[StrOrPromise, int]],
+) -> Mapping[str, StrOrPromise]:
+    return {key: label for key, (label, _number) in ranges.items()}

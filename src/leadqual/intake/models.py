@@ -195,3 +195,54 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} ({self.response_status})"
+
+
+class PendingFormSubmission(models.Model):
+    """A form submission for an existing lead, kept until the lead confirms it.
+
+    Anyone can type any email address into the public form, so a submission
+    for a known email changes nothing on the lead until the person opens the
+    link mailed to that address and confirms (double opt-in, see
+    intake.confirmation). Personal data: ``fields`` holds what was typed.
+    """
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="pending_form_submissions"
+    )
+    # The answers as lead fields (LeadIntakeForm.lead_fields), filled into the
+    # lead's empty fields once confirmed; emptied then.
+    fields = models.JSONField(_("submitted fields"), default=dict, blank=True)
+    # The form_submit event's properties (LeadIntakeForm.event_properties).
+    answers = models.JSONField(_("answers"), default=dict, blank=True)
+    # The tracking script's visitor id, stitched to the lead once confirmed.
+    visitor_id = models.CharField(_("visitor id"), max_length=64, blank=True)
+    # The visitor's language: the confirmation mail is written in it.
+    language = models.CharField(_("language"), max_length=10)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    expires_at = models.DateTimeField(_("link expires at"), db_index=True)
+    # SHA-256 of the link's random token, set when the mail is sent; the
+    # token itself is only ever in the mail.
+    token_hash = models.CharField(
+        _("token hash"), max_length=64, blank=True, db_index=True
+    )
+    # Set when a mail was asked for; empty when none may be sent (a mail went
+    # to this lead recently, or no mail server is configured).
+    mail_requested_at = models.DateTimeField(
+        _("mail requested at"), null=True, blank=True
+    )
+    mail_claimed_at = models.DateTimeField(_("mail claimed at"), null=True, blank=True)
+    mail_sent_at = models.DateTimeField(_("mail sent at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pending form submission")
+        verbose_name_plural = _("pending form submissions")
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["lead", "mail_requested_at"],
+                name="intake_pending_lead_mail_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Form of lead {self.lead_id} at {self.submitted_at:%Y-%m-%d %H:%M}"

@@ -42,7 +42,7 @@ from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.core.scoring import ScoreTrigger
-from leadqual.intake.cleaning import FieldInput, clean_lead_fields
+from leadqual.intake.cleaning import CleanedLead, FieldInput, clean_lead_fields
 from leadqual.intake.enrichment import enrich_arrivals, schedule_http_enrichment
 from leadqual.integrations.outbox import Outgoing, emit_many
 from leadqual.leads.accounts import rescore_accounts
@@ -352,6 +352,28 @@ class LeadArrival:
     triage: TriageResult | None = None
 
 
+def check_lead_input(
+    email: FieldInput, fields: Mapping[str, FieldInput]
+) -> CleanedLead:
+    """The cleaned lead fields, checked as ``submit_lead`` checks them, storing nothing.
+
+    Raises InvalidLeadData with one message per bad field, and
+    SuppressedContact for a person who asked to be erased.
+    """
+    cleaned = clean_lead_fields(email, fields)
+    if cleaned.errors or cleaned.email is None:
+        summary = "; ".join(
+            f"{name}: {message}" for name, message in cleaned.errors.items()
+        )
+        raise InvalidLeadData(
+            f"The lead was not saved. {summary}", fields=cleaned.errors
+        )
+    phone = cleaned.values.get("phone")
+    # An erased person is not stored again, and the caller says so.
+    check_not_suppressed(cleaned.email, str(phone) if phone else None)
+    return cleaned
+
+
 def submit_lead(
     email: FieldInput,
     fields: Mapping[str, FieldInput],
@@ -369,17 +391,8 @@ def submit_lead(
     form's submission). Raises InvalidLeadData with one message per bad field
     (nothing stored) and SuppressedContact for an erased person.
     """
-    cleaned = clean_lead_fields(email, fields)
-    if cleaned.errors or cleaned.email is None:
-        summary = "; ".join(
-            f"{name}: {message}" for name, message in cleaned.errors.items()
-        )
-        raise InvalidLeadData(
-            f"The lead was not saved. {summary}", fields=cleaned.errors
-        )
-    phone = cleaned.values.get("phone")
-    # An erased person is not stored again, and the caller says so.
-    check_not_suppressed(cleaned.email, str(phone) if phone else None)
+    cleaned = check_lead_input(email, fields)
+    assert cleaned.email is not None, "check_lead_input raises without an email"
     received = receive(
         Arrivals(
             source=source,

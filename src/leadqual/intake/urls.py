@@ -8,5 +8,8 @@ app_name = "intake"
 urlpatterns: list[URLPattern] = [
     path("", views.lead_form, name="form"),
     path("thanks/", views.thanks, name="thanks"),
+    # The double opt-in link mailed for a form sent with a known email.
+    path("confirm/done/", views.confirmed, name="confirmed"),
+    path("confirm/<str:token>/", views.confirm_submission, name="confirm"),
     path("embed-code/", views.embed_code, name="embed-code"),
 ]

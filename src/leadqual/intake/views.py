@@ -1,4 +1,5 @@
-"""The public intake form, its thank-you page, and the admin's embed code.
+"""The public intake form, its thank-you page, the confirmation pages of its
+double opt-in (intake.confirmation), and the admin's embed code.
 
 The form and thank-you page may be shown inside an iframe on the business's
 own website; every other page keeps X-Frame-Options: DENY.
@@ -12,7 +13,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -23,18 +24,28 @@ from django_htmx.middleware import HtmxDetails
 
 from leadqual.accounts.permissions import role_required
 from leadqual.accounts.roles import Role
-from leadqual.core.scoring import ScoreTrigger
+from leadqual.intake.confirmation import (
+    ConfirmationLinkError,
+    ConfirmationLinkExpired,
+    ConfirmationLinkUsed,
+    FormSubmission,
+    confirm_form_submission,
+    pending_for_token,
+    receive_form_submission,
+)
 from leadqual.intake.forms import (
+    CONSENT_TEXT,
     CONSENT_TEXT_VERSION,
     DEFAULT_SOURCE,
     HONEYPOT_FIELD,
     LeadIntakeForm,
     source_from_query,
+    submission_summary,
 )
-from leadqual.intake.pipeline import InvalidLeadData, submit_lead
+from leadqual.intake.pipeline import InvalidLeadData
 from leadqual.intake.ratelimit import check_rate_limit, client_address, record_attempt
-from leadqual.intake.tracker import form_visitor_id, stitch_form_visitor
-from leadqual.leads.services import ConsentInput, UpdatePolicy
+from leadqual.intake.tracker import form_visitor_id
+from leadqual.leads.services import ConsentInput
 from leadqual.privacy.suppression import SuppressedContact
 
 logger = logging.getLogger(__name__)
@@ -88,8 +99,9 @@ def _render_form(
 # Public and framed on other sites: a cross-site iframe gets no SameSite=Lax
 # CSRF cookie (and browsers block third-party cookies), so a CSRF check would
 # refuse every embedded visitor. The form changes nothing for a signed-in user
-# (it only creates or updates a lead by the email typed in), so CSRF adds no
-# protection here; the honeypot and the rate limit handle abuse.
+# (it creates a lead for a new email, and for a known one only keeps the
+# submission until the person confirms by mail), so CSRF adds no protection
+# here; the honeypot and the rate limit handle abuse.
 @csrf_exempt
 @xframe_options_exempt
 @require_http_methods(["GET", "POST"])
@@ -134,19 +146,21 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_form(request, form, source=source, status=422)
     record_attempt(address, now=now)
+    submission = FormSubmission(
+        email=form.cleaned_data["email"],
+        fields=form.lead_fields(source=source),
+        answers=form.event_properties(source=source),
+        source=source,
+        consent=ConsentInput(
+            given=True, text_version=CONSENT_TEXT_VERSION, given_at=now
+        ),
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        # The tracking script's visitor id: stitched to a new lead at once,
+        # to a known one only after confirmation.
+        raw_visitor_id=request.POST.get("lq_vid") or request.GET.get("lq_vid"),
+    )
     try:
-        arrival = submit_lead(
-            form.cleaned_data["email"],
-            form.lead_fields(source=source),
-            consent=ConsentInput(
-                given=True, text_version=CONSENT_TEXT_VERSION, given_at=now
-            ),
-            now=now,
-            source="form",
-            trigger=ScoreTrigger.FORM,
-            # Anyone can type any email address: never overwrite what a lead has.
-            policy=UpdatePolicy.FILL_EMPTY,
-        )
+        receipt = receive_form_submission(submission, now=now)
     except InvalidLeadData as error:
         form.add_lead_errors(error.fields)
         return _render_form(request, form, source=source, status=422)
@@ -155,18 +169,13 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
         logger.info("Intake form: suppressed contact, nothing stored")
         return _thanks(request)
     logger.info(
-        "Intake form stored lead %s (source %s, created %s)",
-        arrival.lead.pk,
+        "Intake form for lead %s (source %s): %s",
+        receipt.lead.pk,
         source,
-        arrival.created,
+        "created" if receipt.arrival is not None else "awaits confirmation",
     )
-    # A visitor who accepted cookies on a tracked site: their visits join the lead.
-    stitch_form_visitor(
-        request.POST.get("lq_vid") or request.GET.get("lq_vid"),
-        arrival.lead,
-        source=source,
-        now=now,
-    )
+    # The same answer for a new and a known email: the form tells nobody who
+    # is a lead.
     return _thanks(request)
 
 
@@ -175,6 +184,72 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
 def thanks(request: HttpRequest) -> HttpResponse:
     """The page a visitor sees after sending the form, also inside an iframe."""
     return render(request, "intake/form_thanks.html")
+
+
+def _link_problem(request: HttpRequest, error: ConfirmationLinkError) -> HttpResponse:
+    """The page for a link that cannot confirm: used, expired, or unknown."""
+    if isinstance(error, ConfirmationLinkUsed):
+        heading = _("This link was used already")
+        message = _(
+            "Your details were confirmed with this link before; there is nothing "
+            "more to do."
+        )
+        status = 410
+    elif isinstance(error, ConfirmationLinkExpired):
+        heading = _("This link has expired")
+        message = _(
+            "The link in our email works for %(days)d days. Nothing was changed. "
+            "Send the contact form again and we will email you a new link."
+        ) % {"days": settings.FORM_CONFIRMATION_DAYS}
+        status = 410
+    else:
+        heading = _("This link does not work")
+        message = _(
+            "Nothing was changed. Check that you opened the whole link from our "
+            "latest email, or send the contact form again and we will email you "
+            "a new link."
+        )
+        status = 404
+    context = {
+        "heading": heading,
+        "message": message,
+        "form_url": reverse("intake:form"),
+    }
+    return render(request, "intake/confirm_problem.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm_submission(request: HttpRequest, token: str) -> HttpResponse:
+    """The page the mailed link opens; its POST button confirms the submission.
+
+    GET only shows what was sent (mail scanners open links too); the POST,
+    CSRF-protected like every other, applies it and redirects to "confirmed".
+    """
+    now = timezone.now()
+    if request.method == "POST":
+        try:
+            confirm_form_submission(
+                token, consent_text_version=CONSENT_TEXT_VERSION, now=now
+            )
+        except ConfirmationLinkError as error:
+            return _link_problem(request, error)
+        return redirect("intake:confirmed")
+    try:
+        pending = pending_for_token(token, now=now)
+    except ConfirmationLinkError as error:
+        return _link_problem(request, error)
+    context = {
+        "summary": submission_summary(pending.fields, pending.answers),
+        "submitted_at": pending.submitted_at,
+        "consent_text": CONSENT_TEXT,
+    }
+    return render(request, "intake/confirm_submission.html", context)
+
+
+@require_GET
+def confirmed(request: HttpRequest) -> HttpResponse:
+    """The page after a confirmation: the details are stored."""
+    return render(request, "intake/confirmed.html")
 
 
 @role_required(Role.ADMIN)
