@@ -93,10 +93,11 @@ from leadqual.core.lifecycle import (
 )
 from leadqual.core.profile import LeadProfile, Urgency
 from leadqual.core.scoring import ScoreTrigger, ScoringModel, score_lead
-from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
+from leadqual.intake.cleaning import clean_lead_fields
+from leadqual.intake.pipeline import Arrivals, EventInput, receive
 from leadqual.leads.models import Event as EventRow
 from leadqual.leads.models import Lead
-from leadqual.leads.services import ConsentInput
+from leadqual.leads.services import ConsentInput, LeadInput
 from leadqual.scoring.models import ScoringModel as ScoringModelRow
 from leadqual.triage.services import (
     answer_bant,
@@ -1467,50 +1468,106 @@ def _owner_of(lead: Lead, users: Mapping[str, User]) -> User | None:
     return by_id.get(owner_id) or User.objects.filter(pk=owner_id).first()
 
 
-def _submit_batch(
-    lead: Lead, batch: EventBatch, *, model_row: ScoringModelRow, number: int
-) -> int:
-    raws = [
-        RawEvent(
-            lead_email=lead.email,
-            type=event.type.value,
-            occurred_at=event.occurred_at,
-            properties=dict(event.properties),
-            external_id=event.external_id,
+# Arrivals and event batches that happen within this span of each other go
+# through the intake pipeline as one batch, as a busy day's imports would.
+ARRIVAL_WINDOW = timedelta(hours=6)
+MAX_ARRIVALS_PER_BATCH = 500
+
+
+@dataclass
+class _Arrivals:
+    """Lead arrivals and event batches waiting to go through the pipeline together."""
+
+    leads: list[PlannedLead] = field(default_factory=list)
+    batches: list[tuple[PlannedLead, EventBatch]] = field(default_factory=list)
+    first_at: datetime | None = None
+    last_at: datetime | None = None
+
+    def __len__(self) -> int:
+        return len(self.leads) + len(self.batches)
+
+    def fits(self, at: datetime) -> bool:
+        return self.first_at is None or (
+            at - self.first_at <= ARRIVAL_WINDOW and len(self) < MAX_ARRIVALS_PER_BATCH
         )
-        for event in batch.events
-    ]
-    result = submit_events(
-        raws, now=batch.received_at, source=EVENT_SOURCE, model_row=model_row
-    )
-    if result.rejected:
-        problem = result.rejected[0]
+
+    def add(
+        self, at: datetime, step: PlannedLead | tuple[PlannedLead, EventBatch]
+    ) -> None:
+        if isinstance(step, PlannedLead):
+            self.leads.append(step)
+        else:
+            self.batches.append(step)
+        self.first_at = self.first_at or at
+        self.last_at = at
+
+
+def _lead_input(planned: PlannedLead) -> LeadInput:
+    cleaned = clean_lead_fields(planned.email, planned.fields)
+    if cleaned.errors or cleaned.email is None:
         raise RuntimeError(
-            f"Demo lead {number}: event {problem.index} was refused "
-            f"({problem.field}: {problem.message}). The generator is wrong."
+            f"Demo lead {planned.number} was refused ({cleaned.errors}). "
+            "The generator is wrong."
         )
-    return result.accepted
+    return LeadInput(
+        cleaned.email,
+        cleaned.values,
+        consent=replace(CONSENT, given_at=planned.arrived_at),
+        created_at=planned.arrived_at,
+    )
+
+
+def _receive_arrivals(
+    pending: _Arrivals,
+    *,
+    model_row: ScoringModelRow,
+    leads: dict[int, Lead],
+    summary: LoadSummary,
+) -> None:
+    """Send the pending arrivals and event batches through ``intake.receive``."""
+    if not len(pending):
+        return
+    assert pending.last_at is not None
+    received = receive(
+        Arrivals(
+            source=EVENT_SOURCE,
+            trigger=ScoreTrigger.DEMO,
+            leads=[_lead_input(planned) for planned in pending.leads],
+            events=[
+                EventInput(
+                    email=planned.email,
+                    type=event.type,
+                    occurred_at=event.occurred_at,
+                    properties=dict(event.properties),
+                    external_id=event.external_id,
+                )
+                for planned, batch in pending.batches
+                for event in batch.events
+            ],
+        ),
+        now=pending.last_at,
+        model_row=model_row,
+    )
+    if received.events_without_lead:
+        raise RuntimeError(
+            f"Demo events {received.events_without_lead[:3]} have no lead. "
+            "The generator is wrong."
+        )
+    for planned in pending.leads:
+        leads[planned.number] = received.leads[planned.email].lead
+    summary.leads_created += len(pending.leads)
+    summary.events += len(received.stored_events)
 
 
 def _apply_step(
-    step: _Step,
-    lead: Lead | None,
+    step: PlannedFeedback | PlannedOutcome | str,
+    lead: Lead,
     *,
-    number: int,
-    model_row: ScoringModelRow,
     users: Mapping[str, User],
     summary: LoadSummary,
-) -> Lead:
-    if isinstance(step, PlannedLead):
-        arrival = submit_lead(
-            step.email, step.fields, consent=CONSENT, now=step.arrived_at
-        )
-        summary.leads_created += 1
-        return arrival.lead
-    assert lead is not None, "a lead's first step is its arrival"
-    if isinstance(step, EventBatch):
-        summary.events += _submit_batch(lead, step, model_row=model_row, number=number)
-    elif isinstance(step, str):
+) -> None:
+    """What sales does with a lead: take it, give feedback, record an outcome."""
+    if isinstance(step, str):
         # Triage gives warm and hot leads an owner itself; this covers leads
         # sales picks up while cold, and moments when every owner was full.
         Lead.objects.filter(pk=lead.pk, owner__isnull=True).update(owner=users[step])
@@ -1546,7 +1603,6 @@ def _apply_step(
             summary.won_value_cents += step.value_cents or 0
         else:
             summary.lost += 1
-    return lead
 
 
 def load_plan(
@@ -1554,20 +1610,21 @@ def load_plan(
     *,
     model_row: ScoringModelRow,
     users: Mapping[str, User],
-    steps_per_transaction: int = 500,
+    progress_every: int = 500,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> LoadSummary:
     """Store a plan through the intake pipeline, scoring and triage services.
 
     Everything is replayed in the order it happened, across all leads, so
-    every service sees the world as it was at that moment: each lead arrives
-    with ``submit_lead``, its events follow batch by batch with
-    ``submit_events`` (each score is the one leadqual computed then, and
-    triage assigns owners and SLA tasks), then first contact, feedback, BANT
-    answers and outcomes. Last, every lead is requalified at ``plan.now``.
-    A lead whose email already exists is skipped untouched, so demo data
-    never overwrites real leads. ``on_progress(arrived, total)`` is called
-    after every transaction.
+    every service sees the world as it was at that moment: arrivals and
+    event batches go through ``intake.pipeline.receive`` together when they
+    happen within ARRIVAL_WINDOW of each other (each score is the one
+    leadqual computed then, and triage assigns owners and SLA tasks and
+    tells the webhooks), and before each thing sales does (first contact,
+    feedback, BANT answers, outcomes). Last, every lead is requalified at
+    ``plan.now``. A lead whose email already exists is skipped untouched, so
+    demo data never overwrites real leads. ``on_progress(arrived, total)``
+    is called every ``progress_every`` steps and at the end.
     """
     started = time.perf_counter()
     summary = LoadSummary()
@@ -1585,22 +1642,31 @@ def load_plan(
         (step for planned in fresh for step in _steps(planned)),
         key=lambda step: step[:3],
     )
+    plans_by_number = {planned.number: planned for planned in fresh}
     leads: dict[int, Lead] = {}
-    for start in range(0, len(steps), steps_per_transaction):
-        with transaction.atomic():
-            for _at, _order, number, step in steps[
-                start : start + steps_per_transaction
-            ]:
-                leads[number] = _apply_step(
-                    step,
-                    leads.get(number),
-                    number=number,
-                    model_row=model_row,
-                    users=users,
-                    summary=summary,
+    pending = _Arrivals()
+    for steps_done, (at, _order, number, step) in enumerate(steps, start=1):
+        if isinstance(step, PlannedLead | EventBatch):
+            if not pending.fits(at):
+                _receive_arrivals(
+                    pending, model_row=model_row, leads=leads, summary=summary
                 )
-        if on_progress is not None:
+                pending = _Arrivals()
+            planned = plans_by_number[number]
+            pending.add(at, step if isinstance(step, PlannedLead) else (planned, step))
+        else:
+            # Sales acts on what has arrived so far.
+            _receive_arrivals(
+                pending, model_row=model_row, leads=leads, summary=summary
+            )
+            pending = _Arrivals()
+            with transaction.atomic():
+                _apply_step(step, leads[number], users=users, summary=summary)
+        if on_progress is not None and steps_done % progress_every == 0:
             on_progress(summary.leads_created, len(fresh))
+    _receive_arrivals(pending, model_row=model_row, leads=leads, summary=summary)
+    if on_progress is not None:
+        on_progress(summary.leads_created, len(fresh))
     # Requalify at ``now``, as leadqual does for stale scores: behaviour fades,
     # and a lead that cooled down leaves the sales queue.
     for start in range(0, len(fresh), 500):
