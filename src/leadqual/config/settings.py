@@ -211,6 +211,18 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "LEADQUAL_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024
 )
 
+# `leadqual serve` (waitress) limits against slow and idle clients
+# (docs/deployment.md). Open connections at once, idle or not; more wait for
+# a free one. Too many for the process's open-file limit stop startup.
+SERVE_CONNECTION_LIMIT = env_int(
+    "LEADQUAL_SERVE_CONNECTION_LIMIT", 500, minimum=10, maximum=10_000
+)
+# A connection with no request in progress and no bytes moving for this long
+# is closed: idle keep-alives and half-sent requests cannot hold a slot.
+SERVE_IDLE_TIMEOUT_SECONDS = env_int(
+    "LEADQUAL_SERVE_IDLE_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600
+)
+
 # Accepted intake-form submissions per client address per hour (intake.ratelimit).
 FORM_RATE_LIMIT = env_int("LEADQUAL_FORM_RATE_LIMIT", 5, minimum=1, maximum=10_000)
 
