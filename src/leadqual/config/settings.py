@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,34 @@ django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
+# Files leadqual creates hold personal data of leads: the database, its -wal
+# and -shm, the job queue, backups and uploaded imports. Every process that
+# loads these settings (leadqual serve, worker, any command, a WSGI server)
+# creates them readable by its own user only: files 0600, folders 0700.
+PRIVATE_UMASK = 0o077
+os.umask(PRIVATE_UMASK)
+
+
+def _make_private(path: Path) -> None:
+    """Make an existing file 0600 or folder 0700; left as is when not ours.
+
+    For what an older leadqual created 0644 / 0755; new files get these modes
+    from the umask above.
+    """
+    try:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        # Owned by another user (a volume prepared by root): the umask still
+        # protects what leadqual creates in it.
+        pass
+
+
 DEBUG = env_bool("LEADQUAL_DEBUG", default=False)
 DATA_DIR = env_path("LEADQUAL_DATA_DIR", Path.cwd() / "leadqual-data")
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_make_private(DATA_DIR)
 
 _secret_key = env_secret("LEADQUAL_SECRET_KEY")
 if _secret_key is None:
@@ -170,6 +197,9 @@ def _sqlite_options() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database_settings()}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    for _suffix in ("", "-wal", "-shm", "-journal"):
+        _make_private(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
