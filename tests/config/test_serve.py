@@ -29,6 +29,7 @@ class RunningServer:
     base_url: str
     announcement: str
     port: int
+    log_path: Path
 
 
 def get(url: str) -> HTTPResponse:
@@ -85,7 +86,9 @@ def running_server(data_dir: Path, **variables: str) -> Iterator[RunningServer]:
                         + log_path.read_text()
                     )
                 time.sleep(0.1)
-        yield RunningServer(base_url=base_url, announcement=announcement, port=port)
+        yield RunningServer(
+            base_url=base_url, announcement=announcement, port=port, log_path=log_path
+        )
     finally:
         process.terminate()
         process.communicate(timeout=10)
@@ -220,3 +223,22 @@ def test_serve_refuses_a_connection_limit_over_the_open_file_limit(
         "may open only 256 files (1064 needed). Lower LEADQUAL_SERVE_CONNECTION_LIMIT "
         "or raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit)."
     )
+
+
+def test_a_403_is_one_line_in_the_server_log(server: RunningServer) -> None:
+    request = urllib.request.Request(
+        f"{server.base_url}/login/", data=b"username=x&password=y", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+
+    lines = [
+        line
+        for line in server.log_path.read_text().splitlines()
+        if "/login/" in line and "Forbidden" in line
+    ]
+    assert [line.split(" django.security.csrf: ")[1] for line in lines] == [
+        "Forbidden (CSRF cookie not set.): /login/ (anonymous)"
+    ]
+    assert "Traceback" not in server.log_path.read_text()

@@ -56,10 +56,11 @@ class BearerToken(HttpBearer):
                 message=_("The API token is unknown, revoked or expired. %(hint)s")
                 % {"hint": not_authenticated_message()}
             )
-        if self.scope is not None:
-            require_scope(request, api_token, self.scope)
+        # Set before the scope check, so a refused request is logged by its token.
         request.api_token = api_token  # type: ignore[attr-defined]
         request.api_user = api_token.user  # type: ignore[attr-defined]
+        if self.scope is not None:
+            require_scope(request, api_token, self.scope)
         return api_token
 
 

@@ -366,6 +366,16 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
+    # A 403 is one line with the user's id, not a traceback (config/log_filters.py).
+    "filters": {
+        "forbidden_on_one_line": {
+            "()": "leadqual.config.log_filters.ForbiddenOnOneLine"
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"filters": ["forbidden_on_one_line"]},
+        "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LEADQUAL_LOG_LEVEL", "INFO")},
 }
