@@ -22,8 +22,7 @@ from leadqual.api.schemas import (
     EventBatchOut,
     RejectedEventOut,
     RescoredLeadOut,
-    has_nul,
-    nul_message,
+    text_problem,
 )
 from leadqual.core.events import EventType
 from leadqual.intake.pipeline import RawEvent, submit_events
@@ -61,8 +60,9 @@ def _raw_event(index: int, item: Any) -> RawEvent | RejectedEventOut:
                 % {"known": ", ".join(EVENT_FIELDS)},
             )
     for name, value in item.items():
-        if has_nul(value):
-            return _rejection(index, str(name), nul_message() + ".")
+        problem = text_problem(value)
+        if problem is not None:
+            return _rejection(index, str(name), problem + ".")
     if item.get("type") is None:
         # The pipeline would quote the missing type as "None".
         return _rejection(

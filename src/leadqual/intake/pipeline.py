@@ -203,6 +203,21 @@ def _check_properties(value: object) -> Mapping[str, JsonValue]:
     return value
 
 
+def _unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored, or None: a NUL or a lone surrogate."""
+    # PostgreSQL refuses NUL; no UTF-8 text (so neither database) holds a
+    # lone surrogate, such as JSON's "\ud800" without its pair.
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it."
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return (
+                f"contains a lone surrogate (\\u{ord(char):04x}), half of a character "
+                "pair, which cannot be stored; send the whole character or remove it."
+            )
+    return None
+
+
 def _validate_event(
     raw: RawEvent, *, leads: Mapping[str, Lead], now: datetime, source: str
 ) -> NewEvent:
@@ -220,6 +235,15 @@ def _validate_event(
         external_id = str(raw.external_id).strip() or None
         if external_id and len(external_id) > MAX_EXTERNAL_ID_LENGTH:
             raise fail("id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+    for field_name, value in (
+        ("id", external_id),
+        ("type", raw.type),
+        ("lead_email", raw.lead_email),
+        ("occurred_at", raw.occurred_at),
+    ):
+        problem = _unstorable_text(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise fail(field_name, problem)
     known = ", ".join(event_type.value for event_type in EventType)
     if raw.type is None or raw.type == "":
         raise fail("type", f"is required: what happened, one of {known}.")
