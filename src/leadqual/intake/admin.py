@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.intake.models import ImportJob, TrackedSite, Visitor
 
 
 @admin.register(TrackedSite)
-class TrackedSiteAdmin(admin.ModelAdmin[TrackedSite]):
+class TrackedSiteAdmin(CheckedLookupsAdmin[TrackedSite]):
     """The websites whose tracking script may send data (exact origins)."""
 
     list_display = ("name", "origin", "is_active", "created_at")
@@ -14,7 +15,7 @@ class TrackedSiteAdmin(admin.ModelAdmin[TrackedSite]):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin[Visitor]):
+class VisitorAdmin(CheckedLookupsAdmin[Visitor]):
     list_display = ("visitor_id", "site", "lead", "consented_at", "last_seen_at")
     list_select_related = ("site", "lead")
     readonly_fields = (
@@ -28,7 +29,7 @@ class VisitorAdmin(admin.ModelAdmin[Visitor]):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
+class ImportJobAdmin(CheckedLookupsAdmin[ImportJob]):
     list_display = (
         "file_name",
         "status",
