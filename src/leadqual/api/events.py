@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from leadqual.accounts.scopes import Scope
-from leadqual.api.auth import BearerToken
+from leadqual.api.auth import BearerToken, leads_of, user_of
 from leadqual.api.errors import quote
 from leadqual.api.idempotency import idempotent
 from leadqual.api.leads import score_out
@@ -111,7 +111,10 @@ def post_events(request: HttpRequest, payload: EventBatchIn) -> EventBatchOut:
             positions.append(index)
         else:
             rejected.append(checked)
-    result = submit_events(raws, now=timezone.now(), source="api")
+    # A user's token writes only to leads its user sees; the others are
+    # refused as unknown emails, so the answer reveals no more than that.
+    visible = leads_of(request) if user_of(request) is not None else None
+    result = submit_events(raws, now=timezone.now(), source="api", visible=visible)
     rejected.extend(
         _rejection(positions[bad.index], bad.field, bad.message)
         for bad in result.rejected

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
@@ -298,12 +299,15 @@ def submit_events(
     now: datetime,
     source: str,
     model_row: ScoringModel | None = None,
+    visible: QuerySet[Lead] | None = None,
 ) -> EventBatchResult:
     """Validate each event on its own, store the good ones once, rescore their leads.
 
     A bad event is reported by its index and never rejects the good ones
     beside it; a replayed external id counts as a duplicate and stores
-    nothing. Raises InvalidEvent only for a batch that is too large.
+    nothing. With ``visible`` (the leads the sender may see), a lead outside
+    it is rejected exactly as an unknown email. Raises InvalidEvent only for
+    a batch that is too large.
     """
     if len(raws) > MAX_EVENTS_PER_BATCH:
         raise InvalidEvent(
@@ -314,9 +318,9 @@ def submit_events(
     result = EventBatchResult()
     leads = {
         lead.email: lead
-        for lead in Lead.objects.select_related("company").filter(
-            email__in=_emails_of(raws)
-        )
+        for lead in (Lead.objects.all() if visible is None else visible)
+        .select_related("company")
+        .filter(email__in=_emails_of(raws))
     }
     suppressed = suppressed_emails(_emails_of(raws))
     valid: list[NewEvent] = []
