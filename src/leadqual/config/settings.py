@@ -197,7 +197,8 @@ def _sqlite_options() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database_settings()}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Any SQLite engine (Django's, or a subclass of it): the file and its companions.
+if "sqlite" in str(DATABASES["default"]["ENGINE"]):
     for _suffix in ("", "-wal", "-shm", "-journal"):
         _make_private(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
