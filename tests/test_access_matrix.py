@@ -9,8 +9,10 @@ model permissions (``ADMIN_MODEL_ACTIONS``).
 Each role requests each route: anonymous visitors must be sent to the login
 page, a role that may not use a page gets 403 (404 for a lead it may not
 see), and the API answers 401 without a token and 403 ``missing_scope`` to a
-token without the operation's scope. Lead-specific routes use a lead owned
-by another seller, so the seller under test must get 404.
+token without the operation's scope. A token made for a user answers as
+that user would be answered in the app: 403 ``role_not_allowed`` for a role
+that may not, 404 for a lead the seller may not see. Lead-specific routes
+use a lead owned by another seller, so the seller under test must get 404.
 """
 
 from __future__ import annotations
@@ -71,10 +73,14 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Api:
-    """A JSON API operation: a bearer token with ``scope``."""
+    """A JSON API operation: a bearer token with ``scope``. A token made for a
+    user also needs the user's role in ``roles``; ``lead_specific`` operations
+    are 404 for a seller's token when the seller may not see the lead."""
 
     scope: Scope
     method: str = GET
+    roles: frozenset[Role] = ALL_ROLES
+    lead_specific: bool = False
 
 
 Access = Public | Page | Api
@@ -128,9 +134,13 @@ ROUTES: dict[str, Access] = {
     "privacy:lead-erase": Page(ADMIN_ONLY, POST),
     # The JSON API.
     "api-v1:list_leads": Api(Scope.READ),
-    "api-v1:get_lead": Api(Scope.READ),
-    "api-v1:create_or_update_lead": Api(Scope.WRITE_LEADS, POST),
-    "api-v1:give_feedback": Api(Scope.WRITE_LEADS, POST),
+    "api-v1:get_lead": Api(Scope.READ, lead_specific=True),
+    "api-v1:create_or_update_lead": Api(
+        Scope.WRITE_LEADS, POST, roles=MARKETING_AND_ADMIN
+    ),
+    "api-v1:give_feedback": Api(
+        Scope.WRITE_LEADS, POST, roles=SALES_AND_ADMIN, lead_specific=True
+    ),
     "api-v1:post_events": Api(Scope.WRITE_EVENTS, POST),
 }
 
@@ -403,6 +413,40 @@ def test_the_api_answers_a_token_with_exactly_the_operations_scope(
         client, access.method, _url(_route(name), scene), API_BODIES.get(name)
     )
     assert response.status_code in (200, 201), response.content
+
+
+USER_TOKEN_CASES = [
+    (name, role)
+    for name, access in ROUTES.items()
+    if isinstance(access, Api)
+    for role in Role
+]
+
+
+@pytest.mark.parametrize(("name", "role"), USER_TOKEN_CASES)
+def test_a_users_token_has_at_most_the_users_rights(
+    scene: Scene, name: str, role: Role
+) -> None:
+    """The operation's scope is not enough: the user's role must allow it too."""
+    access = ROUTES[name]
+    assert isinstance(access, Api)
+    user = scene.users[Visitor(role.value)]
+    ApiTokenFactory.create(
+        secret=TOKEN + "-user", user=user, scopes=[access.scope.value]
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {TOKEN}-user")
+    response = _request(
+        client, access.method, _url(_route(name), scene), API_BODIES.get(name)
+    )
+    where = f"{access.method} {name} with a token of {role.value}"
+    if role not in access.roles:
+        assert response.status_code == 403, where
+        assert response.json()["error"]["code"] == "role_not_allowed", where
+    elif role is Role.SALES and access.lead_specific:
+        # The lead belongs to another seller.
+        assert response.status_code == 404, where
+    else:
+        assert response.status_code in (200, 201), (where, response.content)
 
 
 @pytest.mark.parametrize(

@@ -65,3 +65,11 @@ def test_a_revoked_or_expired_token_does_not_authenticate() -> None:
     assert authenticate_token(revoked.secret, now=NOW) is None
     assert authenticate_token(expired.secret, now=NOW) is None
     assert authenticate_token("lq_made-up", now=NOW) is None
+
+
+def test_the_token_of_a_deactivated_user_does_not_authenticate() -> None:
+    seller = create_user("sanne", role=Role.SALES)
+    issued = create_token("sanne's crm", user=seller)
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+    assert authenticate_token(issued.secret, now=NOW) is None

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leadqual.accounts.models import ApiToken
 from tests.api.helpers import EVENTS, LEADS, body_of, post_json
-from tests.factories import ApiTokenFactory, LeadFactory
+from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +85,22 @@ def test_nothing_is_stored_without_a_token() -> None:
     lead = LeadFactory.create()
     post_json(_client(None), EVENTS, {"events": [{"lead_email": lead.email}]})
     assert not lead.events.exists()
+
+
+def test_the_token_of_a_deactivated_user_is_401_saying_why() -> None:
+    """A token acts for its user, and dies with them."""
+    seller = make_user("sanne")
+    ApiTokenFactory.create(secret=SECRET, user=seller)
+    seller.is_active = False
+    seller.save(update_fields=["is_active"])
+
+    message = _assert_401(_client(f"Bearer {SECRET}"))
+
+    assert "belongs to a user who has been deactivated" in message
+    assert "sanne" not in message
+
+
+def test_a_machine_token_works_without_a_user() -> None:
+    ApiTokenFactory.create(secret=SECRET, user=None)
+    response = _client(f"Bearer {SECRET}").get(LEADS)
+    assert response.status_code == 200

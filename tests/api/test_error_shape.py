@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
+from leadqual.accounts.roles import Role
 from tests.api.helpers import EVENTS, LEADS, body_of, event, post_json
-from tests.factories import LeadFactory
+from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -166,4 +167,17 @@ def test_a_body_that_is_not_an_object(api_client: Client) -> None:
         422,
         "invalid_request",
         {"body"},
+    )
+
+
+def test_a_token_whose_users_role_may_not_do_it() -> None:
+    ApiTokenFactory.create(
+        secret="lq_shape-test-token-abcdefghijklmnop",
+        user=make_user("sanne", role=Role.SALES),
+    )
+    client = Client(HTTP_AUTHORIZATION="Bearer lq_shape-test-token-abcdefghijklmnop")
+    assert_error_shape(
+        post_json(client, LEADS, {"email": "kees@bakker-ict.nl"}),
+        403,
+        "role_not_allowed",
     )

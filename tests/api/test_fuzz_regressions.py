@@ -159,3 +159,77 @@ def test_an_email_too_long_once_in_punycode_is_a_422(api_client: Client) -> None
     assert response.status_code == 422
     assert "254" in body_of(response)["error"]["fields"]["email"]
     assert not Lead.objects.exists()
+
+
+# A lone surrogate: valid in JSON ("\ud800"), but no UTF-8 text can hold it, so
+# neither database can store it, and json.dumps(..., ensure_ascii=False) fails.
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("id", f"evt-{LONE}"),
+        ("type", LONE),
+        ("lead_email", f"an{LONE}@bakker.nl"),
+        ("occurred_at", f"2026-11-20T09:00:00{LONE}"),
+        ("properties", {"url": f"/prijzen{LONE}"}),
+        ("properties", {f"url{LONE}": "/prijzen"}),
+    ],
+)
+def test_an_event_with_a_lone_surrogate_is_rejected_and_the_others_kept(
+    api_client: Client, field: str, value: object
+) -> None:
+    lead = LeadFactory.create()
+    bad = event(lead.email) | {field: value}
+    response = post_json(api_client, EVENTS, {"events": [event(lead.email), bad]})
+    assert response.status_code == 200
+    answer = body_of(response)
+    assert answer["accepted"] == 1
+    assert [(bad["index"], bad["field"]) for bad in answer["rejected"]] == [(1, field)]
+    assert "surrogate" in answer["rejected"][0]["error"]
+    assert Event.objects.filter(lead=lead).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", f"an{LONE}@bakker.nl"),
+        ("first_name", f"An{LONE}"),
+        ("company", f"Bakker{LONE}"),
+        ("sector", LONE),
+        ("urgency", LONE),
+        ("country", LONE),
+    ],
+)
+def test_a_lone_surrogate_in_a_lead_field_is_a_422(
+    api_client: Client, field: str, value: str
+) -> None:
+    body = {"email": "an@bakker.nl", field: value}
+    response = post_json(api_client, LEADS, body)
+    assert response.status_code == 422
+    assert "surrogate" in body_of(response)["error"]["fields"][field]
+    assert not Lead.objects.exists()
+
+
+def test_a_lone_surrogate_in_the_consent_text_version_is_a_422(
+    api_client: Client,
+) -> None:
+    consent = {"given": True, "text_version": f"v{LONE}"}
+    response = post_json(
+        api_client, LEADS, {"email": "an@bakker.nl", "consent": consent}
+    )
+    assert response.status_code == 422
+    fields = body_of(response)["error"]["fields"]
+    assert "surrogate" in fields["consent.text_version"]
+
+
+def test_a_lone_surrogate_in_a_feedback_note_is_a_422(api_client: Client) -> None:
+    lead = LeadFactory.create()
+    response = post_json(
+        api_client,
+        f"{LEADS}/{lead.pk}/feedback",
+        {"decision": "rejected", "reason": "no_budget", "note": f"Belt {LONE}"},
+    )
+    assert response.status_code == 422
+    assert "surrogate" in body_of(response)["error"]["fields"]["note"]

@@ -6,17 +6,20 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
+from django.test import Client, override_settings
 
 from leadqual.accounts.models import ApiToken
+from leadqual.accounts.roles import Role
 from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope
 from leadqual.accounts.services import create_token
 from leadqual.api import api
 from leadqual.api.auth import BearerToken
-from tests.api.helpers import EVENTS, LEADS, body_of, post_json
-from tests.factories import ApiTokenFactory, LeadFactory
+from leadqual.leads.models import Lead
+from tests.api.helpers import EVENTS, LEADS, body_of, event, post_json
+from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +116,25 @@ def test_every_operation_declares_its_scope() -> None:
     }
 
 
+def test_every_operation_names_the_roles_whose_tokens_may_use_it() -> None:
+    """As in the app: imports for marketing and admin, feedback for sales and admin."""
+    declared = {}
+    for _prefix, router in api._routers:
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                (auth,) = operation.auth_callbacks
+                assert isinstance(auth, BearerToken)
+                declared[operation.operation_id] = set(auth.roles)
+    everyone = set(Role)
+    assert declared == {
+        "list_leads": everyone,
+        "get_lead": everyone,
+        "create_or_update_lead": {Role.MARKETING, Role.ADMIN},
+        "give_feedback": {Role.SALES, Role.ADMIN},
+        "post_events": everyone,
+    }
+
+
 def test_an_operation_that_declares_no_scope_needs_admin() -> None:
     assert isinstance(api.auth, list | tuple)
     (default,) = api.auth
@@ -169,3 +191,147 @@ def test_create_token_help_names_the_default_scopes() -> None:
 
     help_text = Command().create_parser("leadqual", "create-token").format_help()
     assert "Default: read, write_events, write_leads" in " ".join(help_text.split())
+
+
+# --- a token acts with at most its user's rights ----------------------------------
+
+
+@pytest.fixture
+def team() -> tuple[User, User]:
+    """Sanne, the seller whose token is under test, and Piet, another seller."""
+    return make_user("sanne", role=Role.SALES), make_user("piet", role=Role.SALES)
+
+
+def _token_of(user: User, *scopes: Scope) -> Client:
+    granted = scopes or DEFAULT_SCOPES
+    ApiTokenFactory.create(
+        secret=SECRET, user=user, scopes=[scope.value for scope in granted]
+    )
+    return Client(HTTP_AUTHORIZATION=f"Bearer {SECRET}")
+
+
+def test_a_sellers_token_lists_only_the_leads_the_seller_sees_in_the_app(
+    team: tuple[User, User],
+) -> None:
+    sanne, piet = team
+    own = LeadFactory.create(owner=sanne)
+    unassigned = LeadFactory.create(owner=None)
+    LeadFactory.create(owner=piet)
+
+    answer = body_of(_token_of(sanne).get(LEADS, {"limit": 500}))
+
+    assert {item["id"] for item in answer["items"]} == {own.pk, unassigned.pk}
+    assert answer["count"] == 2
+
+
+def test_another_sellers_lead_is_a_404_as_if_it_did_not_exist(
+    team: tuple[User, User],
+) -> None:
+    sanne, piet = team
+    client = _token_of(sanne)
+    hidden = LeadFactory.create(owner=piet)
+
+    seen = client.get(f"{LEADS}/{hidden.pk}")
+    missing = client.get(f"{LEADS}/{hidden.pk + 1000}")
+
+    assert (seen.status_code, missing.status_code) == (404, 404)
+    assert body_of(seen)["error"]["code"] == body_of(missing)["error"]["code"]
+    feedback = post_json(
+        client, f"{LEADS}/{hidden.pk}/feedback", {"decision": "accepted"}
+    )
+    assert feedback.status_code == 404
+    hidden.refresh_from_db()
+    assert hidden.status == "new"
+
+
+def test_with_sales_see_all_leads_a_sellers_token_sees_every_lead(
+    team: tuple[User, User],
+) -> None:
+    """The app's rule, reused: LEADQUAL_SALES_SEE_ALL_LEADS opens the API too."""
+    sanne, piet = team
+    other = LeadFactory.create(owner=piet)
+    with override_settings(SALES_SEE_ALL_LEADS=True):
+        response = _token_of(sanne).get(f"{LEADS}/{other.pk}")
+    assert response.status_code == 200
+
+
+def test_events_for_a_lead_the_seller_may_not_see_are_refused_as_for_no_lead(
+    team: tuple[User, User],
+) -> None:
+    sanne, piet = team
+    own = LeadFactory.create(owner=sanne)
+    hidden = LeadFactory.create(owner=piet)
+    batch = [
+        event(own.email),
+        event(hidden.email, "demo_request"),
+        event("nobody@example.nl", "demo_request"),
+    ]
+
+    answer = body_of(post_json(_token_of(sanne), EVENTS, {"events": batch}))
+
+    assert answer["accepted"] == 1, answer
+    hidden_error, missing_error = (bad["error"] for bad in answer["rejected"])
+    assert hidden_error.replace(hidden.email, "X").replace("Event 1", "Event N") == (
+        missing_error.replace("nobody@example.nl", "X").replace("Event 2", "Event N")
+    )
+    assert not hidden.events.exists()
+    assert [lead["id"] for lead in answer["leads"]] == [own.pk]
+
+
+def test_a_sellers_token_may_not_create_or_update_leads() -> None:
+    """Sellers do not import leads in the app; their tokens do not either."""
+    response = post_json(
+        _token_of(make_user("sanne", role=Role.SALES)),
+        LEADS,
+        {"email": "kees@bakker-ict.nl"},
+    )
+    assert response.status_code == 403
+    error = body_of(response)["error"]
+    assert error["code"] == "role_not_allowed"
+    assert "the role sales" in error["message"]
+    assert "allowed for: marketing, admin" in error["message"]
+    assert not Lead.objects.exists()
+
+
+def test_a_marketing_token_may_not_give_feedback() -> None:
+    lead = LeadFactory.create()
+    response = post_json(
+        _token_of(make_user("mila", role=Role.MARKETING)),
+        f"{LEADS}/{lead.pk}/feedback",
+        {"decision": "accepted"},
+    )
+    assert response.status_code == 403
+    assert body_of(response)["error"]["code"] == "role_not_allowed"
+
+
+def test_an_admin_scope_on_a_sellers_token_gives_no_more_than_the_seller_has(
+    team: tuple[User, User],
+) -> None:
+    """A token issued before the cap, or edited in the admin site."""
+    sanne, piet = team
+    client = _token_of(sanne, Scope.ADMIN)
+    LeadFactory.create(owner=piet)
+
+    answer = body_of(client.get(LEADS))
+    refused = post_json(client, LEADS, {"email": "kees@bakker-ict.nl"})
+
+    assert answer["count"] == 0
+    assert refused.status_code == 403
+
+
+def test_a_token_for_a_seller_cannot_be_issued_with_the_admin_scope() -> None:
+    make_user("sanne", role=Role.SALES)
+    with pytest.raises(CommandError) as raised:
+        _create_token("crm", "--user", "sanne", "--scope", "admin")
+    assert str(raised.value) == (
+        'The user "sanne" has the role sales, which does not allow the scope admin: '
+        "a token acts with at most its user's rights. Leave that scope out, or "
+        "issue the token for a user who has it."
+    )
+    assert not ApiToken.objects.exists()
+
+
+def test_a_token_for_an_admin_may_have_the_admin_scope() -> None:
+    make_user("beheer", role=Role.ADMIN)
+    _create_token("ops", "--user", "beheer", "--scope", "admin")
+    assert ApiToken.objects.get(name="ops").scopes == ["admin"]

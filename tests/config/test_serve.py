@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import resource
 import socket
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from http.client import HTTPResponse
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -25,6 +28,8 @@ STARTUP_SECONDS = 30
 class RunningServer:
     base_url: str
     announcement: str
+    port: int
+    log_path: Path
 
 
 def get(url: str) -> HTTPResponse:
@@ -33,14 +38,23 @@ def get(url: str) -> HTTPResponse:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """`leadqual serve` on a free port, with a migrated SQLite data dir."""
-    data_dir = tmp_path_factory.mktemp("serve")
-    env = subprocess_env(data_dir)
-    log_path = data_dir / "serve.log"
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite data dir the servers of this module share."""
+    folder = tmp_path_factory.mktemp("serve")
     subprocess.run(
-        [LEADQUAL, "migrate", "--verbosity", "0"], env=env, check=True, timeout=120
+        [LEADQUAL, "migrate", "--verbosity", "0"],
+        env=subprocess_env(folder),
+        check=True,
+        timeout=120,
     )
+    return folder
+
+
+@contextmanager
+def running_server(data_dir: Path, **variables: str) -> Iterator[RunningServer]:
+    """`leadqual serve` on a free port, with extra environment ``variables``."""
+    env = subprocess_env(data_dir) | variables
+    log_path = data_dir / f"serve-{len(list(data_dir.glob('serve-*.log')))}.log"
     port = free_port()
     log = log_path.open("w")
     process = subprocess.Popen(
@@ -72,11 +86,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                         + log_path.read_text()
                     )
                 time.sleep(0.1)
-        yield RunningServer(base_url=base_url, announcement=announcement)
+        yield RunningServer(
+            base_url=base_url, announcement=announcement, port=port, log_path=log_path
+        )
     finally:
         process.terminate()
         process.communicate(timeout=10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(data_dir: Path) -> Iterator[RunningServer]:
+    """`leadqual serve` with the default settings."""
+    with running_server(data_dir) as running:
+        yield running
 
 
 def test_serve_answers_the_api_with_waitress(server: RunningServer) -> None:
@@ -121,3 +144,101 @@ def test_serve_refuses_a_port_that_is_not_a_number() -> None:
     assert str(raised.value) == (
         '--port must be a whole number from 0 to 65535, got "http".'
     )
+
+
+def open_idle_connections(stack: ExitStack, port: int, count: int) -> None:
+    """``count`` connections that each send half a request and then nothing."""
+    for _ in range(count):
+        connection = stack.enter_context(
+            socket.create_connection(("127.0.0.1", port), timeout=10)
+        )
+        connection.sendall(b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+
+
+def test_150_idle_half_open_connections_do_not_keep_a_request_waiting(
+    server: RunningServer,
+) -> None:
+    """waitress's default 100 connections let these lock everyone out for 2 min."""
+    with ExitStack() as idle:
+        open_idle_connections(idle, server.port, 150)
+
+        with get(f"{server.base_url}/api/v1/openapi.json") as response:
+            assert response.status == 200
+
+
+def test_idle_connections_over_the_limit_are_closed_after_the_idle_timeout(
+    data_dir: Path,
+) -> None:
+    """With every slot taken by idle clients, a real request waits one timeout."""
+    with (
+        running_server(
+            data_dir,
+            LEADQUAL_SERVE_CONNECTION_LIMIT="10",
+            LEADQUAL_SERVE_IDLE_TIMEOUT_SECONDS="1",
+        ) as small,
+        ExitStack() as idle,
+    ):
+        open_idle_connections(idle, small.port, 20)
+
+        # urlopen's timeout of 10 s is well over the 1 s timeout plus the
+        # cleanup interval (1 s here), so this only passes when they are closed.
+        with get(f"{small.base_url}/api/v1/openapi.json") as response:
+            assert response.status == 200
+
+
+def test_a_body_over_the_largest_upload_is_refused_before_it_is_sent(
+    server: RunningServer,
+) -> None:
+    """The 413 comes as soon as the headers arrive; nothing waits for 500 MB."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as client:
+        headers = (
+            b"POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 500000000\r\n\r\n"
+        )
+        client.sendall(headers + b"[" * 65536)
+        answer = client.recv(4096)
+
+    assert answer.startswith(b"HTTP/1.1 413 Request Entity Too Large\r\n")
+
+
+def test_serve_refuses_a_connection_limit_over_the_open_file_limit(
+    data_dir: Path,
+) -> None:
+    def lower_open_file_limit() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
+
+    result = subprocess.run(
+        [LEADQUAL, "serve", "--port", str(free_port())],
+        env=subprocess_env(data_dir) | {"LEADQUAL_SERVE_CONNECTION_LIMIT": "1000"},
+        preexec_fn=lower_open_file_limit,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == (
+        "CommandError: LEADQUAL_SERVE_CONNECTION_LIMIT is 1000, but this process "
+        "may open only 256 files (1064 needed). Lower LEADQUAL_SERVE_CONNECTION_LIMIT "
+        "or raise the limit (ulimit -n, or LimitNOFILE= in a systemd unit)."
+    )
+
+
+def test_a_403_is_one_line_in_the_server_log(server: RunningServer) -> None:
+    request = urllib.request.Request(
+        f"{server.base_url}/login/", data=b"username=x&password=y", method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+
+    lines = [
+        line
+        for line in server.log_path.read_text().splitlines()
+        if "/login/" in line and "Forbidden" in line
+    ]
+    assert [line.split(" django.security.csrf: ")[1] for line in lines] == [
+        "Forbidden (CSRF cookie not set.): /login/ (anonymous)"
+    ]
+    assert "Traceback" not in server.log_path.read_text()

@@ -120,6 +120,21 @@ def test_a_replayed_event_is_stored_once() -> None:
     assert Event.objects.filter(external_id="evt-42").count() == 1
 
 
+@pytest.mark.parametrize("event_id", ["\ud800", "evt-\x00-1"])
+def test_an_event_id_that_cannot_be_stored_is_rejected_not_a_crash(
+    event_id: str,
+) -> None:
+    """Every way in (API, webhooks) reaches this check."""
+    lead = LeadFactory.create()
+    result = submit_events(
+        [_event(lead.email, event_id), _event(lead.email, "ok")], now=NOW, source="api"
+    )
+    assert result.accepted == 1
+    assert [(r.index, r.field) for r in result.rejected] == [(0, "id")]
+    assert "cannot be stored" in result.rejected[0].message
+    assert list(Event.objects.values_list("external_id", flat=True)) == ["ok"]
+
+
 def test_an_event_from_the_future_is_refused() -> None:
     lead = LeadFactory.create()
     future = RawEvent(

@@ -412,6 +412,29 @@ def test_generic_signed_more_than_five_minutes_ago_is_refused(
 
 
 @SECRETS
+@pytest.mark.parametrize(
+    "stamp", ["1700000000\u00b9", "\u0661\u0667\u0660\u0660", "9" * 30]
+)
+def test_generic_with_a_timestamp_not_in_ascii_digits_is_a_401(
+    client: Client, lead: Lead, stamp: str
+) -> None:
+    """A Latin-1 "¹" passes str.isdigit() but not int(): once a 500."""
+    response = client.post(
+        "/webhooks/generic/",
+        generic_body(REPLY),
+        content_type="application/json",
+        headers={"X-Leadqual-Timestamp": stamp, "X-Leadqual-Signature": "sha256=0"},
+    )
+    assert response.status_code == 401
+    assert_error_shape(response.json(), "invalid_signature")
+    assert (
+        "X-Leadqual-Timestamp must be the Unix time"
+        in response.json()["error"]["message"]
+    )
+    assert Event.objects.count() == 0
+
+
+@SECRETS
 def test_generic_replay_is_stored_once(client: Client, lead: Lead) -> None:
     post_generic(client, generic_body(REPLY))
     response = post_generic(client, generic_body(REPLY))

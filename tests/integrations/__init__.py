@@ -155,7 +155,10 @@ def assert_teams_shape(payload: dict[str, Any]) -> dict[str, Any]:
     assert card["type"] == "AdaptiveCard"
     assert card["$schema"] == "http://adaptivecards.io/schemas/adaptive-card.json"
     assert card["version"] == "1.4"
-    assert all(item["type"] in {"TextBlock", "FactSet"} for item in card["body"])
+    for item in card["body"]:
+        # Plain text only: TextRuns, never a TextBlock or FactSet (Markdown).
+        assert item["type"] == "RichTextBlock"
+        assert all(run["type"] == "TextRun" for run in item["inlines"])
     for action in card.get("actions", []):
         assert action["type"] == "Action.OpenUrl"
         assert action["url"].startswith("http")

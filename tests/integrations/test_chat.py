@@ -38,7 +38,8 @@ def test_slack_gets_text_and_blocks_with_the_facts_and_a_button() -> None:
     assert receiver.content_types == ["application/json; charset=utf-8"]
     assert "A lead became hot" in payload["text"]
     fields = next(block for block in payload["blocks"] if "fields" in block)
-    assert {"type": "mrkdwn", "text": "*Score*\n82"} in fields["fields"]
+    score = {"type": "mrkdwn", "text": "*Score*\n82", "verbatim": True}
+    assert score in fields["fields"]
     (actions,) = [block for block in payload["blocks"] if block["type"] == "actions"]
     assert actions["elements"][0]["url"] == "https://leads.example.nl/leads/7/"
 
@@ -50,9 +51,9 @@ def test_teams_gets_an_adaptive_card_in_a_message() -> None:
 
     (payload,) = receiver.payloads
     card = assert_teams_shape(payload)
-    assert card["body"][0]["text"] == "A lead became hot"
-    facts = next(item for item in card["body"] if item["type"] == "FactSet")
-    assert {"title": "Score", "value": "82"} in facts["facts"]
+    texts = [[run["text"] for run in item["inlines"]] for item in card["body"]]
+    assert texts[0] == ["A lead became hot"]
+    assert ["Score: ", "82"] in texts
     assert card["actions"][0]["url"] == "https://leads.example.nl/leads/7/"
 
 
@@ -92,3 +93,20 @@ def test_the_chat_format_is_slack_or_teams(value: str, expected: str) -> None:
 def test_another_chat_format_is_refused_naming_the_variable() -> None:
     with pytest.raises(ImproperlyConfigured, match=r'LEADQUAL_CHAT_FORMAT .*"discord"'):
         parse_chat_format("discord")
+
+
+def test_markup_in_slack_facts_is_escaped_including_ampersands() -> None:
+    message = ChatMessage(
+        title="A lead became hot",
+        text="R&D B.V.",
+        facts=[("Owner", "<@U024BE7LH> & <!here>")],
+    )
+    receiver = ChatReceiver()
+    with chat_webhook(receiver) as url:
+        post_chat_message(message, url=url, chat_format=ChatFormat.SLACK)
+
+    (payload,) = receiver.payloads
+    fields = next(block for block in payload["blocks"] if "fields" in block)
+    owner = fields["fields"][0]["text"]
+    assert owner == "*Owner*\n&lt;@U024BE7LH&gt; &amp; &lt;!here&gt;"
+    assert payload["blocks"][1]["text"]["text"] == "R&amp;D B.V."

@@ -6,6 +6,7 @@ receiver; time moves with time_machine.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
@@ -388,3 +389,84 @@ def test_a_pending_alert_whose_job_was_lost_is_queued_again(
 
     assert result.requeued == 2
     assert len(peers.sink.messages) == 1 and len(peers.chat.payloads) == 1
+
+
+# --- what leads wrote is shown as text, never as markup ------------------------------
+
+HOSTILE_COMPANY = (
+    "<!channel> <https://evil.example|Open lead> [Open](https://evil.example)"
+)
+ESCAPED_FOR_SLACK = (
+    "&lt;!channel&gt; &lt;https://evil.example|Open lead&gt; "
+    "[Open](https://evil.example)"
+)
+
+
+def hostile_lead_arrives(capture: CaptureCallbacks) -> Lead:
+    lead = new_lead()
+    assert lead.company is not None
+    lead.company.name = HOSTILE_COMPANY
+    lead.company.save(update_fields=["name"])
+    with time_machine.travel(NOW, tick=False), capture(execute=True):
+        make_hot(lead, NOW)
+    return lead
+
+
+def test_a_company_name_with_slack_markup_pings_nobody_and_links_nowhere(
+    peers: Peers, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    """Slack reads <!channel> and <url|label> as markup: they arrive escaped."""
+    owner()
+    hostile_lead_arrives(django_capture_on_commit_callbacks)
+
+    (payload,) = peers.chat.payloads
+    assert_slack_shape(payload)
+    sent = json.dumps(payload)
+    assert "<!channel>" not in sent and "<https://evil.example" not in sent
+    section = payload["blocks"][1]["text"]
+    assert section == {"type": "mrkdwn", "text": ESCAPED_FOR_SLACK, "verbatim": True}
+    assert payload["text"].endswith(f": {ESCAPED_FOR_SLACK}")
+
+
+def test_a_company_name_with_markdown_is_plain_text_in_teams(
+    peers: Peers, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    """Teams reads Markdown links in TextBlocks and facts; TextRuns it shows as is."""
+    owner()
+    with override_settings(CHAT_FORMAT="teams"):
+        hostile_lead_arrives(django_capture_on_commit_callbacks)
+
+    card = assert_teams_shape(peers.chat.payloads[0])
+    assert all(item["type"] == "RichTextBlock" for item in card["body"])
+    runs = [run for item in card["body"] for run in item["inlines"]]
+    assert {"type": "TextRun", "text": HOSTILE_COMPANY} in runs
+    assert [action["url"] for action in card["actions"]] == [
+        f"https://leads.example.nl/leads/{Lead.objects.get().pk}/"
+    ]
+
+
+def test_a_lead_name_with_line_breaks_cannot_add_mail_headers(
+    peers: Peers, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    """The subject is sent as one line; the HTML part escapes the company."""
+    seller = owner()
+    lead = new_lead()
+    lead.last_name = "Jansen\r\nBcc: victim@example.org"
+    lead.save(update_fields=["last_name"])
+    assert lead.company is not None
+    lead.company.name = "<b>Bakker</b>"
+    lead.company.save(update_fields=["name"])
+    with (
+        time_machine.travel(NOW, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        make_hot(lead, NOW)
+
+    (mail,) = peers.sink.messages
+    assert mail.rcpt_tos == [seller.email]
+    assert mail.message["Bcc"] is None
+    assert "Jansen Bcc: victim@example.org" in mail.message["Subject"]
+    assert "\n" not in mail.message["Subject"]
+    assert "&lt;b&gt;Bakker&lt;/b&gt;" in mail.part("text/html")
+    assert "<b>Bakker</b>" not in mail.part("text/html")
+    assert Alert.objects.get(channel="email").status == AlertStatus.SENT

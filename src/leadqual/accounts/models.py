@@ -31,7 +31,9 @@ class ApiToken(models.Model):
         blank=True,
         related_name="api_tokens",
         help_text=_(
-            "Feedback given with this token is recorded as given by this user."
+            "The token acts for this user, with at most their rights: it sees "
+            "their leads, and stops working when they are deactivated. Empty: a "
+            "machine token."
         ),
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -47,17 +47,20 @@ def role_required(
     return decorate
 
 
-def visible_leads(user: User) -> QuerySet[Lead]:
+def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
     """The leads a user may see: sales their own and unassigned ones, others all.
 
     With LEADQUAL_SALES_SEE_ALL_LEADS=true sales see every lead too; users
-    without a role see none.
+    without a role see none. ``leads`` narrows a query of the caller's (its
+    order and annotations kept); without it, all leads. The pages and the
+    API (for a token's user) both use this one rule.
     """
+    base = Lead.objects.all() if leads is None else leads
     role = user_role(user)
     if role in (Role.ADMIN, Role.MARKETING):
-        return Lead.objects.all()
+        return base
     if role is Role.SALES and settings.SALES_SEE_ALL_LEADS:
-        return Lead.objects.all()
+        return base
     if role is Role.SALES:
-        return Lead.objects.filter(Q(owner=user) | Q(owner__isnull=True))
-    return Lead.objects.none()
+        return base.filter(Q(owner=user) | Q(owner__isnull=True))
+    return base.none()

@@ -13,7 +13,12 @@ from django.db import transaction
 
 from leadqual.accounts.models import ApiToken
 from leadqual.accounts.roles import ROLE_PERMISSIONS, Role
-from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope
+from leadqual.accounts.scopes import (
+    DEFAULT_SCOPES,
+    ROLE_SCOPES,
+    Scope,
+    ScopeBeyondRole,
+)
 from leadqual.core.errors import LeadqualError
 
 TOKEN_PREFIX = "lq_"
@@ -102,12 +107,16 @@ def create_token(
     """Issue a new API token. Only its digest is stored; the secret is returned once.
 
     The token may do what ``scopes`` allow (by default read, write_events and
-    write_leads). Raises DuplicateName when a token with this name exists.
+    write_leads), and, with a ``user``, at most what the user's role allows.
+    Raises DuplicateName when a token with this name exists, ScopeBeyondRole
+    when the user is deactivated or their role does not allow a scope.
     """
     if ApiToken.objects.filter(name=name).exists():
         raise DuplicateName(
             f'A token named "{name}" already exists. Choose another name.'
         )
+    if user is not None:
+        _check_scopes_of(user, scopes)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         name=name,
@@ -120,8 +129,32 @@ def create_token(
     return IssuedToken(token=token, secret=secret)
 
 
+def _check_scopes_of(user: User, scopes: Sequence[Scope]) -> None:
+    if not user.is_active:
+        raise ScopeBeyondRole(
+            f'The user "{user.get_username()}" is deactivated; a token for them would '
+            "not work. Issue it for an active user, or without --user."
+        )
+    role = role_of(user)
+    allowed = ROLE_SCOPES[role] if role is not None else frozenset()
+    beyond = [
+        scope.value for scope in Scope if scope in scopes and scope not in allowed
+    ]
+    if beyond:
+        role_name = f"the role {role.value}" if role is not None else "no role"
+        raise ScopeBeyondRole(
+            f'The user "{user.get_username()}" has {role_name}, which does not allow '
+            f"the scope {', '.join(beyond)}: a token acts with at most its user's "
+            "rights. Leave that scope out, or issue the token for a user who has it."
+        )
+
+
 def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
-    """The usable token with this secret, or None (unknown, revoked, expired)."""
+    """The usable token with this secret, or None.
+
+    None when the token is unknown, revoked or expired, or belongs to a
+    deactivated user (a token dies with its user).
+    """
     token = (
         ApiToken.objects.select_related("user")
         .filter(digest=token_digest(secret))
@@ -129,9 +162,18 @@ def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
     )
     if token is None or not token.is_usable(now=now):
         return None
+    if token.user is not None and not token.user.is_active:
+        return None
     # Write the last use at most once a minute: a busy integration must not
     # turn every read into a write.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def is_token_of_deactivated_user(secret: str) -> bool:
+    """Whether this secret is a token whose user is deactivated (to say so)."""
+    return ApiToken.objects.filter(
+        digest=token_digest(secret), user__is_active=False
+    ).exists()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.contrib.auth.models import User
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,10 +13,16 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from leadqual.accounts.models import ApiToken
+from leadqual.accounts.permissions import visible_leads
+from leadqual.accounts.roles import Role
 from leadqual.accounts.scopes import Scope
-from leadqual.accounts.services import authenticate_token
+from leadqual.accounts.services import (
+    authenticate_token,
+    is_token_of_deactivated_user,
+)
 from leadqual.api.errors import not_authenticated_message
 from leadqual.api.scopes import require_scope
+from leadqual.leads.models import Lead
 
 
 class BearerToken(HttpBearer):
@@ -21,12 +30,16 @@ class BearerToken(HttpBearer):
 
     On success Ninja sets ``request.auth`` to the ApiToken; ``request.api_token``
     and ``request.api_user`` are set too. Every failure is a 401 that says why.
-    With a ``scope``, a usable token without that scope is a 403 (api/scopes.py).
+    With a ``scope``, a usable token without that scope is a 403, and so is a
+    token whose user's role is not in ``roles`` (api/scopes.py).
     """
 
-    def __init__(self, *, scope: Scope | None = None) -> None:
+    def __init__(
+        self, *, scope: Scope | None = None, roles: Collection[Role] = tuple(Role)
+    ) -> None:
         super().__init__()
         self.scope = scope
+        self.roles = tuple(roles)
 
     def __call__(self, request: HttpRequest) -> ApiToken | None:
         """The token of the request; raises AuthenticationError with a reason."""
@@ -50,16 +63,24 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
         """The usable ApiToken with this secret; raises AuthenticationError if none."""
         api_token = authenticate_token(token, now=timezone.now())
+        if api_token is None and is_token_of_deactivated_user(token):
+            raise AuthenticationError(
+                message=_(
+                    "The API token belongs to a user who has been deactivated, so it "
+                    "no longer works. Ask an admin for a token of an active user."
+                )
+            )
         if api_token is None:
             # Never echo the secret: it may be a real token of another system.
             raise AuthenticationError(
                 message=_("The API token is unknown, revoked or expired. %(hint)s")
                 % {"hint": not_authenticated_message()}
             )
-        if self.scope is not None:
-            require_scope(request, api_token, self.scope)
+        # Set before the scope check, so a refused request is logged by its token.
         request.api_token = api_token  # type: ignore[attr-defined]
         request.api_user = api_token.user  # type: ignore[attr-defined]
+        if self.scope is not None:
+            require_scope(request, api_token, self.scope, roles=self.roles)
         return api_token
 
 
@@ -74,3 +95,15 @@ def token_of(request: HttpRequest) -> ApiToken:
 def user_of(request: HttpRequest) -> User | None:
     """The user the request's token belongs to, or None for a machine token."""
     return token_of(request).user
+
+
+def leads_of(
+    request: HttpRequest, leads: QuerySet[Lead] | None = None
+) -> QuerySet[Lead]:
+    """``leads`` (default: all) narrowed to those the token's user may see in the app.
+
+    A machine token (no user) sees every lead.
+    """
+    user = user_of(request)
+    base = Lead.objects.all() if leads is None else leads
+    return base if user is None else visible_leads(user, base)

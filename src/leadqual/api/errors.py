@@ -25,7 +25,7 @@ from ninja.errors import (
 )
 from pydantic import BaseModel
 
-from leadqual.accounts.scopes import MissingScope
+from leadqual.accounts.scopes import MissingScope, RoleNotAllowed
 from leadqual.core.errors import LeadNotFound, LeadqualError, NoActiveScoringModel
 
 # Every operation names its body parameter "payload"; clients never see the name,
@@ -220,11 +220,11 @@ HTTP_ERROR_CODES: Mapping[int, str] = {
 
 
 def status_for(error: LeadqualError) -> int:
-    """The HTTP status of a domain error: 404 unknown lead, 403 missing scope,
-    503 no model, else 422."""
+    """The HTTP status of a domain error: 404 unknown lead, 403 missing scope or
+    role, 503 no model, else 422."""
     if isinstance(error, LeadNotFound):
         return 404
-    if isinstance(error, MissingScope):
+    if isinstance(error, MissingScope | RoleNotAllowed):
         return 403
     if isinstance(error, NoActiveScoringModel):
         return 503

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router
 
 from leadqual.accounts.scopes import Scope
-from leadqual.api.auth import BearerToken, token_of
+from leadqual.api.auth import BearerToken, leads_of, token_of, user_of
 from leadqual.api.errors import quote
 from leadqual.api.idempotency import idempotent
 from leadqual.api.leads import score_out
@@ -22,8 +22,7 @@ from leadqual.api.schemas import (
     EventBatchOut,
     RejectedEventOut,
     RescoredLeadOut,
-    has_nul,
-    nul_message,
+    text_problem,
 )
 from leadqual.core.events import EventType
 from leadqual.intake.pipeline import RawEvent, submit_events
@@ -61,8 +60,9 @@ def _raw_event(index: int, item: Any) -> RawEvent | RejectedEventOut:
                 % {"known": ", ".join(EVENT_FIELDS)},
             )
     for name, value in item.items():
-        if has_nul(value):
-            return _rejection(index, str(name), nul_message() + ".")
+        problem = text_problem(value)
+        if problem is not None:
+            return _rejection(index, str(name), problem + ".")
     if item.get("type") is None:
         # The pipeline would quote the missing type as "None".
         return _rejection(
@@ -113,7 +113,12 @@ def post_events(request: HttpRequest, payload: EventBatchIn) -> EventBatchOut:
             rejected.append(checked)
     # Each token numbers its own events: two integrations may both send id 1001.
     sender = f"token:{token_of(request).pk}"
-    result = submit_events(raws, now=timezone.now(), source="api", sender=sender)
+    # A user's token writes only to leads its user sees; the others are
+    # refused as unknown emails, so the answer reveals no more than that.
+    visible = leads_of(request) if user_of(request) is not None else None
+    result = submit_events(
+        raws, now=timezone.now(), source="api", sender=sender, visible=visible
+    )
     rejected.extend(
         _rejection(positions[bad.index], bad.field, bad.message)
         for bad in result.rejected

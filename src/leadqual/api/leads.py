@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
+from leadqual.accounts.roles import Role
 from leadqual.accounts.scopes import Scope
-from leadqual.api.auth import BearerToken, token_of, user_of
+from leadqual.api.auth import BearerToken, leads_of, token_of, user_of
 from leadqual.api.idempotency import idempotent
 from leadqual.api.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -44,6 +45,12 @@ from leadqual.scoring.models import Score
 from leadqual.triage.services import record_feedback
 
 router = Router(tags=["leads"])
+
+# A token of a user acts with that user's rights in the app (docs/access-control.md):
+# creating and updating leads is what the import pages allow, feedback what the
+# sales actions on a lead page allow. Machine tokens (no user) are not limited.
+LEAD_WRITING_ROLES = (Role.MARKETING, Role.ADMIN)
+FEEDBACK_ROLES = (Role.SALES, Role.ADMIN)
 
 # API name -> lead field, where they differ (the API says "budget", in euros).
 API_TO_FIELD = {"budget": "budget_euros"}
@@ -127,9 +134,12 @@ def _with_latest_scores(leads: Sequence[Lead]) -> list[tuple[Lead, Score | None]
     ]
 
 
-def _get_lead(lead_id: int) -> Lead:
+def _get_lead(request: HttpRequest, lead_id: int) -> Lead:
+    """The lead, if the token's user may see it; LeadNotFound as for no lead else."""
     lead = (
-        _latest_score_ids(Lead.objects.select_related("company", "owner"))
+        _latest_score_ids(
+            leads_of(request, Lead.objects.select_related("company", "owner"))
+        )
         .filter(pk=lead_id)
         .first()
     )
@@ -165,7 +175,7 @@ def list_leads(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> LeadListOut:
     """Leads by score, highest first (unscored last), in a band or changed since."""
-    leads = leads_by_score(band)
+    leads = leads_of(request, leads_by_score(band))
     if changed_since is not None:
         leads = leads.filter(_changed_since(changed_since))
     count = leads.count()
@@ -176,7 +186,7 @@ def list_leads(
 
 @router.post(
     "",
-    auth=BearerToken(scope=Scope.WRITE_LEADS),
+    auth=BearerToken(scope=Scope.WRITE_LEADS, roles=LEAD_WRITING_ROLES),
     response={
         200: LeadOut,
         201: LeadOut,
@@ -211,7 +221,7 @@ def create_or_update_lead(request: HttpRequest, payload: LeadIn) -> Status[LeadO
         )
     except InvalidLeadData as error:
         raise _in_api_names(error) from None
-    lead = _get_lead(arrival.lead.pk)
+    lead = _get_lead(request, arrival.lead.pk)
     _audit(
         request,
         AuditAction.CHANGED,
@@ -251,7 +261,7 @@ def _in_api_names(error: InvalidLeadData) -> InvalidLeadData:
 )
 def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
     """The lead with this id, or 404 in the error shape."""
-    lead = _get_lead(lead_id)
+    lead = _get_lead(request, lead_id)
     ((_lead, score),) = _with_latest_scores([lead])
     _audit(request, AuditAction.VIEWED, lead.pk, "lead read")
     return lead_out(lead, score)
@@ -259,7 +269,7 @@ def get_lead(request: HttpRequest, lead_id: int) -> LeadOut:
 
 @router.post(
     "/{lead_id}/feedback",
-    auth=BearerToken(scope=Scope.WRITE_LEADS),
+    auth=BearerToken(scope=Scope.WRITE_LEADS, roles=FEEDBACK_ROLES),
     response={
         201: FeedbackOut,
         400: ErrorOut,
@@ -276,7 +286,7 @@ def give_feedback(
     request: HttpRequest, lead_id: int, payload: FeedbackIn
 ) -> Status[FeedbackOut]:
     """Record sales feedback, given by the token's user; moves the lead's status."""
-    lead = _get_lead(lead_id)
+    lead = _get_lead(request, lead_id)
     feedback = record_feedback(
         lead,
         Decision(payload.decision),

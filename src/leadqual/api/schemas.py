@@ -17,6 +17,7 @@ Every 4xx answer has the shape of ``ErrorOut``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -71,18 +72,33 @@ UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
 QueryDatetime = Annotated[UtcDatetime, BeforeValidator(_restore_plus)]
 
 
-def has_nul(value: object) -> bool:
-    """True when a JSON value holds a NUL character in any text or key.
-
-    PostgreSQL cannot store NUL in text or JSON: such a value would be a 500.
-    """
+def _texts(value: object) -> Iterator[str]:
+    """Every text in a JSON value, keys included."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(key) or has_nul(item) for key, item in value.items())
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _texts(key)
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def text_problem(value: object) -> str | None:
+    """Why a JSON value cannot be stored as text, or None when it can.
+
+    PostgreSQL cannot store NUL in text or JSON, and no UTF-8 text can hold a
+    lone surrogate (JSON's ``"\\ud800"`` without its pair): either would be a
+    500 in the database, or before it.
+    """
+    for text in _texts(value):
+        if "\x00" in text:
+            return nul_message()
+        surrogate = next((char for char in text if "\ud800" <= char <= "\udfff"), None)
+        if surrogate is not None:
+            return surrogate_message(surrogate)
+    return None
 
 
 def nul_message() -> str:
@@ -90,19 +106,30 @@ def nul_message() -> str:
     return _("contains a NUL character (\\u0000), which cannot be stored; remove it")
 
 
+def surrogate_message(surrogate: str) -> str:
+    """What to do about a lone surrogate in a value."""
+    return _(
+        "contains a lone surrogate (%(escape)s), half of a character pair, which "
+        "cannot be stored; send the whole character or remove it"
+    ) % {"escape": f"\\u{ord(surrogate):04x}"}
+
+
 class StrictIn(Schema):
     """A request body: unknown fields are refused, not silently dropped.
 
-    Text with a NUL character is refused too (see ``has_nul``).
+    Text that cannot be stored (a NUL, a lone surrogate) is refused too, with
+    what to do (see ``text_problem``).
     """
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _refuse_nul(cls, value: object) -> object:
-        if isinstance(value, str) and has_nul(value):
-            raise PydanticCustomError("nul_character", nul_message())
+    def _refuse_unstorable_text(cls, value: object) -> object:
+        if isinstance(value, str):
+            problem = text_problem(value)
+            if problem is not None:
+                raise PydanticCustomError("unstorable_text", problem)
         return value
 
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.config.background import RetryRefusedError, retry_failed_job
 from leadqual.config.models import FailedJob
 
@@ -85,7 +86,7 @@ def mark_resolved(
 
 
 @admin.register(FailedJob)
-class FailedJobAdmin(admin.ModelAdmin[FailedJob]):
+class FailedJobAdmin(CheckedLookupsAdmin[FailedJob]):
     """The dead-letter list: read-only, retried from the list or the job's page.
 
     Only admins (superusers) see it: no role is given its permissions.

@@ -162,6 +162,8 @@ def create_backup(
             member.mtime = int(now.timestamp())
             archive.addfile(member, io.BytesIO(text))
             archive.add(dump, arcname=dump.name)
+        # The backup holds every lead's personal data: its owner's eyes only.
+        partial.chmod(0o600)
         partial.replace(output)
     return info
 

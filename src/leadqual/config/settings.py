@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,34 @@ django_stubs_ext.monkeypatch()
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
+# Files leadqual creates hold personal data of leads: the database, its -wal
+# and -shm, the job queue, backups and uploaded imports. Every process that
+# loads these settings (leadqual serve, worker, any command, a WSGI server)
+# creates them readable by its own user only: files 0600, folders 0700.
+PRIVATE_UMASK = 0o077
+os.umask(PRIVATE_UMASK)
+
+
+def _make_private(path: Path) -> None:
+    """Make an existing file 0600 or folder 0700; left as is when not ours.
+
+    For what an older leadqual created 0644 / 0755; new files get these modes
+    from the umask above.
+    """
+    try:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    except FileNotFoundError:
+        pass
+    except PermissionError:
+        # Owned by another user (a volume prepared by root): the umask still
+        # protects what leadqual creates in it.
+        pass
+
+
 DEBUG = env_bool("LEADQUAL_DEBUG", default=False)
 DATA_DIR = env_path("LEADQUAL_DATA_DIR", Path.cwd() / "leadqual-data")
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_make_private(DATA_DIR)
 
 _secret_key = env_secret("LEADQUAL_SECRET_KEY")
 if _secret_key is None:
@@ -176,6 +203,10 @@ def _sqlite_options() -> dict[str, Any]:
 
 
 DATABASES = {"default": _database_settings()}
+# Any SQLite engine (Django's, or a subclass of it): the file and its companions.
+if "sqlite" in str(DATABASES["default"]["ENGINE"]):
+    for _suffix in ("", "-wal", "-shm", "-journal"):
+        _make_private(Path(f"{DATABASES['default']['NAME']}{_suffix}"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,6 +246,18 @@ SALES_SEE_ALL_LEADS = env_bool("LEADQUAL_SALES_SEE_ALL_LEADS", default=False)
 # Largest JSON body the API accepts; 1,000 events with their properties fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "LEADQUAL_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024
+)
+
+# `leadqual serve` (waitress) limits against slow and idle clients
+# (docs/deployment.md). Open connections at once, idle or not; more wait for
+# a free one. Too many for the process's open-file limit stop startup.
+SERVE_CONNECTION_LIMIT = env_int(
+    "LEADQUAL_SERVE_CONNECTION_LIMIT", 500, minimum=10, maximum=10_000
+)
+# A connection with no request in progress and no bytes moving for this long
+# is closed: idle keep-alives and half-sent requests cannot hold a slot.
+SERVE_IDLE_TIMEOUT_SECONDS = env_int(
+    "LEADQUAL_SERVE_IDLE_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600
 )
 
 # Accepted intake-form submissions per client address per hour (intake.ratelimit).
@@ -335,6 +378,16 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
+    # A 403 is one line with the user's id, not a traceback (config/log_filters.py).
+    "filters": {
+        "forbidden_on_one_line": {
+            "()": "leadqual.config.log_filters.ForbiddenOnOneLine"
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"filters": ["forbidden_on_one_line"]},
+        "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LEADQUAL_LOG_LEVEL", "INFO")},
 }

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.intake.models import (
     ImportJob,
     PendingFormSubmission,
@@ -12,7 +13,7 @@ from leadqual.intake.models import (
 
 
 @admin.register(TrackedSite)
-class TrackedSiteAdmin(admin.ModelAdmin[TrackedSite]):
+class TrackedSiteAdmin(CheckedLookupsAdmin[TrackedSite]):
     """The websites whose tracking script may send data (exact origins)."""
 
     list_display = ("name", "origin", "is_active", "created_at")
@@ -20,7 +21,7 @@ class TrackedSiteAdmin(admin.ModelAdmin[TrackedSite]):
 
 
 @admin.register(Visitor)
-class VisitorAdmin(admin.ModelAdmin[Visitor]):
+class VisitorAdmin(CheckedLookupsAdmin[Visitor]):
     list_display = ("visitor_id", "site", "lead", "consented_at", "last_seen_at")
     list_select_related = ("site", "lead")
     readonly_fields = (
@@ -34,7 +35,7 @@ class VisitorAdmin(admin.ModelAdmin[Visitor]):
 
 
 @admin.register(ImportJob)
-class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
+class ImportJobAdmin(CheckedLookupsAdmin[ImportJob]):
     list_display = (
         "file_name",
         "status",
@@ -50,7 +51,7 @@ class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
 
 
 @admin.register(PendingFormSubmission)
-class PendingFormSubmissionAdmin(admin.ModelAdmin[PendingFormSubmission]):
+class PendingFormSubmissionAdmin(CheckedLookupsAdmin[PendingFormSubmission]):
     """Form submissions for known emails, waiting for the person to confirm.
 
     Read-only: only the person, by the mailed link, may apply one. Without a

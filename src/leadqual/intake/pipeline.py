@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import QuerySet
 
 from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
@@ -491,6 +492,21 @@ def _check_properties(value: object) -> Mapping[str, JsonValue]:
     return value
 
 
+def _unstorable_text(text: str) -> str | None:
+    """Why ``text`` cannot be stored, or None: a NUL or a lone surrogate."""
+    # PostgreSQL refuses NUL; no UTF-8 text (so neither database) holds a
+    # lone surrogate, such as JSON's "\ud800" without its pair.
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it."
+    for char in text:
+        if "\ud800" <= char <= "\udfff":
+            return (
+                f"contains a lone surrogate (\\u{ord(char):04x}), half of a character "
+                "pair, which cannot be stored; send the whole character or remove it."
+            )
+    return None
+
+
 def _validate_event(raw: RawEvent, *, now: datetime) -> EventInput:
     """The event checked field by field, or ValueError carrying (field, message).
 
@@ -510,6 +526,15 @@ def _validate_event(raw: RawEvent, *, now: datetime) -> EventInput:
         external_id = str(raw.external_id).strip() or None
         if external_id and len(external_id) > MAX_EXTERNAL_ID_LENGTH:
             raise fail("id", f"is longer than {MAX_EXTERNAL_ID_LENGTH} characters.")
+    for field_name, value in (
+        ("id", external_id),
+        ("type", raw.type),
+        ("lead_email", raw.lead_email),
+        ("occurred_at", raw.occurred_at),
+    ):
+        problem = _unstorable_text(value) if isinstance(value, str) else None
+        if problem is not None:
+            raise fail(field_name, problem)
     known = ", ".join(event_type.value for event_type in EventType)
     if raw.type is None or raw.type == "":
         raise fail("type", f"is required: what happened, one of {known}.")
@@ -553,14 +578,16 @@ def submit_events(
     sender: str = "",
     trigger: ScoreTrigger = ScoreTrigger.EVENT,
     model_row: ScoringModel | None = None,
+    visible: QuerySet[Lead] | None = None,
 ) -> EventBatchResult:
     """Validate each event on its own, store the good ones once, rescore their leads.
 
     A bad event is reported by its index and never rejects the good ones
     beside it; an external id the lead already has from this source and
     ``sender`` (Event.sender) counts as a duplicate and stores nothing; an
-    erased person's events are dropped without a word. Raises InvalidEvent
-    only for a batch that is too large.
+    erased person's events are dropped without a word. With ``visible`` (the
+    leads the sender may see), a lead outside it is rejected exactly as an
+    unknown email. Raises InvalidEvent only for a batch that is too large.
     """
     if len(raws) > MAX_EVENTS_PER_BATCH:
         raise InvalidEvent(
@@ -581,6 +608,8 @@ def submit_events(
             )
             continue
         positions.append(index)
+    if visible is not None:
+        valid, positions = _drop_hidden_leads(valid, positions, visible, result)
     received = receive(
         Arrivals(source=source, trigger=trigger, events=valid, sender=sender),
         now=now,
@@ -601,3 +630,29 @@ def submit_events(
         (outcome.lead, outcome.rescored) for outcome in received.leads.values()
     ]
     return result
+
+
+def _drop_hidden_leads(
+    valid: Sequence[EventInput],
+    positions: Sequence[int],
+    visible: QuerySet[Lead],
+    result: EventBatchResult,
+) -> tuple[list[EventInput], list[int]]:
+    """The events of leads in ``visible``; the others rejected as unknown emails."""
+    existing = Lead.objects.filter(email__in={event.email for event in valid})
+    hidden = set(
+        existing.exclude(pk__in=visible.values("pk")).values_list("email", flat=True)
+    )
+    kept: list[tuple[EventInput, int]] = []
+    for event, position in zip(valid, positions, strict=True):
+        if event.email in hidden:
+            result.rejected.append(
+                RejectedEvent(
+                    index=position,
+                    field="lead_email",
+                    message=no_lead_message(event.email),
+                )
+            )
+        else:
+            kept.append((event, position))
+    return [event for event, _p in kept], [position for _e, position in kept]

@@ -550,7 +550,9 @@ def verify_generic(
     """Check the signature, and refuse requests signed more than 5 minutes away."""
     stamp = _header(headers, GENERIC_TIMESTAMP_HEADER)
     given = _header(headers, GENERIC_SIGNATURE_HEADER)
-    if not stamp.isdigit():
+    # ASCII digits only: str.isdigit() also takes "¹" (a Latin-1 header byte),
+    # which int() refuses. 11 digits reach the year 5138; datetime stops at 9999.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 11):
         raise WebhookUnauthorized(
             f"{GENERIC_TIMESTAMP_HEADER} must be the Unix time in seconds when the request "
             f'was signed, got "{stamp[:20]}".'

@@ -12,12 +12,13 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.integrations.delivery import retry_now
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
 
 
 @admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(admin.ModelAdmin[WebhookEndpoint]):
+class WebhookEndpointAdmin(CheckedLookupsAdmin[WebhookEndpoint]):
     """Endpoints; the URL is checked against private networks when saved."""
 
     list_display = ("name", "kind", "url", "is_active", "created_at", "delivery_log")
@@ -46,7 +47,7 @@ def retry_selected(
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
+class WebhookDeliveryAdmin(CheckedLookupsAdmin[WebhookDelivery]):
     """The delivery log: filter by endpoint and status; retry from here."""
 
     list_display = (

@@ -7,6 +7,10 @@ that both the retiring Office 365 "Incoming Webhook" connector and the
 Workflows (Power Automate) "Post to a channel when a webhook request is
 received" template accept. Both are posted as JSON with a timeout; any
 answer but 2xx raises ChatDeliveryFailed, so the caller can retry.
+
+Texts come from leads (a company name) and users, so they are never markup:
+Slack's mrkdwn gets ``&``, ``<`` and ``>`` escaped, Teams gets TextRuns, which
+Adaptive Cards show without reading Markdown.
 """
 
 from __future__ import annotations
@@ -54,7 +58,12 @@ def parse_chat_format(
 
 @dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """What a chat alert says: a title, a line of text, facts and a link."""
+    """What a chat alert says: a title, a line of text, facts and a link.
+
+    Every field is plain text: a company name such as ``<!channel>`` or
+    ``[Open](https://evil.example)`` is shown as written, never as markup
+    (the payload builders escape or avoid each format's markup).
+    """
 
     title: str
     text: str
@@ -63,18 +72,36 @@ class ChatMessage:
     link_label: str = ""
 
 
+def slack_escape(text: str) -> str:
+    """``text`` for Slack mrkdwn: ``&``, ``<`` and ``>`` as Slack's HTML entities.
+
+    Slack reads ``<...>`` as a link or mention (``<!channel>``,
+    ``<https://x|label>``) and asks for exactly these three to be escaped.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_mrkdwn(text: str) -> dict[str, Any]:
+    # verbatim: no auto-linking of bare URLs, channel names or mentions.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def slack_payload(message: ChatMessage) -> dict[str, Any]:
-    """The message as a Slack incoming-webhook body with Block Kit blocks."""
+    """The message as a Slack incoming-webhook body with Block Kit blocks.
+
+    Text in mrkdwn fields is escaped; ``plain_text`` fields (header, button)
+    are not parsed for markup by Slack and are sent as they are.
+    """
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": message.title}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": message.text}},
+        {"type": "section", "text": _slack_mrkdwn(slack_escape(message.text))},
     ]
     if message.facts:
         blocks.append(
             {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": f"*{name}*\n{value}"}
+                    _slack_mrkdwn(f"*{slack_escape(name)}*\n{slack_escape(value)}")
                     for name, value in message.facts
                 ],
             }
@@ -92,30 +119,36 @@ def slack_payload(message: ChatMessage) -> dict[str, Any]:
                 ],
             }
         )
-    return {"text": f"{message.title}: {message.text}", "blocks": blocks}
+    # The top-level text is the notification and fallback, read as mrkdwn.
+    fallback = slack_escape(f"{message.title}: {message.text}")
+    return {"text": fallback, "blocks": blocks}
+
+
+def _teams_text(*runs: dict[str, Any], spacing: str = "Default") -> dict[str, Any]:
+    # A RichTextBlock of TextRuns: Adaptive Cards read no Markdown in a
+    # TextRun, unlike a TextBlock or a FactSet, where "[x](url)" is a link.
+    return {"type": "RichTextBlock", "inlines": list(runs), "spacing": spacing}
+
+
+def _teams_run(text: str, **style: str) -> dict[str, Any]:
+    return {"type": "TextRun", "text": text, **style}
 
 
 def teams_payload(message: ChatMessage) -> dict[str, Any]:
-    """The message as a Teams webhook body: one Adaptive Card in a message."""
+    """The message as a Teams webhook body: one Adaptive Card in a message.
+
+    Every text is a TextRun, which Teams shows as plain text.
+    """
     body: list[dict[str, Any]] = [
-        {
-            "type": "TextBlock",
-            "text": message.title,
-            "weight": "Bolder",
-            "size": "Medium",
-            "wrap": True,
-        },
-        {"type": "TextBlock", "text": message.text, "wrap": True},
+        _teams_text(_teams_run(message.title, weight="Bolder", size="Medium")),
+        _teams_text(_teams_run(message.text)),
     ]
-    if message.facts:
-        body.append(
-            {
-                "type": "FactSet",
-                "facts": [
-                    {"title": name, "value": value} for name, value in message.facts
-                ],
-            }
+    body.extend(
+        _teams_text(
+            _teams_run(f"{name}: ", weight="Bolder"), _teams_run(value), spacing="None"
         )
+        for name, value in message.facts
+    )
     card: dict[str, Any] = {
         "$schema": ADAPTIVE_CARD_SCHEMA,
         "type": "AdaptiveCard",

@@ -11,6 +11,7 @@ This module reads no settings at import time: ``config/settings.py`` imports
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
@@ -100,8 +101,23 @@ class OutgoingEmail:
     html: str
 
 
+def one_line(text: str) -> str:
+    """``text`` as one header line: control characters and line breaks as spaces.
+
+    A subject is built from lead data (a name, a company); a CR or LF in it
+    would start a new header, and Django refuses such a mail outright.
+    """
+    spaced = "".join(
+        " " if unicodedata.category(char) in {"Cc", "Zl", "Zp"} else char
+        for char in text
+    )
+    return " ".join(spaced.split())
+
+
 def send_email(message: OutgoingEmail, *, url: str, sender: str) -> None:
     """Deliver one mail through the SMTP server that ``url`` names.
+
+    The subject is sent as one line (see ``one_line``).
 
     Raises ImproperlyConfigured for a bad URL, and smtplib.SMTPException or
     OSError when the server refuses the mail or cannot be reached (callers
@@ -121,7 +137,7 @@ def send_email(message: OutgoingEmail, *, url: str, sender: str) -> None:
         timeout=SMTP_TIMEOUT_SECONDS,
     )
     mail = EmailMultiAlternatives(
-        subject=message.subject,
+        subject=one_line(message.subject),
         body=message.text,
         from_email=sender,
         to=list(message.to),

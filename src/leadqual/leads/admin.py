@@ -3,11 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.leads.models import Company, Event, Lead, LeadMerge
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin[Company]):
+class CompanyAdmin(CheckedLookupsAdmin[Company]):
     list_display = ("name", "domain", "created_at")
     search_fields = ("name", "domain")
     readonly_fields = ("normalised_name",)
@@ -26,7 +27,7 @@ class EventInline(admin.TabularInline[Event, Lead]):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin[Lead]):
+class LeadAdmin(CheckedLookupsAdmin[Lead]):
     list_display = (
         "email",
         "full_name",
@@ -50,7 +51,7 @@ class LeadAdmin(admin.ModelAdmin[Lead]):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin[Event]):
+class EventAdmin(CheckedLookupsAdmin[Event]):
     list_display = ("lead", "type", "occurred_at", "received_at", "source")
     list_filter = ("type", "source")
     search_fields = ("lead__email", "external_id")
@@ -59,7 +60,7 @@ class EventAdmin(admin.ModelAdmin[Event]):
 
 
 @admin.register(LeadMerge)
-class LeadMergeAdmin(admin.ModelAdmin[LeadMerge]):
+class LeadMergeAdmin(CheckedLookupsAdmin[LeadMerge]):
     list_display = (
         "merged_email",
         "survivor",

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.scoring.models import BandChange, Score, ScoringModel
 
 
 @admin.register(ScoringModel)
-class ScoringModelAdmin(admin.ModelAdmin[ScoringModel]):
+class ScoringModelAdmin(CheckedLookupsAdmin[ScoringModel]):
     list_display = (
         "version",
         "name",
@@ -19,7 +20,7 @@ class ScoringModelAdmin(admin.ModelAdmin[ScoringModel]):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin[Score]):
+class ScoreAdmin(CheckedLookupsAdmin[Score]):
     list_display = (
         "lead",
         "total",
@@ -40,7 +41,7 @@ class ScoreAdmin(admin.ModelAdmin[Score]):
 
 
 @admin.register(BandChange)
-class BandChangeAdmin(admin.ModelAdmin[BandChange]):
+class BandChangeAdmin(CheckedLookupsAdmin[BandChange]):
     list_display = ("lead", "from_band", "to_band", "changed_at", "handled_at")
     list_filter = ("to_band",)
     list_select_related = ("lead",)

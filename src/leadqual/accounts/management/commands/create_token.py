@@ -27,7 +27,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--user",
             metavar="USERNAME",
-            help="record feedback given with this token as given by this user",
+            help=(
+                "let the token act for this user, with at most their rights (their "
+                "leads, their role's scopes); default: a machine token"
+            ),
         )
         parser.add_argument(
             "--expires-in-days",

@@ -4,11 +4,17 @@ Static files come from WhiteNoise in the same process, so one command is a
 complete server. Put a TLS-terminating proxy in front of it on the internet.
 With the SQLite queue it also runs the background jobs, in worker threads
 that stop with the server (SIGTERM or Ctrl+C); see docs/background-work.md.
+
+Limits (docs/deployment.md): at most LEADQUAL_SERVE_CONNECTION_LIMIT open
+connections, idle ones closed after LEADQUAL_SERVE_IDLE_TIMEOUT_SECONDS, and
+a body larger than the largest upload leadqual takes is answered 413 as soon
+as its headers arrive, unread.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 from typing import Any
 
@@ -21,6 +27,12 @@ from leadqual.config.background import in_process_worker, load_tasks
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_THREADS = 8
+# Browsers and proxies send a few KiB of headers; waitress allows 256 KiB.
+MAX_HEADER_BYTES = 64 * 1024
+# Room above the largest import file for the multipart boundaries and fields.
+MULTIPART_OVERHEAD_BYTES = 1024 * 1024
+# Open files besides client connections: databases, queue, logs, static files.
+SPARE_FILE_DESCRIPTORS = 64
 
 
 class Command(BaseCommand):
@@ -50,6 +62,7 @@ class Command(BaseCommand):
         host: str = options["host"].strip()
         port = _whole_number("--port", options["port"], low=0, high=65535)
         threads = _whole_number("--threads", options["threads"], low=1, high=1000)
+        ensure_open_file_limit(settings.SERVE_CONNECTION_LIMIT)
         from leadqual.config.wsgi import application
 
         try:
@@ -58,6 +71,11 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 threads=threads,
+                **limit_options(
+                    connection_limit=settings.SERVE_CONNECTION_LIMIT,
+                    idle_timeout_seconds=settings.SERVE_IDLE_TIMEOUT_SECONDS,
+                    max_body_bytes=max_body_bytes(),
+                ),
                 **proxy_options(settings.TRUSTED_PROXY),
             )
         except OSError as error:
@@ -101,6 +119,59 @@ def _whole_number(flag: str, raw: object, *, low: int, high: int) -> int:
             f'{flag} must be a whole number from {low} to {high}, got "{raw}".'
         )
     return number
+
+
+def max_body_bytes() -> int:
+    """The largest request body any endpoint takes: an import upload or an API body."""
+    # Imported here: settings must be loaded before the intake app's views.
+    from leadqual.intake.import_views import MAX_UPLOAD_BYTES
+
+    api_bytes: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return max(api_bytes, MAX_UPLOAD_BYTES + MULTIPART_OVERHEAD_BYTES)
+
+
+def limit_options(
+    *, connection_limit: int, idle_timeout_seconds: int, max_body_bytes: int
+) -> dict[str, Any]:
+    """Waitress options that keep slow, idle and oversized clients from starving it.
+
+    waitress's own defaults (100 connections, idle ones kept for 120 s, checked
+    every 30 s, bodies up to 1 GiB read before the app sees them) let about a
+    hundred idle connections lock everyone out for two minutes.
+    """
+    return {
+        "connection_limit": connection_limit,
+        "channel_timeout": idle_timeout_seconds,
+        "cleanup_interval": min(5, idle_timeout_seconds),
+        # waitress refuses a Content-Length over this with 413 before reading.
+        "max_request_body_size": max_body_bytes,
+        "max_request_header_size": MAX_HEADER_BYTES,
+        # select() cannot watch sockets numbered 1024 and up; poll() can.
+        "asyncore_use_poll": True,
+    }
+
+
+def ensure_open_file_limit(connection_limit: int) -> None:
+    """Raise the process's open-file limit to fit ``connection_limit`` sockets.
+
+    Raises CommandError when the hard limit is too low to allow it.
+    """
+    if sys.platform == "win32":
+        return
+    import resource
+
+    needed = connection_limit + SPARE_FILE_DESCRIPTORS
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise CommandError(
+            f"LEADQUAL_SERVE_CONNECTION_LIMIT is {connection_limit}, but this "
+            f"process may open only {hard} files ({needed} needed). Lower "
+            "LEADQUAL_SERVE_CONNECTION_LIMIT or raise the limit (ulimit -n, or "
+            "LimitNOFILE= in a systemd unit)."
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def proxy_options(trusted_proxy: str | None) -> dict[str, Any]:
