@@ -3,7 +3,8 @@
 #
 #   make demo    create .venv, migrate, load demo data, serve on http://127.0.0.1:8000/
 #   make test    the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
-#   make lint    ruff check, ruff format --check, mypy --strict, makemigrations --check
+#   make lint    ruff check, ruff format --check, mypy --strict, makemigrations --check,
+#                lint-imports (layers point down, no import cycles inside an app)
 #   make fmt     ruff format and ruff check --fix
 #   make bench   every benchmarks/bench_*.py in turn
 
@@ -74,6 +75,7 @@ lint: $(STAMP)
 	echo "--- ruff format --check"; $(VENV)/bin/ruff format --check --output-format concise . || status=1; \
 	echo "--- mypy"; $(VENV)/bin/mypy src/leadqual tests || status=1; \
 	echo "--- makemigrations --check"; $(LEADQUAL) makemigrations --check --dry-run || status=1; \
+	echo "--- lint-imports (the layers of README's Architecture)"; $(VENV)/bin/lint-imports --no-cache || status=1; \
 	rm -rf "$$data_dir"; \
 	if [ $$status -ne 0 ]; then echo "make lint: FAILED (see above)." >&2; fi; \
 	exit $$status

@@ -230,7 +230,7 @@ def test_a_task_that_no_longer_exists_is_refused() -> None:
 
 def test_a_periodic_job_of_the_app_can_be_retried() -> None:
     job = FailedJob.objects.create(
-        task_name="leadqual.triage.tasks.requalify_leads",
+        task_name="leadqual.triage.jobs.requalify_leads",
         task_id="t-1",
         error="OperationalError: database is locked",
     )

@@ -58,7 +58,7 @@ def test_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(data_dir: Path) -
             LEADQUAL,
             "shell",
             "--command",
-            "from leadqual.triage.tasks import requalify_leads; requalify_leads()",
+            "from leadqual.triage.jobs import requalify_leads; requalify_leads()",
         ],
         env=env,
         check=True,

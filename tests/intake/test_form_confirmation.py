@@ -20,8 +20,8 @@ from leadqual.intake.confirmation import (
     CONFIRMED_CONSENT_SOURCE,
     MAIL_INTERVAL,
     MAX_UNCONFIRMED_PER_LEAD,
-    deliver_confirmation_mail,
 )
+from leadqual.intake.confirmation_mail import deliver_confirmation_mail
 from leadqual.intake.forms import CONSENT_TEXT_VERSION
 from leadqual.intake.models import PendingFormSubmission, TrackedSite, Visitor
 from leadqual.intake.tasks import purge_expired_submissions_task

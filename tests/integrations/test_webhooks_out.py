@@ -293,7 +293,7 @@ def test_a_retried_webhook_keeps_its_webhook_id_so_receivers_can_drop_it(
 def test_a_delivery_fails_for_good_after_its_last_attempt_and_retry_now_revives_it(
     django_capture_on_commit_callbacks: CaptureCallbacks,
 ) -> None:
-    from leadqual.integrations.delivery import retry_now
+    from leadqual.integrations.outbox import retry_now
 
     with running(lambda request: (500, b"{}")) as receiver:
         endpoint_for(receiver)

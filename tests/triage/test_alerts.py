@@ -23,15 +23,15 @@ from leadqual.accounts.roles import Role
 from leadqual.core.bands import Band
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
+from leadqual.triage.alert_delivery import deliver_alert
 from leadqual.triage.alerts import (
     check_sla_deadlines,
-    deliver_alert,
     queue_band_alerts,
     reminder_due_at,
 )
+from leadqual.triage.jobs import check_sla_deadlines_task
 from leadqual.triage.models import Alert, AlertKind, AlertStatus, Task
 from leadqual.triage.services import record_first_contact, rescore_and_triage
-from leadqual.triage.tasks import check_sla_deadlines_task
 from tests.factories import EventFactory, LeadFactory, make_user
 from tests.integrations import (
     ChatReceiver,

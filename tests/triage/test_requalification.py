@@ -19,12 +19,12 @@ from leadqual.scoring.services import (
     load_scoring_model,
     rescore_lead,
 )
+from leadqual.triage.jobs import requalify_leads
 from leadqual.triage.models import Task
 from leadqual.triage.requalification import (
     requalify_stale_leads,
 )
 from leadqual.triage.services import rescore_and_triage
-from leadqual.triage.tasks import requalify_leads
 from tests.factories import EventFactory, LeadFactory, make_user
 
 # A Friday at 03:15 UTC, when the daily job runs.

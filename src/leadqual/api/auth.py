@@ -13,7 +13,6 @@ from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
 from leadqual.accounts.models import ApiToken
-from leadqual.accounts.permissions import visible_leads
 from leadqual.accounts.roles import Role
 from leadqual.accounts.scopes import Scope
 from leadqual.accounts.services import (
@@ -23,6 +22,7 @@ from leadqual.accounts.services import (
 from leadqual.api.errors import not_authenticated_message
 from leadqual.api.scopes import require_scope
 from leadqual.leads.models import Lead
+from leadqual.leads.queries import visible_leads
 
 
 class BearerToken(HttpBearer):

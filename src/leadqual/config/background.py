@@ -39,8 +39,10 @@ RETRY_TASK_ID_PREFIX = "retry-"
 
 
 def load_tasks() -> None:
-    """Import every app's ``tasks`` module, so the worker knows every task."""
-    autodiscover_modules("tasks")
+    """Import every app's ``tasks`` and ``jobs`` modules, so the worker knows
+    every task: ``tasks`` send one thing after a commit, ``jobs`` run on a
+    clock or run a service over many leads."""
+    autodiscover_modules("tasks", "jobs")
 
 
 def uses_sqlite_queue() -> bool:

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "leadqual.integrations",
     "leadqual.privacy",
     "leadqual.demo",
+    "leadqual.web",
 ]
 
 MIDDLEWARE = [

@@ -11,16 +11,17 @@ urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    # Triage owns /queue/ and the sales actions under /leads/<id>/.
-    path("", include("leadqual.triage.urls")),
-    path("leads/", include("leadqual.leads.urls")),
+    # The composed pages (leadqual.web): the queue and the sales actions
+    # under /leads/<id>/, the lead pages, the accounts pages.
+    path("", include("leadqual.web.triage_urls")),
+    path("leads/", include("leadqual.web.lead_urls")),
     path("kpis/", include("leadqual.insights.urls")),
     path("form/", include("leadqual.intake.urls")),
     # The tracking script and its endpoints: /t.js, /t/...
     path("", include("leadqual.intake.tracker_urls")),
     path("webhooks/", include("leadqual.intake.webhook_urls")),
     path("imports/", include("leadqual.intake.import_urls")),
-    path("accounts/", include("leadqual.leads.account_urls")),
+    path("accounts/", include("leadqual.web.account_urls")),
     path("integrations/", include("leadqual.integrations.urls")),
     path("privacy/", include("leadqual.privacy.urls")),
     path("admin/", admin.site.urls),

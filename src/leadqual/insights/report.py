@@ -42,7 +42,7 @@ from leadqual.insights.presentation import (
 )
 from leadqual.insights.queries import facts_for_period
 from leadqual.integrations.email import OutgoingEmail, send_email
-from leadqual.triage.alerts import language_of
+from leadqual.triage.alert_delivery import language_of
 
 logger = logging.getLogger(__name__)
 

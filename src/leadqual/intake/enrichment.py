@@ -476,22 +476,6 @@ class _Answers:
         return self._answers.get(domain)
 
 
-def schedule_http_enrichment(lead_ids: Sequence[int]) -> None:
-    """After the commit, enrich these leads from the HTTP API, when one is set."""
-    provider = provider_from_settings()
-    if not lead_ids or provider is None or not is_looked_up_over_http(provider):
-        return
-    ids = sorted(lead_ids)
-
-    def enqueue() -> None:
-        # Imported here: the task module needs Huey, which needs settings.
-        from leadqual.intake.tasks import enrich_leads_over_http
-
-        enrich_leads_over_http(ids)
-
-    transaction.on_commit(enqueue, robust=True)
-
-
 def enrich_over_http(lead_ids: Sequence[int], *, now: datetime) -> dict[int, Enriched]:
     """Ask the HTTP API about the leads' domains, then fill and rescore them.
 

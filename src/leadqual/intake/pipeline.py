@@ -44,7 +44,12 @@ from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.cleaning import CleanedLead, FieldInput, clean_lead_fields
-from leadqual.intake.enrichment import enrich_arrivals, schedule_http_enrichment
+from leadqual.intake.enrichment import (
+    enrich_arrivals,
+    is_looked_up_over_http,
+    provider_from_settings,
+)
+from leadqual.intake.tasks import enrich_leads_over_http
 from leadqual.integrations.outbox import Outgoing, emit_many
 from leadqual.leads.accounts import rescore_accounts
 from leadqual.leads.models import Event as EventRow
@@ -326,6 +331,19 @@ def _receive(
             )
         schedule_http_enrichment([lead.pk for lead in arrived])
     return received
+
+
+def schedule_http_enrichment(lead_ids: Sequence[int]) -> None:
+    """After the commit, enrich these leads from the HTTP API, when one is set."""
+    provider = provider_from_settings()
+    if not lead_ids or provider is None or not is_looked_up_over_http(provider):
+        return
+    ids = sorted(lead_ids)
+
+    def enqueue() -> None:
+        enrich_leads_over_http(ids)
+
+    transaction.on_commit(enqueue, robust=True)
 
 
 def _share_companies(leads: Sequence[Lead]) -> None:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from leadqual.intake.confirmation import (
+from leadqual.intake.confirmation_mail import (
     deliver_confirmation_mail,
     purge_expired_submissions,
 )

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leadqual.accounts.admin import CheckedLookupsAdmin
-from leadqual.integrations.delivery import retry_now
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
+from leadqual.integrations.outbox import retry_now
 
 
 @admin.register(WebhookEndpoint)

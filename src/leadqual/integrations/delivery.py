@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import Q
 
 from leadqual.core.errors import LeadqualError
@@ -231,34 +230,3 @@ def deliver_due(*, now: datetime) -> int:
         deliver_queue(endpoint_id, lead_id, now=now)
         for endpoint_id, lead_id in list(queues)
     )
-
-
-def retry_now(delivery_ids: list[int], *, now: datetime) -> int:
-    """Make pending or failed deliveries due at once (the admin's "retry now").
-
-    A failed delivery gets one more attempt. Returns how many were reset;
-    sending is scheduled after the commit.
-    """
-    with transaction.atomic():
-        count = (
-            WebhookDelivery.objects.filter(pk__in=delivery_ids)
-            .exclude(status=DeliveryStatus.DELIVERED)
-            .update(
-                status=DeliveryStatus.PENDING,
-                next_attempt_at=now,
-                claimed_until=None,
-            )
-        )
-        # A failed delivery has used all its attempts: allow exactly one more.
-        WebhookDelivery.objects.filter(
-            pk__in=delivery_ids, attempts__gte=MAX_ATTEMPTS
-        ).update(attempts=MAX_ATTEMPTS - 1)
-
-        def schedule() -> None:
-            from leadqual.integrations.tasks import deliver_webhooks
-
-            for delivery_id in delivery_ids:
-                deliver_webhooks(delivery_id)
-
-        transaction.on_commit(schedule)
-    return count

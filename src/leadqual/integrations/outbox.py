@@ -16,7 +16,13 @@ from typing import Any, Protocol, TypedDict
 from django.db import transaction
 from django.db.models import Max
 
-from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
+from leadqual.integrations.delivery import MAX_ATTEMPTS
+from leadqual.integrations.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from leadqual.integrations.tasks import deliver_webhooks
 from leadqual.leads.models import Lead
 
 
@@ -155,9 +161,6 @@ def emit(
 
 
 def _schedule(delivery_ids: list[int]) -> None:
-    # Imported here: the task module needs Huey, which needs settings.
-    from leadqual.integrations.tasks import deliver_webhooks
-
     for delivery_id in delivery_ids:
         deliver_webhooks(delivery_id)
 
@@ -203,3 +206,28 @@ def outcome_data(outcome: OutcomeLike) -> dict[str, Any]:
         .isoformat()
         .replace("+00:00", "Z"),
     }
+
+
+def retry_now(delivery_ids: list[int], *, now: datetime) -> int:
+    """Make pending or failed deliveries due at once (the admin's "retry now").
+
+    A failed delivery gets one more attempt. Returns how many were reset;
+    sending is scheduled after the commit.
+    """
+    with transaction.atomic():
+        count = (
+            WebhookDelivery.objects.filter(pk__in=delivery_ids)
+            .exclude(status=DeliveryStatus.DELIVERED)
+            .update(
+                status=DeliveryStatus.PENDING,
+                next_attempt_at=now,
+                claimed_until=None,
+            )
+        )
+        # A failed delivery has used all its attempts: allow exactly one more.
+        WebhookDelivery.objects.filter(
+            pk__in=delivery_ids, attempts__gte=MAX_ATTEMPTS
+        ).update(attempts=MAX_ATTEMPTS - 1)
+
+        transaction.on_commit(lambda: _schedule(list(delivery_ids)))
+    return count

@@ -12,12 +12,12 @@ from django.views.decorators.http import require_POST
 
 from leadqual.accounts.permissions import role_required
 from leadqual.accounts.roles import Role
-from leadqual.integrations.delivery import retry_now
 from leadqual.integrations.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.integrations.outbox import retry_now
 
 LOG_ROWS = 200
 

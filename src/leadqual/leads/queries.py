@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import F, Max, Q, QuerySet
 
+from leadqual.accounts.permissions import user_role
+from leadqual.accounts.roles import Role
 from leadqual.core.bands import Band
 from leadqual.core.events import Event, EventType
 from leadqual.core.profile import LeadProfile
@@ -128,3 +132,22 @@ def leads_by_score(band: Band | None = None) -> QuerySet[Lead]:
 def find_lead_by_email(email: str) -> Lead | None:
     """The lead with this normalised email, or None."""
     return Lead.objects.filter(email=email).first()
+
+
+def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[Lead]:
+    """The leads a user may see: sales their own and unassigned ones, others all.
+
+    With LEADQUAL_SALES_SEE_ALL_LEADS=true sales see every lead too; users
+    without a role see none. ``leads`` narrows a query of the caller's (its
+    order and annotations kept); without it, all leads. The pages and the
+    API (for a token's user) both use this one rule.
+    """
+    base = Lead.objects.all() if leads is None else leads
+    role = user_role(user)
+    if role in (Role.ADMIN, Role.MARKETING):
+        return base
+    if role is Role.SALES and settings.SALES_SEE_ALL_LEADS:
+        return base
+    if role is Role.SALES:
+        return base.filter(Q(owner=user) | Q(owner__isnull=True))
+    return base.none()

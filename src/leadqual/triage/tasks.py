@@ -1,49 +1,16 @@
-"""Background jobs of triage, run by Huey (see docs/background-work.md)."""
+"""Jobs of triage that send one thing, queued after a commit (docs/background-work.md).
+
+They call only code that queues nothing, so the modules that queue them
+(``triage.alerts``) can import them. The jobs on a clock, and the ones that
+rescore leads, are in ``triage.jobs``.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import timezone
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_task
 
-from leadqual.core.scoring import ScoreTrigger
-from leadqual.triage.alerts import (
-    MAX_ATTEMPTS,
-    check_sla_deadlines,
-    deliver_alert,
-)
-from leadqual.triage.requalification import requalify_stale_leads
-
-# Daily at 03:15 UTC (Huey keeps its clock in UTC): after midnight's traffic,
-# before the sales team starts its day in Europe.
-REQUALIFY_SCHEDULE = crontab(hour="3", minute="15")
-# SLA reminders and escalations go out at most 15 minutes late.
-SLA_CHECK_SCHEDULE = crontab(minute="*/15")
-
-
-@db_periodic_task(REQUALIFY_SCHEDULE, retries=3, retry_delay=300, retry_backoff=2)  # type: ignore[misc]
-def requalify_leads() -> None:
-    """Rescore leads whose score is older than LEADQUAL_REQUALIFY_AFTER_DAYS.
-
-    Safe to run twice, also at the same time: the service claims its leads.
-    A failure is retried after 5, 10 and 20 minutes.
-    """
-    requalify_stale_leads(now=timezone.now(), cycle_days=settings.REQUALIFY_AFTER_DAYS)
-
-
-@db_task(retries=3, retry_delay=300, retry_backoff=2)  # type: ignore[misc]
-def requalify_all_leads() -> None:
-    """Rescore every lead under the active model, e.g. right after it changed.
-
-    Band changes are triaged as on any arrival. Safe to run twice.
-    """
-    requalify_stale_leads(
-        now=timezone.now(),
-        cycle_days=settings.REQUALIFY_AFTER_DAYS,
-        include_all=True,
-        trigger=ScoreTrigger.MODEL_ACTIVATED,
-    )
+from leadqual.triage.alert_delivery import MAX_ATTEMPTS, deliver_alert
 
 
 @db_task(retries=MAX_ATTEMPTS - 1, retry_delay=60, retry_backoff=2)  # type: ignore[misc]
@@ -55,12 +22,3 @@ def send_alert_task(alert_id: int) -> None:
     8 minutes; after that the alert stays failed with its last error.
     """
     deliver_alert(alert_id, now=timezone.now())
-
-
-@db_periodic_task(SLA_CHECK_SCHEDULE, retries=2, retry_delay=60)  # type: ignore[misc]
-def check_sla_deadlines_task() -> None:
-    """Every 15 minutes: SLA reminders to owners and escalations once overdue.
-
-    Safe to run twice: each reminder and escalation is created once.
-    """
-    check_sla_deadlines(now=timezone.now())

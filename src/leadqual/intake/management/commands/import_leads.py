@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.config.progress import ProgressBar
+from leadqual.console import ProgressBar
 from leadqual.core.errors import LeadqualError
 from leadqual.intake.imports import (
     DEFAULT_SOURCE,

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from leadqual.core.errors import InvalidScoringModel
 from leadqual.scoring.services import load_scoring_model
-from leadqual.triage.tasks import requalify_all_leads
+from leadqual.triage.jobs import requalify_all_leads
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.config.progress import ProgressBar
+from leadqual.console import ProgressBar
 from leadqual.core.errors import LeadqualError
 from leadqual.triage.requalification import requalify_stale_leads
 

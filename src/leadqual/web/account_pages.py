@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required, visible_leads
+from leadqual.accounts.permissions import role_required
 from leadqual.core.accounts import (
     BONUS_PER_EXTRA_ENGAGED_CONTACT,
     ENGAGED_WITHIN_DAYS,
@@ -34,7 +34,8 @@ from leadqual.leads.accounts import (
     visible_accounts,
 )
 from leadqual.leads.models import Company, Lead
-from leadqual.triage.views import (
+from leadqual.leads.queries import visible_leads
+from leadqual.web.helpers import (
     ALL_ROLES,
     HtmxHttpRequest,
     display_name,

@@ -20,27 +20,28 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required, visible_leads
+from leadqual.accounts.permissions import role_required
 from leadqual.core.bands import Band, Thresholds
 from leadqual.core.hygiene import format_phone
 from leadqual.core.lifecycle import LeadStatus
 from leadqual.core.scoring import Group, ScoringModel
 from leadqual.leads.accounts import account_summary
 from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
+from leadqual.leads.queries import visible_leads
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
 from leadqual.scoring.queries import explanation_lines, latest_score, score_history
 from leadqual.scoring.services import parsed_model
 from leadqual.triage.queries import open_tasks_of
-from leadqual.triage.views import (
+from leadqual.web.helpers import (
     ALL_ROLES,
     HtmxHttpRequest,
     countdown,
     display_name,
-    sales_panels,
     signed_in_user,
 )
+from leadqual.web.lead_actions import sales_panels
 
 LEADS_PER_PAGE = 50
 TIMELINE_LENGTH = 100

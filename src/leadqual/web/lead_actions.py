@@ -9,28 +9,21 @@ status 422, with or without htmx.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Literal
 
 from django.contrib import messages
-from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import QuerySet
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
-from django_htmx.middleware import HtmxDetails
-from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required, user_role, visible_leads
-from leadqual.accounts.roles import Role
+from leadqual.accounts.permissions import role_required
 from leadqual.core.lifecycle import BantAnswer, BantQuestion, OutcomeKind
 from leadqual.leads.models import Lead
+from leadqual.leads.queries import visible_leads
 from leadqual.privacy.audit import AuditAction, audit
-from leadqual.scoring.queries import latest_scores, strongest_reasons
 from leadqual.triage.forms import (
     BANT_QUESTION_HELP,
     BANT_QUESTION_LABELS,
@@ -45,12 +38,6 @@ from leadqual.triage.models import (
     Feedback,
     Outcome,
     Qualification,
-    Task,
-)
-from leadqual.triage.queries import (
-    open_tasks_owned_by,
-    open_tasks_with_an_owner,
-    unassigned_open_tasks,
 )
 from leadqual.triage.services import (
     answer_bant,
@@ -58,175 +45,15 @@ from leadqual.triage.services import (
     record_first_contact,
     record_outcome,
 )
-
-# Roles that may change a lead; marketing reads along.
-ACTING_ROLES = (Role.SALES, Role.ADMIN)
-ALL_ROLES = (Role.SALES, Role.MARKETING, Role.ADMIN)
-UNPROCESSABLE = 422
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
-
-
-def signed_in_user(request: HttpRequest) -> User:
-    """The request's user; views behind role_required always have one."""
-    user = request.user
-    assert isinstance(user, User), "role_required lets only signed-in users through"
-    return user
-
-
-def display_name(user: User | AnonymousUser | None) -> str:
-    if user is None or not isinstance(user, User):
-        return ""
-    return user.get_full_name() or user.username
-
-
-def can_act_on_leads(user: User) -> bool:
-    return user_role(user) in ACTING_ROLES
-
-
-# --- SLA countdown --------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Countdown:
-    """The time left until a deadline, as the page first shows it."""
-
-    due_at: datetime
-    text: str
-    is_overdue: bool
-
-    @property
-    def due_at_iso(self) -> str:
-        return self.due_at.isoformat()
-
-
-def _duration_text(seconds: float) -> str:
-    # The same shape as static/leadqual/app.js, which takes over in the browser.
-    minutes = round(abs(seconds) / 60)
-    hours = minutes // 60
-    days = hours // 24
-    if days >= 1:
-        return f"{days}d {hours % 24}h"
-    return f"{hours}h {minutes % 60}m"
-
-
-def countdown(due_at: datetime, *, now: datetime) -> Countdown:
-    """ "5h 20m" before the deadline, "2h 10m overdue" after it."""
-    seconds = (due_at - now).total_seconds()
-    text = _duration_text(seconds)
-    if seconds < 0:
-        return Countdown(
-            due_at=due_at,
-            text=gettext("%(time)s overdue") % {"time": text},
-            is_overdue=True,
-        )
-    return Countdown(due_at=due_at, text=text, is_overdue=False)
-
-
-# --- the sales queue ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    task_id: int
-    lead_id: int
-    lead_name: str
-    company: str
-    band: str
-    band_label: StrOrPromise
-    score: int | None
-    reasons: list[str]
-    countdown: Countdown
-    source: str
-    owner: str
-    kind_label: str
-
-
-@dataclass(frozen=True, slots=True)
-class QueueSection:
-    key: str
-    title: str
-    rows: list[QueueRow] = field(default_factory=list)
-    empty_text: str = ""
-    show_owner: bool = False
-
-
-def _queue_rows(tasks: list[Task], *, now: datetime) -> list[QueueRow]:
-    scores = latest_scores(task.lead_id for task in tasks)
-    rows = []
-    for task in tasks:
-        lead = task.lead
-        score = scores.get(lead.pk)
-        reasons = strongest_reasons(score.explanation) if score else []
-        band = lead.band or ""
-        rows.append(
-            QueueRow(
-                task_id=task.pk,
-                lead_id=lead.pk,
-                lead_name=lead.full_name or lead.email,
-                company=lead.company.name if lead.company else "",
-                band=band,
-                band_label=lead.get_band_display() if band else "",
-                score=lead.score_total,
-                reasons=[reason.reason for reason in reasons],
-                countdown=countdown(task.due_at, now=now),
-                source=lead.source,
-                owner=display_name(task.owner),
-                kind_label=task.get_kind_display(),
-            )
-        )
-    return rows
-
-
-def _sections(user: User, *, now: datetime) -> list[QueueSection]:
-    is_sales = user_role(user) is Role.SALES
-    first: QuerySet[Task] = (
-        open_tasks_owned_by(user) if is_sales else open_tasks_with_an_owner()
-    )
-    first_tasks = list(first)
-    unassigned_tasks = list(unassigned_open_tasks())
-    # One score query for both sections.
-    rows = _queue_rows(first_tasks + unassigned_tasks, now=now)
-    mine, unassigned = rows[: len(first_tasks)], rows[len(first_tasks) :]
-    return [
-        QueueSection(
-            key="mine" if is_sales else "assigned",
-            title=gettext("My open tasks") if is_sales else gettext("Assigned tasks"),
-            rows=mine,
-            empty_text=(
-                gettext("You have no open tasks. Well done.")
-                if is_sales
-                else gettext("No seller has an open task.")
-            ),
-            show_owner=not is_sales,
-        ),
-        QueueSection(
-            key="unassigned",
-            title=gettext("Unassigned tasks"),
-            rows=unassigned,
-            empty_text=gettext("Every open task has an owner."),
-        ),
-    ]
-
-
-@role_required(*ALL_ROLES)
-def queue(request: HttpRequest) -> HttpResponse:
-    """The open tasks, the user's own first, soonest deadline first."""
-    user = signed_in_user(request)
-    sections = _sections(user, now=timezone.now())
-    return render(
-        request,
-        "triage/queue.html",
-        {
-            "sections": sections,
-            "is_empty": not any(section.rows for section in sections),
-        },
-    )
-
-
-# --- the panels on the lead page ------------------------------------------------------
+from leadqual.web.helpers import (
+    ACTING_ROLES,
+    UNPROCESSABLE,
+    HtmxHttpRequest,
+    can_act_on_leads,
+    display_name,
+    euros_text,
+    signed_in_user,
+)
 
 
 def bant_panel(
@@ -344,14 +171,6 @@ _OUTCOME_BUTTONS = {
     OutcomeKind.WON: "btn-ok",
     OutcomeKind.LOST: "btn-danger",
 }
-
-
-def euros_text(value_cents: int) -> str:
-    """ "€ 12,500.00" (English) or "€ 12.500,00" (Dutch)."""
-    amount = formats.number_format(
-        Decimal(value_cents) / 100, decimal_pos=2, use_l10n=True, force_grouping=True
-    )
-    return f"€ {amount}"
 
 
 def outcome_panel(

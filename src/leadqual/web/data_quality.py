@@ -28,7 +28,7 @@ from leadqual.hygiene.quality import (
     suspected_duplicates,
 )
 from leadqual.leads.models import Lead, LeadMerge
-from leadqual.triage.views import HtmxHttpRequest, signed_in_user
+from leadqual.web.helpers import HtmxHttpRequest, signed_in_user
 
 QUALITY_ROLES = (Role.MARKETING, Role.ADMIN)
 UNPROCESSABLE = 422

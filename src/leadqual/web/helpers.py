@@ -1,0 +1,92 @@
+"""What the composed pages share: the signed-in user, roles that act, countdowns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.contrib.auth.models import AnonymousUser, User
+from django.http import HttpRequest
+from django.utils import formats
+from django.utils.translation import gettext
+from django_htmx.middleware import HtmxDetails
+
+from leadqual.accounts.permissions import user_role
+from leadqual.accounts.roles import Role
+
+# Roles that may change a lead; marketing reads along.
+ACTING_ROLES = (Role.SALES, Role.ADMIN)
+ALL_ROLES = (Role.SALES, Role.MARKETING, Role.ADMIN)
+UNPROCESSABLE = 422
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The request's user; views behind role_required always have one."""
+    user = request.user
+    assert isinstance(user, User), "role_required lets only signed-in users through"
+    return user
+
+
+def display_name(user: User | AnonymousUser | None) -> str:
+    if user is None or not isinstance(user, User):
+        return ""
+    return user.get_full_name() or user.username
+
+
+def can_act_on_leads(user: User) -> bool:
+    return user_role(user) in ACTING_ROLES
+
+
+# --- SLA countdown --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Countdown:
+    """The time left until a deadline, as the page first shows it."""
+
+    due_at: datetime
+    text: str
+    is_overdue: bool
+
+    @property
+    def due_at_iso(self) -> str:
+        return self.due_at.isoformat()
+
+
+def _duration_text(seconds: float) -> str:
+    # The same shape as static/leadqual/app.js, which takes over in the browser.
+    minutes = round(abs(seconds) / 60)
+    hours = minutes // 60
+    days = hours // 24
+    if days >= 1:
+        return f"{days}d {hours % 24}h"
+    return f"{hours}h {minutes % 60}m"
+
+
+def countdown(due_at: datetime, *, now: datetime) -> Countdown:
+    """ "5h 20m" before the deadline, "2h 10m overdue" after it."""
+    seconds = (due_at - now).total_seconds()
+    text = _duration_text(seconds)
+    if seconds < 0:
+        return Countdown(
+            due_at=due_at,
+            text=gettext("%(time)s overdue") % {"time": text},
+            is_overdue=True,
+        )
+    return Countdown(due_at=due_at, text=text, is_overdue=False)
+
+
+# --- the sales queue ------------------------------------------------------------------
+
+
+def euros_text(value_cents: int) -> str:
+    """ "€ 12,500.00" (English) or "€ 12.500,00" (Dutch)."""
+    amount = formats.number_format(
+        Decimal(value_cents) / 100, decimal_pos=2, use_l10n=True, force_grouping=True
+    )
+    return f"€ {amount}"

@@ -1,0 +1,25 @@
+from django.urls import URLPattern, path
+
+from leadqual.web import lead_actions, queue
+
+# The namespace names the area: the sales queue and actions of triage.
+app_name = "triage"
+
+# Mounted at "" (config/urls.py): the paths are written out in full.
+urlpatterns: list[URLPattern] = [
+    path("queue/", queue.queue, name="queue"),
+    path(
+        "leads/<int:lead_id>/feedback/",
+        lead_actions.lead_feedback,
+        name="lead-feedback",
+    ),
+    path("leads/<int:lead_id>/bant/", lead_actions.lead_bant, name="lead-bant"),
+    path(
+        "leads/<int:lead_id>/first-contact/",
+        lead_actions.lead_first_contact,
+        name="lead-first-contact",
+    ),
+    path(
+        "leads/<int:lead_id>/outcome/", lead_actions.lead_outcome, name="lead-outcome"
+    ),
+]
