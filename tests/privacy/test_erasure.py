@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
@@ -326,15 +325,3 @@ def test_retention_removes_the_person_everywhere_an_erasure_does(
     assert not upload.exists()
     assert not Suppression.objects.exists()
     assert not record_path().exists()
-
-
-# --- the database files ------------------------------------------------------------------
-
-
-def test_sqlite_connections_zero_deleted_bytes() -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("secure_delete is a SQLite setting")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA secure_delete")
-        (secure_delete,) = cursor.fetchone()
-    assert secure_delete == 1
