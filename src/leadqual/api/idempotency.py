@@ -71,7 +71,8 @@ HEADER_PARAMETER: Final[dict[str, object]] = {
         "within 24 hours returns the first answer (same status and body, header "
         "`Idempotent-Replayed: true`) and writes nothing. The same key with another "
         "body answers 422 `idempotency_key_reused`. A retry that arrives while the "
-        "first request still runs waits for it."
+        "first request still runs waits for it. When the person the answer was about "
+        "has been erased, a retry answers 422 `idempotency_key_erased`."
     ),
 }
 
