@@ -6,10 +6,11 @@ from dataclasses import replace
 
 import pytest
 from django.apps import apps
+from django.db.models import Model
 
 from leadqual.core.personal_data import Erasure, PersonalFields
 from leadqual.leads.models import Event, Lead
-from leadqual.privacy.registry import declaration_of, declarations, problems
+from leadqual.privacy.registry import declarations, problems, text_fields
 
 
 def test_every_text_json_and_binary_field_of_every_model_is_declared() -> None:
@@ -30,15 +31,27 @@ def test_every_model_with_text_fields_has_a_declaration() -> None:
     assert with_text <= declared
 
 
-def test_a_field_in_neither_list_is_reported() -> None:
-    event = declaration_of("leads.Event")
-    forgotten = replace(
-        event, not_personal=tuple(n for n in event.not_personal if n != "source")
+def complete(model: type[Model]) -> PersonalFields:
+    """A declaration of ``model`` that decides every field (all not personal)."""
+    return PersonalFields(
+        model._meta.label,
+        not_personal=tuple(field.name for field in text_fields(model)),
     )
-    found = problems([forgotten], all_models=[Event])
+
+
+EVENT = complete(Event)
+
+
+def test_a_complete_declaration_has_no_problems() -> None:
+    assert problems([EVENT], all_models=[Event]) == []
+
+
+def test_a_field_in_neither_list_is_reported() -> None:
+    forgotten, *rest = EVENT.not_personal
+    found = problems([replace(EVENT, not_personal=tuple(rest))], all_models=[Event])
     assert found == [
-        "leads.Event.source is neither personal nor not personal: decide, and add "
-        "it to one list in its app's personal_data.py."
+        f"leads.Event.{forgotten} is neither personal nor not personal: decide, and "
+        "add it to one list in its app's personal_data.py."
     ]
 
 
@@ -53,38 +66,20 @@ def test_a_model_without_a_declaration_is_reported() -> None:
     ("declaration", "problem"),
     [
         (
-            PersonalFields(
-                "leads.Event",
-                personal=("properties", "external_id", "colour"),
-                not_personal=("type", "source"),
-            ),
+            replace(EVENT, personal=("colour",)),
             "leads.Event has no field 'colour'.",
         ),
         (
-            PersonalFields(
-                "leads.Event",
-                personal=("properties", "external_id", "source"),
-                not_personal=("type", "source"),
-            ),
-            "leads.Event.source is declared personal and not personal.",
+            replace(EVENT, personal=(EVENT.not_personal[0],)),
+            f"leads.Event.{EVENT.not_personal[0]} is declared personal and not "
+            "personal.",
         ),
         (
-            PersonalFields(
-                "leads.Event",
-                personal=("properties", "external_id"),
-                not_personal=("type", "source"),
-                lead="owner",
-                erasure=Erasure.CLEAR,
-            ),
+            replace(EVENT, lead="owner", erasure=Erasure.CLEAR),
             "leads.Event: the lead lookup 'owner' does not work.",
         ),
         (
-            PersonalFields(
-                "leads.Event",
-                personal=("properties", "external_id"),
-                not_personal=("type", "source"),
-                erasure=Erasure.DELETE,
-            ),
+            replace(EVENT, erasure=Erasure.DELETE),
             "leads.Event: delete needs a lead lookup or an erase function to know "
             "whose rows to change.",
         ),
@@ -97,7 +92,6 @@ def test_a_declaration_that_does_not_fit_its_model_is_reported(
 
 
 def test_a_model_declared_twice_is_reported() -> None:
-    event = declaration_of("leads.Event")
-    assert problems([event, event], all_models=[Event]) == [
+    assert problems([EVENT, EVENT], all_models=[Event]) == [
         "leads.Event is declared twice."
     ]
