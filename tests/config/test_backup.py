@@ -8,6 +8,8 @@ never the test database in use).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -26,12 +28,16 @@ import pytest
 
 from tests.subprocesses import LEADQUAL, subprocess_env
 
+# The secret key of every `leadqual` subprocess (tests/subprocesses.py).
+SUBPROCESS_KEY = b"tests-only-secret-key-for-a-subprocess"
+
 DEMO_LEADS = "12"
 ROWS_COMPARED = 3
 # Tables whose rows Django rewrites on every start or command; not user data.
 IGNORED_TABLES = {"django_session"}
 
 Snapshot = dict[str, tuple[int, list[tuple[Any, ...]]]]
+Rows = list[tuple[Any, ...]]
 
 
 @dataclass
@@ -42,6 +48,7 @@ class Site:
     tmp: Path
     snapshot: Callable[[], Snapshot]
     execute: Callable[[str], None]
+    query: Callable[[str], Rows]
 
     def leadqual(
         self, *args: str, stdin: str | None = None
@@ -92,6 +99,11 @@ def _sqlite_execute(path: Path, statement: str) -> None:
         connection.execute(statement)
 
 
+def _sqlite_query(path: Path, statement: str) -> Rows:
+    with closing(sqlite3.connect(path)) as connection:
+        return connection.execute(statement).fetchall()
+
+
 def _pg_snapshot(url: str) -> Snapshot:
     with psycopg.connect(url) as connection:
         tables = [
@@ -119,6 +131,11 @@ def _pg_execute(url: str, statement: str) -> None:
         connection.execute(statement)
 
 
+def _pg_query(url: str, statement: str) -> Rows:
+    with psycopg.connect(url) as connection:
+        return [tuple(row) for row in connection.execute(statement).fetchall()]
+
+
 @pytest.fixture(scope="module")
 def sqlite_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     """A migrated SQLite installation with a little demo data."""
@@ -129,6 +146,7 @@ def sqlite_site(tmp_path_factory: pytest.TempPathFactory) -> Site:
         tmp=data_dir,
         snapshot=lambda: _sqlite_snapshot(path),
         execute=lambda statement: _sqlite_execute(path, statement),
+        query=lambda statement: _sqlite_query(path, statement),
     )
     _prepare(site)
     return site
@@ -161,6 +179,7 @@ def postgres_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
             tmp=data_dir,
             snapshot=lambda: _pg_snapshot(scratch_url),
             execute=lambda statement: _pg_execute(scratch_url, statement),
+            query=lambda statement: _pg_query(scratch_url, statement),
         )
         _prepare(site)
         yield site
@@ -312,3 +331,41 @@ def test_restore_asks_first_and_stops_on_no(sqlite_site: Site) -> None:
     assert "Stop `leadqual serve` and `leadqual worker` first" in answered.stdout
     assert "Nothing was restored" in answered.stderr
     assert sqlite_site.snapshot() == before
+
+
+def _restore_reapplies_an_erasure_made_after_the_backup(site: Site) -> None:
+    [(lead_id, email)] = site.query(
+        "SELECT id, email FROM leads_lead WHERE email NOT LIKE '%@invalid' "
+        "ORDER BY id LIMIT 1"
+    )
+    backup = site.tmp / f"before-erasing-{lead_id}.tar"
+    assert site.leadqual("backup", "--output", str(backup)).returncode == 0
+    erased = site.leadqual("privacy", "erase", email, "--yes")
+    assert erased.returncode == 0, erased.stderr
+
+    restored = site.leadqual("restore", str(backup), "--yes")
+
+    assert restored.returncode == 0, restored.stderr
+    assert f"erased again: lead {lead_id}" in restored.stderr
+    assert site.query(
+        f"SELECT email, first_name, last_name FROM leads_lead WHERE id = {lead_id}"
+    ) == [(f"erased-{lead_id}@invalid", "", "")]
+    digest = hmac.new(SUBPROCESS_KEY, email.encode(), hashlib.sha256).hexdigest()
+    assert site.query(
+        f"SELECT count(*) FROM privacy_suppression WHERE email_hash = '{digest}'"
+    ) == [(1,)]
+    again = site.leadqual("privacy", "export", email)
+    assert again.returncode == 1 and "No lead has the email" in again.stderr
+
+
+def test_a_sqlite_restore_erases_again_a_person_erased_after_the_backup(
+    sqlite_site: Site,
+) -> None:
+    _restore_reapplies_an_erasure_made_after_the_backup(sqlite_site)
+
+
+@pytest.mark.postgres
+def test_a_postgres_restore_erases_again_a_person_erased_after_the_backup(
+    postgres_site: Site,
+) -> None:
+    _restore_reapplies_an_erasure_made_after_the_backup(postgres_site)

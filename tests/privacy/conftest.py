@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from pytest_django.fixtures import Settings
 
 from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
@@ -162,3 +167,33 @@ def build_person() -> Person:
 def person(db: None) -> Person:
     """One person with data in every table, arrived three weeks ago."""
     return build_person()
+
+
+@pytest.fixture(autouse=True)
+def data_dir(settings: Settings, tmp_path: Path) -> Path:
+    """A data directory of this test's own: uploads, the erasure record."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    settings.DATA_DIR = folder
+    return folder
+
+
+def every_stored_text() -> list[tuple[str, str, str]]:
+    """(model, field, lower-case text) of every text and JSON value in the database."""
+    found: list[tuple[str, str, str]] = []
+    for model in apps.get_models():
+        fields = [
+            field
+            for field in model._meta.concrete_fields
+            if isinstance(field, (models.CharField, models.TextField, models.JSONField))
+        ]
+        for row in model._base_manager.all():
+            for field in fields:
+                value = getattr(row, field.attname)
+                text = (
+                    json.dumps(value, ensure_ascii=False)
+                    if isinstance(field, models.JSONField)
+                    else str(value)
+                )
+                found.append((model._meta.label, field.name, text.lower()))
+    return found

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 import time_machine
-from django.apps import apps
-from django.db import models
 
 from leadqual.core.kpis import weekly
 from leadqual.insights.queries import lead_facts
 from leadqual.intake.imports import import_leads_file
+from leadqual.intake.models import PendingFormSubmission
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Event, Lead
 from leadqual.leads.services import ConsentInput
@@ -26,7 +25,7 @@ from leadqual.privacy.services import (
     export_person,
     person_data,
 )
-from leadqual.privacy.suppression import SuppressedContact
+from leadqual.privacy.suppression import SuppressedContact, contact_hash
 from leadqual.privacy.tasks import anonymise_inactive_leads_task
 from tests.factories import EventFactory, LeadFactory
 from tests.privacy.conftest import (
@@ -37,6 +36,7 @@ from tests.privacy.conftest import (
     OTHER_EMAIL,
     PHONE_E164,
     Person,
+    every_stored_text,
 )
 
 pytestmark = pytest.mark.django_db
@@ -58,27 +58,6 @@ EXPORTED_TABLES = (
 )
 
 
-def _every_stored_text() -> list[tuple[str, str, str]]:
-    """(table, column, text) of every text and JSON value in the database."""
-    found: list[tuple[str, str, str]] = []
-    for model in apps.get_models():
-        fields = [
-            field
-            for field in model._meta.concrete_fields
-            if isinstance(field, (models.CharField, models.TextField, models.JSONField))
-        ]
-        for row in model._base_manager.all():
-            for field in fields:
-                value = getattr(row, field.attname)
-                text = (
-                    json.dumps(value, ensure_ascii=False)
-                    if isinstance(field, models.JSONField)
-                    else str(value)
-                )
-                found.append((model._meta.label, field.name, text.lower()))
-    return found
-
-
 def test_the_export_holds_every_table_about_the_person(person: Person) -> None:
     data = json.loads(
         export_person(person.lead, actor=person.admin, now=NOW, file_format="json")
@@ -90,6 +69,27 @@ def test_the_export_holds_every_table_about_the_person(person: Person) -> None:
         assert data[table], f"{table} is empty in the export"
     assert {row["source"] for row in data["consent_records"]} == {"website"}
     assert data["visitor_events"][0]["properties"]["url"].endswith(EMAIL)
+
+
+def test_the_export_holds_a_form_submission_waiting_for_confirmation(
+    person: Person,
+) -> None:
+    """Every table the personal-data registry ties to the lead is exported."""
+    PendingFormSubmission.objects.create(
+        lead=person.lead,
+        fields={"first_name": "Wil", "phone": "06 99999999"},
+        answers={"budget": "25k+"},
+        language="nl",
+        submitted_at=NOW,
+        expires_at=NOW + timedelta(days=7),
+        token_hash="a" * 64,
+    )
+    data = json.loads(
+        export_person(person.lead, actor=person.admin, now=NOW, file_format="json")
+    )
+    (pending,) = data["pending_form_submissions"]
+    assert pending["fields"]["phone"] == "06 99999999"
+    assert "token_hash" not in pending
 
 
 def test_the_csv_export_has_a_row_per_item(person: Person) -> None:
@@ -114,10 +114,18 @@ def test_an_export_is_audited(person: Person) -> None:
 
 def test_an_erased_person_leaves_no_trace_in_any_table(person: Person) -> None:
     erase_person(person.lead, actor=person.admin, now=NOW)
-    needles = [EMAIL, OTHER_EMAIL, FIRST_NAME, LAST_NAME, PHONE_E164, "623456789"]
+    needles = [
+        EMAIL,
+        OTHER_EMAIL,
+        FIRST_NAME,
+        LAST_NAME,
+        PHONE_E164,
+        "623456789",
+        "Kaaspakhuis B.V.",
+    ]
     leaks = [
         (table, column, needle)
-        for table, column, text in _every_stored_text()
+        for table, column, text in every_stored_text()
         for needle in needles
         if needle.lower() in text
     ]
@@ -154,13 +162,18 @@ def test_kpis_of_past_weeks_do_not_change_after_an_erasure(person: Person) -> No
     assert kpis() == before
 
 
-def test_an_erasure_writes_a_suppression_and_an_audit_entry(person: Person) -> None:
+def test_an_erasure_suppresses_every_email_of_the_person_and_is_audited(
+    person: Person,
+) -> None:
     erase_person(person.lead, actor=person.admin, now=NOW)
-    suppression = Suppression.objects.get()
-    assert EMAIL not in suppression.email_hash and len(suppression.email_hash) == 64
-    assert suppression.phone_hash
+    suppressions = list(Suppression.objects.order_by("pk"))
+    assert [row.email_hash for row in suppressions] == [
+        contact_hash(EMAIL),
+        contact_hash(OTHER_EMAIL),
+    ]
+    assert suppressions[0].phone_hash == contact_hash(PHONE_E164)
     entry = AuditEntry.objects.get(action="erased")
-    assert entry.lead_id == person.lead.pk and "events cleared" in entry.detail
+    assert entry.lead_id == person.lead.pk and "leads.Event: 1 emptied" in entry.detail
 
 
 def test_an_erased_person_cannot_be_submitted_again(person: Person) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
@@ -85,6 +86,19 @@ def test_erasing_needs_the_confirmation(person: Person) -> None:
     response = _client_for(person.admin).post(f"/privacy/leads/{person.lead.pk}/erase/")
     assert response.status_code == 422
     assert "Nothing was erased" in response.content.decode()
+    assert Lead.objects.get(pk=person.lead.pk).email == EMAIL
+
+
+def test_an_erasure_that_cannot_be_recorded_says_so_and_erases_nothing(
+    person: Person, data_dir: Path
+) -> None:
+    # A folder where the record's file should be: it cannot be appended to.
+    (data_dir / "erasures.jsonl").mkdir()
+    response = _client_for(person.admin).post(
+        f"/privacy/leads/{person.lead.pk}/erase/", {"confirm": "yes"}
+    )
+    assert response.status_code == 422
+    assert "cannot write its erasure record" in response.content.decode()
     assert Lead.objects.get(pk=person.lead.pk).email == EMAIL
 
 

@@ -17,6 +17,9 @@ likes, for 24 hours:
   insert of the key waits on the unique index until the first commits.
 - Error answers are not stored: the failed request wrote nothing, so a retry
   (perhaps after fixing the cause) runs again.
+- Erasing a person (privacy) wipes every stored answer about them: the body
+  and the digest are emptied, and a retry with that key answers 422
+  ``idempotency_key_erased`` and writes nothing, until the key expires.
 
 The rows are an API concern and are kept here, beside the decorator that uses
 them, rather than in an app's services.
@@ -32,6 +35,7 @@ from typing import Any, Final, TypeVar
 
 from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
+from django.db.models import Field, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.utils import timezone
@@ -43,7 +47,9 @@ from ninja.utils import contribute_operation_callback
 from leadqual.accounts.models import ApiToken
 from leadqual.accounts.services import authenticate_token
 from leadqual.api.errors import error_body, quote
+from leadqual.core.personal_data import ErasedPerson
 from leadqual.intake.models import IdempotentRequest
+from leadqual.privacy.erasure import mentioning
 
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"
@@ -51,6 +57,8 @@ MAX_KEY_LENGTH: Final = 200
 KEY_LIFETIME: Final = timedelta(hours=24)
 # Ninja's JSON renderer answers with this type; a replay must look the same.
 JSON_CONTENT_TYPE: Final = "application/json; charset=utf-8"
+# The digest of a stored answer that was erased with the person it was about.
+ERASED_DIGEST: Final = ""
 
 HEADER_PARAMETER: Final[dict[str, object]] = {
     "in": "header",
@@ -63,7 +71,8 @@ HEADER_PARAMETER: Final[dict[str, object]] = {
         "within 24 hours returns the first answer (same status and body, header "
         "`Idempotent-Replayed: true`) and writes nothing. The same key with another "
         "body answers 422 `idempotency_key_reused`. A retry that arrives while the "
-        "first request still runs waits for it."
+        "first request still runs waits for it. When the person the answer was about "
+        "has been erased, a retry answers 422 `idempotency_key_erased`."
     ),
 }
 
@@ -202,8 +211,56 @@ def _claim(
         return claim
 
 
+def erase_answers(person: ErasedPerson) -> int:
+    """Wipe the stored answers about an erased person; returns how many.
+
+    An answer is about the person when it names one of their identifiers
+    (a created lead, a rescored lead in an event batch) or its path names
+    one of their leads (feedback). Its body and digest are emptied and its
+    key stays, so a retry is answered ``idempotency_key_erased`` instead of
+    running again. A key that itself names the person is deleted with its
+    answer. Privacy calls this inside the erasure's transaction.
+    """
+    matcher = person.matcher()
+    key_field = IdempotentRequest._meta.get_field("key")
+    body_field = IdempotentRequest._meta.get_field("response_body")
+    assert isinstance(key_field, Field) and isinstance(body_field, Field)
+    rows = IdempotentRequest.objects.all()
+    named = [
+        row.pk
+        for row in mentioning(rows, [key_field], matcher)
+        if matcher.mentions(row.key)
+    ]
+    deleted, _by_model = IdempotentRequest.objects.filter(pk__in=named).delete()
+    about = Q(
+        pk__in=[
+            row.pk
+            for row in mentioning(rows, [body_field], matcher)
+            if matcher.mentions(row.response_body)
+        ]
+    )
+    for lead_id in person.lead_ids:
+        about |= Q(path__contains=f"/leads/{lead_id}/") | Q(
+            path__endswith=f"/leads/{lead_id}"
+        )
+    wiped = (
+        IdempotentRequest.objects.filter(about)
+        .exclude(request_digest=ERASED_DIGEST)
+        .update(response_body="", request_digest=ERASED_DIGEST)
+    )
+    return deleted + wiped
+
+
 def _replay(stored: IdempotentRequest, digest: str) -> HttpResponse:
-    """The stored answer again, or 422 when the key was used for another request."""
+    """The stored answer again, or 422 when the key was used for another request
+    or its answer was erased."""
+    if stored.request_digest == ERASED_DIGEST:
+        message = _(
+            "The answer to the request with Idempotency-Key %(key)s was erased, "
+            "together with the person it was about, on their request. Nothing was "
+            "written now. If this request is still needed, send it with a new key."
+        ) % {"key": quote(stored.key)}
+        return _error(422, "idempotency_key_erased", message)
     if stored.request_digest != digest:
         message = _(
             "The Idempotency-Key %(key)s was already used at %(used_at)s for another "
@@ -236,6 +293,7 @@ __all__ = [
     "KEY_LIFETIME",
     "MAX_KEY_LENGTH",
     "REPLAYED_HEADER",
+    "erase_answers",
     "idempotent",
     "key_problem",
     "prune_expired_keys",

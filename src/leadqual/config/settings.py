@@ -194,11 +194,15 @@ def _database_settings() -> dict[str, Any]:
 def _sqlite_options() -> dict[str, Any]:
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue on the
     # busy timeout instead of failing with "database is locked" mid-transaction.
+    # secure_delete zeroes deleted and overwritten rows in the pages that held
+    # them, so an erased person's bytes do not linger in free space (an
+    # erasure then empties the WAL too, privacy/erasure.py).
     return {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA busy_timeout=20000; PRAGMA secure_delete=ON;"
         ),
     }
 

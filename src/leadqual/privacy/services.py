@@ -1,10 +1,13 @@
 """Export and erasure of a person's data, and anonymisation after the retention period.
 
-Erasure and retention share one anonymisation (``_anonymise``): personal
-fields are emptied everywhere, while the rows the KPIs read (the lead's
-arrival and source, band changes, feedback decisions, outcomes with values,
-tasks' due and done times, first contact) are kept, so past weeks' numbers do
-not change. See docs/privacy.md for what is removed, what is kept and why.
+Erasure and retention share one anonymisation (``_anonymise``), driven by
+the registry of personal data (privacy/registry.py, privacy/erasure.py):
+personal data is removed everywhere, while the rows the KPIs read (the
+lead's arrival and source, band changes, feedback decisions, outcomes with
+values, tasks' due and done times, first contact) are kept, so past weeks'
+numbers do not change. Only an erasure writes a suppression and a line in
+the erasure record, which ``reapply_recorded_erasures`` replays after a
+restore. See docs/privacy.md for what is removed, what is kept and why.
 """
 
 from __future__ import annotations
@@ -13,23 +16,34 @@ import csv
 import io
 import json
 import logging
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import models, transaction
 
 from leadqual.core.errors import LeadNotFound
 from leadqual.core.hygiene import normalise_email
-from leadqual.intake.models import Visitor, VisitorEvent
+from leadqual.core.personal_data import Erasure
 from leadqual.integrations.models import WebhookDelivery
-from leadqual.leads.models import Event, Lead, LeadMerge
+from leadqual.leads.models import Company, Event, Lead, LeadMerge
 from leadqual.privacy.audit import audit
+from leadqual.privacy.erasure import (
+    DONE,
+    PLACEHOLDER_DOMAIN,
+    Change,
+    Subject,
+    empty_value,
+    erase_files,
+    erase_own_rows,
+    forget_deleted_bytes,
+    is_placeholder,
+    subject_of,
+    sweep,
+)
 from leadqual.privacy.models import (
     AuditAction,
     AuditEntry,
@@ -37,17 +51,15 @@ from leadqual.privacy.models import (
     Suppression,
 )
 from leadqual.privacy.queries import inactive_leads, months_before
-from leadqual.privacy.suppression import suppress
+from leadqual.privacy.records import read_record, record_erasure
+from leadqual.privacy.registry import declaration_of, personal_fields, rows_of_lead
+from leadqual.privacy.suppression import contact_hash, suppress
 from leadqual.scoring.models import BandChange, Score
 from leadqual.triage.models import Alert, Feedback, Outcome, Qualification, Task
 
 logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 1  # 1: first version (lead, company, every related table, audit)
-ERASED_MARK = "[erased]"
-# Placeholders end in the reserved ".invalid" top-level domain (RFC 2606): never
-# deliverable, and normalise_email refuses it, so no way in can match it.
-PLACEHOLDER_DOMAIN = "invalid"
 CSV_COLUMNS = ("table", "id", "data")
 
 Actor = User | AnonymousUser | str | None
@@ -65,17 +77,26 @@ def anonymised_email(lead_id: int) -> str:
 
 def is_anonymised(lead: Lead) -> bool:
     """True when the lead was erased or anonymised already."""
-    return lead.email.endswith("@" + PLACEHOLDER_DOMAIN)
+    return is_placeholder(lead.email)
 
 
 def find_lead_by_email(raw_email: str) -> Lead:
-    """The lead with this email (normalised first).
+    """The lead with this email (normalised first), or the one it was merged into.
 
-    Raises InvalidEmail for an address that is not valid and LeadNotFound
-    when no lead has it.
+    A record merged into another lead is the same person, so its email finds
+    the lead it lives on in. Raises InvalidEmail for an address that is not
+    valid and LeadNotFound when no lead has it.
     """
     email = normalise_email(raw_email)
     lead = Lead.objects.filter(email=email).first()
+    if lead is None:
+        merge = (
+            LeadMerge.objects.filter(merged_email=email, undone_at__isnull=True)
+            .select_related("survivor")
+            .order_by("-merged_at")
+            .first()
+        )
+        lead = merge.survivor if merge is not None else None
     if lead is None:
         raise LeadNotFound(
             f'No lead has the email "{email}". Check the spelling; an erased '
@@ -118,7 +139,6 @@ def person_data(lead: Lead, *, now: datetime) -> dict[str, Any]:
     One key per table, each a list of rows (``lead`` and ``company`` are
     single objects; ``company`` is None when the lead has none).
     """
-    visitors = list(Visitor.objects.filter(lead=lead).order_by("pk"))
     company = lead.company
     return {
         "format": EXPORT_FORMAT,
@@ -154,11 +174,11 @@ def person_data(lead: Lead, *, now: datetime) -> dict[str, Any]:
             ),
             exclude=("last_error", "remote_ids"),
         ),
-        "visitors": _rows(visitors),
-        "visitor_events": _rows(
-            VisitorEvent.objects.filter(visitor__in=visitors).order_by(
-                "occurred_at", "pk"
-            )
+        "visitors": _rows(rows_of_lead("intake.Visitor", lead)),
+        "visitor_events": _rows(rows_of_lead("intake.VisitorEvent", lead)),
+        "pending_form_submissions": _rows(
+            rows_of_lead("intake.PendingFormSubmission", lead),
+            exclude=("token_hash",),
         ),
         "merges": _rows(LeadMerge.objects.filter(survivor=lead).order_by("merged_at")),
         "audit_entries": _rows(
@@ -206,158 +226,76 @@ class ErasureResult:
     """What an erasure or anonymisation did, as counts (no personal data)."""
 
     lead_id: int
-    events_cleared: int
-    visitors_deleted: int
-    notes_cleared: int
-    merges_deleted: int
-    rows_scrubbed: int
+    records_merged_in: int
+    changes: tuple[Change, ...]
 
-    def summary(self) -> str:
-        """The counts as one line for the audit log."""
-        return (
-            f"{self.events_cleared} events cleared, {self.visitors_deleted} visitors "
-            f"deleted, {self.notes_cleared} notes cleared, {self.merges_deleted} merges "
-            f"deleted, {self.rows_scrubbed} other rows scrubbed"
+    def count(self, what: str, action: str) -> int:
+        """How many rows (or files) of ``what`` ("leads.Event") got ``action``."""
+        return sum(
+            change.count
+            for change in self.changes
+            if (change.what, change.action) == (what, action)
         )
 
+    @property
+    def events_cleared(self) -> int:
+        return self.count("leads.Event", DONE[Erasure.CLEAR])
 
-def _email_pattern(email: str) -> re.Pattern[str]:
-    # Not inside a longer address: "an@x.nl" must not match "jan@x.nl".
-    return re.compile(
-        r"(?<![\w.+-])" + re.escape(email) + r"(?![\w-]|\.\w)", re.IGNORECASE
-    )
+    @property
+    def visitors_deleted(self) -> int:
+        return self.count("intake.Visitor", DONE[Erasure.DELETE])
 
-
-def _word_pattern(text: str) -> re.Pattern[str]:
-    return re.compile(r"(?<!\w)" + re.escape(text) + r"(?!\w)", re.IGNORECASE)
-
-
-def _identifiers(lead: Lead) -> list[tuple[str, re.Pattern[str]]]:
-    """The values that identify the person, with the pattern that finds each.
-
-    The first or last name alone is not searched for outside the lead's own
-    rows: "Jan" is also every other Jan.
-    """
-    found: list[tuple[str, re.Pattern[str]]] = [
-        (lead.email, _email_pattern(lead.email))
-    ]
-    if lead.first_name.strip() and lead.last_name.strip():
-        full_name = f"{lead.first_name.strip()} {lead.last_name.strip()}"
-        found.append((full_name, _word_pattern(full_name)))
-    if lead.phone.strip():
-        phone = lead.phone.strip()
-        found.append((phone, re.compile(r"(?<!\d)" + re.escape(phone) + r"(?!\d)")))
-    return found
+    def summary(self) -> str:
+        """The counts as one line for the audit log and the command line."""
+        parts = [str(change) for change in self.changes]
+        if self.records_merged_in:
+            parts.insert(0, f"{self.records_merged_in} merged-in records erased too")
+        return "; ".join(parts) or "nothing else held their data"
 
 
-def _scrub_json(value: object, patterns: Sequence[re.Pattern[str]]) -> object:
-    if isinstance(value, str):
-        for pattern in patterns:
-            value = pattern.sub(ERASED_MARK, value)
-        return value
-    if isinstance(value, list):
-        return [_scrub_json(item, patterns) for item in value]
-    if isinstance(value, dict):
-        return {
-            str(_scrub_json(key, patterns)): _scrub_json(item, patterns)
-            for key, item in value.items()
-        }
-    return value
-
-
-_TEXT_FIELDS = (models.CharField, models.TextField, models.JSONField)
-# Never rewritten by the sweep: hashes only, or the lead's own placeholder email.
-_NOT_SWEPT = {(Suppression, "email_hash"), (Suppression, "phone_hash"), (Lead, "email")}
-
-
-def _sweep(identifiers: Sequence[tuple[str, re.Pattern[str]]]) -> int:
-    """Replace the identifiers in every text and JSON column of every table.
-
-    The database narrows the rows down (icontains), then the patterns decide,
-    so a value that merely contains the text (a longer address) is left alone.
-    Returns the number of rows changed.
-    """
-    patterns = [pattern for _text, pattern in identifiers]
-    changed_rows = 0
-    for model in apps.get_models():
-        fields = [
-            field
-            for field in model._meta.concrete_fields
-            if isinstance(field, _TEXT_FIELDS)
-            and (model, field.name) not in _NOT_SWEPT
-            and not field.primary_key
-        ]
-        if not fields:
-            continue
-        condition = models.Q()
-        for field in fields:
-            for text, _pattern in identifiers:
-                condition |= models.Q(**{f"{field.name}__icontains": text})
-                if isinstance(field, models.JSONField):
-                    # JSON text may escape non-ASCII characters as \uXXXX.
-                    escaped = json.dumps(text)[1:-1]
-                    if escaped != text:
-                        condition |= models.Q(**{f"{field.name}__icontains": escaped})
-        manager = model._base_manager
-        for row in manager.filter(condition).iterator():
-            changes: dict[str, object] = {}
-            for field in fields:
-                value = getattr(row, field.attname)
-                if isinstance(field, models.JSONField) or isinstance(value, str):
-                    scrubbed = _scrub_json(value, patterns)
-                else:
-                    continue
-                if scrubbed != value:
-                    changes[field.attname] = scrubbed
-            if changes:
-                # update(), not save(): no model's own save rules apply to a scrub.
-                manager.filter(pk=row.pk).update(**changes)
-                changed_rows += 1
-    return changed_rows
-
-
-def _anonymise(lead: Lead, *, placeholder: str, now: datetime) -> ErasureResult:
-    """Empty the lead's personal fields and everything that identifies the person.
-
-    Must run inside a transaction with the lead row locked.
-    """
-    identifiers = _identifiers(lead)
-    events_cleared = Event.objects.filter(lead=lead).update(
-        properties={}, external_id=None
-    )
-    visitors = Visitor.objects.filter(lead=lead)
-    VisitorEvent.objects.filter(visitor__in=visitors).delete()
-    visitors_deleted = visitors.count()
-    visitors.delete()
-    notes_cleared = Feedback.objects.filter(lead=lead).exclude(note="").update(note="")
-    notes_cleared += Outcome.objects.filter(lead=lead).exclude(note="").update(note="")
-    # A merge keeps the duplicate's fields for undo: that is personal data too.
-    merges_deleted, _by_model = LeadMerge.objects.filter(survivor=lead).delete()
-    company = lead.company
+def _empty_lead(lead: Lead, *, placeholder: str, now: datetime) -> None:
+    """Empty the lead's personal fields (as leads declares them) and save it."""
+    for field in personal_fields(declaration_of("leads.Lead")):
+        if field.name != "email":
+            setattr(lead, field.attname, empty_value(field))
     lead.email = placeholder
-    lead.first_name = lead.last_name = lead.job_title = ""
-    lead.phone = lead.phone_country = ""
-    lead.enriched_fields = {}
     lead.company = None
     lead.updated_at = now
     lead.anonymised_at = now
     lead.save()
+
+
+def _anonymise(
+    lead: Lead, subject: Subject, *, placeholder: str, now: datetime
+) -> ErasureResult:
+    """Erase the person behind ``lead`` everywhere, keeping what the KPIs read.
+
+    ``subject`` is ``subject_of(lead)``. The lead row stays with a placeholder
+    email; see privacy/erasure.py for the passes. Returns the counts. Must
+    run inside a transaction with the lead row locked.
+    """
+    changes = erase_own_rows(subject.person)
+    _empty_lead(lead, placeholder=placeholder, now=now)
     # Nobody should follow up a person who is gone; a task closed before its
     # due time does not count against the SLA, one past it still does.
     Task.objects.filter(lead=lead, done_at__isnull=True).update(
         done_at=now, closed_reason="person erased"
     )
-    if company is not None and not Lead.objects.filter(company=company).exists():
-        # A company only this person belonged to can name them ("Jansen Advies").
-        company.delete()
-    rows_scrubbed = _sweep(identifiers)
+    # A company only this person belonged to can name them ("Jansen Advies").
+    orphans = Company.objects.filter(pk__in=subject.company_ids).exclude(
+        pk__in=Lead.objects.filter(company_id__in=subject.company_ids).values(
+            "company_id"
+        )
+    )
+    companies_deleted, _by_model = orphans.delete()
+    if companies_deleted:
+        changes.append(Change("leads.Company", DONE[Erasure.DELETE], companies_deleted))
+    changes += sweep(subject.person.matcher())
+    changes += erase_files(subject.person)
     return ErasureResult(
         lead_id=lead.pk,
-        events_cleared=events_cleared,
-        visitors_deleted=visitors_deleted,
-        notes_cleared=notes_cleared,
-        merges_deleted=merges_deleted,
-        rows_scrubbed=rows_scrubbed,
+        records_merged_in=len(subject.person.lead_ids) - 1,
+        changes=tuple(changes),
     )
 
 
@@ -371,39 +309,159 @@ def _locked_lead(lead_id: int) -> Lead:
     return lead
 
 
+def _suppress(subject: Subject, *, reason: str, now: datetime) -> None:
+    """Suppress every email of the person, each with a phone while there are any."""
+    for index, email in enumerate(subject.emails):
+        phone = subject.phones[index] if index < len(subject.phones) else ""
+        suppress(email, phone, reason=reason, now=now)
+
+
 def erase_person(lead: Lead, *, actor: Actor, now: datetime) -> ErasureResult:
     """Erase the person behind ``lead`` on their request, in one transaction.
 
-    Personal fields are emptied everywhere, a suppression keeps the person
-    from being stored again, and an "erased" audit entry records the counts.
-    Returns the counts. Raises LeadNotFound when the lead no longer exists.
+    Personal data is removed everywhere (privacy/erasure.py), also of the
+    records merged into the lead; a suppression keeps the person from being
+    stored again; the erasure record (privacy/records.py) lets a restore
+    erase them again; an "erased" audit entry records the counts. After the
+    commit SQLite's write-ahead log is emptied. Returns the counts. Raises
+    LeadNotFound when the lead no longer exists, ErasureRecordError (nothing
+    erased) when the record cannot be written.
     """
     with transaction.atomic():
         locked = _locked_lead(lead.pk)
-        email, phone = locked.email, locked.phone
-        already = is_anonymised(locked)
-        result = _anonymise(locked, placeholder=erased_email(locked.pk), now=now)
-        if not already:
-            suppress(email, phone, reason="erased on request", now=now)
+        subject = subject_of(locked)
+        # First: when the record cannot be written, nothing is erased.
+        if subject.emails:
+            record_erasure(locked.pk, subject.emails, subject.phones, now=now)
+        result = _anonymise(
+            locked, subject, placeholder=erased_email(locked.pk), now=now
+        )
+        _suppress(subject, reason="erased on request", now=now)
         audit(actor, AuditAction.ERASED, locked.pk, detail=result.summary())
+        transaction.on_commit(forget_deleted_bytes)
     logger.info("Erased lead %s: %s", result.lead_id, result.summary())
     lead.refresh_from_db()
     return result
+
+
+# --- re-applying recorded erasures after a restore -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ReapplyResult:
+    """What re-applying the erasure record did (no personal data)."""
+
+    recorded: int
+    erased_lead_ids: tuple[int, ...]
+    suppressions_created: int
+    under_another_key: int
+
+    def summary(self) -> str:
+        """What was re-applied, in one or two sentences."""
+        if not self.recorded:
+            return "No erasures are recorded, so there was nothing to re-apply."
+        leads = (
+            "erased again: lead " + ", ".join(map(str, self.erased_lead_ids))
+            if self.erased_lead_ids
+            else "no lead held their data any more"
+        )
+        text = (
+            f"Re-applied {self.recorded} recorded erasures: {leads}; "
+            f"{self.suppressions_created} suppressions re-created."
+        )
+        if self.under_another_key:
+            text += (
+                f" {self.under_another_key} erasures were recorded under another "
+                "secret key and cannot be matched: set LEADQUAL_SECRET_KEY to the "
+                "key of that time and run `leadqual privacy reapply`."
+            )
+        return text
+
+
+def _leads_with_recorded_emails(email_hashes: set[str]) -> list[int]:
+    """Leads whose email, or an email merged into them, has a recorded hash."""
+    found = {
+        lead_id
+        for lead_id, email in Lead.objects.values_list("pk", "email")
+        if not is_placeholder(email) and contact_hash(email) in email_hashes
+    }
+    found.update(
+        survivor_id
+        for survivor_id, email in LeadMerge.objects.filter(
+            undone_at__isnull=True
+        ).values_list("survivor_id", "merged_email")
+        if contact_hash(email) in email_hashes
+    )
+    return sorted(found)
+
+
+def reapply_recorded_erasures(*, now: datetime) -> ReapplyResult:
+    """Erase again everyone in the erasure record, and re-create their suppressions.
+
+    For after a restore: a backup made before an erasure brings the person
+    back. Leads are matched by the keyed hash of their email (or of an email
+    merged into them), so only the same secret key matches. Safe to run
+    twice. Raises ErasureRecordError when the record cannot be read.
+    """
+    records = read_record()
+    usable = [record for record in records if record.has_this_key]
+    created = 0
+    with transaction.atomic():
+        for record in usable:
+            for index, email_hash in enumerate(record.email_hashes):
+                phones = record.phone_hashes
+                _row, made = Suppression.objects.get_or_create(
+                    email_hash=email_hash,
+                    defaults={
+                        "phone_hash": phones[index] if index < len(phones) else "",
+                        "reason": "erased on request (re-applied after a restore)",
+                        "created_at": record.erased_at,
+                    },
+                )
+                created += made
+    erased: list[int] = []
+    email_hashes = {digest for record in usable for digest in record.email_hashes}
+    for lead_id in _leads_with_recorded_emails(email_hashes):
+        with transaction.atomic():
+            lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
+            if lead is None or is_anonymised(lead):
+                continue
+            result = _anonymise(
+                lead, subject_of(lead), placeholder=erased_email(lead.pk), now=now
+            )
+            audit(
+                "restore",
+                AuditAction.ERASED,
+                lead.pk,
+                detail=f"recorded erasure re-applied; {result.summary()}",
+            )
+        erased.append(lead_id)
+    transaction.on_commit(forget_deleted_bytes)
+    logger.info("Re-applied recorded erasures: leads %s erased again", erased)
+    return ReapplyResult(
+        recorded=len(records),
+        erased_lead_ids=tuple(erased),
+        suppressions_created=created,
+        under_another_key=len(records) - len(usable),
+    )
 
 
 # --- retention -----------------------------------------------------------------------
 
 
 def anonymise_lead(lead_id: int, *, now: datetime, reason: str) -> ErasureResult | None:
-    """Anonymise one lead (no suppression: they may come back), with an audit entry.
+    """Anonymise one lead (no suppression, no erasure record: they may come back).
 
+    The same removal as an erasure, with an "anonymised" audit entry.
     Returns None when the lead is gone or anonymised already.
     """
     with transaction.atomic():
         lead = Lead.objects.select_for_update().filter(pk=lead_id).first()
         if lead is None or is_anonymised(lead):
             return None
-        result = _anonymise(lead, placeholder=anonymised_email(lead.pk), now=now)
+        result = _anonymise(
+            lead, subject_of(lead), placeholder=anonymised_email(lead.pk), now=now
+        )
         audit(
             "retention",
             AuditAction.ANONYMISED,
@@ -418,7 +476,8 @@ def anonymise_inactive_leads(*, now: datetime, months: int) -> list[int]:
 
     Each lead has its own transaction and is checked again under its lock,
     so a lead that became active meanwhile, or a second run, is skipped.
-    Returns the ids of the leads anonymised.
+    SQLite's write-ahead log is emptied once at the end. Returns the ids of
+    the leads anonymised.
     """
     cutoff = months_before(now, months)
     done: list[int] = []
@@ -434,5 +493,7 @@ def anonymise_inactive_leads(*, now: datetime, months: int) -> list[int]:
             )
         if result is not None:
             done.append(lead_id)
+    if done:
+        transaction.on_commit(forget_deleted_bytes)
     logger.info("Retention: anonymised %s leads inactive since %s", len(done), cutoff)
     return done

@@ -20,6 +20,7 @@ from leadqual.privacy.queries import (
     audit_actors,
     audit_entries,
 )
+from leadqual.privacy.records import ErasureRecordError
 from leadqual.privacy.services import (
     erase_person,
     export_person,
@@ -93,7 +94,20 @@ def lead_erase(request: HttpRequest, lead_id: int) -> HttpResponse:
             _page_context(lead, error=error),
             status=422,
         )
-    result = erase_person(lead, actor=request.user, now=timezone.now())
+    try:
+        result = erase_person(lead, actor=request.user, now=timezone.now())
+    except ErasureRecordError:
+        error = gettext(
+            "Nothing was erased: leadqual cannot write its erasure record "
+            "(erasures.jsonl) in its data directory. Make the data directory "
+            "writable for leadqual, then press Erase again."
+        )
+        return render(
+            request,
+            "privacy/lead_privacy.html",
+            _page_context(lead, error=error),
+            status=422,
+        )
     messages.success(
         request,
         gettext(

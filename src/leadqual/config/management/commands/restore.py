@@ -1,4 +1,8 @@
-"""``leadqual restore FILE [--yes]``: replace the database with a backup."""
+"""``leadqual restore FILE [--yes]``: replace the database with a backup.
+
+After the restore the recorded erasures are applied again (a backup made
+before an erasure still holds the person); see docs/backup.md.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from leadqual.config.backup import (
@@ -18,6 +23,8 @@ from leadqual.config.backup import (
     read_backup_metadata,
     restore_backup,
 )
+from leadqual.core.errors import LeadqualError
+from leadqual.privacy.services import reapply_recorded_erasures
 
 
 class Command(BaseCommand):
@@ -70,3 +77,28 @@ class Command(BaseCommand):
             "if it was made by an older leadqual, then start the server again.",
             style_func=lambda text: text,
         )
+        self._reapply_erasures()
+
+    def _reapply_erasures(self) -> None:
+        """Erase again everyone erased since (or before) the backup was made."""
+        if _has_pending_migrations():
+            self.stderr.write(
+                "The backup was made by an older leadqual, so the recorded erasures "
+                "are not re-applied yet: run `leadqual migrate`, then "
+                "`leadqual privacy reapply`.",
+                style_func=lambda text: text,
+            )
+            return
+        try:
+            result = reapply_recorded_erasures(now=timezone.now())
+        except LeadqualError as error:
+            raise CommandError(
+                f"The backup was restored, but the recorded erasures were not "
+                f"re-applied: {error.message} Then run `leadqual privacy reapply`."
+            ) from None
+        self.stderr.write(result.summary(), style_func=lambda text: text)
+
+
+def _has_pending_migrations() -> bool:
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))

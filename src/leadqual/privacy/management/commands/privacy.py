@@ -1,4 +1,5 @@
-"""``leadqual privacy export EMAIL`` and ``leadqual privacy erase EMAIL``."""
+"""``leadqual privacy export EMAIL``, ``leadqual privacy erase EMAIL`` and
+``leadqual privacy reapply`` (erase again everyone in the erasure record)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from leadqual.core.errors import LeadqualError
-from leadqual.privacy.services import erase_person, export_person, find_lead_by_email
+from leadqual.privacy.services import (
+    erase_person,
+    export_person,
+    find_lead_by_email,
+    reapply_recorded_erasures,
+)
 
 
 def _cli_actor() -> str:
@@ -23,7 +29,10 @@ def _cli_actor() -> str:
 
 
 class Command(BaseCommand):
-    help = "Export or erase everything leadqual stores about one person, by email."
+    help = (
+        "Export or erase everything leadqual stores about one person, by email, or "
+        "re-apply the recorded erasures after restoring a backup."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -42,8 +51,20 @@ class Command(BaseCommand):
         erase.add_argument(
             "--yes", action="store_true", help="Do not ask for confirmation."
         )
+        actions.add_parser(
+            "reapply",
+            help="Erase again everyone in the erasure record, e.g. after restoring "
+            "a backup made before their erasure (leadqual restore does this itself).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "reapply":
+            try:
+                reapplied = reapply_recorded_erasures(now=timezone.now())
+            except LeadqualError as error:
+                raise CommandError(error.message) from None
+            self.stdout.write(reapplied.summary())
+            return
         try:
             lead = find_lead_by_email(options["email"])
         except LeadqualError as error:
@@ -79,5 +100,8 @@ class Command(BaseCommand):
             )
             if answer.strip().lower() != "yes":
                 raise CommandError("Nothing was erased.")
-        result = erase_person(lead, actor=_cli_actor(), now=timezone.now())
+        try:
+            result = erase_person(lead, actor=_cli_actor(), now=timezone.now())
+        except LeadqualError as error:
+            raise CommandError(error.message) from None
         self.stdout.write(f"Erased lead {result.lead_id}: {result.summary()}.")

@@ -1,0 +1,24 @@
+"""Personal data in scoring's models (see core/personal_data.py).
+
+An explanation quotes the values a rule matched ('job_title is "Directeur"',
+"company_name is ..."), so the person's own scores are scrubbed; the points,
+rules and model version stay for the KPIs and backtests.
+"""
+
+from __future__ import annotations
+
+from leadqual.core.personal_data import Erasure, PersonalFields
+
+PERSONAL_DATA = (
+    PersonalFields(
+        "scoring.ScoringModel", not_personal=("name", "description", "source")
+    ),
+    PersonalFields(
+        "scoring.Score",
+        personal=("explanation",),
+        not_personal=("band", "trigger"),
+        lead="lead",
+        erasure=Erasure.SCRUB,
+    ),
+    PersonalFields("scoring.BandChange", not_personal=("from_band", "to_band")),
+)

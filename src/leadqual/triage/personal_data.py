@@ -1,0 +1,38 @@
+"""Personal data in triage's models (see core/personal_data.py).
+
+Decisions, reasons, outcomes, tasks and BANT answers stay for the KPIs;
+free-text notes go.
+"""
+
+from __future__ import annotations
+
+from leadqual.core.personal_data import Erasure, PersonalFields
+
+PERSONAL_DATA = (
+    PersonalFields(
+        "triage.Feedback",
+        personal=("note",),
+        not_personal=("decision", "reason"),
+        lead="lead",
+        erasure=Erasure.CLEAR,
+    ),
+    PersonalFields(
+        "triage.Outcome",
+        personal=("note",),
+        not_personal=("kind",),
+        lead="lead",
+        erasure=Erasure.CLEAR,
+    ),
+    PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
+    PersonalFields(
+        "triage.Qualification", not_personal=("budget", "authority", "need", "timing")
+    ),
+    # A mail server's or chat tool's error text may quote what was sent.
+    PersonalFields(
+        "triage.Alert",
+        personal=("last_error",),
+        not_personal=("kind", "channel", "dedupe_key", "status"),
+        lead="lead",
+        erasure=Erasure.SCRUB,
+    ),
+)
