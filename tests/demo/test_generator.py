@@ -115,7 +115,7 @@ def test_loading_stores_the_scores_and_events_of_the_plan() -> None:
     """Every stored score follows from the stored events: the plan predicts it."""
     row = active_scoring_model()
     plan = plan_demo_data(seed=6, now=NOW, leads=40, model=parsed_model(row))
-    summary = load_plan(plan, model_row=row, users=ensure_demo_users())
+    summary = load_plan(plan, scoring_model=row, users=ensure_demo_users())
     assert summary.leads_created == 40
     assert summary.events == plan.event_count == Event.objects.count()
     for planned in plan.leads:
@@ -130,7 +130,7 @@ def test_loading_stores_the_scores_and_events_of_the_plan() -> None:
 def test_the_top_score_quartile_wins_far_more_often_than_the_bottom() -> None:
     row = active_scoring_model()
     plan = plan_demo_data(seed=2, now=NOW, leads=200, model=parsed_model(row))
-    load_plan(plan, model_row=row, users=ensure_demo_users())
+    load_plan(plan, scoring_model=row, users=ensure_demo_users())
     peaks = sorted(
         Score.objects.values("lead_id")
         .annotate(peak=Max("total"))

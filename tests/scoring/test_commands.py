@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from leadqual.core.scoring import ScoreTrigger
-from leadqual.scoring.models import Score, ScoringModel
+from leadqual.scoring.models import Score, ScoringModelVersion
 from leadqual.scoring.services import active_scoring_model, rescore_lead
 from tests.factories import EventFactory, LeadFactory
 
@@ -61,7 +61,7 @@ def test_rescore_picks_up_events_since_the_last_score() -> None:
 
 def test_rescore_without_an_active_model_fails_with_one_line() -> None:
     LeadFactory.create()
-    ScoringModel.objects.update(is_active=False)
+    ScoringModelVersion.objects.update(is_active=False)
 
     with pytest.raises(CommandError) as raised:
         run("rescore")
@@ -112,7 +112,7 @@ def test_loading_with_no_activate_keeps_the_current_version_active(
 
     assert "v2 is not active." in output
     assert active_scoring_model().version == 1
-    assert ScoringModel.objects.filter(version=2, is_active=False).exists()
+    assert ScoringModelVersion.objects.filter(version=2, is_active=False).exists()
 
 
 def test_loading_the_same_file_again_stores_nothing_new(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_loading_the_same_file_again_stores_nothing_new(tmp_path: Path) -> None:
     output = run("load_scoring_model", str(path))
 
     assert "is the same as scoring model v1" in output
-    assert ScoringModel.objects.count() == 1
+    assert ScoringModelVersion.objects.count() == 1
 
 
 def test_an_invalid_model_file_is_refused_with_its_message_on_one_line(
@@ -138,7 +138,7 @@ def test_an_invalid_model_file_is_refused_with_its_message_on_one_line(
     assert message.startswith("model.toml: ")
     assert '"branche" is not a lead field' in message
     assert "\n" not in message
-    assert ScoringModel.objects.count() == 1
+    assert ScoringModelVersion.objects.count() == 1
 
 
 def test_a_missing_model_file_is_refused(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from leadqual.core.bands import Band
 from leadqual.core.errors import ScoringModelInUse
 from leadqual.core.scoring import ScoreTrigger
-from leadqual.scoring.models import BandChange, Score, ScoringModel
+from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
 from leadqual.scoring.services import (
     active_scoring_model,
     load_scoring_model,
@@ -69,7 +69,7 @@ def test_a_band_change_is_recorded_for_triage() -> None:
 
 def test_a_used_model_version_cannot_be_edited() -> None:
     rescore_lead(LeadFactory.create(), now=NOW, trigger=ScoreTrigger.RESCORE)
-    model = ScoringModel.objects.get(is_active=True)
+    model = ScoringModelVersion.objects.get(is_active=True)
     model.source = model.source.replace("cap = 40", "cap = 45")
     with pytest.raises(ScoringModelInUse):
         model.save()

@@ -95,10 +95,10 @@ from leadqual.core.profile import LeadProfile, Urgency
 from leadqual.core.scoring import ScoreTrigger, ScoringModel, score_lead
 from leadqual.intake.cleaning import clean_lead_fields
 from leadqual.intake.pipeline import Arrivals, EventInput, receive
-from leadqual.leads.models import Event as EventRow
+from leadqual.leads import models as stored
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput, LeadInput
-from leadqual.scoring.models import ScoringModel as ScoringModelRow
+from leadqual.scoring.models import ScoringModelVersion
 from leadqual.triage.services import (
     answer_bant,
     record_feedback,
@@ -1520,7 +1520,7 @@ def _lead_input(planned: PlannedLead) -> LeadInput:
 def _receive_arrivals(
     pending: _Arrivals,
     *,
-    model_row: ScoringModelRow,
+    scoring_model: ScoringModelVersion,
     leads: dict[int, Lead],
     summary: LoadSummary,
 ) -> None:
@@ -1546,7 +1546,7 @@ def _receive_arrivals(
             ],
         ),
         now=pending.last_at,
-        model_row=model_row,
+        scoring_model=scoring_model,
     )
     if received.events_without_lead:
         raise RuntimeError(
@@ -1608,7 +1608,7 @@ def _apply_step(
 def load_plan(
     plan: DemoPlan,
     *,
-    model_row: ScoringModelRow,
+    scoring_model: ScoringModelVersion,
     users: Mapping[str, User],
     progress_every: int = 500,
     on_progress: Callable[[int, int], None] | None = None,
@@ -1649,7 +1649,7 @@ def load_plan(
         if isinstance(step, PlannedLead | EventBatch):
             if not pending.fits(at):
                 _receive_arrivals(
-                    pending, model_row=model_row, leads=leads, summary=summary
+                    pending, scoring_model=scoring_model, leads=leads, summary=summary
                 )
                 pending = _Arrivals()
             planned = plans_by_number[number]
@@ -1657,14 +1657,16 @@ def load_plan(
         else:
             # Sales acts on what has arrived so far.
             _receive_arrivals(
-                pending, model_row=model_row, leads=leads, summary=summary
+                pending, scoring_model=scoring_model, leads=leads, summary=summary
             )
             pending = _Arrivals()
             with transaction.atomic():
                 _apply_step(step, leads[number], users=users, summary=summary)
         if on_progress is not None and steps_done % progress_every == 0:
             on_progress(summary.leads_created, len(fresh))
-    _receive_arrivals(pending, model_row=model_row, leads=leads, summary=summary)
+    _receive_arrivals(
+        pending, scoring_model=scoring_model, leads=leads, summary=summary
+    )
     if on_progress is not None:
         on_progress(summary.leads_created, len(fresh))
     # Requalify at ``now``, as leadqual does for stale scores: behaviour fades,
@@ -1682,7 +1684,7 @@ def load_plan(
                 current,
                 now=plan.now,
                 trigger=ScoreTrigger.REQUALIFY,
-                model_row=model_row,
+                scoring_model=scoring_model,
             )
             for planned in chunk:
                 result = rescored[leads[planned.number].pk]
@@ -1694,6 +1696,6 @@ def load_plan(
 
 def stored_demo_events(seed: int) -> int:
     """How many events of this seed's demo data are stored."""
-    return EventRow.objects.filter(
+    return stored.Event.objects.filter(
         external_id__startswith=external_id_prefix(seed)
     ).count()

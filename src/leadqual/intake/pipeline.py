@@ -52,8 +52,7 @@ from leadqual.intake.enrichment import (
 from leadqual.intake.tasks import enrich_leads_over_http
 from leadqual.integrations.outbox import Outgoing, emit_many
 from leadqual.leads.accounts import rescore_accounts
-from leadqual.leads.models import Event as EventRow
-from leadqual.leads.models import Lead
+from leadqual.leads.models import Event, Lead
 from leadqual.leads.services import (
     ConsentInput,
     LeadInput,
@@ -67,7 +66,7 @@ from leadqual.privacy.suppression import (
     check_not_suppressed,
     suppressed_contacts,
 )
-from leadqual.scoring.models import ScoringModel
+from leadqual.scoring.models import ScoringModelVersion
 from leadqual.scoring.services import Rescored, active_scoring_model, rescore_leads
 from leadqual.triage.services import TriageResult, triage_band_changes
 
@@ -138,7 +137,7 @@ class Received:
     """What ``receive`` did, per lead and per event (indexes into the batch)."""
 
     leads: dict[str, LeadOutcome] = field(default_factory=dict)
-    stored_events: list[EventRow] = field(default_factory=list)
+    stored_events: list[Event] = field(default_factory=list)
     duplicate_events: list[int] = field(default_factory=list)
     # Events of a lead that neither exists nor arrives in the batch.
     events_without_lead: list[int] = field(default_factory=list)
@@ -195,7 +194,10 @@ def run_with_retry(work: Callable[[], T], *, what: str) -> T:
 
 
 def receive(
-    arrivals: Arrivals, *, now: datetime, model_row: ScoringModel | None = None
+    arrivals: Arrivals,
+    *,
+    now: datetime,
+    scoring_model: ScoringModelVersion | None = None,
 ) -> Received:
     """Store a batch of arrivals and score, triage and tell others about it.
 
@@ -205,13 +207,13 @@ def receive(
     Returns what happened per lead (by email) and per event index.
     """
     return run_with_retry(
-        lambda: _receive(arrivals, now=now, model_row=model_row),
+        lambda: _receive(arrivals, now=now, scoring_model=scoring_model),
         what=f"A batch of {len(arrivals.leads)} leads and {len(arrivals.events)} events",
     )
 
 
 def _receive(
-    arrivals: Arrivals, *, now: datetime, model_row: ScoringModel | None
+    arrivals: Arrivals, *, now: datetime, scoring_model: ScoringModelVersion | None
 ) -> Received:
     received = Received()
     suppressed = suppressed_contacts(
@@ -309,7 +311,8 @@ def _receive(
             ordered,
             now=now,
             trigger=arrivals.trigger,
-            model_row=model_row or (active_scoring_model() if ordered else None),
+            scoring_model=scoring_model
+            or (active_scoring_model() if ordered else None),
         )
         rescore_accounts(companies, now=now)
         emit_many(
@@ -595,7 +598,7 @@ def submit_events(
     source: str,
     sender: str = "",
     trigger: ScoreTrigger = ScoreTrigger.EVENT,
-    model_row: ScoringModel | None = None,
+    scoring_model: ScoringModelVersion | None = None,
     visible: QuerySet[Lead] | None = None,
 ) -> EventBatchResult:
     """Validate each event on its own, store the good ones once, rescore their leads.
@@ -631,7 +634,7 @@ def submit_events(
     received = receive(
         Arrivals(source=source, trigger=trigger, events=valid, sender=sender),
         now=now,
-        model_row=model_row,
+        scoring_model=scoring_model,
     )
     result.rejected.extend(
         RejectedEvent(

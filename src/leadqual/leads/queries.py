@@ -11,12 +11,11 @@ from django.db.models import F, Max, Q, QuerySet
 
 from leadqual.accounts.permissions import user_role
 from leadqual.accounts.roles import Role
+from leadqual.core import events as core_events
 from leadqual.core.bands import Band
-from leadqual.core.events import Event, EventType
 from leadqual.core.profile import LeadProfile
 from leadqual.core.scoring import EventWindow
-from leadqual.leads.models import Event as EventRow
-from leadqual.leads.models import Lead
+from leadqual.leads.models import Event, Lead
 
 
 def lead_profile(lead: Lead) -> LeadProfile:
@@ -39,21 +38,6 @@ def lead_profile(lead: Lead) -> LeadProfile:
     )
 
 
-def to_core_event(row: EventRow) -> Event:
-    return Event(
-        type=EventType(row.type),
-        occurred_at=row.occurred_at,
-        properties=row.properties or {},
-        received_at=row.received_at,
-    )
-
-
-def lead_events(lead: Lead) -> list[Event]:
-    """Every event of the lead, oldest first, as core events."""
-    rows = EventRow.objects.filter(lead=lead).order_by("occurred_at", "id")
-    return [to_core_event(row) for row in rows]
-
-
 # Fetched beyond a window's edge, so that rounding a fractional day never
 # leaves out an event the scorer would count; the scorer drops the extra ones.
 _WINDOW_MARGIN = timedelta(days=1)
@@ -61,7 +45,7 @@ _WINDOW_MARGIN = timedelta(days=1)
 
 def events_for_scoring(
     lead_ids: Iterable[int], window: EventWindow, *, now: datetime
-) -> dict[int, list[Event]]:
+) -> dict[int, list[core_events.Event]]:
     """The events a scoring model reads, per lead id, oldest first, in two queries.
 
     Only events inside ``window`` are read, plus for each "latest of" type
@@ -79,17 +63,17 @@ def events_for_scoring(
         else:
             since = now - timedelta(days=days) - _WINDOW_MARGIN
             condition |= Q(type=event_type.value, occurred_at__gte=since)
-    by_lead: dict[int, list[Event]] = {}
+    by_lead: dict[int, list[core_events.Event]] = {}
     if window.days_by_type:
         rows = (
-            EventRow.objects.filter(condition, lead_id__in=ids)
+            Event.objects.filter(condition, lead_id__in=ids)
             .order_by("lead_id", "occurred_at", "id")
             .values_list("lead_id", "type", "occurred_at", "received_at", "properties")
         )
         for lead_id, type_name, occurred_at, received_at, properties in rows:
             by_lead.setdefault(lead_id, []).append(
-                Event(
-                    type=EventType(type_name),
+                core_events.Event(
+                    type=core_events.EventType(type_name),
                     occurred_at=occurred_at,
                     properties=properties or {},
                     received_at=received_at,
@@ -97,7 +81,7 @@ def events_for_scoring(
             )
     if window.latest_of:
         latest = (
-            EventRow.objects.filter(
+            Event.objects.filter(
                 lead_id__in=ids,
                 type__in=[event_type.value for event_type in window.latest_of],
                 occurred_at__lte=now,
@@ -109,12 +93,12 @@ def events_for_scoring(
         )
         for lead_id, type_name, latest_at in latest:
             events = by_lead.setdefault(lead_id, [])
-            kind = EventType(type_name)
+            kind = core_events.EventType(type_name)
             if any(e.type is kind and e.occurred_at == latest_at for e in events):
                 continue
             # Only its type and moment matter: "last activity" rules read
             # nothing else, and it lies outside every count rule's window.
-            events.append(Event(type=kind, occurred_at=latest_at))
+            events.append(core_events.Event(type=kind, occurred_at=latest_at))
         for events in by_lead.values():
             events.sort(key=lambda event: event.occurred_at)
     return by_lead

@@ -12,8 +12,7 @@ from django.db import IntegrityError, transaction
 
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
-from leadqual.leads.models import Company, Lead
-from leadqual.leads.models import Event as EventRow
+from leadqual.leads.models import Company, Event, Lead
 
 _LEGAL_FORMS = re.compile(
     r"\b(b\.?v\.?|n\.?v\.?|v\.?o\.?f\.?|holding|bv|nv|ltd|gmbh|inc)\b\.?", re.IGNORECASE
@@ -236,7 +235,7 @@ EventKey = tuple[int, str, str, str]
 
 @dataclass(frozen=True, slots=True)
 class StoredEvents:
-    stored: list[EventRow]
+    stored: list[Event]
     duplicate_indexes: list[int]
 
 
@@ -255,11 +254,11 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
     lead_ids = {event.lead.pk for event in events if event.external_id}
     known: set[EventKey] = {
         key(lead_id, source, sender, external_id or "")
-        for lead_id, source, sender, external_id in EventRow.objects.filter(
+        for lead_id, source, sender, external_id in Event.objects.filter(
             external_id__in=ids, lead_id__in=lead_ids
         ).values_list("lead_id", "source", "sender", "external_id")
     }
-    fresh: list[tuple[int, EventRow]] = []
+    fresh: list[tuple[int, Event]] = []
     duplicates: list[int] = []
     for index, event in enumerate(events):
         if event.external_id:
@@ -272,7 +271,7 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
                 duplicates.append(index)
                 continue
             known.add(event_key)
-        row = EventRow(
+        row = Event(
             lead=event.lead,
             type=event.type.value,
             occurred_at=event.occurred_at,
@@ -285,7 +284,7 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
         fresh.append((index, row))
     try:
         with transaction.atomic():
-            EventRow.objects.bulk_create([row for _index, row in fresh])
+            Event.objects.bulk_create([row for _index, row in fresh])
         return StoredEvents(
             stored=[row for _index, row in fresh], duplicate_indexes=duplicates
         )
@@ -293,7 +292,7 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
         pass
     # A concurrent request stored some of the same external ids between the
     # lookup and the insert: go one by one, each in its own savepoint.
-    stored: list[EventRow] = []
+    stored: list[Event] = []
     for index, row in fresh:
         row.pk = None
         try:

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.contrib import admin
 
 from leadqual.accounts.admin import CheckedLookupsAdmin
-from leadqual.scoring.models import BandChange, Score, ScoringModel
+from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
 
 
-@admin.register(ScoringModel)
-class ScoringModelAdmin(CheckedLookupsAdmin[ScoringModel]):
+@admin.register(ScoringModelVersion)
+class ScoringModelAdmin(CheckedLookupsAdmin[ScoringModelVersion]):
     list_display = (
         "version",
         "name",

@@ -10,7 +10,7 @@ from leadqual.core.errors import ScoringModelInUse
 from leadqual.leads.models import BAND_LABELS, Lead
 
 
-class ScoringModel(models.Model):
+class ScoringModelVersion(models.Model):
     """One version of a scoring model, kept as its TOML source.
 
     Once a version has produced a score (``first_used_at`` is set) its source
@@ -43,7 +43,7 @@ class ScoringModel(models.Model):
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             stored = (
-                ScoringModel.objects.filter(pk=self.pk)
+                ScoringModelVersion.objects.filter(pk=self.pk)
                 .values("source", "first_used_at")
                 .first()
             )
@@ -64,7 +64,7 @@ class Score(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scores")
     scoring_model = models.ForeignKey(
-        ScoringModel, on_delete=models.PROTECT, related_name="scores"
+        ScoringModelVersion, on_delete=models.PROTECT, related_name="scores"
     )
     model_version = models.PositiveIntegerField(_("model version"))
     fit = models.PositiveSmallIntegerField(_("fit"))

@@ -24,14 +24,14 @@ from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.scoring import ScoreTrigger, event_window
 from leadqual.leads.models import Lead
 from leadqual.leads.queries import events_for_scoring, lead_profile
-from leadqual.scoring.models import BandChange, Score, ScoringModel
+from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
 from leadqual.scoring.queries import latest_scores
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "b2b_software.toml"
 
-# Parsed models by (row id, source digest): a version's source never changes
+# Parsed models by (version id, source digest): a version's source never changes
 # once used, and parsing on every request would cost more than scoring.
 _parsed_models: dict[tuple[int, str], core.ScoringModel] = {}
 
@@ -49,19 +49,19 @@ def _digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
-def parsed_model(row: ScoringModel) -> core.ScoringModel:
+def parsed_model(version: ScoringModelVersion) -> core.ScoringModel:
     """The core scoring model of a stored version."""
-    key = (row.pk, _digest(row.source))
+    key = (version.pk, _digest(version.source))
     model = _parsed_models.get(key)
     if model is None:
-        model = parse_scoring_model(row.source, version=row.version)
+        model = parse_scoring_model(version.source, version=version.version)
         _parsed_models[key] = model
     return model
 
 
 def load_scoring_model(
     source: str, *, activate: bool, now: datetime
-) -> tuple[ScoringModel, bool]:
+) -> tuple[ScoringModelVersion, bool]:
     """Store a scoring model file as the next version (validated first).
 
     Returns (row, created). A file identical to the newest version is not
@@ -70,14 +70,16 @@ def load_scoring_model(
     """
     model = parse_scoring_model(source)
     with transaction.atomic():
-        newest = ScoringModel.objects.select_for_update().order_by("-version").first()
+        newest = (
+            ScoringModelVersion.objects.select_for_update().order_by("-version").first()
+        )
         if newest is not None and newest.source == source:
             row, created = newest, False
         else:
             next_version = (
-                ScoringModel.objects.aggregate(v=Max("version"))["v"] or 0
+                ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
             ) + 1
-            row = ScoringModel.objects.create(
+            row = ScoringModelVersion.objects.create(
                 version=next_version,
                 name=model.name,
                 description=model.description,
@@ -90,10 +92,10 @@ def load_scoring_model(
     return row, created
 
 
-def activate_scoring_model(row: ScoringModel, *, now: datetime) -> None:
+def activate_scoring_model(row: ScoringModelVersion, *, now: datetime) -> None:
     """Make this version the one used for new scores."""
     with transaction.atomic():
-        ScoringModel.objects.filter(is_active=True).exclude(pk=row.pk).update(
+        ScoringModelVersion.objects.filter(is_active=True).exclude(pk=row.pk).update(
             is_active=False
         )
         row.is_active = True
@@ -102,18 +104,18 @@ def activate_scoring_model(row: ScoringModel, *, now: datetime) -> None:
     logger.info("Activated scoring model v%s", row.version)
 
 
-def ensure_default_model(*, now: datetime) -> ScoringModel:
+def ensure_default_model(*, now: datetime) -> ScoringModelVersion:
     """The active scoring model; installs and activates the shipped one if none is."""
-    active = ScoringModel.objects.filter(is_active=True).first()
+    active = ScoringModelVersion.objects.filter(is_active=True).first()
     if active is not None:
         return active
     row, _created = load_scoring_model(default_model_source(), activate=True, now=now)
     return row
 
 
-def active_scoring_model() -> ScoringModel:
+def active_scoring_model() -> ScoringModelVersion:
     """The active version. Raises NoActiveScoringModel when there is none."""
-    row = ScoringModel.objects.filter(is_active=True).first()
+    row = ScoringModelVersion.objects.filter(is_active=True).first()
     if row is None:
         raise NoActiveScoringModel(
             "No scoring model is active. Run `leadqual migrate` (which installs the default "
@@ -172,7 +174,7 @@ def rescore_leads(
     *,
     now: datetime,
     trigger: ScoreTrigger,
-    model_row: ScoringModel | None = None,
+    scoring_model: ScoringModelVersion | None = None,
 ) -> dict[int, Rescored]:
     """Score the leads as of ``now`` and store each score that changed, per batch.
 
@@ -184,8 +186,8 @@ def rescore_leads(
     lead's first score too. The caller triages the band changes
     (triage.services.triage_band_changes).
     """
-    row = model_row or active_scoring_model()
-    model = parsed_model(row)
+    version = scoring_model or active_scoring_model()
+    model = parsed_model(version)
     ordered = sorted(
         {lead.pk: lead for lead in leads}.values(), key=lambda lead: lead.pk
     )
@@ -204,8 +206,8 @@ def rescore_leads(
         current = latest.get(lead.pk)
         candidate = Score(
             lead=lead,
-            scoring_model=row,
-            model_version=row.version,
+            scoring_model=version,
+            model_version=version.version,
             fit=score.fit,
             intent=score.intent,
             engagement=score.engagement,
@@ -231,11 +233,11 @@ def rescore_leads(
         return results
     Score.objects.bulk_create(new_scores)
     Lead.objects.bulk_update(changed_leads, ["score_total", "band", "scored_at"])
-    if row.first_used_at is None:
-        ScoringModel.objects.filter(pk=row.pk, first_used_at__isnull=True).update(
-            first_used_at=now
-        )
-        row.first_used_at = now
+    if version.first_used_at is None:
+        ScoringModelVersion.objects.filter(
+            pk=version.pk, first_used_at__isnull=True
+        ).update(first_used_at=now)
+        version.first_used_at = now
     band_changes = [
         BandChange(
             lead_id=lead_id,
@@ -264,7 +266,9 @@ def rescore_lead(
     *,
     now: datetime,
     trigger: ScoreTrigger,
-    model_row: ScoringModel | None = None,
+    scoring_model: ScoringModelVersion | None = None,
 ) -> Rescored:
     """Score one lead as of ``now``: ``rescore_leads`` with a batch of one."""
-    return rescore_leads([lead], now=now, trigger=trigger, model_row=model_row)[lead.pk]
+    return rescore_leads([lead], now=now, trigger=trigger, scoring_model=scoring_model)[
+        lead.pk
+    ]

@@ -75,7 +75,7 @@ def requalify_stale_leads(
     Returns counts of leads checked, scores changed and leads triaged; raises
     NoActiveScoringModel when no scoring model is active.
     """
-    model_row = active_scoring_model()
+    scoring_model = active_scoring_model()
     due = leads_to_requalify(now=now, cycle_days=cycle_days, include_all=include_all)
     ids = list(due.order_by("id").values_list("id", flat=True))
     checked = changed = triaged = 0
@@ -95,7 +95,7 @@ def requalify_stale_leads(
             leads = list(claimed)
             looked_at = [lead.pk for lead in leads]
             rescored, triage = rescore_and_triage(
-                leads, now=now, trigger=trigger, model_row=model_row
+                leads, now=now, trigger=trigger, scoring_model=scoring_model
             )
             checked += len(leads)
             changed += sum(1 for result in rescored.values() if result.changed)
@@ -128,7 +128,7 @@ def rescore_every_lead(
     is called after every batch. Raises NoActiveScoringModel when no scoring
     model is active.
     """
-    model_row = active_scoring_model()
+    scoring_model = active_scoring_model()
     ids = list(Lead.objects.order_by("id").values_list("id", flat=True))
     changed = 0
     for start in range(0, len(ids), batch_size):
@@ -141,7 +141,7 @@ def rescore_every_lead(
                 .order_by("id")
             )
             rescored, _triaged = rescore_and_triage(
-                leads, now=now, trigger=trigger, model_row=model_row
+                leads, now=now, trigger=trigger, scoring_model=scoring_model
             )
             changed += sum(1 for result in rescored.values() if result.changed)
         if on_progress is not None:

@@ -37,7 +37,7 @@ from leadqual.integrations.outbox import (
     outcome_data,
 )
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import BandChange, ScoringModel
+from leadqual.scoring.models import BandChange, ScoringModelVersion
 from leadqual.scoring.services import Rescored, parsed_model, rescore_leads
 from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
@@ -260,7 +260,7 @@ def rescore_and_triage(
     *,
     now: datetime,
     trigger: ScoreTrigger,
-    model_row: ScoringModel | None = None,
+    scoring_model: ScoringModelVersion | None = None,
 ) -> tuple[dict[int, Rescored], dict[int, TriageResult]]:
     """Rescore the leads and run the after-rescore step on their band changes.
 
@@ -270,7 +270,9 @@ def rescore_and_triage(
     transaction. Returns the Rescored and the TriageResult (band changes
     only) by lead id.
     """
-    rescored = rescore_leads(leads, now=now, trigger=trigger, model_row=model_row)
+    rescored = rescore_leads(
+        leads, now=now, trigger=trigger, scoring_model=scoring_model
+    )
     by_id = {lead.pk: lead for lead in leads}
     triaged = triage_band_changes(
         [(by_id[lead_id], result) for lead_id, result in rescored.items()], now=now

@@ -78,13 +78,13 @@ class Command(BaseCommand):
             )
             self._print_logins()
             return
-        model_row = ensure_default_model(now=now)
+        scoring_model = ensure_default_model(now=now)
         self.stdout.write(
             f"Inventing {count:,} leads of Voorbeeld Software B.V. (seed {seed}, "
             f"history until {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)..."
         )
         plan = plan_demo_data(
-            seed=seed, now=now, leads=count, model=parsed_model(model_row)
+            seed=seed, now=now, leads=count, model=parsed_model(scoring_model)
         )
         with (
             _quiet_logs(keep=options["verbosity"] >= 2),
@@ -102,7 +102,7 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             summary = load_plan(
-                plan, model_row=model_row, users=users, on_progress=show
+                plan, scoring_model=scoring_model, users=users, on_progress=show
             )
         self._print_summary(summary, seed=seed)
         self._print_logins()
