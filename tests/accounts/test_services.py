@@ -26,8 +26,8 @@ def test_migrate_creates_the_three_role_groups_with_permissions() -> None:
     assert set(groups) >= {"sales", "marketing", "admin"}
     sales = {p.codename for p in groups["sales"].permissions.all()}
     assert {"view_lead", "add_feedback"} <= sales
-    assert "add_scoringmodel" not in sales
-    assert "add_scoringmodel" in {
+    assert "add_scoringmodelversion" not in sales
+    assert "add_scoringmodelversion" in {
         p.codename for p in groups["marketing"].permissions.all()
     }
 
@@ -36,7 +36,7 @@ def test_a_sales_user_can_give_feedback_but_not_change_the_scoring_model() -> No
     user = create_user("sanne", role=Role.SALES, password="a long enough password")
     assert role_of(user) is Role.SALES
     assert user.has_perm("triage.add_feedback")
-    assert not user.has_perm("scoring.add_scoringmodel")
+    assert not user.has_perm("scoring.add_scoringmodelversion")
 
 
 def test_an_admin_is_a_superuser() -> None:

@@ -11,7 +11,6 @@ from leadqual.core.duplicates import (
     LeadIdentity,
     company_key,
     find_duplicates,
-    is_same_person,
     name_similarity,
     phone_key,
     work_domain,
@@ -31,6 +30,14 @@ def _lead(
         email=email,
         company_name=company,
         phone=phone,
+    )
+
+
+def is_same_person(first: LeadIdentity, second: LeadIdentity) -> bool:
+    """Whether ``find_duplicates`` calls the two the same person at one company."""
+    return any(
+        DuplicateReason.SAME_PERSON_AT_COMPANY in pair.reasons
+        for pair in find_duplicates([first, second])
     )
 
 

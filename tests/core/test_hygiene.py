@@ -6,16 +6,13 @@ import pytest
 
 from leadqual.core.errors import InvalidEmail
 from leadqual.core.hygiene import (
-    InvalidDomain,
     InvalidPhone,
     PhoneNumber,
     email_domain,
     format_phone,
     is_disposable,
     is_free_mail,
-    normalise_choice,
     normalise_company,
-    normalise_domain,
     normalise_email,
     normalise_phone,
     normalise_text,
@@ -120,12 +117,6 @@ def test_normalise_text_turns_blank_into_none() -> None:
     assert normalise_text(None) is None
 
 
-def test_normalise_choice_lower_cases() -> None:
-    assert normalise_choice("  Zakelijke  Dienstverlening ") == (
-        "zakelijke dienstverlening"
-    )
-
-
 def test_a_dutch_mobile_number_becomes_e164_with_country_nl() -> None:
     assert normalise_phone("06 12345678") == PhoneNumber("+31612345678", "NL")
 
@@ -156,36 +147,6 @@ def test_a_company_name_keeps_its_case_with_single_spaces() -> None:
 
 def test_a_blank_company_name_is_none() -> None:
     assert normalise_company("   ") is None
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "bakker-ict.nl",
-        "Bakker-ICT.NL",
-        "www.bakker-ict.nl",
-        "https://www.bakker-ict.nl/contact?x=1",
-        "http://bakker-ict.nl:8080/",
-        "bakker-ict.nl.",
-        "info@bakker-ict.nl",
-    ],
-)
-def test_a_domain_is_stored_bare_and_lower_case(raw: str) -> None:
-    assert normalise_domain(raw) == "bakker-ict.nl"
-
-
-def test_an_internationalised_domain_is_stored_as_punycode() -> None:
-    assert normalise_domain("https://Bücher.de") == "xn--bcher-kva.de"
-
-
-def test_a_blank_domain_is_none() -> None:
-    assert normalise_domain(" ") is None
-
-
-@pytest.mark.parametrize("raw", ["localhost", "bakker ict", "https://", "1.2.3.4"])
-def test_something_that_is_no_domain_is_refused(raw: str) -> None:
-    with pytest.raises(InvalidDomain, match="is not a domain"):
-        normalise_domain(raw)
 
 
 def test_a_stored_number_is_shown_in_international_format() -> None:

@@ -29,7 +29,6 @@ from leadqual.core.scoring import (
     ScoringModel,
     decay_factor,
     score_lead,
-    score_leads,
 )
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -597,19 +596,6 @@ def test_scoring_is_a_pure_function_of_its_inputs() -> None:
     first = score_lead(profile, events, model, now=NOW)
     second = score_lead(profile, iter(list(events)), model, now=NOW)
     assert first == second
-
-
-def test_score_leads_scores_each_lead_as_score_lead_does() -> None:
-    model = _default_model()
-    leads = [
-        (LeadProfile(email="jan@bakker-ict.nl", sector="ict"), []),
-        (
-            LeadProfile(email="piet@gmail.com"),
-            [_event(EventType.DEMO_REQUEST, days_ago=2)],
-        ),
-    ]
-    expected = [score_lead(p, e, model, now=NOW) for p, e in leads]
-    assert score_leads(leads, model, now=NOW) == expected
 
 
 def test_strongest_reasons_lists_the_biggest_positive_hits_first() -> None:

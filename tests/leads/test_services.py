@@ -18,7 +18,7 @@ from leadqual.leads.services import (
     NewEvent,
     UpdatePolicy,
     UpsertedLeads,
-    find_or_create_company,
+    find_or_create_companies,
     normalise_company_name,
     store_events,
     upsert_leads,
@@ -86,15 +86,25 @@ def test_consent_is_stored_with_its_text_version_and_moment() -> None:
 
 def test_company_names_are_matched_without_legal_form() -> None:
     assert normalise_company_name("Bakker ICT B.V.") == "bakker ict"
-    first = find_or_create_company("Bakker ICT B.V.", email="a@bakker-ict.nl")
-    second = find_or_create_company("bakker ict", email="b@bakker-ict.nl")
-    assert first.pk == second.pk and Company.objects.count() == 1
-    assert first.domain == "bakker-ict.nl"
+    first = find_or_create_companies([("Bakker ICT B.V.", "a@bakker-ict.nl")])
+    second = find_or_create_companies([("bakker ict", "b@bakker-ict.nl")])
+    assert first["bakker ict"].pk == second["bakker ict"].pk
+    assert Company.objects.count() == 1
+    assert first["bakker ict"].domain == "bakker-ict.nl"
+
+
+def test_a_batch_names_one_company_twice_and_creates_it_once() -> None:
+    found = find_or_create_companies(
+        [("Jansen Advies", "a@gmail.com"), ("Jansen Advies B.V.", "b@jansen.nl")]
+    )
+    (company,) = Company.objects.all()
+    assert found["jansen advies"].pk == company.pk
+    assert company.domain == "jansen.nl"
 
 
 def test_a_free_mail_domain_is_not_taken_as_the_company_domain() -> None:
-    company = find_or_create_company("Eenmanszaak Jansen", email="jansen@gmail.com")
-    assert company.domain == ""
+    found = find_or_create_companies([("Eenmanszaak Jansen", "jansen@gmail.com")])
+    assert found["eenmanszaak jansen"].domain == ""
 
 
 def _new_event(lead: Lead, external_id: str | None) -> NewEvent:

@@ -22,6 +22,7 @@ from leadqual.scoring.services import (
 from leadqual.triage.jobs import requalify_leads
 from leadqual.triage.models import Task
 from leadqual.triage.requalification import (
+    leads_to_requalify,
     requalify_stale_leads,
 )
 from leadqual.triage.services import rescore_and_triage
@@ -222,3 +223,32 @@ def test_a_band_change_found_by_requalification_reaches_the_crm_webhooks() -> No
     assert WebhookDelivery.objects.filter(
         lead_id=lead.pk, event_type="lead.band_changed"
     ).exists()
+
+
+def test_a_score_exactly_one_cycle_old_waits_for_the_next_run() -> None:
+    lead = LeadFactory.create(scored_at=NOW - timedelta(days=30))
+    due = leads_to_requalify(now=NOW, cycle_days=30)
+    assert not due.filter(pk=lead.pk).exists()
+
+
+def test_a_longer_cycle_keeps_a_month_and_a_half_old_score() -> None:
+    lead = LeadFactory.create(scored_at=NOW - timedelta(days=45))
+    assert not leads_to_requalify(now=NOW, cycle_days=90).filter(pk=lead.pk).exists()
+    assert leads_to_requalify(now=NOW, cycle_days=30).filter(pk=lead.pk).exists()
+
+
+def test_a_lead_never_scored_is_due_at_once() -> None:
+    lead = LeadFactory.create(scored_at=None)
+    assert leads_to_requalify(now=NOW, cycle_days=30).filter(pk=lead.pk).exists()
+
+
+def test_a_rejected_lead_is_still_due() -> None:
+    lead = LeadFactory.create(status="rejected", scored_at=NOW - timedelta(days=31))
+    assert leads_to_requalify(now=NOW, cycle_days=30).filter(pk=lead.pk).exists()
+
+
+def test_an_erased_lead_is_never_due() -> None:
+    lead = LeadFactory.create(
+        scored_at=NOW - timedelta(days=31), anonymised_at=NOW - timedelta(days=1)
+    )
+    assert not leads_to_requalify(now=NOW, cycle_days=30).filter(pk=lead.pk).exists()

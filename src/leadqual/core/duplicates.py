@@ -131,13 +131,6 @@ def name_similarity(first: str, second: str) -> float:
     return float(fuzz.token_sort_ratio(a, b))
 
 
-def is_same_person(first: LeadIdentity, second: LeadIdentity) -> bool:
-    """True when the names match (NAME_MATCH_THRESHOLD) and the company does."""
-    if not company_keys(first) & company_keys(second):
-        return False
-    return name_similarity(first.full_name, second.full_name) >= NAME_MATCH_THRESHOLD
-
-
 @dataclass(frozen=True, slots=True)
 class _Keys:
     companies: frozenset[str]

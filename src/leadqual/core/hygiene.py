@@ -115,19 +115,7 @@ def normalise_text(raw: str | None) -> str | None:
     return value or None
 
 
-def normalise_choice(raw: str | None) -> str | None:
-    """Lower-case a categorical value (sector, urgency) for comparison."""
-    value = normalise_text(raw)
-    return value.casefold() if value is not None else None
-
-
 # --- companies and domains ---------------------------------------------------------
-
-
-class InvalidDomain(LeadqualError):
-    """A web or email domain cannot be read."""
-
-    code = "invalid_domain"
 
 
 def normalise_company(raw: str | None) -> str | None:
@@ -139,42 +127,6 @@ def normalise_company(raw: str | None) -> str | None:
     if raw is None:
         return None
     return normalise_text(unicodedata.normalize("NFC", raw))
-
-
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://")
-
-
-def normalise_domain(raw: str | None) -> str | None:
-    """A bare domain from a domain, web address or email address.
-
-    "https://www.Bakker-ICT.nl/contact" -> "bakker-ict.nl". Lower case, no
-    scheme, path, port, user or leading "www."; internationalised names in
-    their ASCII (punycode) form. Returns None for a blank value; raises
-    InvalidDomain, quoting the value, for something that is not a domain.
-    """
-    if raw is None or not raw.strip():
-        return None
-    value = unicodedata.normalize("NFC", raw.strip()).lower()
-    value = _SCHEME.sub("", value)
-    value = re.split(r"[/?#]", value, maxsplit=1)[0]
-    value = value.rpartition("@")[2]  # user@host, or an email address
-    value = value.split(":", 1)[0].rstrip(".")
-    if value.startswith("www."):
-        value = value[len("www.") :]
-    try:
-        ascii_value = value.encode("idna").decode("ascii")
-    except UnicodeError:
-        ascii_value = ""
-    labels = ascii_value.split(".")
-    if (
-        len(labels) < 2
-        or not all(_DOMAIN_LABEL.match(label) for label in labels)
-        or labels[-1].isdigit()
-    ):
-        raise InvalidDomain(
-            f'"{raw}" is not a domain. Give a domain or web address, like bakker-ict.nl.'
-        )
-    return ascii_value
 
 
 # --- phone numbers -----------------------------------------------------------------

@@ -34,27 +34,3 @@ def requalification_cutoff(now: datetime, *, cycle_days: int) -> datetime:
             f"days, got {cycle_days}."
         )
     return now - timedelta(days=cycle_days)
-
-
-def is_requalified(status: LeadStatus) -> bool:
-    """True when leads in this status take part in requalification."""
-    return status not in NOT_REQUALIFIED_STATUSES
-
-
-def is_due_for_requalification(
-    *,
-    scored_at: datetime | None,
-    status: LeadStatus,
-    now: datetime,
-    cycle_days: int,
-) -> bool:
-    """True when the lead's last score is older than the cycle.
-
-    A lead that was never scored is due at once. Leads with an open deal or
-    a final outcome (``NOT_REQUALIFIED_STATUSES``) are never due.
-    """
-    if not is_requalified(status):
-        return False
-    if scored_at is None:
-        return True
-    return scored_at < requalification_cutoff(now, cycle_days=cycle_days)

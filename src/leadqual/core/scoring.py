@@ -557,13 +557,3 @@ def score_lead(
         model_version=model.version,
         computed_at=now,
     )
-
-
-def score_leads(
-    leads: Iterable[tuple[LeadProfile, Sequence[Event]]],
-    model: ScoringModel,
-    *,
-    now: datetime,
-) -> list[Score]:
-    """Score many leads as of one moment (the batch path: rescoring, backtests)."""
-    return [score_lead(profile, events, model, now=now) for profile, events in leads]

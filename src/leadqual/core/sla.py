@@ -35,13 +35,6 @@ def is_dutch_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in _dutch_days_off(day.year)
 
 
-def dutch_holiday_name(day: date) -> str | None:
-    """The English name of the Dutch public holiday on ``day``, or None."""
-    calendar = holidays.country_holidays("NL", years=day.year, language="en_US")
-    name = calendar.get(day)
-    return name if name and name not in _WORKED_HOLIDAYS else None
-
-
 def _start_of(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 

@@ -95,7 +95,6 @@ from leadqual.core.profile import LeadProfile, Urgency
 from leadqual.core.scoring import ScoreTrigger, ScoringModel, score_lead
 from leadqual.intake.cleaning import clean_lead_fields
 from leadqual.intake.pipeline import Arrivals, EventInput, receive
-from leadqual.leads import models as stored
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput, LeadInput
 from leadqual.scoring.models import ScoringModelVersion
@@ -1692,10 +1691,3 @@ def load_plan(
                 summary.bands_reached[planned.peak_band] += 1
     summary.seconds = time.perf_counter() - started
     return summary
-
-
-def stored_demo_events(seed: int) -> int:
-    """How many events of this seed's demo data are stored."""
-    return stored.Event.objects.filter(
-        external_id__startswith=external_id_prefix(seed)
-    ).count()

@@ -122,11 +122,6 @@ def find_or_create_companies(named: Sequence[tuple[str, str]]) -> dict[str, Comp
     return found
 
 
-def find_or_create_company(name: str, *, email: str) -> Company:
-    """The company with this (normalised) name, created when new (a batch of one)."""
-    return find_or_create_companies([(name, email)])[_company_key(name)]
-
-
 # Every Lead field an arrival may write, for bulk_update.
 _ARRIVAL_FIELDS = (
     "first_name",

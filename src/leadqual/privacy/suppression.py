@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db.models import Q
 
 from leadqual.core.errors import LeadqualError
-from leadqual.core.hygiene import normalise_email
 from leadqual.privacy.models import Suppression
 
 
@@ -94,27 +93,6 @@ def suppress(email: str, phone: str, *, reason: str, now: datetime) -> Suppressi
         },
     )
     return suppression
-
-
-def normalised_or_none(value: object) -> str | None:
-    """The normalised email in ``value``, or None when it is not a valid address."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return normalise_email(value)
-    except LeadqualError:
-        return None
-
-
-def suppressed_emails(emails: Iterable[str]) -> set[str]:
-    """Which of these normalised emails belong to erased people (one query)."""
-    by_hash = {contact_hash(email): email for email in emails}
-    if not by_hash:
-        return set()
-    found = Suppression.objects.filter(email_hash__in=list(by_hash)).values_list(
-        "email_hash", flat=True
-    )
-    return {by_hash[digest] for digest in found}
 
 
 def suppressed_contacts(contacts: Iterable[tuple[str, str | None]]) -> set[str]:

@@ -11,7 +11,7 @@ from leadqual.core.personal_data import Erasure, PersonalFields
 
 PERSONAL_DATA = (
     PersonalFields(
-        "scoring.ScoringModel", not_personal=("name", "description", "source")
+        "scoring.ScoringModelVersion", not_personal=("name", "description", "source")
     ),
     PersonalFields(
         "scoring.Score",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -87,13 +87,3 @@ def latest_score(lead_id: int) -> Score | None:
 def score_history(lead_id: int) -> QuerySet[Score]:
     """Every stored score of the lead, oldest first (a row per change)."""
     return Score.objects.filter(lead_id=lead_id).order_by("computed_at", "id")
-
-
-def reasons_by_lead(
-    scores: Mapping[int, Score], count: int = REASONS_PER_LEAD
-) -> dict[int, Sequence[ExplanationLine]]:
-    """The strongest reasons of each lead's score, by lead id."""
-    return {
-        lead_id: strongest_reasons(score.explanation, count)
-        for lead_id, score in scores.items()
-    }
