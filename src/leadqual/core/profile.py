@@ -48,6 +48,9 @@ LEAD_FIELDS: Mapping[str, FieldKind] = {
     "account_engaged_contacts": FieldKind.NUMBER,
 }
 
+# The fields that describe the lead's company as an account (leads.accounts).
+ACCOUNT_FIELDS = frozenset({"account_score", "account_engaged_contacts"})
+
 
 @dataclass(frozen=True, slots=True)
 class LeadProfile:

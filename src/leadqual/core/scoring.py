@@ -225,6 +225,17 @@ class EventWindow:
         return event_type in self.days_by_type or event_type in self.latest_of
 
 
+def fields_read(model: ScoringModel) -> frozenset[str]:
+    """The lead fields (``profile.LEAD_FIELDS``) that the model's rules test."""
+    names: set[str] = set()
+    for rule in model.rules:
+        condition = rule.condition
+        if isinstance(condition, EventCount | LastEventAge):
+            continue
+        names.add(condition.field)
+    return frozenset(names)
+
+
 def event_window(model: ScoringModel) -> EventWindow:
     """The events ``model`` can read (see EventWindow)."""
     days: dict[EventType, float | None] = {}

@@ -41,6 +41,7 @@ from leadqual.core.enrichment import (
     work_domain,
 )
 from leadqual.core.scoring import ScoreTrigger
+from leadqual.db import bulk_update
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.services import find_or_create_companies, normalise_company_name
 from leadqual.triage.services import rescore_and_triage
@@ -414,15 +415,13 @@ def enrich_leads(
         fields = sorted(
             set().union(*(names for _c, names in changed_companies.values()))
         )
-        Company.objects.bulk_update(
+        bulk_update(
             [company for _pk, (company, _n) in sorted(changed_companies.items())],
             fields,
         )
     if changed_leads:
         fields = sorted(set().union(*(names for _l, names in changed_leads.values())))
-        Lead.objects.bulk_update(
-            [lead for _pk, (lead, _n) in sorted(changed_leads.items())], fields
-        )
+        bulk_update([lead for _pk, (lead, _n) in sorted(changed_leads.items())], fields)
     return results
 
 

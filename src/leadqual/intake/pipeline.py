@@ -42,7 +42,9 @@ from django.db.models import QuerySet
 from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
-from leadqual.core.scoring import ScoreTrigger
+from leadqual.core.profile import ACCOUNT_FIELDS
+from leadqual.core.scoring import ScoreTrigger, fields_read
+from leadqual.core.scoring import ScoringModel as CoreScoringModel
 from leadqual.intake.cleaning import CleanedLead, FieldInput, clean_lead_fields
 from leadqual.intake.enrichment import (
     enrich_arrivals,
@@ -67,7 +69,12 @@ from leadqual.privacy.suppression import (
     suppressed_contacts,
 )
 from leadqual.scoring.models import ScoringModelVersion
-from leadqual.scoring.services import Rescored, active_scoring_model, rescore_leads
+from leadqual.scoring.services import (
+    Rescored,
+    active_scoring_model,
+    parsed_model,
+    rescore_leads,
+)
 from leadqual.triage.services import TriageResult, triage_band_changes
 
 logger = logging.getLogger(__name__)
@@ -304,16 +311,15 @@ def _receive(
         ordered = [touched[pk] for pk in sorted(touched)]
         _share_companies(ordered)
         companies = [lead.company for lead in ordered if lead.company is not None]
-        # Rules may read the account: roll it up before scoring, with the
-        # batch's events; and after, so it holds the contacts' new scores.
-        rescore_accounts(companies, now=now)
+        version = scoring_model or (active_scoring_model() if ordered else None)
+        if version is not None and reads_account(parsed_model(version)):
+            # The rules read the account: roll it up first, with the batch's
+            # events, so the scores see it as it is now.
+            rescore_accounts(companies, now=now)
         rescored = rescore_leads(
-            ordered,
-            now=now,
-            trigger=arrivals.trigger,
-            scoring_model=scoring_model
-            or (active_scoring_model() if ordered else None),
+            ordered, now=now, trigger=arrivals.trigger, scoring_model=version
         )
+        # Once per company, with the contacts' new scores.
         rescore_accounts(companies, now=now)
         emit_many(
             [
@@ -347,6 +353,11 @@ def schedule_http_enrichment(lead_ids: Sequence[int]) -> None:
         enrich_leads_over_http(ids)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def reads_account(model: CoreScoringModel) -> bool:
+    """True when a rule of the model tests the lead's account (its company)."""
+    return bool(fields_read(model) & ACCOUNT_FIELDS)
 
 
 def _share_companies(leads: Sequence[Lead]) -> None:

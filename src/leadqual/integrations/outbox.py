@@ -16,6 +16,7 @@ from typing import Any, Protocol, TypedDict
 from django.db import transaction
 from django.db.models import Max
 
+from leadqual.db import bulk_insert
 from leadqual.integrations.delivery import MAX_ATTEMPTS
 from leadqual.integrations.models import (
     DeliveryStatus,
@@ -147,7 +148,7 @@ def emit_many(items: Sequence[Outgoing], *, now: datetime) -> list[WebhookDelive
             )
         )
     with transaction.atomic():
-        WebhookDelivery.objects.bulk_create(deliveries)
+        bulk_insert(deliveries)
     ids = [delivery.pk for delivery in deliveries]
     transaction.on_commit(lambda: _schedule(ids))
     return deliveries

@@ -20,6 +20,7 @@ from leadqual.core.accounts import (
     Contact,
     score_account,
 )
+from leadqual.db import bulk_update
 from leadqual.leads.models import Company, Lead
 
 
@@ -78,7 +79,7 @@ def rescore_accounts(
         company.engaged_contacts = result.engaged_contacts
         company.account_scored_at = now
         rolled[company_id] = result
-    Company.objects.bulk_update(
+    bulk_update(
         [by_id[company_id] for company_id in ids],
         ["account_score", "engaged_contacts", "account_scored_at"],
     )

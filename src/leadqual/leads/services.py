@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
+from leadqual.db import bulk_insert, bulk_update
 from leadqual.leads.models import Company, Event, Lead
 
 _LEGAL_FORMS = re.compile(
@@ -107,7 +108,7 @@ def find_or_create_companies(named: Sequence[tuple[str, str]]) -> dict[str, Comp
         for key, (name, domain) in sorted(wanted.items())
         if key not in found
     ]
-    Company.objects.bulk_create(new)
+    bulk_insert(new)
     found.update({company.normalised_name: company for company in new})
     gained_domain = []
     for key, (_name, domain) in sorted(wanted.items()):
@@ -116,9 +117,7 @@ def find_or_create_companies(named: Sequence[tuple[str, str]]) -> dict[str, Comp
             company.domain = domain
             gained_domain.append(company)
     if gained_domain:
-        Company.objects.bulk_update(
-            sorted(gained_domain, key=lambda company: company.pk), ["domain"]
-        )
+        bulk_update(sorted(gained_domain, key=lambda company: company.pk), ["domain"])
     return found
 
 
@@ -200,13 +199,13 @@ def upsert_leads(
             lead.consent_text_version = item.consent.text_version
         lead.updated_at = now
         touched[item.email] = lead
-    Lead.objects.bulk_create(sorted(created.values(), key=lambda lead: lead.email))
+    bulk_insert(sorted(created.values(), key=lambda lead: lead.email))
     updated = sorted(
         (lead for email, lead in touched.items() if email not in created),
         key=lambda lead: lead.pk,
     )
     if updated:
-        Lead.objects.bulk_update(updated, _ARRIVAL_FIELDS)
+        bulk_update(updated, _ARRIVAL_FIELDS)
     return UpsertedLeads(leads=leads, created=frozenset(created))
 
 
@@ -279,7 +278,7 @@ def store_events(events: Sequence[NewEvent], *, now: datetime) -> StoredEvents:
         fresh.append((index, row))
     try:
         with transaction.atomic():
-            Event.objects.bulk_create([row for _index, row in fresh])
+            bulk_insert([row for _index, row in fresh])
         return StoredEvents(
             stored=[row for _index, row in fresh], duplicate_indexes=duplicates
         )

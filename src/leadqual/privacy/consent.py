@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from leadqual.db import bulk_insert
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput
 from leadqual.privacy.models import ConsentRecord, LawfulBasis
@@ -94,4 +95,6 @@ def record_consents(
             given=answer.consent.given,
             at=answer.consent.given_at or now,
         )
-    return ConsentRecord.objects.bulk_create(new.values())
+    records = list(new.values())
+    bulk_insert(records)
+    return records

@@ -22,6 +22,7 @@ from leadqual.core.bands import Band
 from leadqual.core.errors import NoActiveScoringModel
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.scoring import ScoreTrigger, event_window
+from leadqual.db import bulk_insert, bulk_update, insert_rows
 from leadqual.leads.models import Lead
 from leadqual.leads.queries import events_for_scoring, lead_profile
 from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
@@ -34,6 +35,9 @@ DEFAULT_MODEL_FILE = "b2b_software.toml"
 # Parsed models by (version id, source digest): a version's source never changes
 # once used, and parsing on every request would cost more than scoring.
 _parsed_models: dict[tuple[int, str], core.ScoringModel] = {}
+# The same, by (version id, hash of the source text): Python keeps a string's
+# hash, so a batch that asks for every lead costs no SHA-256 each time.
+_by_text_hash: dict[tuple[int, int], core.ScoringModel] = {}
 
 
 def default_model_source() -> str:
@@ -51,11 +55,16 @@ def _digest(source: str) -> str:
 
 def parsed_model(version: ScoringModelVersion) -> core.ScoringModel:
     """The core scoring model of a stored version."""
+    quick = (version.pk, hash(version.source))
+    model = _by_text_hash.get(quick)
+    if model is not None:
+        return model
     key = (version.pk, _digest(version.source))
     model = _parsed_models.get(key)
     if model is None:
         model = parse_scoring_model(version.source, version=version.version)
         _parsed_models[key] = model
+    _by_text_hash[quick] = model
     return model
 
 
@@ -152,6 +161,22 @@ def _fingerprint(score: Score) -> tuple[object, ...]:
     )
 
 
+def _core_fingerprint(
+    score: core.Score, explanation: list[dict[str, object]], model_version: int
+) -> tuple[object, ...]:
+    """``_fingerprint`` of the Score row this core score would become."""
+    hits = tuple((hit["rule"], hit["points"]) for hit in explanation)
+    return (
+        model_version,
+        score.fit,
+        score.intent,
+        score.engagement,
+        score.total,
+        score.band.value,
+        hits,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Rescored:
     """The lead's current score row, and what changed."""
@@ -159,10 +184,7 @@ class Rescored:
     score: Score
     changed: bool
     previous_band: Band | None
-
-    @property
-    def band(self) -> Band:
-        return Band(self.score.band)
+    band: Band
 
     @property
     def band_changed(self) -> bool:
@@ -203,7 +225,19 @@ def rescore_leads(
         score = core.score_lead(
             lead_profile(lead), events.get(lead.pk, ()), model, now=now
         )
+        explanation = explanation_json(score)
         current = latest.get(lead.pk)
+        previous_band = Band(current.band) if current is not None else None
+        if current is not None and _fingerprint(current) == _core_fingerprint(
+            score, explanation, version.version
+        ):
+            results[lead.pk] = Rescored(
+                score=current,
+                changed=False,
+                previous_band=previous_band,
+                band=previous_band or score.band,
+            )
+            continue
         candidate = Score(
             lead=lead,
             scoring_model=version,
@@ -213,51 +247,51 @@ def rescore_leads(
             engagement=score.engagement,
             total=score.total,
             band=score.band.value,
-            explanation=explanation_json(score),
+            explanation=explanation,
             computed_at=now,
             trigger=trigger.value,
         )
-        previous_band = Band(current.band) if current is not None else None
-        if current is not None and _fingerprint(current) == _fingerprint(candidate):
-            results[lead.pk] = Rescored(
-                score=current, changed=False, previous_band=previous_band
-            )
-            continue
         new_scores.append(candidate)
         lead.score_total, lead.band, lead.scored_at = score.total, score.band.value, now
         changed_leads.append(lead)
         results[lead.pk] = Rescored(
-            score=candidate, changed=True, previous_band=previous_band
+            score=candidate,
+            changed=True,
+            previous_band=previous_band,
+            band=score.band,
         )
     if not new_scores:
         return results
-    Score.objects.bulk_create(new_scores)
-    Lead.objects.bulk_update(changed_leads, ["score_total", "band", "scored_at"])
+    bulk_insert(new_scores)
+    bulk_update(changed_leads, ["score_total", "band", "scored_at"])
     if version.first_used_at is None:
         ScoringModelVersion.objects.filter(
             pk=version.pk, first_used_at__isnull=True
         ).update(first_used_at=now)
         version.first_used_at = now
     band_changes = [
-        BandChange(
-            lead_id=lead_id,
-            score=rescored.score,
-            from_band=rescored.previous_band.value if rescored.previous_band else "",
-            to_band=rescored.band.value,
-            changed_at=now,
+        (
+            lead_id,
+            rescored.score.pk,
+            rescored.previous_band.value if rescored.previous_band else "",
+            rescored.band.value,
+            now,
         )
         for lead_id, rescored in results.items()
         if rescored.changed and rescored.band_changed
     ]
-    BandChange.objects.bulk_create(band_changes)
-    for change in band_changes:
-        logger.info(
-            "Lead %s changed band: %s -> %s (%s)",
-            change.lead_id,
-            change.from_band or "none",
-            change.to_band,
-            results[change.lead_id].score.total,
-        )
+    insert_rows(
+        BandChange,
+        ["lead_id", "score_id", "from_band", "to_band", "changed_at"],
+        band_changes,
+    )
+    logger.info(
+        "Rescored %s leads (%s): %s scores changed, %s bands changed",
+        len(ordered),
+        trigger.value,
+        len(new_scores),
+        len(band_changes),
+    )
     return results
 
 

@@ -28,6 +28,7 @@ from leadqual.core.lifecycle import (
 )
 from leadqual.core.scoring import ScoreTrigger, SlaSettings
 from leadqual.core.sla import sla_due_at
+from leadqual.db import bulk_insert, bulk_update
 from leadqual.integrations.outbox import (
     Outgoing,
     band_changed,
@@ -240,14 +241,14 @@ def triage_band_changes(
             done_at=now, closed_reason="cooled down to cold"
         )
     if reassigned:
-        Lead.objects.bulk_update(reassigned, ["owner"])
+        bulk_update(reassigned, ["owner"])
     for owner_id, assigned_at in sorted(owners.assigned_at.items()):
         OwnerProfile.objects.update_or_create(
             user_id=owner_id, defaults={"last_assigned_at": assigned_at}
         )
-    Task.objects.bulk_create(new_tasks)
+    bulk_insert(new_tasks)
     if moved_tasks:
-        Task.objects.bulk_update(moved_tasks, ["due_at", "owner"])
+        bulk_update(moved_tasks, ["due_at", "owner"])
     # Pending alert rows now, in this transaction; sent after commit.
     for lead, band, task, is_new_task in alerts:
         queue_band_alerts(lead, band, task, new_task=is_new_task, now=now)

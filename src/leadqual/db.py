@@ -1,0 +1,234 @@
+"""Database helpers that Django's ORM does too slowly for a batch.
+
+``bulk_update`` writes many rows' fields in one ``UPDATE ... FROM (VALUES ...)``
+statement per chunk. Django's own ``QuerySet.bulk_update`` builds a
+``CASE WHEN id = ... THEN ...`` expression per row and field, which costs more
+Python time than the database spends on the batch (measured: 11 of 16 seconds
+of a 2,000-row import). Both PostgreSQL and SQLite (3.33 and newer) run
+UPDATE ... FROM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
+
+from django.db import connections, models, router
+
+M = TypeVar("M", bound=models.Model)
+
+# SQLite learned UPDATE ... FROM in 3.33.0 (2020).
+_SQLITE_UPDATE_FROM = (3, 33, 0)
+
+
+def _supports_update_from(vendor: str, connection: Any) -> bool:
+    if vendor == "postgresql":
+        return True
+    if vendor == "sqlite":
+        return bool(connection.Database.sqlite_version_info >= _SQLITE_UPDATE_FROM)
+    return False
+
+
+def bulk_update(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
+    """Write ``fields`` of every object (all of one model, all saved) in bulk.
+
+    Returns the number of rows written. Falls back to Django's bulk_update on
+    a database that cannot UPDATE ... FROM. Must run inside a transaction when
+    the rows must change together.
+    """
+    if not objects:
+        return 0
+    model = type(objects[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if not _supports_update_from(connection.vendor, connection):
+        return model._base_manager.using(alias).bulk_update(objects, fields)
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    targets = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    width = len(targets) + 1
+    per_statement = max(1, (connection.features.max_query_params or 10_000) // width)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), per_statement):
+            chunk = objects[start : start + per_statement]
+            params: list[Any] = []
+            for obj in chunk:
+                params.append(pk.get_db_prep_value(obj.pk, connection))
+                for field in targets:
+                    value = getattr(obj, field.attname)  # type: ignore[union-attr]
+                    params.append(field.get_db_prep_save(value, connection))  # type: ignore[union-attr]
+            cursor.execute(
+                _statement(connection, table, pk, targets, len(chunk)), params
+            )
+            written += cursor.rowcount
+    return written
+
+
+def _statement(
+    connection: Any,
+    table: str,
+    pk: Any,
+    targets: Sequence[Any],
+    rows: int,
+) -> str:
+    quote = connection.ops.quote_name
+    pk_column = quote(pk.column)
+    if connection.vendor == "postgresql":
+        # Every value cast to its column's type: parameters arrive untyped.
+        types = [
+            pk.cast_db_type(connection),
+            *(f.cast_db_type(connection) for f in targets),
+        ]
+        row = "(" + ", ".join(f"%s::{kind}" for kind in types) + ")"
+        columns = ", ".join([pk_column, *(quote(f.column) for f in targets)])
+        assignments = ", ".join(
+            f"{quote(f.column)} = v.{quote(f.column)}" for f in targets
+        )
+        return (
+            f"UPDATE {table} SET {assignments} "
+            f"FROM (VALUES {', '.join([row] * rows)}) AS v({columns}) "
+            f"WHERE {table}.{pk_column} = v.{pk_column}"
+        )
+    # SQLite names the columns of a VALUES list column1, column2, ...
+    row = "(" + ", ".join(["%s"] * (len(targets) + 1)) + ")"
+    assignments = ", ".join(
+        f"{quote(f.column)} = v.column{index + 2}" for index, f in enumerate(targets)
+    )
+    return (
+        f"UPDATE {table} SET {assignments} "
+        f"FROM (VALUES {', '.join([row] * rows)}) AS v "
+        f"WHERE {table}.{pk_column} = v.column1"
+    )
+
+
+# Fields whose Python values the database drivers (sqlite3, psycopg) take as
+# they are: no conversion call per value is needed. Dates, times and JSON are
+# converted by the field, as Django does.
+_AS_IS = (
+    models.ForeignKey,
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+)
+
+
+def _converter(field: Any, connection: Any) -> Callable[[Any], Any] | None:
+    """What turns a field's Python value into the driver's, or None: as it is."""
+    if isinstance(field, _AS_IS):
+        return None
+    return partial(field.get_db_prep_save, connection=connection)
+
+
+def bulk_insert(objects: Sequence[M]) -> list[M]:
+    """Insert new objects (all of one model) in bulk and set their ids.
+
+    What Django's bulk_create does for new rows, without its per-value
+    compilation: one ``INSERT ... VALUES ... RETURNING id`` per chunk. Field
+    defaults must already be on the objects (a model's __init__ sets them).
+    Returns the objects. Falls back to bulk_create on a database that cannot
+    return the new ids.
+    """
+    if not objects:
+        return []
+    model = type(objects[0])
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return list(model._base_manager.using(alias).bulk_create(objects))
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [
+        field
+        for field in meta.concrete_fields
+        if not (
+            field.primary_key
+            and isinstance(field, models.AutoField | models.BigAutoField)
+        )
+    ]
+    # Only auto_now(_add) fields change their value on save.
+    stamped = [
+        field
+        for field in fields
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    ]
+    for obj in objects:
+        for field in stamped:
+            field.pre_save(obj, add=True)
+    converters = [_converter(field, connection) for field in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    per_statement = max(
+        1, min(500, (connection.features.max_query_params or 10_000) // len(fields))
+    )
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), per_statement):
+            chunk = objects[start : start + per_statement]
+            params: list[Any] = []
+            for obj in chunk:
+                for field, convert in zip(fields, converters, strict=True):
+                    value = getattr(obj, field.attname)
+                    if convert is not None and value is not None:
+                        value = convert(value)
+                    params.append(value)
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"RETURNING {quote(pk.column)}",
+                params,
+            )
+            for obj, (new_id,) in zip(chunk, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, new_id)
+                obj._state.adding = False
+                obj._state.db = alias
+    return list(objects)
+
+
+def insert_rows(
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> int:
+    """Insert plain rows of values for these fields (by attname), in bulk.
+
+    For rows nobody reads back in this request (band changes): no model
+    instance is made per row. Values are converted by their fields. Returns
+    how many rows were inserted.
+    """
+    if not rows:
+        return 0
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    fields = [
+        next(field for field in meta.concrete_fields if field.attname == name)
+        for name in attnames
+    ]
+    converters = [_converter(field, connection) for field in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    per_statement = max(
+        1, min(500, (connection.features.max_query_params or 10_000) // len(fields))
+    )
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list[Any] = [
+                value if convert is None or value is None else convert(value)
+                for values in chunk
+                for value, convert in zip(values, converters, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([row] * len(chunk))}",
+                params,
+            )
+    return len(rows)
