@@ -48,8 +48,8 @@ def _prepare_database() -> tuple[list[str], str]:
     from django.core.management import call_command
     from django.utils import timezone
 
-    from leadqual.accounts.services import create_token
     from leadqual.intake.pipeline import submit_lead
+    from leadqual.users.services import create_token
 
     call_command("migrate", verbosity=0)
     now = timezone.now()

@@ -8,13 +8,13 @@ import factory
 from django.contrib.auth.models import User
 from factory.django import DjangoModelFactory
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import Scope
-from leadqual.accounts.services import create_user, token_digest
 from leadqual.core.events import EventType
 from leadqual.leads.models import Company, Event, Lead
 from leadqual.leads.services import normalise_company_name
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import Role
+from leadqual.users.scopes import Scope
+from leadqual.users.services import create_user, token_digest
 
 
 class CompanyFactory(DjangoModelFactory[Company]):

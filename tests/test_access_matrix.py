@@ -31,8 +31,6 @@ from django.test import Client, RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import Scope
 from leadqual.hygiene.merging import merge_leads
 from leadqual.intake.models import ImportJob
 from leadqual.integrations.models import (
@@ -40,6 +38,8 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.users.roles import Role
+from leadqual.users.scopes import Scope
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from leadqual.accounts.models import ApiToken
+from leadqual.users.models import ApiToken
 from tests.api.helpers import EVENTS, LEADS, body_of, post_json
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
 

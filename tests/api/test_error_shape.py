@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client, override_settings
 
-from leadqual.accounts.roles import Role
+from leadqual.users.roles import Role
 from tests.api.helpers import EVENTS, LEADS, body_of, event, post_json
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
 

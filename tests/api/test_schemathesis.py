@@ -27,9 +27,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from leadqual.accounts.scopes import Scope
 from leadqual.config.wsgi import application
 from leadqual.leads.models import Lead
+from leadqual.users.scopes import Scope
 from tests.factories import ApiTokenFactory, LeadFactory
 
 if TYPE_CHECKING:

@@ -11,13 +11,13 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import Client, override_settings
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope
-from leadqual.accounts.services import create_token
 from leadqual.api import api
 from leadqual.api.auth import BearerToken
 from leadqual.leads.models import Lead
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import Role
+from leadqual.users.scopes import DEFAULT_SCOPES, Scope
+from leadqual.users.services import create_token
 from tests.api.helpers import EVENTS, LEADS, body_of, event, post_json
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
 
@@ -187,7 +187,7 @@ def test_create_token_refuses_an_unknown_scope() -> None:
 
 
 def test_create_token_help_names_the_default_scopes() -> None:
-    from leadqual.accounts.management.commands.create_token import Command
+    from leadqual.users.management.commands.create_token import Command
 
     help_text = Command().create_parser("leadqual", "create-token").format_help()
     assert "Default: read, write_events, write_leads" in " ".join(help_text.split())

@@ -14,9 +14,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import ConsoleMessage, Page, expect
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.pipeline import submit_lead
 from leadqual.leads.models import Lead
+from leadqual.users.roles import Role
 from tests.browser.helpers import Site, log_in
 from tests.factories import make_user
 

@@ -15,10 +15,10 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.models import Feedback, Qualification
+from leadqual.users.roles import Role
 from tests.browser.helpers import (
     PHONE,
     REPOSITORY,

@@ -17,10 +17,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import Page, Request, Route, expect
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.models import TrackedSite, Visitor, VisitorEvent
 from leadqual.leads.models import Event, Lead
 from leadqual.scoring.models import Score
+from leadqual.users.roles import Role
 from tests.browser.helpers import Site, screenshot
 from tests.factories import make_user
 

@@ -19,13 +19,13 @@ from django.urls import reverse
 from django.utils import timezone
 from huey.contrib.djhuey import db_task
 
-from leadqual.accounts.roles import Role
 from leadqual.config.background import (
     RETRY_TASK_ID_PREFIX,
     RetryRefusedError,
     retry_failed_job,
 )
 from leadqual.config.models import FailedJob
+from leadqual.users.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

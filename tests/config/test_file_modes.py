@@ -17,7 +17,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
+from leadqual.users.roles import Role
 from tests.factories import make_user
 from tests.subprocesses import LEADQUAL, subprocess_env
 

@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import Scope
+from leadqual.users.roles import Role
+from leadqual.users.scopes import Scope
 from tests.factories import ApiTokenFactory, make_user
 
 pytestmark = pytest.mark.django_db

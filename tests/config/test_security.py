@@ -11,9 +11,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from leadqual.accounts.roles import Role
 from leadqual.config.security import PERMISSIONS_POLICY, parse_frame_ancestors
 from leadqual.leads.models import Lead
+from leadqual.users.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

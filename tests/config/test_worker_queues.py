@@ -36,8 +36,8 @@ DELIVERY_SECONDS = 40
 
 MAKE_A_HOT_LEAD = """
 from django.utils import timezone
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import create_user
+from leadqual.users.roles import Role
+from leadqual.users.services import create_user
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 create_user("sanne", role=Role.SALES, email="sanne@example.nl", password="x" * 20)
 now = timezone.now()

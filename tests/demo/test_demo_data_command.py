@@ -8,8 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from leadqual.accounts.services import role_of
 from leadqual.leads.models import Lead
+from leadqual.users.services import role_of
 
 pytestmark = pytest.mark.django_db
 

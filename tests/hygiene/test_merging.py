@@ -10,7 +10,6 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 
-from leadqual.accounts.roles import Role
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.hygiene.merging import (
@@ -25,6 +24,7 @@ from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.scoring.models import BandChange, Score
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
+from leadqual.users.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

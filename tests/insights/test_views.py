@@ -12,7 +12,6 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.presentation import NONE_TEXT as DASH
@@ -24,6 +23,7 @@ from leadqual.triage.services import (
     record_first_contact,
     record_outcome,
 )
+from leadqual.users.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -19,8 +19,6 @@ from django.test import Client, override_settings
 from django.utils import translation
 from huey.contrib.djhuey import HUEY
 
-from leadqual.accounts.models import OwnerProfile
-from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import WeeklyReportSent
@@ -39,6 +37,8 @@ from leadqual.triage.services import (
     record_first_contact,
     record_outcome,
 )
+from leadqual.users.models import OwnerProfile
+from leadqual.users.roles import Role
 from tests.factories import make_user
 from tests.integrations import SmtpSink, smtp_server
 

@@ -7,13 +7,13 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client
 
-from leadqual.accounts.roles import Role
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.scoring import FieldIn
 from leadqual.intake.forms import CONSENT_TEXT_VERSION, OTHER_SECTOR, SECTOR_CHOICES
 from leadqual.intake.models import FormAttempt, PendingFormSubmission
 from leadqual.leads.models import Event, Lead
 from leadqual.scoring.services import default_model_source
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -15,7 +15,6 @@ import pytest
 import time_machine
 from django.test import Client, override_settings
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.confirmation import (
     CONFIRMED_CONSENT_SOURCE,
     MAIL_INTERVAL,
@@ -28,6 +27,7 @@ from leadqual.intake.tasks import purge_expired_submissions_task
 from leadqual.leads.models import Event, Lead
 from leadqual.privacy.models import ConsentRecord
 from leadqual.scoring.models import Score
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 from tests.intake.test_form import FORM_URL, THANKS_URL, answers
 from tests.integrations import ReceivedMail, SmtpSink, smtp_server

@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.models import ImportJob
 from leadqual.leads.models import Lead
+from leadqual.users.roles import Role
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ import pytest
 import time_machine
 from django.test import Client
 
-from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision
 from leadqual.integrations.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from leadqual.integrations.models import (
@@ -26,6 +25,7 @@ from leadqual.integrations.outbox import emit
 from leadqual.integrations.tasks import deliver_due_webhooks
 from leadqual.leads.models import Lead
 from leadqual.triage.services import record_feedback
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 from tests.integrations.http_receiver import Received, Receiver, running
 

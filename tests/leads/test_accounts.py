@@ -9,12 +9,12 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.accounts import rescore_account
 from leadqual.leads.models import Company, Lead
 from leadqual.scoring.models import Score
 from leadqual.scoring.services import default_model_source, load_scoring_model
+from leadqual.users.roles import Role
 from tests.factories import CompanyFactory, EventFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

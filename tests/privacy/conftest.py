@@ -15,7 +15,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from pytest_django.fixtures import Settings
 
-from leadqual.accounts.roles import Role
 from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.hygiene.merging import merge_leads
@@ -31,6 +30,7 @@ from leadqual.triage.services import (
     record_first_contact,
     record_outcome,
 )
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
 # A Monday three weeks before the tests' "now": a past, closed week.

@@ -20,7 +20,6 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
-from leadqual.accounts.roles import Role
 from leadqual.hygiene.merging import merge_leads
 from leadqual.intake.models import IdempotentRequest
 from leadqual.intake.pipeline import submit_lead
@@ -35,6 +34,7 @@ from leadqual.privacy.records import record_path
 from leadqual.privacy.services import erase_person
 from leadqual.privacy.suppression import SuppressedContact, is_suppressed
 from leadqual.privacy.tasks import anonymise_inactive_leads_task
+from leadqual.users.roles import Role
 from tests.api.helpers import EVENTS, LEADS, WARM_DECISION_MAKER, body_of, event
 from tests.factories import LeadFactory, make_user
 from tests.integrations.http_receiver import Receiver, running

@@ -272,8 +272,8 @@ class Installation:
 
 def _setup_script(receiver: Receiver) -> str:
     return (
-        "from leadqual.accounts.roles import Role\n"
-        "from leadqual.accounts.services import create_user\n"
+        "from leadqual.users.roles import Role\n"
+        "from leadqual.users.services import create_user\n"
         "from leadqual.intake.models import TrackedSite\n"
         "from leadqual.integrations.models import WebhookEndpoint\n"
         f"create_user({ADMIN!r}, role=Role.ADMIN, email='annet@example.nl', "

@@ -11,9 +11,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from leadqual.accounts.roles import Role
 from leadqual.leads.models import Lead
 from leadqual.privacy.models import AuditEntry
+from leadqual.users.roles import Role
 from tests.factories import make_user
 from tests.privacy.conftest import EMAIL, FIRST_NAME, Person
 

@@ -18,8 +18,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import override_settings
 
-from leadqual.accounts.models import OwnerProfile
-from leadqual.accounts.roles import Role
 from leadqual.core.bands import Band
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
@@ -32,6 +30,8 @@ from leadqual.triage.alerts import (
 from leadqual.triage.jobs import check_sla_deadlines_task
 from leadqual.triage.models import Alert, AlertKind, AlertStatus, Task
 from leadqual.triage.services import record_first_contact, rescore_and_triage
+from leadqual.users.models import OwnerProfile
+from leadqual.users.roles import Role
 from tests.factories import EventFactory, LeadFactory, make_user
 from tests.integrations import (
     ChatReceiver,

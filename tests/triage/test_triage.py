@@ -6,12 +6,12 @@ from datetime import datetime
 
 import pytest
 
-from leadqual.accounts.models import OwnerProfile
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import Task
+from leadqual.users.models import OwnerProfile
 from tests.factories import make_user
 
 # Thursday 26 November 2026, 16:00 in Utrecht.

@@ -10,8 +10,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from leadqual.accounts.roles import Role
 from leadqual.leads.models import Lead, LeadMerge
+from leadqual.users.roles import Role
 from tests.factories import CompanyFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

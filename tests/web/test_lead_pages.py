@@ -12,10 +12,10 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.accounts.roles import Role
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

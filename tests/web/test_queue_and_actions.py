@@ -13,11 +13,11 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
-from leadqual.accounts.roles import Role
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

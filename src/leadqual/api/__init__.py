@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from ninja import Swagger
 
-from leadqual.accounts.scopes import Scope
 from leadqual.api import events, leads
 from leadqual.api.auth import BearerToken
 from leadqual.api.errors import LeadqualAPI, install_error_handlers
+from leadqual.users.scopes import Scope
 
 api = LeadqualAPI(
     title="leadqual API",

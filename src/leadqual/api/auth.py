@@ -12,17 +12,17 @@ from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import Scope
-from leadqual.accounts.services import (
-    authenticate_token,
-    is_token_of_deactivated_user,
-)
 from leadqual.api.errors import not_authenticated_message
 from leadqual.api.scopes import require_scope
 from leadqual.leads.models import Lead
 from leadqual.leads.queries import visible_leads
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import Role
+from leadqual.users.scopes import Scope
+from leadqual.users.services import (
+    authenticate_token,
+    is_token_of_deactivated_user,
+)
 
 
 class BearerToken(HttpBearer):

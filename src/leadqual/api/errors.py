@@ -25,8 +25,8 @@ from ninja.errors import (
 )
 from pydantic import BaseModel
 
-from leadqual.accounts.scopes import MissingScope, RoleNotAllowed
 from leadqual.core.errors import LeadNotFound, LeadqualError, NoActiveScoringModel
+from leadqual.users.scopes import MissingScope, RoleNotAllowed
 
 # Every operation names its body parameter "payload"; clients never see the name,
 # so it is dropped from error paths (tests/api/test_error_shape.py checks this).

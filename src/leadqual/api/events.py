@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from leadqual.accounts.scopes import Scope
 from leadqual.api.auth import BearerToken, leads_of, token_of, user_of
 from leadqual.api.errors import quote
 from leadqual.api.idempotency import idempotent
@@ -26,6 +25,7 @@ from leadqual.api.schemas import (
 )
 from leadqual.core.events import EventType
 from leadqual.intake.pipeline import RawEvent, submit_events
+from leadqual.users.scopes import Scope
 
 router = Router(tags=["events"])
 

@@ -44,12 +44,12 @@ from ninja.decorators import decorate_view
 from ninja.operation import Operation
 from ninja.utils import contribute_operation_callback
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.services import authenticate_token
 from leadqual.api.errors import error_body, quote
 from leadqual.core.personal_data import ErasedPerson
 from leadqual.intake.models import IdempotentRequest
 from leadqual.privacy.erasure import mentioning
+from leadqual.users.models import ApiToken
+from leadqual.users.services import authenticate_token
 
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 REPLAYED_HEADER: Final = "Idempotent-Replayed"

@@ -12,8 +12,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import Scope
 from leadqual.api.auth import BearerToken, leads_of, token_of, user_of
 from leadqual.api.idempotency import idempotent
 from leadqual.api.schemas import (
@@ -43,6 +41,8 @@ from leadqual.leads.services import ConsentInput
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.models import Score
 from leadqual.triage.services import record_feedback
+from leadqual.users.roles import Role
+from leadqual.users.scopes import Scope
 
 router = Router(tags=["leads"])
 

@@ -15,10 +15,10 @@ from collections.abc import Collection
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.permissions import user_role
-from leadqual.accounts.roles import Role
-from leadqual.accounts.scopes import MissingScope, RoleNotAllowed, Scope, role_allows
+from leadqual.users.models import ApiToken
+from leadqual.users.permissions import user_role
+from leadqual.users.roles import Role
+from leadqual.users.scopes import MissingScope, RoleNotAllowed, Scope, role_allows
 
 
 def require_scope(

@@ -20,9 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.config.background import RetryRefusedError, retry_failed_job
 from leadqual.config.models import FailedJob
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 class RetriedFilter(admin.SimpleListFilter):

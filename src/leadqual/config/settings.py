@@ -118,7 +118,7 @@ INSTALLED_APPS = [
     "ninja",
     "huey.contrib.djhuey",
     "leadqual.config.apps.ConfigConfig",
-    "leadqual.accounts",
+    "leadqual.users",
     "leadqual.leads",
     "leadqual.scoring",
     "leadqual.triage",
@@ -157,7 +157,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "leadqual.accounts.context_processors.navigation",
+                "leadqual.users.context_processors.navigation",
             ],
         },
     },
@@ -239,7 +239,7 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 
 # Logins are throttled against password guessing (accounts.throttling).
-AUTHENTICATION_BACKENDS = ["leadqual.accounts.throttling.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = ["leadqual.users.throttling.ThrottledModelBackend"]
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"

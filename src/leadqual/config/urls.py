@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from leadqual.accounts.views import LoginView
 from leadqual.api import api
 from leadqual.config import views
+from leadqual.users.views import LoginView
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -6,8 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from leadqual.accounts.permissions import user_role
-from leadqual.accounts.roles import Role
+from leadqual.users.permissions import user_role
+from leadqual.users.roles import Role
 
 
 @login_required

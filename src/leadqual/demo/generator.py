@@ -80,8 +80,6 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import create_user
 from leadqual.core.bands import BAND_ORDER, Band
 from leadqual.core.events import Event, EventType, JsonValue
 from leadqual.core.lifecycle import (
@@ -105,6 +103,8 @@ from leadqual.triage.services import (
     record_outcome,
     rescore_and_triage,
 )
+from leadqual.users.roles import Role
+from leadqual.users.services import create_user
 
 HISTORY_DAYS = 180
 DEFAULT_LEADS = 2000

@@ -27,7 +27,6 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from leadqual.accounts.roles import Role
 from leadqual.core.errors import LeadqualError
 from leadqual.core.kpis import KpiSet, by_source, kpi_set
 from leadqual.core.kpis import week_start as week_start_of
@@ -43,6 +42,7 @@ from leadqual.insights.presentation import (
 from leadqual.insights.queries import facts_for_period
 from leadqual.integrations.email import OutgoingEmail, send_email
 from leadqual.triage.alert_delivery import language_of
+from leadqual.users.roles import Role
 
 logger = logging.getLogger(__name__)
 

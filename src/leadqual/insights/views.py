@@ -23,8 +23,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.core.kpis import KpiSet, by_source, kpi_set, weekly
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
@@ -36,6 +34,8 @@ from leadqual.insights.presentation import (
     format_percent,
 )
 from leadqual.insights.queries import facts_for_period, lead_sources
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 
 DEFAULT_WEEKS = 13
 PERIOD_WEEKS = (4, 13, 26)

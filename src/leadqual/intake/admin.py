@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.intake.models import (
     ImportJob,
     PendingFormSubmission,
     TrackedSite,
     Visitor,
 )
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 @admin.register(TrackedSite)

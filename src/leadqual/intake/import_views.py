@@ -20,8 +20,6 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.core.errors import LeadqualError
 from leadqual.intake.imports import (
     DEFAULT_SOURCE,
@@ -35,6 +33,8 @@ from leadqual.intake.imports import (
     read_table,
 )
 from leadqual.intake.models import ImportJob
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 # Files with more rows run in a background thread; the page polls the job.

@@ -22,8 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.intake.confirmation import (
     ConfirmationLinkError,
     ConfirmationLinkExpired,
@@ -47,6 +45,8 @@ from leadqual.intake.ratelimit import check_rate_limit, client_address, record_a
 from leadqual.intake.tracker import form_visitor_id
 from leadqual.leads.services import ConsentInput
 from leadqual.privacy.suppression import SuppressedContact
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 
 logger = logging.getLogger(__name__)
 

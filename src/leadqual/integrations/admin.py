@@ -12,9 +12,9 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
 from leadqual.integrations.outbox import retry_now
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 @admin.register(WebhookEndpoint)

@@ -10,14 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.integrations.models import (
     DeliveryStatus,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from leadqual.integrations.outbox import retry_now
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 
 LOG_ROWS = 200
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.leads.models import Company, Event, Lead, LeadMerge
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 @admin.register(Company)

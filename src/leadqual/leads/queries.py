@@ -9,13 +9,13 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import F, Max, Q, QuerySet
 
-from leadqual.accounts.permissions import user_role
-from leadqual.accounts.roles import Role
 from leadqual.core import events as core_events
 from leadqual.core.bands import Band
 from leadqual.core.profile import LeadProfile
 from leadqual.core.scoring import EventWindow
 from leadqual.leads.models import Event, Lead
+from leadqual.users.permissions import user_role
+from leadqual.users.roles import Role
 
 
 def lead_profile(lead: Lead) -> LeadProfile:

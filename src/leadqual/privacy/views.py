@@ -9,8 +9,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.leads.models import Lead
 from leadqual.privacy.audit import audit
 from leadqual.privacy.models import AuditAction, ConsentRecord
@@ -27,6 +25,8 @@ from leadqual.privacy.services import (
     is_anonymised,
     person_data,
 )
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv"}
 

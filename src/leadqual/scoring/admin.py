@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 @admin.register(ScoringModelVersion)

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
 from leadqual.triage.models import Feedback, Outcome, Task
+from leadqual.users.admin import CheckedLookupsAdmin
 
 
 @admin.register(Feedback)

@@ -21,7 +21,6 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from leadqual.accounts.models import OwnerProfile
 from leadqual.core.bands import Band
 from leadqual.core.errors import LeadqualError
 from leadqual.core.lifecycle import LeadStatus
@@ -34,6 +33,7 @@ from leadqual.integrations.email import OutgoingEmail, send_email
 from leadqual.leads.models import BAND_LABELS
 from leadqual.scoring.queries import latest_score, strongest_reasons
 from leadqual.triage.models import Alert, AlertChannel, AlertKind, AlertStatus
+from leadqual.users.models import OwnerProfile
 
 logger = logging.getLogger(__name__)
 

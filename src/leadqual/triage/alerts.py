@@ -24,8 +24,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
-from leadqual.accounts.models import OwnerProfile
-from leadqual.accounts.roles import Role
 from leadqual.core.bands import Band
 from leadqual.core.lifecycle import TaskKind
 from leadqual.core.sla import sla_due_at, working_hours_between
@@ -33,6 +31,8 @@ from leadqual.leads.models import Lead
 from leadqual.triage.alert_delivery import OUT_OF_TRIAGE, STALE_CLAIM_AFTER
 from leadqual.triage.models import Alert, AlertChannel, AlertKind, AlertStatus, Task
 from leadqual.triage.tasks import send_alert_task
+from leadqual.users.models import OwnerProfile
+from leadqual.users.roles import Role
 
 logger = logging.getLogger(__name__)
 

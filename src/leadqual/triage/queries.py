@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db.models import Count, F, Q, QuerySet
 
-from leadqual.accounts.models import OwnerProfile
-from leadqual.accounts.roles import Role
 from leadqual.core.assignment import OwnerState
 from leadqual.triage.models import Task
+from leadqual.users.models import OwnerProfile
+from leadqual.users.roles import Role
 
 
 def sales_users() -> QuerySet[User]:

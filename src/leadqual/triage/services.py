@@ -11,7 +11,6 @@ from typing import assert_never
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from leadqual.accounts.models import OwnerProfile
 from leadqual.core.assignment import Assignment, OwnerState, choose_owner
 from leadqual.core.bands import Band
 from leadqual.core.lifecycle import (
@@ -43,6 +42,7 @@ from leadqual.scoring.services import Rescored, parsed_model, rescore_leads
 from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
+from leadqual.users.models import OwnerProfile
 
 logger = logging.getLogger(__name__)
 

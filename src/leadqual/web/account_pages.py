@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required
 from leadqual.core.accounts import (
     BONUS_PER_EXTRA_ENGAGED_CONTACT,
     ENGAGED_WITHIN_DAYS,
@@ -35,6 +34,7 @@ from leadqual.leads.accounts import (
 )
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.queries import visible_leads
+from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
     HtmxHttpRequest,

@@ -15,8 +15,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from leadqual.accounts.permissions import role_required
-from leadqual.accounts.roles import Role
 from leadqual.core.errors import LeadqualError
 from leadqual.hygiene.merging import UNDO_WINDOW, merge_leads, undo_merge
 from leadqual.hygiene.quality import (
@@ -28,6 +26,8 @@ from leadqual.hygiene.quality import (
     suspected_duplicates,
 )
 from leadqual.leads.models import Lead, LeadMerge
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
 from leadqual.web.helpers import HtmxHttpRequest, signed_in_user
 
 QUALITY_ROLES = (Role.MARKETING, Role.ADMIN)

@@ -12,8 +12,8 @@ from django.utils import formats
 from django.utils.translation import gettext
 from django_htmx.middleware import HtmxDetails
 
-from leadqual.accounts.permissions import user_role
-from leadqual.accounts.roles import Role
+from leadqual.users.permissions import user_role
+from leadqual.users.roles import Role
 
 # Roles that may change a lead; marketing reads along.
 ACTING_ROLES = (Role.SALES, Role.ADMIN)

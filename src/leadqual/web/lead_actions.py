@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from leadqual.accounts.permissions import role_required
 from leadqual.core.lifecycle import BantAnswer, BantQuestion, OutcomeKind
 from leadqual.leads.models import Lead
 from leadqual.leads.queries import visible_leads
@@ -45,6 +44,7 @@ from leadqual.triage.services import (
     record_first_contact,
     record_outcome,
 )
+from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ACTING_ROLES,
     UNPROCESSABLE,

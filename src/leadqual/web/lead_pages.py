@@ -20,7 +20,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required
 from leadqual.core.bands import Band, Thresholds
 from leadqual.core.hygiene import format_phone
 from leadqual.core.lifecycle import LeadStatus
@@ -34,6 +33,7 @@ from leadqual.scoring.models import Score
 from leadqual.scoring.queries import explanation_lines, latest_score, score_history
 from leadqual.scoring.services import parsed_model
 from leadqual.triage.queries import open_tasks_of
+from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
     HtmxHttpRequest,

@@ -13,8 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django_stubs_ext import StrOrPromise
 
-from leadqual.accounts.permissions import role_required, user_role
-from leadqual.accounts.roles import Role
 from leadqual.scoring.queries import latest_scores, strongest_reasons
 from leadqual.triage.models import (
     Task,
@@ -24,6 +22,8 @@ from leadqual.triage.queries import (
     open_tasks_with_an_owner,
     unassigned_open_tasks,
 )
+from leadqual.users.permissions import role_required, user_role
+from leadqual.users.roles import Role
 from leadqual.web.helpers import (
     ALL_ROLES,
     Countdown,

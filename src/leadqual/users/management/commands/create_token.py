@@ -9,9 +9,9 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.accounts.scopes import DEFAULT_SCOPES, Scope, parse_scopes
-from leadqual.accounts.services import create_token
 from leadqual.core.errors import LeadqualError
+from leadqual.users.scopes import DEFAULT_SCOPES, Scope, parse_scopes
+from leadqual.users.services import create_token
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leadqual.accounts.scopes import Scope, default_scopes, grants
+from leadqual.users.scopes import Scope, default_scopes, grants
 
 
 class ApiToken(models.Model):
@@ -127,7 +127,7 @@ class LoginFailure(models.Model):
 
     Only the lower-cased username and a salted hash of the client address are
     stored; rows older than the window are deleted as new ones arrive (see
-    accounts.throttling).
+    users.throttling).
     """
 
     username = models.CharField(_("username"), max_length=150)

@@ -1,11 +1,11 @@
-"""Admin pages of accounts, and the base every leadqual admin page builds on.
+"""Admin pages of users and access, and the base every leadqual admin page builds on.
 
 ``CheckedLookupsAdmin`` refuses list filters whose value no integer column can
 hold: ``/admin/leads/lead/?owner=99999999999999999999999`` made SQLite raise
 OverflowError and PostgreSQL a DataError, a 500 either way. Such a filter now
 goes the way of any bad filter in Django's admin: back to the list, with
 ``?e=1``. Every registered admin page (Django's user and group pages too) uses
-it; tests/accounts/test_admin.py checks that.
+it; tests/users/test_admin.py checks that.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from django.db.models import Field, ForeignObject, IntegerField, Model
 from django.db.models.constants import LOOKUP_SEP
 from django.http import HttpRequest
 
-from leadqual.accounts.models import ApiToken, OwnerProfile
+from leadqual.users.models import ApiToken, OwnerProfile
 
 ModelT = TypeVar("ModelT", bound=Model)
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.contrib.auth.models import Group
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import (
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import Role
+from leadqual.users.services import (
     DuplicateName,
     authenticate_token,
     create_token,

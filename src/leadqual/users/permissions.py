@@ -10,8 +10,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import role_of
+from leadqual.users.roles import Role
+from leadqual.users.services import role_of
 
 
 def user_role(user: User | AnonymousUser) -> Role | None:

@@ -8,14 +8,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _sync_roles_after_migrate(**kwargs: Any) -> None:
-    from leadqual.accounts.services import sync_role_groups
+    from leadqual.users.services import sync_role_groups
 
     sync_role_groups()
 
 
-class AccountsConfig(AppConfig):
-    name = "leadqual.accounts"
-    verbose_name = _("Accounts")
+class UsersConfig(AppConfig):
+    name = "leadqual.users"
+    # The label stays "accounts", the app's name before it moved: it names
+    # the database tables, migrations and permissions ("accounts.add_apitoken").
+    label = "accounts"
+    verbose_name = _("Users and access")
 
     def ready(self) -> None:
         # Like Django's own permissions: the role groups follow the code after

@@ -13,8 +13,8 @@ from enum import StrEnum
 
 from django.utils.translation import gettext as _
 
-from leadqual.accounts.roles import Role
 from leadqual.core.errors import LeadqualError
+from leadqual.users.roles import Role
 
 
 class Scope(StrEnum):

@@ -1,4 +1,4 @@
-"""The login page, throttled against password guessing (accounts.throttling)."""
+"""The login page, throttled against password guessing (users.throttling)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
-from leadqual.accounts.throttling import client_address, login_throttle
+from leadqual.users.throttling import client_address, login_throttle
 
 TOO_MANY_REQUESTS = 429
 

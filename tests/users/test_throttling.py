@@ -9,9 +9,9 @@ import time_machine
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 
-from leadqual.accounts.models import LoginFailure
-from leadqual.accounts.roles import Role
-from leadqual.accounts.throttling import (
+from leadqual.users.models import LoginFailure
+from leadqual.users.roles import Role
+from leadqual.users.throttling import (
     MAX_FAILURES,
     address_hash,
     record_login_failure,

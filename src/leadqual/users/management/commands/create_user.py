@@ -11,9 +11,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import create_user
 from leadqual.core.errors import LeadqualError
+from leadqual.users.roles import Role
+from leadqual.users.services import create_user
 
 ROLE_NAMES = ", ".join(role.value for role in Role)
 

@@ -16,9 +16,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import Role
-from leadqual.accounts.services import authenticate_token, role_of, token_digest
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import Role
+from leadqual.users.services import authenticate_token, role_of, token_digest
 from tests.factories import make_user
 from tests.subprocesses import LEADQUAL, subprocess_env
 

@@ -5,7 +5,7 @@ per client address in any rolling hour. Past that, the login is refused
 before the password is checked, until the oldest failure leaves the window.
 
 Two places enforce it: ``ThrottledModelBackend`` (every login, the admin
-site's too, goes through ``authenticate()``) and ``accounts.views.LoginView``,
+site's too, goes through ``authenticate()``) and ``users.views.LoginView``,
 which answers a throttled login with a 429 page that says so.
 
 Each failure is one ``LoginFailure`` row (the same sliding window as
@@ -38,12 +38,12 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from leadqual.accounts.models import LoginFailure
+from leadqual.users.models import LoginFailure
 
 WINDOW = timedelta(hours=1)
 MAX_FAILURES = 100
 # Changing the salt forgets every stored failure; harmless, they last an hour.
-_HASH_SALT = "leadqual.accounts.throttling.address"
+_HASH_SALT = "leadqual.users.throttling.address"
 UNKNOWN_ADDRESS = "unknown"
 
 

@@ -8,8 +8,8 @@ import pytest
 from django.contrib import admin
 from django.test import Client
 
-from leadqual.accounts.admin import CheckedLookupsAdmin
-from leadqual.accounts.roles import Role
+from leadqual.users.admin import CheckedLookupsAdmin
+from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from leadqual.accounts.permissions import user_role
-from leadqual.accounts.roles import Role
+from leadqual.users.permissions import user_role
+from leadqual.users.roles import Role
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

@@ -11,15 +11,15 @@ from datetime import datetime
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 
-from leadqual.accounts.models import ApiToken
-from leadqual.accounts.roles import ROLE_PERMISSIONS, Role
-from leadqual.accounts.scopes import (
+from leadqual.core.errors import LeadqualError
+from leadqual.users.models import ApiToken
+from leadqual.users.roles import ROLE_PERMISSIONS, Role
+from leadqual.users.scopes import (
     DEFAULT_SCOPES,
     ROLE_SCOPES,
     Scope,
     ScopeBeyondRole,
 )
-from leadqual.core.errors import LeadqualError
 
 TOKEN_PREFIX = "lq_"
 

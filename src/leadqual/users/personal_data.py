@@ -1,4 +1,4 @@
-"""Personal data in accounts' models: none about leads (see core/personal_data.py).
+"""Personal data in the users app's models: none about leads (see core/personal_data.py).
 
 Users, their tokens and their failed logins are about staff, which erasure of
 a lead does not touch.
