@@ -13,8 +13,8 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.integrations.outbound_webhooks import UnsafeWebhookUrl, check_url
 from leadqual.integrations.outbox import emit
-from leadqual.integrations.webhooks import UnsafeWebhookUrl, check_url
 from tests.factories import LeadFactory
 from tests.integrations.http_receiver import running
 

@@ -22,7 +22,7 @@ from leadqual.integrations.models import (
     EndpointKind,
     WebhookDelivery,
 )
-from leadqual.integrations.webhooks import (
+from leadqual.integrations.outbound_webhooks import (
     Response,
     check_url,
     send_json,

@@ -21,7 +21,12 @@ from django.conf import settings
 
 from leadqual.core.errors import LeadqualError
 from leadqual.integrations.models import WebhookDelivery
-from leadqual.integrations.webhooks import Response, Target, check_url, send_json
+from leadqual.integrations.outbound_webhooks import (
+    Response,
+    Target,
+    check_url,
+    send_json,
+)
 from leadqual.leads.models import Lead
 from leadqual.scoring.queries import latest_score, strongest_reasons
 

@@ -90,7 +90,7 @@ class WebhookEndpoint(models.Model):
 
     def clean(self) -> None:
         """Refuse a webhook URL that is missing or points into a private network."""
-        from leadqual.integrations.webhooks import UnsafeWebhookUrl, check_url
+        from leadqual.integrations.outbound_webhooks import UnsafeWebhookUrl, check_url
 
         if self.kind != EndpointKind.WEBHOOK:
             return
