@@ -73,7 +73,7 @@ lint: $(STAMP)
 	export LEADQUAL_DEBUG=true LEADQUAL_DATA_DIR="$$data_dir"; \
 	echo "--- ruff check"; $(VENV)/bin/ruff check . || status=1; \
 	echo "--- ruff format --check"; $(VENV)/bin/ruff format --check --output-format concise . || status=1; \
-	echo "--- mypy"; $(VENV)/bin/mypy src/leadqual tests || status=1; \
+	echo "--- mypy"; $(VENV)/bin/mypy src/leadqual tests benchmarks || status=1; \
 	echo "--- makemigrations --check"; $(LEADQUAL) makemigrations --check --dry-run || status=1; \
 	echo "--- lint-imports (the layers of README's Architecture)"; $(VENV)/bin/lint-imports --no-cache || status=1; \
 	rm -rf "$$data_dir"; \

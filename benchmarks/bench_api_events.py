@@ -70,7 +70,7 @@ def _prepare_database() -> tuple[list[str], str]:
                 "country": "NL",
             },
             now=now,
-            trigger="benchmark",
+            source="benchmark",
         )
         emails.append(email)
     return emails, create_token("benchmark").secret

@@ -219,6 +219,9 @@ class EventWindow:
 
     days_by_type: Mapping[EventType, float | None]
     latest_of: frozenset[EventType]
+    # The types whose count rules test a property (url = "*/prijzen*"): only
+    # their events' properties need reading.
+    with_properties: frozenset[EventType] = frozenset()
 
     def reads(self, event_type: EventType) -> bool:
         """True when some rule of the model looks at events of this type."""
@@ -240,10 +243,13 @@ def event_window(model: ScoringModel) -> EventWindow:
     """The events ``model`` can read (see EventWindow)."""
     days: dict[EventType, float | None] = {}
     latest: set[EventType] = set()
+    with_properties: set[EventType] = set()
     for rule in model.rules:
         condition = rule.condition
         if isinstance(condition, EventCount):
             event_type = condition.event_type
+            if condition.property_name is not None:
+                with_properties.add(event_type)
             window = condition.within_days
             if event_type in days:
                 known = days[event_type]
@@ -254,7 +260,11 @@ def event_window(model: ScoringModel) -> EventWindow:
                 days[event_type] = window
         elif isinstance(condition, LastEventAge):
             latest.update(condition.event_types or tuple(EventType))
-    return EventWindow(days_by_type=days, latest_of=frozenset(latest))
+    return EventWindow(
+        days_by_type=days,
+        latest_of=frozenset(latest),
+        with_properties=frozenset(with_properties),
+    )
 
 
 # --- results --------------------------------------------------------------------
