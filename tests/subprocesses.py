@@ -47,6 +47,18 @@ def worker_env(env: dict[str, str]) -> dict[str, str]:
     return cleaned
 
 
+def with_real_monotonic_clock(env: dict[str, str]) -> dict[str, str]:
+    """``env`` where libfaketime, if preloaded, moves the date but not CLOCK_MONOTONIC.
+
+    For a process that must keep the test's date (it checks signatures made by
+    the test) and also run a Huey consumer, whose idle wait ``worker_env``
+    explains: a real monotonic clock agrees with ``sem_clockwait``.
+    """
+    if "faketime" not in env.get("LD_PRELOAD", ""):
+        return env
+    return env | {"FAKETIME_DONT_FAKE_MONOTONIC": "1"}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:

@@ -30,6 +30,23 @@ def _supports_update_from(vendor: str, connection: Any) -> bool:
     return False
 
 
+# PostgreSQL's wire protocol counts parameters in 16 bits; Django leaves its
+# max_query_params unset, which would split a 500-row batch into chunks.
+_POSTGRES_MAX_PARAMS = 65_535
+
+
+def _max_params(connection: Any) -> int:
+    limit = connection.features.max_query_params
+    if limit:
+        return int(limit)
+    return _POSTGRES_MAX_PARAMS if connection.vendor == "postgresql" else 10_000
+
+
+def _rows_per_statement(connection: Any, width: int) -> int:
+    """Rows of ``width`` parameters in one statement: at most 500, the batch size."""
+    return max(1, min(500, _max_params(connection) // width))
+
+
 def bulk_update(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     """Write ``fields`` of every object (all of one model, all saved) in bulk.
 
@@ -51,7 +68,7 @@ def bulk_update(objects: Sequence[models.Model], fields: Sequence[str]) -> int:
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     width = len(targets) + 1
-    per_statement = max(1, (connection.features.max_query_params or 10_000) // width)
+    per_statement = max(1, _max_params(connection) // width)
     written = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objects), per_statement):
@@ -164,9 +181,7 @@ def bulk_insert(objects: Sequence[M]) -> list[M]:
     converters = [_converter(field, connection) for field in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    per_statement = max(
-        1, min(500, (connection.features.max_query_params or 10_000) // len(fields))
-    )
+    per_statement = _rows_per_statement(connection, len(fields))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(objects), per_statement):
@@ -214,9 +229,7 @@ def insert_rows(
     converters = [_converter(field, connection) for field in fields]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
-    per_statement = max(
-        1, min(500, (connection.features.max_query_params or 10_000) // len(fields))
-    )
+    per_statement = _rows_per_statement(connection, len(fields))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
