@@ -17,7 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from tests.subprocesses import LEADQUAL, free_port, subprocess_env, with_real_monotonic_clock
+from tests.subprocesses import (
+    LEADQUAL,
+    free_port,
+    subprocess_env,
+    with_real_monotonic_clock,
+)
 
 STARTUP_SECONDS = 30
 

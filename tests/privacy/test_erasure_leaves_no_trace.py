@@ -46,8 +46,8 @@ import psycopg
 import pytest
 from openpyxl import Workbook
 
-from leadqual.intake.webhooks import generic_signature, mandrill_signature
-from tests.intake import webhook_payloads as payloads
+from leadqual.intake.inbound_webhooks import generic_signature, mandrill_signature
+from tests.intake import inbound_webhook_payloads as payloads
 from tests.integrations.http_receiver import Receiver, running
 from tests.live_server import LiveServer
 from tests.subprocesses import LEADQUAL, free_port

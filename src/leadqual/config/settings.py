@@ -288,7 +288,7 @@ TRACKER_SITE_RATE_LIMIT = env_int(
     "LEADQUAL_TRACKER_SITE_RATE_LIMIT", 10_000, minimum=1, maximum=1_000_000
 )
 
-# Mail-tool webhook secrets (intake.webhook_views, docs/webhooks.md). An endpoint
+# Mail-tool webhook secrets (intake.inbound_webhook_views, docs/webhooks.md). An endpoint
 # whose secret is not set answers 404: it is disabled, never open.
 WEBHOOK_MAILCHIMP_KEY = env_secret("LEADQUAL_WEBHOOK_MAILCHIMP_KEY")
 WEBHOOK_MANDRILL_KEY = env_secret("LEADQUAL_WEBHOOK_MANDRILL_KEY")

@@ -19,7 +19,7 @@ urlpatterns = [
     path("form/", include("leadqual.intake.urls")),
     # The tracking script and its endpoints: /t.js, /t/...
     path("", include("leadqual.intake.tracker_urls")),
-    path("webhooks/", include("leadqual.intake.webhook_urls")),
+    path("webhooks/", include("leadqual.intake.inbound_webhook_urls")),
     path("imports/", include("leadqual.intake.import_urls")),
     path("accounts/", include("leadqual.web.account_urls")),
     path("integrations/", include("leadqual.integrations.urls")),

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client, override_settings
 
-from leadqual.intake.webhooks import generic_signature, mandrill_signature
+from leadqual.intake.inbound_webhooks import generic_signature, mandrill_signature
 from leadqual.leads.models import Event, Lead
 from tests.factories import LeadFactory
-from tests.intake import webhook_payloads as payloads
+from tests.intake import inbound_webhook_payloads as payloads
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """HTTP endpoints for the mail tools' webhooks (docs/webhooks.md).
 
 Each view reads the raw body, checks its size and the tool's secret, parses
-with ``intake.webhooks`` and stores through ``submit_webhook_events``. Errors
+with ``intake.inbound_webhooks`` and stores through ``submit_webhook_events``. Errors
 use the API's JSON error shape ``{"error": {"code", "message", "fields"}}``,
 built here because intake sits below the api package.
 """
@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from leadqual.core.errors import LeadqualError
-from leadqual.intake.webhooks import (
+from leadqual.intake.inbound_webhooks import (
     MAX_WEBHOOK_BODY_BYTES,
     MalformedWebhook,
     ParsedWebhook,
