@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
-from leadqual.leads.accounts import rescore_account
+from leadqual.core.accounts import score_account
+from leadqual.leads.accounts import account_contacts, rescore_account, rescore_accounts
 from leadqual.leads.models import Company, Lead
 from leadqual.scoring.models import Score
 from leadqual.scoring.services import default_model_source, load_scoring_model
@@ -186,3 +188,55 @@ def test_the_lead_page_shows_the_account() -> None:
     assert 'id="account"' in html
     assert reverse("accounts_pages:account-detail", args=[company.pk]) in html
     assert "2 of 2 contacts engaged" in html
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_stored_roll_up_equals_score_account_over_the_contacts(seed: int) -> None:
+    """The database's grouped totals and core.score_account agree, company by company."""
+    rng = random.Random(seed)
+    companies = CompanyFactory.create_batch(12)
+    for company in companies:
+        for _ in range(rng.randint(0, 5)):
+            lead = LeadFactory.create(
+                company=company, score_total=rng.choice([None, 0, 15, 40, 62, 97])
+            )
+            for _ in range(rng.randint(0, 3)):
+                EventFactory.create(
+                    lead=lead,
+                    type=rng.choice(
+                        ["page_view", "unsubscribe", "bounce", "email_click"]
+                    ),
+                    # Some in the 30 days, some before, some after NOW.
+                    occurred_at=NOW - timedelta(days=rng.randint(-3, 45)),
+                )
+
+    # The edges of "engaged": after now, exactly 30 days back, a second before that.
+    for moment in (
+        NOW + timedelta(hours=1),
+        NOW - timedelta(days=30),
+        NOW - timedelta(days=30, seconds=1),
+    ):
+        edge = CompanyFactory.create()
+        EventFactory.create(
+            lead=LeadFactory.create(company=edge, score_total=50), occurred_at=moment
+        )
+        EventFactory.create(
+            lead=LeadFactory.create(company=edge, score_total=20),
+            occurred_at=NOW - timedelta(days=1),
+        )
+        companies.append(edge)
+
+    rolled = rescore_accounts(companies, now=NOW)
+
+    for company in companies:
+        expected = score_account(account_contacts(company, now=NOW), now=NOW)
+        stored = Company.objects.get(pk=company.pk)
+        assert (
+            rolled[company.pk].score,
+            rolled[company.pk].engaged_contacts,
+            rolled[company.pk].contacts,
+        ) == (expected.score, expected.engaged_contacts, expected.contacts)
+        assert (stored.account_score, stored.engaged_contacts) == (
+            expected.score,
+            expected.engaged_contacts,
+        )

@@ -97,14 +97,46 @@ def score_account(contacts: Sequence[Contact], *, now: datetime) -> AccountScore
     # The lowest id wins a tie, so the explanation names the same contact each time.
     best = max(scored, key=lambda contact: (contact.score or 0, -contact.lead_id))
     best_score = best.score or 0
-    bonus = BONUS_PER_EXTRA_ENGAGED_CONTACT * max(0, engaged - 1)
-    raw = best_score + bonus
+    score, bonus, capped = rolled_up_score(best_score, engaged)
     return AccountScore(
-        score=min(raw, ACCOUNT_SCORE_MAX),
+        score=score,
         contacts=len(contacts),
         engaged_contacts=engaged,
         best_contact_id=best.lead_id,
         best_contact_score=best_score,
         bonus_points=bonus,
-        is_capped=raw > ACCOUNT_SCORE_MAX,
+        is_capped=capped,
     )
+
+
+def rolled_up_score(
+    best_contact_score: int | None, engaged_contacts: int
+) -> tuple[int | None, int, bool]:
+    """(account score, bonus points, is_capped) from the best contact's score.
+
+    The one formula of the module docstring, for ``score_account`` and for a
+    database that sums the contacts up itself (``AccountTotals``).
+    """
+    if best_contact_score is None:
+        return None, 0, False
+    bonus = BONUS_PER_EXTRA_ENGAGED_CONTACT * max(0, engaged_contacts - 1)
+    raw = best_contact_score + bonus
+    return min(raw, ACCOUNT_SCORE_MAX), bonus, raw > ACCOUNT_SCORE_MAX
+
+
+@dataclass(frozen=True, slots=True)
+class AccountTotals:
+    """A company's contacts summed up: all the stored roll-up needs.
+
+    ``best_contact_score`` is the highest score of a contact (None when none
+    is scored); ``engaged_contacts`` counts contacts engaged as ``is_engaged``
+    says. ``score`` equals ``score_account(contacts).score`` for those contacts.
+    """
+
+    contacts: int
+    engaged_contacts: int
+    best_contact_score: int | None
+
+    @property
+    def score(self) -> int | None:
+        return rolled_up_score(self.best_contact_score, self.engaged_contacts)[0]
