@@ -10,8 +10,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
-from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.core.accounts import score_account
+from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.accounts import account_contacts, rescore_account, rescore_accounts
 from leadqual.leads.models import Company, Lead
 from leadqual.scoring.models import Score

@@ -127,6 +127,8 @@ def rescore_accounts(
 def rescore_account(company: Company, *, now: datetime) -> AccountTotals:
     """Roll one company's contacts up: ``rescore_accounts`` with a batch of one."""
     return rescore_accounts([company], now=now)[company.pk]
+
+
 # --- reading --------------------------------------------------------------------------
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from leadqual.core.assignment import OwnerState
 from leadqual.triage.models import Task
@@ -18,11 +19,16 @@ def sales_users() -> QuerySet[User]:
 
 def owner_states() -> list[OwnerState]:
     """Every active salesperson as assignment sees them now."""
-    users = sales_users().annotate(
-        open_task_count=Count(
-            "tasks", filter=Q(tasks__done_at__isnull=True), distinct=True
-        )
+    # A counted subquery per user reads the (owner, done_at) index; a join
+    # with Count would walk every task the team ever had.
+    open_tasks = (
+        Task.objects.filter(owner_id=OuterRef("pk"), done_at__isnull=True)
+        .order_by()
+        .values("owner_id")
+        .annotate(count=Count("id"))
+        .values("count")
     )
+    users = sales_users().annotate(open_task_count=Coalesce(Subquery(open_tasks), 0))
     profiles = {
         profile.user_id: profile
         for profile in OwnerProfile.objects.filter(user__in=users)
