@@ -23,7 +23,7 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +65,8 @@ pytestmark = pytest.mark.django_db
 # A Monday morning: SLA deadlines count Dutch working hours from here.
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=DUTCH_TIME)
 EMAIL = "jan@bakker-software.nl"
+# 72 working hours after NOW: Thursday morning.
+WARM_DUE = datetime(2026, 11, 26, 9, 0, tzinfo=DUTCH_TIME)
 ORIGIN = "https://www.bakker-software.nl"
 BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -463,8 +465,21 @@ def before_mail(scene: Scene) -> None:
     api_events(scene, reply, prefix="before")
 
 
-def twin_mail(scene: Scene) -> None:
-    api_events(scene, unsubscribe())
+# The signal every mail tool can report: an unsubscribe, or a hard bounce.
+UNSUBSCRIBE = "unsubscribe"
+HARD_BOUNCE = "hard bounce"
+STAMP = int(UNSUBSCRIBED_AT.timestamp())
+
+
+def mail_event(signal: str) -> dict[str, Any]:
+    """The signal as an event of the API (and of the generic webhook)."""
+    if signal == UNSUBSCRIBE:
+        return unsubscribe()
+    return {
+        "type": "bounce",
+        "occurred_at": UNSUBSCRIBED_AT.isoformat(),
+        "properties": {"kind": "hard"},
+    }
 
 
 def _assert_one_stored(response: Any) -> None:
@@ -472,22 +487,25 @@ def _assert_one_stored(response: Any) -> None:
     assert response.json()["accepted"] == 1, response.content
 
 
-def send_mailchimp(scene: Scene) -> None:
-    data = payloads.mailchimp_unsubscribe(EMAIL) | {
-        "fired_at": UNSUBSCRIBED_AT.strftime("%Y-%m-%d %H:%M:%S")
-    }
+def send_mailchimp(scene: Scene, signal: str) -> None:
+    payload = (
+        payloads.mailchimp_unsubscribe(EMAIL)
+        if signal == UNSUBSCRIBE
+        else payloads.mailchimp_cleaned(EMAIL)
+    )
+    data = payload | {"fired_at": UNSUBSCRIBED_AT.strftime("%Y-%m-%d %H:%M:%S")}
     response = scene.client.post(
         f"/webhooks/mailchimp/{MAILCHIMP_KEY}/", urlencode(data), content_type=FORM
     )
     _assert_one_stored(response)
 
 
-def send_mandrill(scene: Scene) -> None:
+def send_mandrill(scene: Scene, signal: str) -> None:
     event = {
-        "event": "unsub",
+        "event": "unsub" if signal == UNSUBSCRIBE else "hard_bounce",
         "msg": {"email": EMAIL, "_id": "exampleaaaaaaaaaaaaaaaaaaaaaaaaa"},
         "_id": "exampleaaaaaaaaaaaaaaaaaaaaaaaaa",
-        "ts": int(UNSUBSCRIBED_AT.timestamp()),
+        "ts": STAMP,
     }
     params = {"mandrill_events": json.dumps([event])}
     response = scene.client.post(
@@ -503,9 +521,11 @@ def send_mandrill(scene: Scene) -> None:
     _assert_one_stored(response)
 
 
-def send_brevo(scene: Scene) -> None:
-    event = payloads.brevo_marketing(
-        "unsubscribe", EMAIL, ts_event=int(UNSUBSCRIBED_AT.timestamp())
+def send_brevo(scene: Scene, signal: str) -> None:
+    event = (
+        payloads.brevo_marketing("unsubscribe", EMAIL, ts_event=STAMP)
+        if signal == UNSUBSCRIBE
+        else payloads.brevo_transactional("hard_bounce", EMAIL, ts_event=STAMP)
     )
     response = scene.client.post(
         "/webhooks/brevo/",
@@ -516,11 +536,12 @@ def send_brevo(scene: Scene) -> None:
     _assert_one_stored(response)
 
 
-def send_mautic(scene: Scene) -> None:
+def send_mautic(scene: Scene, signal: str) -> None:
     payload = payloads.mautic_unsubscribed(EMAIL)
-    payload["mautic.lead_channel_subscription_changed"][0]["timestamp"] = (
-        UNSUBSCRIBED_AT.isoformat()
-    )
+    change = payload["mautic.lead_channel_subscription_changed"][0]
+    change["timestamp"] = UNSUBSCRIBED_AT.isoformat()
+    if signal == HARD_BOUNCE:
+        change["new_status"] = "bounced"
     body = json.dumps(payload).encode()
     digest = hmac.new(MAUTIC_SECRET.encode(), body, hashlib.sha256).digest()
     response = scene.client.post(
@@ -532,8 +553,8 @@ def send_mautic(scene: Scene) -> None:
     _assert_one_stored(response)
 
 
-def send_generic(scene: Scene) -> None:
-    event = {"id": "crm-1", "email": EMAIL, **unsubscribe()}
+def send_generic(scene: Scene, signal: str) -> None:
+    event = {"id": "crm-1", "email": EMAIL, **mail_event(signal)}
     body = json.dumps({"events": [event]}).encode()
     stamp = int(NOW.timestamp())
     response = scene.client.post(
@@ -550,10 +571,34 @@ def send_generic(scene: Scene) -> None:
     _assert_one_stored(response)
 
 
-def _mail(name: str, send: Callable[[Scene], None]) -> Way:
-    # Fit 36; engagement: replied 12, active this week 5, unsubscribed -25,
-    # and a group never goes below 0: cold, from warm (53).
-    return Way(name, send, twin_mail, total=36, band=Band.COLD, before=before_mail)
+def _mail(name: str, send: Callable[[Scene, str], None], signal: str) -> Way:
+    def send_signal(scene: Scene) -> None:
+        send(scene, signal)
+
+    def twin(scene: Scene) -> None:
+        api_events(scene, mail_event(signal))
+
+    # Fit 36; engagement: replied 12, active this week 5, then unsubscribed
+    # -25 or hard bounced -15, and a group never goes below 0: from warm (53)
+    # to cold.
+    total = 36 if signal == UNSUBSCRIBE else 38
+    return Way(
+        f"{name} {signal}",
+        send_signal,
+        twin,
+        total=total,
+        band=Band.COLD,
+        before=before_mail,
+    )
+
+
+MAIL_TOOLS: Sequence[tuple[str, Callable[[Scene, str], None]]] = (
+    ("mailchimp", send_mailchimp),
+    ("mandrill", send_mandrill),
+    ("brevo", send_brevo),
+    ("mautic", send_mautic),
+    ("generic", send_generic),
+)
 
 
 # Fit 40 (capped); the pricing page 10 + 5 for coming back; active this week 5.
@@ -568,11 +613,11 @@ WAYS = [
         band=Band.WARM,
         before=before_tracker,
     ),
-    _mail("mailchimp", send_mailchimp),
-    _mail("mandrill", send_mandrill),
-    _mail("brevo", send_brevo),
-    _mail("mautic", send_mautic),
-    _mail("generic", send_generic),
+    *(
+        _mail(name, send, signal)
+        for signal in (UNSUBSCRIBE, HARD_BOUNCE)
+        for name, send in MAIL_TOOLS
+    ),
     Way("csv", send_csv, twin_import, total=40, band=Band.WARM),
     Way("xlsx", send_xlsx, twin_import, total=40, band=Band.WARM),
     Way("demo", send_demo, twin_demo, total=60, band=Band.WARM),
@@ -667,6 +712,11 @@ def test_the_same_person_through_every_way_in_ends_in_the_same_lead(
         way.total,
         way.band,
     )
+    assert "lead.band_changed" in {hook[0] for hook in expected["webhooks"]}
+    if way.band is not Band.COLD:
+        # Warm: owned at once, first contact within 72 working hours.
+        assert expected["owner"] == "sanne"
+        assert [due for _kind, _owner, due in expected["open_tasks"]] == [WARM_DUE]
     # Each aspect that differs, as (this way, the API).
     differences = {
         aspect: (actual[aspect], expected[aspect])
