@@ -53,6 +53,7 @@ from leadqual.intake.inbound_webhooks import generic_signature, mandrill_signatu
 from leadqual.intake.models import TrackedSite
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
 from leadqual.leads.models import Company, Event, Lead
+from leadqual.privacy.models import ConsentRecord
 from leadqual.scoring.models import BandChange, Score
 from leadqual.scoring.services import active_scoring_model
 from leadqual.triage.models import Task
@@ -204,6 +205,11 @@ def lead_state(email: str = EMAIL) -> dict[str, Any]:
             "scored_at": _moment(lead.scored_at),
         },
         "enrichment": dict(lead.enriched_fields),
+        # Where consent came from is the way in's own name; what and when agree.
+        "consent_records": sorted(
+            (record.given, record.text_version, record.lawful_basis, _moment(record.at))
+            for record in ConsentRecord.objects.filter(lead=lead)
+        ),
         "events": sorted(
             (
                 row.type,
