@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -166,3 +166,35 @@ def test_1000_events_are_accepted(api_client: Client) -> None:
 def test_an_empty_batch_is_answered_with_nothing_done(api_client: Client) -> None:
     answer = body_of(post_json(api_client, EVENTS, {"events": []}))
     assert answer == {"accepted": 0, "duplicates": 0, "rejected": [], "leads": []}
+
+
+def test_an_unsubscribe_or_hard_bounce_marks_the_lead_as_a_mail_tool_does(
+    api_client: Client,
+) -> None:
+    lead = LeadFactory.create()
+    first, later = ago(hours=3), ago(hours=1)
+    batch = [
+        event(lead.email, "unsubscribe", event_id="u-2", occurred_at=later),
+        event(lead.email, "unsubscribe", event_id="u-1", occurred_at=first),
+        event(lead.email, "bounce", event_id="b-1", occurred_at=first, kind="soft"),
+        event(lead.email, "bounce", event_id="b-2", occurred_at=later, kind="hard"),
+    ]
+
+    assert body_of(post_json(api_client, EVENTS, {"events": batch}))["accepted"] == 4
+
+    lead.refresh_from_db()
+    # The first unsubscribe counts; a soft bounce is no hard bounce.
+    assert lead.unsubscribed_at == datetime.fromisoformat(first)
+    assert lead.hard_bounced_at == datetime.fromisoformat(later)
+
+
+def test_a_later_unsubscribe_keeps_the_first_moment(api_client: Client) -> None:
+    lead = LeadFactory.create()
+    first = ago(days=2)
+    for event_id, moment in (("u-1", first), ("u-2", ago(hours=1))):
+        batch = [
+            event(lead.email, "unsubscribe", event_id=event_id, occurred_at=moment)
+        ]
+        post_json(api_client, EVENTS, {"events": batch})
+    lead.refresh_from_db()
+    assert lead.unsubscribed_at == datetime.fromisoformat(first)

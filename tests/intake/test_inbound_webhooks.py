@@ -74,6 +74,7 @@ def test_mailchimp_unsubscribe_is_stored_and_marks_the_lead(
     response = post_mailchimp(client, payloads.mailchimp_unsubscribe(EMAIL))
     assert response.status_code == 200, response.content
     assert response.json()["accepted"] == 1
+    assert response.json()["contactability"] == {"unsubscribed": 1, "hard_bounced": 0}
     lead.refresh_from_db()
     assert lead.unsubscribed_at is not None
     assert lead.unsubscribed_at.isoformat() == "2009-03-26T21:40:57+00:00"
@@ -110,6 +111,7 @@ def test_mailchimp_replay_is_stored_once(client: Client, lead: Lead) -> None:
     post_mailchimp(client, payloads.mailchimp_unsubscribe(EMAIL))
     response = post_mailchimp(client, payloads.mailchimp_unsubscribe(EMAIL))
     assert response.json()["duplicates"] == 1
+    assert response.json()["contactability"] == {"unsubscribed": 0, "hard_bounced": 0}
     assert Event.objects.count() == 1
 
 

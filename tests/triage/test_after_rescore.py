@@ -22,7 +22,8 @@ from leadqual.core.sla import DUTCH_TIME
 from leadqual.hygiene.merging import merge_leads, undo_merge
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.integrations.models import WebhookDelivery, WebhookEndpoint
-from leadqual.leads.models import Lead
+from leadqual.leads.accounts import rescore_account
+from leadqual.leads.models import Company, Lead
 from leadqual.scoring.models import BandChange, Score
 from leadqual.scoring.services import default_model_source
 from leadqual.triage.models import Task
@@ -176,3 +177,26 @@ def test_activating_a_new_model_triages_and_tells_the_band_changes(
         call_command("load_scoring_model", str(path), stdout=StringIO())
 
     assert_triaged_hot(lead, at=at, trigger=ScoreTrigger.MODEL_ACTIVATED)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="rescore_and_triage (every non-arrival trigger: rescore, requalification, "
+    "merge and undo, model activation, HTTP enrichment, the tracker) rolls no "
+    "account up; only intake.pipeline.receive calls leads.accounts.rescore_accounts, "
+    "so the company keeps the account score of the last arrival.",
+)
+def test_rescore_rolls_the_account_up_with_the_new_score() -> None:
+    lead = warm_lead()
+    assert lead.company is not None
+    before = Company.objects.get(pk=lead.company.pk).account_score
+    for kind in ("demo_request", "email_reply"):
+        EventFactory.create(lead=lead, type=kind, occurred_at=MONDAY)
+    at = MONDAY + timedelta(hours=1)
+
+    with time_machine.travel(at, tick=False):
+        call_command("rescore", stdout=StringIO())
+
+    company = Company.objects.get(pk=lead.company.pk)
+    stored = company.account_score
+    assert stored == rescore_account(company, now=at).score != before

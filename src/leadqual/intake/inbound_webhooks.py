@@ -4,9 +4,10 @@ Each tool has a pair of pure functions: ``verify_<tool>`` raises
 WebhookUnauthorized unless the request carries the tool's signature or secret
 as that tool documents it, and ``parse_<tool>`` turns the raw body into
 WebhookEvents (or raises MalformedWebhook). ``submit_webhook_events`` then hands
-the events to ``intake.pipeline.submit_events``, so they are rescored and
-triaged like every other way in, and records unsubscribes and hard bounces on
-the lead in the same transaction. docs/webhooks.md lists the sources followed.
+the events to ``intake.pipeline.submit_events``, so they are stored, rescored
+and triaged like every other way in; the pipeline records an unsubscribe or a
+hard bounce (a ``bounce`` with ``kind: hard``) on the lead, as it does for the
+same event sent to the API. docs/webhooks.md lists the sources followed.
 """
 
 from __future__ import annotations
@@ -19,17 +20,13 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from urllib.parse import parse_qsl
-
-from django.db import transaction
 
 from leadqual.core.errors import LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.intake.pipeline import RawEvent, RejectedEvent, submit_events
 from leadqual.leads.models import Lead
-from leadqual.leads.services import mark_hard_bounced, mark_unsubscribed
 
 # Mandrill sends at most 1,000 events per request; 1 MiB holds them comfortably.
 MAX_WEBHOOK_BODY_BYTES = 1024 * 1024
@@ -59,13 +56,6 @@ class MalformedWebhook(LeadqualError):
     code = "malformed_webhook"
 
 
-class Contactability(StrEnum):
-    """What an event says about whether the lead may still be emailed."""
-
-    UNSUBSCRIBED = "unsubscribed"
-    HARD_BOUNCED = "hard_bounced"
-
-
 @dataclass(frozen=True, slots=True)
 class WebhookEvent:
     """One event read from a tool's payload, not yet matched to a lead."""
@@ -75,7 +65,6 @@ class WebhookEvent:
     occurred_at: datetime
     external_id: str
     properties: Mapping[str, JsonValue] = field(default_factory=dict)
-    contactability: Contactability | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +205,6 @@ def parse_mailchimp(body: bytes) -> ParsedWebhook:
             occurred_at=occurred_at,
             external_id=_digest_id("mailchimp", email.lower(), kind, fired_at),
             properties=properties,
-            contactability=Contactability.UNSUBSCRIBED,
         )
     else:
         # "cleaned": Mailchimp stopped sending after a hard bounce (or abuse report).
@@ -226,7 +214,6 @@ def parse_mailchimp(body: bytes) -> ParsedWebhook:
             occurred_at=occurred_at,
             external_id=_digest_id("mailchimp", email.lower(), kind, fired_at),
             properties={**properties, "kind": "hard"},
-            contactability=Contactability.HARD_BOUNCED,
         )
     return ParsedWebhook(events=[event])
 
@@ -258,12 +245,12 @@ def verify_mandrill(
         )
 
 
-_MANDRILL_TYPES: Mapping[str, tuple[EventType, Contactability | None, str | None]] = {
-    "open": (EventType.EMAIL_OPEN, None, None),
-    "click": (EventType.EMAIL_CLICK, None, None),
-    "hard_bounce": (EventType.BOUNCE, Contactability.HARD_BOUNCED, "hard"),
-    "soft_bounce": (EventType.BOUNCE, None, "soft"),
-    "unsub": (EventType.UNSUBSCRIBE, Contactability.UNSUBSCRIBED, None),
+_MANDRILL_TYPES: Mapping[str, tuple[EventType, str | None]] = {
+    "open": (EventType.EMAIL_OPEN, None),
+    "click": (EventType.EMAIL_CLICK, None),
+    "hard_bounce": (EventType.BOUNCE, "hard"),
+    "soft_bounce": (EventType.BOUNCE, "soft"),
+    "unsub": (EventType.UNSUBSCRIBE, None),
 }
 
 
@@ -286,7 +273,7 @@ def parse_mandrill(body: bytes) -> ParsedWebhook:
         if mapped is None:
             not_tracked += 1
             continue
-        event_type, contactability, kind = mapped
+        event_type, kind = mapped
         message = _dict(item.get("msg"))
         email = _text(message.get("email"))
         if not email:
@@ -313,7 +300,6 @@ def parse_mandrill(body: bytes) -> ParsedWebhook:
                     email.lower(),
                 ),
                 properties=properties,
-                contactability=contactability,
             )
         )
     return ParsedWebhook(events=events, not_tracked=not_tracked)
@@ -352,14 +338,14 @@ def verify_brevo(headers: Mapping[str, str], secret: str) -> None:
     )
 
 
-_BREVO_TYPES: Mapping[str, tuple[EventType, Contactability | None, str | None]] = {
-    "opened": (EventType.EMAIL_OPEN, None, None),
-    "unique_opened": (EventType.EMAIL_OPEN, None, None),
-    "click": (EventType.EMAIL_CLICK, None, None),
-    "hard_bounce": (EventType.BOUNCE, Contactability.HARD_BOUNCED, "hard"),
-    "soft_bounce": (EventType.BOUNCE, None, "soft"),
-    "unsubscribed": (EventType.UNSUBSCRIBE, Contactability.UNSUBSCRIBED, None),
-    "unsubscribe": (EventType.UNSUBSCRIBE, Contactability.UNSUBSCRIBED, None),
+_BREVO_TYPES: Mapping[str, tuple[EventType, str | None]] = {
+    "opened": (EventType.EMAIL_OPEN, None),
+    "unique_opened": (EventType.EMAIL_OPEN, None),
+    "click": (EventType.EMAIL_CLICK, None),
+    "hard_bounce": (EventType.BOUNCE, "hard"),
+    "soft_bounce": (EventType.BOUNCE, "soft"),
+    "unsubscribed": (EventType.UNSUBSCRIBE, None),
+    "unsubscribe": (EventType.UNSUBSCRIBE, None),
 }
 
 
@@ -379,7 +365,7 @@ def parse_brevo(body: bytes) -> ParsedWebhook:
         if mapped is None:
             not_tracked += 1
             continue
-        event_type, contactability, kind = mapped
+        event_type, kind = mapped
         email = _text(raw.get("email"))
         if not email:
             raise MalformedWebhook(f'Brevo event {index} ("{name}") has no "email".')
@@ -408,7 +394,6 @@ def parse_brevo(body: bytes) -> ParsedWebhook:
                     "brevo", message, name, stamp, email.lower(), url
                 ),
                 properties=properties,
-                contactability=contactability,
             )
         )
     return ParsedWebhook(events=events, not_tracked=not_tracked)
@@ -519,7 +504,6 @@ def _parse_mautic_item(
                 occurred_at=moment,
                 external_id=external_id,
                 properties={"tool": "mautic", "kind": "hard"},
-                contactability=Contactability.HARD_BOUNCED,
             )
         return WebhookEvent(
             email=email,
@@ -527,7 +511,6 @@ def _parse_mautic_item(
             occurred_at=moment,
             external_id=external_id,
             properties={"tool": "mautic", "status": status},
-            contactability=Contactability.UNSUBSCRIBED,
         )
     return None
 
@@ -624,11 +607,6 @@ def parse_generic(body: bytes) -> ParsedWebhook:
         if any(key.startswith(f"{where}.") for key in errors):
             continue
         event_type = EventType(str(kind))
-        contactability = None
-        if event_type is EventType.UNSUBSCRIBE:
-            contactability = Contactability.UNSUBSCRIBED
-        elif event_type is EventType.BOUNCE and bounce_kind == "hard":
-            contactability = Contactability.HARD_BOUNCED
         events.append(
             WebhookEvent(
                 email=str(email),
@@ -636,7 +614,6 @@ def parse_generic(body: bytes) -> ParsedWebhook:
                 occurred_at=moment,
                 external_id=f"generic:{str(event_id).strip()}",
                 properties=properties,
-                contactability=contactability,
             )
         )
     if errors:
@@ -674,8 +651,8 @@ def _lead_email(email: str) -> str | None:
 def submit_webhook_events(
     parsed: ParsedWebhook, *, source: str, now: datetime
 ) -> WebhookOutcome:
-    """Store the events of known leads once each, rescore them, and record
-    unsubscribes and hard bounces on the lead, all in one transaction.
+    """Store the events of known leads once each and rescore them, in one
+    transaction; the pipeline records unsubscribes and hard bounces on the lead.
 
     Events for emails without a lead are counted, not stored. Raises
     InvalidEvent (from the pipeline) only for more than 1,000 events.
@@ -701,23 +678,13 @@ def submit_webhook_events(
         )
         for event, lead in known
     ]
-    unsubscribed = hard_bounced = 0
-    with transaction.atomic():
-        result = submit_events(raws, now=now, source=source)
-        rejected = {rejection.index for rejection in result.rejected}
-        for index, (event, lead) in enumerate(known):
-            if index in rejected or event.contactability is None:
-                continue
-            if event.contactability is Contactability.UNSUBSCRIBED:
-                unsubscribed += mark_unsubscribed(lead, event.occurred_at)
-            else:
-                hard_bounced += mark_hard_bounced(lead, event.occurred_at)
+    result = submit_events(raws, now=now, source=source)
     return WebhookOutcome(
         accepted=result.accepted,
         duplicates=result.duplicates,
         unknown_email=len(parsed.events) - len(known),
         not_tracked=parsed.not_tracked,
-        unsubscribed=unsubscribed,
-        hard_bounced=hard_bounced,
+        unsubscribed=result.unsubscribed,
+        hard_bounced=result.hard_bounced,
         rejected=list(result.rejected),
     )

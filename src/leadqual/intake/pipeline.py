@@ -12,7 +12,9 @@ import chunk; the result per lead is the same. In one transaction it:
    records their consent;
 3. enriches them from the database (an HTTP enrichment API is asked after
    the commit, never while the rows are locked);
-4. stores the events in bulk, each external id once per lead and sender;
+4. stores the events in bulk, each external id once per lead and sender,
+   and records an unsubscribe or a hard bounce on its lead (whichever way
+   it came in: the API, a mail tool's webhook, the demo);
 5. rolls the touched companies up into account scores, once per company;
 6. rescores the touched leads (scoring.services.rescore_leads);
 7. runs the after-rescore step on the band changes
@@ -60,6 +62,8 @@ from leadqual.leads.services import (
     LeadInput,
     NewEvent,
     UpdatePolicy,
+    mark_hard_bounced,
+    mark_unsubscribed,
     store_events,
     upsert_leads,
 )
@@ -151,6 +155,9 @@ class Received:
     # Leads and events of erased people: never stored (privacy.suppression).
     suppressed_leads: list[int] = field(default_factory=list)
     suppressed_events: list[int] = field(default_factory=list)
+    # Ids of the leads this batch marked unsubscribed or hard bounced.
+    unsubscribed: list[int] = field(default_factory=list)
+    hard_bounced: list[int] = field(default_factory=list)
 
 
 T = TypeVar("T")
@@ -305,6 +312,9 @@ def _receive(
         stored = store_events(new_events, now=now)
         received.stored_events = stored.stored
         received.duplicate_events = [positions[i] for i in stored.duplicate_indexes]
+        received.unsubscribed, received.hard_bounced = record_contactability(
+            stored.stored
+        )
 
         touched = {lead.pk: lead for lead in arrived}
         touched.update({row.lead_id: row.lead for row in stored.stored})
@@ -353,6 +363,42 @@ def schedule_http_enrichment(lead_ids: Sequence[int]) -> None:
         enrich_leads_over_http(ids)
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def is_hard_bounce(event_type: str, properties: Mapping[str, object]) -> bool:
+    """True for a bounce event whose ``kind`` property says it was permanent."""
+    return event_type == EventType.BOUNCE and properties.get("kind") == "hard"
+
+
+def record_contactability(events: Sequence[Event]) -> tuple[list[int], list[int]]:
+    """Mark the leads of stored unsubscribe and hard-bounce events, at their moment.
+
+    The same for every way in: an unsubscribe sent to /api/v1/events marks
+    the lead as one from a mail tool's webhook does. A lead keeps its first
+    moment (leads.services.mark_unsubscribed). Returns the ids of the leads
+    newly marked unsubscribed and hard bounced. Must run inside a transaction.
+    """
+    unsubscribes: dict[int, tuple[Lead, datetime]] = {}
+    bounces: dict[int, tuple[Lead, datetime]] = {}
+    for row in events:
+        if row.type == EventType.UNSUBSCRIBE:
+            found = unsubscribes
+        elif is_hard_bounce(row.type, row.properties):
+            found = bounces
+        else:
+            continue
+        earlier = found.get(row.lead_id)
+        if earlier is None or row.occurred_at < earlier[1]:
+            found[row.lead_id] = (row.lead, row.occurred_at)
+    unsubscribed = [
+        pk
+        for pk, (lead, at) in sorted(unsubscribes.items())
+        if mark_unsubscribed(lead, at)
+    ]
+    hard_bounced = [
+        pk for pk, (lead, at) in sorted(bounces.items()) if mark_hard_bounced(lead, at)
+    ]
+    return unsubscribed, hard_bounced
 
 
 def reads_account(model: CoreScoringModel) -> bool:
@@ -472,6 +518,9 @@ class EventBatchResult:
     duplicates: int = 0
     rejected: list[RejectedEvent] = field(default_factory=list)
     rescored: list[tuple[Lead, Rescored]] = field(default_factory=list)
+    # Leads the batch marked unsubscribed and hard bounced (Received).
+    unsubscribed: int = 0
+    hard_bounced: int = 0
 
 
 def _parse_occurred_at(value: object, *, now: datetime) -> datetime:
@@ -658,6 +707,8 @@ def submit_events(
     result.rejected.sort(key=lambda rejected: rejected.index)
     result.accepted = len(received.stored_events)
     result.duplicates = len(received.duplicate_events)
+    result.unsubscribed = len(received.unsubscribed)
+    result.hard_bounced = len(received.hard_bounced)
     result.rescored = [
         (outcome.lead, outcome.rescored) for outcome in received.leads.values()
     ]
