@@ -179,13 +179,6 @@ def test_activating_a_new_model_triages_and_tells_the_band_changes(
     assert_triaged_hot(lead, at=at, trigger=ScoreTrigger.MODEL_ACTIVATED)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rescore_and_triage (every non-arrival trigger: rescore, requalification, "
-    "merge and undo, model activation, HTTP enrichment, the tracker) rolls no "
-    "account up; only intake.pipeline.receive calls leads.accounts.rescore_accounts, "
-    "so the company keeps the account score of the last arrival.",
-)
 def test_rescore_rolls_the_account_up_with_the_new_score() -> None:
     lead = warm_lead()
     assert lead.company is not None

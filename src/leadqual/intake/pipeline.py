@@ -15,9 +15,9 @@ import chunk; the result per lead is the same. In one transaction it:
 4. stores the events in bulk, each external id once per lead and sender,
    and records an unsubscribe or a hard bounce on its lead (whichever way
    it came in: the API, a mail tool's webhook, the demo);
-5. rolls the touched companies up into account scores, once per company;
-6. rescores the touched leads (scoring.services.rescore_leads);
-7. runs the after-rescore step on the band changes
+5. rescores the touched leads and rolls their companies up into account
+   scores, once per company (scoring.services.rescore_with_accounts);
+6. runs the after-rescore step on the band changes
    (triage.services.triage_band_changes): owner, SLA task, alerts, webhooks,
    all sent after the commit.
 
@@ -44,9 +44,7 @@ from django.db.models import QuerySet
 from leadqual.core.errors import InvalidEvent, LeadqualError
 from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
-from leadqual.core.profile import ACCOUNT_FIELDS
-from leadqual.core.scoring import ScoreTrigger, fields_read
-from leadqual.core.scoring import ScoringModel as CoreScoringModel
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.cleaning import CleanedLead, FieldInput, clean_lead_fields
 from leadqual.intake.enrichment import (
     enrich_arrivals,
@@ -55,7 +53,6 @@ from leadqual.intake.enrichment import (
 )
 from leadqual.intake.tasks import enrich_leads_over_http
 from leadqual.integrations.outbox import Outgoing, emit_many
-from leadqual.leads.accounts import rescore_accounts
 from leadqual.leads.models import Event, Lead
 from leadqual.leads.services import (
     ConsentInput,
@@ -75,9 +72,7 @@ from leadqual.privacy.suppression import (
 from leadqual.scoring.models import ScoringModelVersion
 from leadqual.scoring.services import (
     Rescored,
-    active_scoring_model,
-    parsed_model,
-    rescore_leads,
+    rescore_with_accounts,
 )
 from leadqual.triage.services import TriageResult, triage_band_changes
 
@@ -319,18 +314,9 @@ def _receive(
         touched = {lead.pk: lead for lead in arrived}
         touched.update({row.lead_id: row.lead for row in stored.stored})
         ordered = [touched[pk] for pk in sorted(touched)]
-        _share_companies(ordered)
-        companies = [lead.company for lead in ordered if lead.company is not None]
-        version = scoring_model or (active_scoring_model() if ordered else None)
-        if version is not None and reads_account(parsed_model(version)):
-            # The rules read the account: roll it up first, with the batch's
-            # events, so the scores see it as it is now.
-            rescore_accounts(companies, now=now)
-        rescored = rescore_leads(
-            ordered, now=now, trigger=arrivals.trigger, scoring_model=version
+        rescored = rescore_with_accounts(
+            ordered, now=now, trigger=arrivals.trigger, scoring_model=scoring_model
         )
-        # Once per company, with the contacts' new scores.
-        rescore_accounts(companies, now=now)
         emit_many(
             [
                 Outgoing("lead.created", leads[email])
@@ -399,25 +385,6 @@ def record_contactability(events: Sequence[Event]) -> tuple[list[int], list[int]
         pk for pk, (lead, at) in sorted(bounces.items()) if mark_hard_bounced(lead, at)
     ]
     return unsubscribed, hard_bounced
-
-
-def reads_account(model: CoreScoringModel) -> bool:
-    """True when a rule of the model tests the lead's account (its company)."""
-    return bool(fields_read(model) & ACCOUNT_FIELDS)
-
-
-def _share_companies(leads: Sequence[Lead]) -> None:
-    """Give leads of one company the same Company instance.
-
-    The account roll-up updates the instance it is given; every lead of that
-    company must then be scored with the new values.
-    """
-    shared: dict[int, object] = {}
-    for lead in leads:
-        if lead.company_id is None or lead.company is None:
-            continue
-        company = shared.setdefault(lead.company_id, lead.company)
-        lead.company = company  # type: ignore[assignment]
 
 
 # --- one lead, from the API, the form and the demo -------------------------------

@@ -21,9 +21,11 @@ from leadqual.core import scoring as core
 from leadqual.core.bands import Band
 from leadqual.core.errors import NoActiveScoringModel
 from leadqual.core.model_file import parse_scoring_model
+from leadqual.core.profile import ACCOUNT_FIELDS
 from leadqual.core.scoring import ScoreTrigger, event_window
 from leadqual.db import bulk_insert, bulk_update, insert_rows
-from leadqual.leads.models import Lead
+from leadqual.leads.accounts import rescore_accounts
+from leadqual.leads.models import Company, Lead
 from leadqual.leads.queries import events_for_scoring, lead_profile
 from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
 from leadqual.scoring.queries import latest_scores
@@ -293,6 +295,57 @@ def rescore_leads(
         len(band_changes),
     )
     return results
+
+
+def reads_account(model: core.ScoringModel) -> bool:
+    """True when a rule of the model tests the lead's account (its company)."""
+    return bool(core.fields_read(model) & ACCOUNT_FIELDS)
+
+
+def _companies_of(leads: Sequence[Lead]) -> list[Company]:
+    """The leads' companies, one instance per company shared by its leads.
+
+    The account roll-up updates the instance it is given; every lead of that
+    company must then be scored with the new values. Companies not loaded
+    with their leads are read in one query.
+    """
+    missing = {
+        lead.company_id
+        for lead in leads
+        if lead.company_id is not None and not Lead.company.is_cached(lead)
+    }
+    shared: dict[int, Company] = Company.objects.in_bulk(missing) if missing else {}
+    for lead in leads:
+        if lead.company_id is None:
+            continue
+        company = shared.setdefault(lead.company_id, lead.company)  # type: ignore[arg-type]
+        lead.company = company
+    return [shared[company_id] for company_id in sorted(shared)]
+
+
+def rescore_with_accounts(
+    leads: Sequence[Lead],
+    *,
+    now: datetime,
+    trigger: ScoreTrigger,
+    scoring_model: ScoringModelVersion | None = None,
+) -> dict[int, Rescored]:
+    """``rescore_leads`` with the leads' accounts rolled up around it, per batch.
+
+    Every change of scores calls this, arrival or not, so a company's stored
+    account score always follows its contacts' scores: rolled up before
+    scoring when a rule reads the account (so the scores see it as it is
+    now), and after, once per company, with the contacts' new scores.
+    """
+    if not leads:
+        return {}
+    version = scoring_model or active_scoring_model()
+    companies = _companies_of(leads)
+    if reads_account(parsed_model(version)):
+        rescore_accounts(companies, now=now)
+    rescored = rescore_leads(leads, now=now, trigger=trigger, scoring_model=version)
+    rescore_accounts(companies, now=now)
+    return rescored
 
 
 def rescore_lead(

@@ -38,7 +38,7 @@ from leadqual.integrations.outbox import (
 )
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange, ScoringModelVersion
-from leadqual.scoring.services import Rescored, parsed_model, rescore_leads
+from leadqual.scoring.services import Rescored, parsed_model, rescore_with_accounts
 from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.queries import open_tasks_of, owner_states
@@ -263,7 +263,7 @@ def rescore_and_triage(
     trigger: ScoreTrigger,
     scoring_model: ScoringModelVersion | None = None,
 ) -> tuple[dict[int, Rescored], dict[int, TriageResult]]:
-    """Rescore the leads and run the after-rescore step on their band changes.
+    """Rescore the leads (and their accounts) and run the after-rescore step.
 
     What every change of scores without an arrival calls (rescore,
     requalification, merge and undo, model activation, enrichment); the
@@ -271,7 +271,7 @@ def rescore_and_triage(
     transaction. Returns the Rescored and the TriageResult (band changes
     only) by lead id.
     """
-    rescored = rescore_leads(
+    rescored = rescore_with_accounts(
         leads, now=now, trigger=trigger, scoring_model=scoring_model
     )
     by_id = {lead.pk: lead for lead in leads}
