@@ -48,7 +48,7 @@ PERSONAL_DATA = (
     ),
     PersonalFields(
         "intake.ImportJob",
-        personal=("file_name", "report"),
+        personal=("file_name", "report", "error"),
         not_personal=("file_sha256", "source", "status", "mapping"),
     ),
 )
@@ -63,11 +63,12 @@ def _names_person(path: Path, matcher: Matcher) -> bool:
     """
     try:
         table = read_table(path)
+        if matcher.mentions(" ".join(table.header)):
+            return True
+        return any(matcher.mentions(" ".join(cells)) for _row, cells in table.rows())
     except LeadqualError:
         text = path.read_bytes().decode("utf-8", errors="replace")
         return matcher.mentions(text)
-    rows = [table.header, *(cells for _number, cells in table.rows)]
-    return any(matcher.mentions(" ".join(cells)) for cells in rows)
 
 
 def erase_upload_files(person: ErasedPerson) -> int:
