@@ -22,6 +22,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from huey.contrib.djhuey import HUEY
+from huey.signals import SIGNAL_INTERRUPTED
 from pytest_django.fixtures import Settings
 
 from leadqual.intake.imports import import_leads_file
@@ -329,3 +331,21 @@ def test_the_file_of_a_running_import_is_never_purged(data_dir: Path) -> None:
 
     assert purge_upload_files(now=NOW + timedelta(days=30)) == 0
     assert path.exists()
+
+
+def test_an_import_interrupted_by_a_stopping_worker_is_queued_again(
+    data_dir: Path,
+) -> None:
+    """Huey signals the jobs still running when the worker stops; an import
+    among them is queued again (run at once here, in immediate mode)."""
+    client = signed_in()
+    stored = upload(client)
+    job = ImportJob.objects.create(
+        file_name="crm.csv", file_sha256=stored.split(".")[0], total_rows=2
+    )
+    interrupted = run_import_job.s(job.pk)
+
+    HUEY._emit(SIGNAL_INTERRUPTED, interrupted)
+
+    job.refresh_from_db()
+    assert (job.status, job.created) == ("done", 2)

@@ -8,9 +8,12 @@ pipeline imports.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+from huey.signals import SIGNAL_INTERRUPTED
 
 from leadqual.intake.uploads import purge_upload_files, run_uploaded_import
 
@@ -28,6 +31,20 @@ def run_import_job(job_id: int) -> None:
     leadqual refuses ends the job as failed, without retries.
     """
     run_uploaded_import(job_id, now=timezone.now())
+
+
+def queue_interrupted_import(signal_name: str, task: Any) -> None:
+    """Queue an import again when the worker stopped in the middle of it.
+
+    ``leadqual serve`` and ``leadqual worker`` wait 20 seconds for running
+    jobs when they stop; an import still running then is queued again, so
+    the next start resumes it after its last committed batch.
+    """
+    if isinstance(task, run_import_job.task_class):
+        run_import_job(*task.args)
+
+
+HUEY.signal(SIGNAL_INTERRUPTED)(queue_interrupted_import)
 
 
 @db_periodic_task(UPLOAD_PURGE_SCHEDULE, retries=2, retry_delay=300)  # type: ignore[misc]
