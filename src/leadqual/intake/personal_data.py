@@ -74,8 +74,11 @@ def _names_person(path: Path, matcher: Matcher) -> bool:
 def erase_upload_files(person: ErasedPerson) -> int:
     """Delete every uploaded import file that names the person; returns how many.
 
-    Also the file of an import that is still running: the import has read
-    the whole file already. Uploads that do not name the person stay.
+    Also the file of an import that is still running: the import keeps
+    reading the file it opened, and looks up erased people again for each
+    batch, so the person's rows are rejected; a retry of that import finds
+    the file gone and fails saying so. Uploads that do not name the person
+    stay (until their import ends, see ``intake.uploads``).
     """
     folder = Path(settings.DATA_DIR) / UPLOAD_FOLDER
     if not folder.is_dir():
