@@ -502,7 +502,11 @@ def _checked_cells(
             f"{limits.columns:,} columns. Delete the columns you do not import "
             "and try again."
         )
-    cells = [_cell_text(value) for value in values[:end]]
+    cells = [
+        value if isinstance(value, str) else _cell_text(value) for value in values[:end]
+    ]
+    if max(map(len, cells), default=0) <= limits.cell_chars:
+        return cells
     for index, cell in enumerate(cells):
         if len(cell) > limits.cell_chars:
             raise ImportFileError(
