@@ -289,7 +289,12 @@ def _setup_script(receiver: Receiver) -> str:
 
 def _installation(tmp_path: Path, database_url: str | None) -> Iterator[Installation]:
     with running() as receiver:
-        extra = {"LEADQUAL_WORKER_IN_PROCESS": "true", **SECRETS}
+        extra = {
+            "LEADQUAL_WORKER_IN_PROCESS": "true",
+            # Uploads are kept after their import, so the erasure must find them.
+            "LEADQUAL_IMPORT_FILE_RETENTION_HOURS": "24",
+            **SECRETS,
+        }
         if database_url is not None:
             extra["DATABASE_URL"] = database_url
         server = LiveServer(tmp_path / "site", threads=4, extra_env=extra)

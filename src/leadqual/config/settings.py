@@ -272,6 +272,12 @@ FORM_RATE_LIMIT = env_int("LEADQUAL_FORM_RATE_LIMIT", 5, minimum=1, maximum=10_0
 FORM_CONFIRMATION_DAYS = env_int(
     "LEADQUAL_FORM_CONFIRMATION_DAYS", 7, minimum=1, maximum=30
 )
+# Hours an uploaded import file is kept after its import ends (done or
+# failed); 0 deletes it at once. Uploads never confirmed go after 24 hours
+# (intake.uploads, docs/privacy.md).
+IMPORT_FILE_RETENTION_HOURS = env_int(
+    "LEADQUAL_IMPORT_FILE_RETENTION_HOURS", 0, minimum=0, maximum=24 * 30
+)
 
 # Enrichment of arriving leads (intake.enrichment, docs/enrichment.md): the
 # offline provider, or the HTTP provider when a URL is set.

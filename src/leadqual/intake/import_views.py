@@ -1,18 +1,15 @@
 """The upload page for CRM exports (/imports/) and the page of one import job.
 
-Small files are imported inside the request; larger ones in a background
-thread started here, while the job page polls the job's progress with htmx.
+The page reads the file (streamed, within the reader's limits) to show the
+detected mapping; the import itself runs in the worker
+(``jobs.run_import_job``), while the job page polls its progress with htmx.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
 from pathlib import Path
 
-from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -32,20 +29,14 @@ from leadqual.intake.imports import (
     map_columns,
     read_table,
 )
+from leadqual.intake.jobs import run_import_job
 from leadqual.intake.models import ImportJob
+from leadqual.intake.uploads import discard_upload, store_upload, upload_dir
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
-# Files with more rows run in a background thread; the page polls the job.
-IN_REQUEST_MAX_ROWS = 2_000
 _STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|xlsx)$")
-
-
-def _upload_dir() -> Path:
-    folder = Path(settings.DATA_DIR) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _render_form(
@@ -85,32 +76,7 @@ def _store_upload(request: HttpRequest) -> tuple[Path, str] | str:
             'The file "%(name)s" is larger than %(limit)s MB. Split it into '
             "smaller files or use the command leadqual import-leads."
         ) % {"name": name, "limit": MAX_UPLOAD_BYTES // (1024 * 1024)}
-    digest = hashlib.sha256()
-    data = b"".join(upload.chunks())
-    digest.update(data)
-    path = _upload_dir() / f"{digest.hexdigest()}.{suffix}"
-    path.write_bytes(data)
-    return path, name
-
-
-def _run_in_background(job_id: int, path: Path, options: dict[str, object]) -> None:
-    def run() -> None:
-        try:
-            import_leads_file(
-                path,
-                job_id=job_id,
-                now=timezone.now(),
-                source=str(options["source"]),
-                mapping=dict(options["mapping"]),  # type: ignore[call-overload]
-            )
-        except LeadqualError:
-            ImportJob.objects.filter(pk=job_id).update(
-                status="failed", finished_at=timezone.now()
-            )
-        finally:
-            connection.close()
-
-    threading.Thread(target=run, name=f"import-job-{job_id}", daemon=True).start()
+    return store_upload(upload.chunks(), suffix=suffix), name
 
 
 @role_required(Role.MARKETING, Role.ADMIN)
@@ -127,13 +93,13 @@ def upload(request: HttpRequest) -> HttpResponse:
             return _render_form(request, error=result, status=422)
         path, original = result
     else:
-        if not _STORED_NAME.match(stored) or not (_upload_dir() / stored).exists():
+        if not _STORED_NAME.match(stored) or not (upload_dir() / stored).exists():
             return _render_form(
                 request,
                 error=_("The uploaded file is gone. Upload it again."),
                 status=422,
             )
-        path, original = _upload_dir() / stored, request.POST.get("original", stored)
+        path, original = upload_dir() / stored, request.POST.get("original", stored)
     try:
         table = read_table(path)
         header = [name.strip() for name in table.header]
@@ -144,6 +110,8 @@ def upload(request: HttpRequest) -> HttpResponse:
         }
         columns = map_columns(header, file_name=original, overrides=overrides)
     except LeadqualError as error:
+        # A refused file is of no further use: nothing of it is kept.
+        discard_upload(path)
         return _render_form(request, error=error.message, status=422)
     if not stored:
         rows = [
@@ -167,7 +135,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 "source": source,
                 "dry_run": dry_run,
                 "tool": TOOL_LABELS.get(columns.tool, columns.tool),
-                "row_count": number_format(len(table.rows), force_grouping=True),
+                "row_count": number_format(table.row_count, force_grouping=True),
             },
         )
     if dry_run:
@@ -183,23 +151,12 @@ def upload(request: HttpRequest) -> HttpResponse:
         file_name=original[:255],
         file_sha256=table.digest,
         source=source,
-        total_rows=len(table.rows),
+        total_rows=table.row_count,
+        # The columns chosen on the mapping step, for the worker.
+        mapping={"overrides": overrides},
         started_by=request.user if request.user.is_authenticated else None,
     )
-    if len(table.rows) <= IN_REQUEST_MAX_ROWS:
-        try:
-            import_leads_file(
-                path,
-                job_id=job.pk,
-                now=timezone.now(),
-                source=source,
-                mapping=overrides,
-            )
-        except LeadqualError as error:
-            job.delete()
-            return _render_form(request, error=error.message, status=422)
-    else:
-        _run_in_background(job.pk, path, {"source": source, "mapping": overrides})
+    run_import_job(job.pk)
     return redirect("imports:job", pk=job.pk)
 
 

@@ -6,27 +6,33 @@ case, spacing or punctuation, as HubSpot, Salesforce and Pipedrive export
 them, in English or Dutch ("E-mailadres", "Bedrijfsnaam", "Person - Name");
 the detected mapping can be overridden column by column.
 
-Every row is checked first; bad rows are reported with row number, column
-and reason and never stop the good rows. The good rows are then written in
-batches of ``BATCH_SIZE`` rows, each batch in one transaction together with
-its ImportJob's progress (``rows_done``), so an import killed midway leaves
-whole batches only and the same file imported again resumes after the last
-committed batch.
+The file is streamed, never held whole (#10): ``read_table`` reads it once
+to check it against ``ReadLimits`` (columns, characters per cell and per
+row, rows, unpacked workbook size) and count its rows, so a file beyond a
+limit is refused before anything is stored; the rows are then read again,
+checked and written in batches of ``BATCH_SIZE`` rows. Bad rows are
+reported with row number, column and reason and never stop the good rows.
+Each batch is written in one transaction together with its ImportJob's
+progress (``rows_done``), so an import killed midway leaves whole batches
+only and the same file imported again resumes after the last committed
+batch. An XLSX sheet's declared dimension is ignored: openpyxl would pad
+every row to it.
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
+import logging
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+import zipfile
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TypedDict
-from zipfile import BadZipFile
+from typing import TextIO, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -47,7 +53,9 @@ from leadqual.intake.pipeline import (
 )
 from leadqual.leads.models import Lead
 from leadqual.leads.services import LeadInput
-from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, SuppressionList
+from leadqual.privacy.suppression import SUPPRESSED_MESSAGE, suppressed_contacts
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_SOURCE = "import"
 BATCH_SIZE = 500
@@ -60,6 +68,10 @@ CREATED_AT = "created_at"
 TARGET_FIELDS: tuple[str, ...] = ("email", *WRITABLE_FIELDS, FULL_NAME, CREATED_AT)
 
 _UTF8_BOM = b"\xef\xbb\xbf"
+_CHUNK_BYTES = 1024 * 1024
+# Excel's last row; openpyxl would otherwise make up every missing row before
+# a cell placed further down.
+EXCEL_MAX_ROWS = 1_048_576
 _ZIP_MAGIC = b"PK\x03\x04"  # .xlsx files are zip archives
 _QUERY_CHUNK = 500
 _NOT_A_LETTER_OR_DIGIT = re.compile(r"[\W_]+")
@@ -260,6 +272,17 @@ COUNTRY_NAMES: Mapping[str, str] = {
 }
 
 ProgressCallback = Callable[[int, int], None]
+# A file's records as text, header first; closing it closes the file.
+_Records = Generator[list[str], None, None]
+
+
+def get_column_letter(number: int) -> str:
+    """A spreadsheet's name for column ``number`` (1-based): 1 -> A, 27 -> AA."""
+    letters = ""
+    while number > 0:
+        number, remainder = divmod(number - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
 
 
 def header_key(header: str) -> str:
@@ -341,15 +364,65 @@ class ImportReport:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """How much of a file the reader accepts; beyond any limit the file is refused
+    as a whole, before anything is stored."""
+
+    columns: int = 200
+    cell_chars: int = 32_767  # Excel's own limit for one cell
+    rows: int = 500_000
+    # One CSV row, all its cells and delimiters (and line breaks in quotes).
+    row_chars: int = 1_000_000
+    # Unpacked size of one XLSX part: sheets are streamed, the rest read whole.
+    sheet_bytes: int = 1024 * 1024 * 1024
+    part_bytes: int = 100 * 1024 * 1024
+
+
+DEFAULT_LIMITS = ReadLimits()
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
-    """A file's header and data rows (with their spreadsheet row numbers)."""
+    """A file's header and the number of its data rows; ``rows()`` reads the rows.
+
+    ``read_table`` has read the whole file once, checking it against
+    ``limits`` and keeping only the header, so memory stays flat however
+    large the file or its declared dimension.
+    """
 
     file_name: str
     encoding: str
     delimiter: str
     header: list[str]
-    rows: list[tuple[int, list[str]]]
+    # Data rows that are not blank.
+    row_count: int
     digest: str
+    path: Path
+    sheet: str | None = None
+    limits: ReadLimits = DEFAULT_LIMITS
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """Each data row that is not blank, with its row number as a spreadsheet
+        shows it, read from the file again. Raises ImportFileError like
+        ``read_table`` when the file changed into one it would refuse."""
+        records: _Records
+        if self.encoding == "xlsx":
+            records = _xlsx_records(self.path, sheet=self.sheet, limits=self.limits)
+        else:
+            records = _csv_records(
+                self.path,
+                encoding=self.encoding,
+                delimiter=self.delimiter,
+                limits=self.limits,
+            )
+        with closing(records):
+            try:
+                next(records, None)
+                yield from _data_rows(
+                    records, file_name=self.file_name, limits=self.limits
+                )
+            except UnicodeDecodeError:
+                raise ImportFileError(_not_text(self.file_name)) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,33 +443,351 @@ class _GoodRow:
     created_at: datetime | None
 
 
+def _unreadable(path: Path, error: OSError) -> ImportFileError:
+    if isinstance(error, FileNotFoundError):
+        return ImportFileError(f'The file "{path}" does not exist.')
+    if isinstance(error, IsADirectoryError):
+        return ImportFileError(f'"{path}" is a folder, not a CSV or XLSX file.')
+    return ImportFileError(f'The file "{path}" cannot be read: {error.strerror}.')
+
+
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise ImportFileError(f'The file "{path}" does not exist.') from None
-    except IsADirectoryError:
-        raise ImportFileError(
-            f'"{path}" is a folder, not a CSV or XLSX file.'
-        ) from None
     except OSError as error:
-        raise ImportFileError(
-            f'The file "{path}" cannot be read: {error.strerror}.'
-        ) from None
+        raise _unreadable(path, error) from None
 
 
-def _decode(data: bytes, *, file_name: str) -> tuple[str, str]:
-    """The text and the encoding: UTF-8 (with or without BOM), else Windows-1252."""
-    # Excel on Windows saves "CSV" in Windows-1252 unless told to use UTF-8.
-    encodings = ("utf-8-sig",) if data.startswith(_UTF8_BOM) else ("utf-8", "cp1252")
-    for encoding in encodings:
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError(
+def _digest_and_head(path: Path) -> tuple[str, bytes]:
+    """The file's SHA-256 and its first bytes, read in chunks (flat memory)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_ZIP_MAGIC))
+            digest.update(head)
+            while chunk := file.read(_CHUNK_BYTES):
+                digest.update(chunk)
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    return digest.hexdigest(), head
+
+
+def _not_text(file_name: str) -> str:
+    return (
         f'The file "{file_name}" is not text in UTF-8 or Windows-1252. '
         "Save it as CSV UTF-8 and try again."
+    )
+
+
+def _where(row: int, sheet: str | None) -> str:
+    return f'row {row:,} of sheet "{sheet}"' if sheet else f"row {row:,}"
+
+
+def _checked_cells(
+    values: Sequence[object],
+    *,
+    file_name: str,
+    row: int,
+    sheet: str | None,
+    limits: ReadLimits,
+) -> list[str]:
+    """A record as text, trailing empty cells dropped, within the column and cell limits."""
+    end = len(values)
+    while end and not _cell_text(values[end - 1]).strip():
+        end -= 1
+    if end > limits.columns:
+        raise ImportFileError(
+            f'"{file_name}" has a value in column {get_column_letter(end)} (column '
+            f"{end:,}) in {_where(row, sheet)}; leadqual reads at most "
+            f"{limits.columns:,} columns. Delete the columns you do not import "
+            "and try again."
+        )
+    cells = [
+        value if isinstance(value, str) else _cell_text(value) for value in values[:end]
+    ]
+    if max(map(len, cells), default=0) <= limits.cell_chars:
+        return cells
+    for index, cell in enumerate(cells):
+        if len(cell) > limits.cell_chars:
+            raise ImportFileError(
+                f'"{file_name}" has a value of {len(cell):,} characters in column '
+                f"{get_column_letter(index + 1)}, {_where(row, sheet)}; leadqual "
+                f"reads at most {limits.cell_chars:,} characters per cell (as "
+                "Excel does). Shorten it or delete the column."
+            )
+    return cells
+
+
+def _csv_records(
+    path: Path, *, encoding: str, delimiter: str, limits: ReadLimits
+) -> _Records:
+    """Each CSV record, header first, checked against the limits while read.
+
+    Lines are read at most ``limits.row_chars`` characters at a time, so a
+    file without line breaks never sits in memory whole. Lets
+    UnicodeDecodeError through: the caller tries the next encoding.
+    """
+    file_name = path.name
+    row = 1
+    chars = 0
+
+    def lines(stream: TextIO) -> Iterator[str]:
+        nonlocal chars
+        while line := stream.readline(limits.row_chars + 1):
+            chars += len(line)
+            if chars > limits.row_chars:
+                raise ImportFileError(
+                    f'"{file_name}" has more than {limits.row_chars:,} characters '
+                    f"in {_where(row, None)}, more than leadqual reads in one row. "
+                    "Check that the file is a CSV export; a value with an "
+                    "unclosed double quote runs on to the end of the file."
+                )
+            if "\x00" in line:
+                # UTF-16 text or a binary file; PostgreSQL cannot store NUL either.
+                raise ImportFileError(
+                    f'The file "{file_name}" contains NUL characters ({_where(row, None)}): '
+                    "it is not a CSV file leadqual can read, or it was saved as "
+                    "UTF-16. Save it as CSV UTF-8 and try again."
+                )
+            yield line
+
+    try:
+        stream = path.open(encoding=encoding, newline="")
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    with stream:
+        reader = csv.reader(lines(stream), delimiter=delimiter)
+        while True:
+            try:
+                cells = next(reader, None)
+            except csv.Error as error:
+                too_long = "field larger than field limit" in str(error)
+                raise ImportFileError(
+                    f'"{file_name}" has a value longer than {limits.cell_chars:,} '
+                    f"characters in {_where(row, None)}. Shorten it or delete the "
+                    "column."
+                    if too_long
+                    else f'The file "{file_name}" is not a CSV file leadqual can '
+                    f"read ({_where(row, None)}: {error})."
+                ) from None
+            if cells is None:
+                return
+            yield _checked_cells(
+                cells, file_name=file_name, row=row, sheet=None, limits=limits
+            )
+            row += 1
+            chars = 0
+
+
+def _check_workbook_parts(path: Path, *, limits: ReadLimits) -> None:
+    """Refuse a workbook whose parts unpack to more than the limits (zip bombs).
+
+    A zip entry never unpacks to more than its declared size (zipfile stops
+    there), so the declared sizes bound what openpyxl reads. Shared strings
+    and styles are read whole; sheets are streamed row by row.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except Exception as error:  # zipfile raises many kinds on broken archives
+        raise _not_a_workbook(path.name, error) from None
+    for part in parts:
+        is_sheet = part.filename.startswith("xl/worksheets/")
+        limit = limits.sheet_bytes if is_sheet else limits.part_bytes
+        if part.file_size > limit:
+            raise ImportFileError(
+                f'The workbook "{path.name}" has a part ({part.filename}) that '
+                f"unpacks to {part.file_size:,} bytes; leadqual reads at most "
+                f"{limit:,}. Save the sheet as CSV UTF-8 and import that."
+            )
+
+
+def _not_a_workbook(file_name: str, error: BaseException) -> ImportFileError:
+    logger.info("Unreadable workbook: %s", type(error).__name__)
+    return ImportFileError(
+        f'The file "{file_name}" is not an Excel workbook leadqual can read '
+        f"({type(error).__name__}: {str(error)[:200]}). Save it again as .xlsx "
+        "or as CSV UTF-8."
+    )
+
+
+def _xlsx_records(path: Path, *, sheet: str | None, limits: ReadLimits) -> _Records:
+    """Each row of one sheet as text, header first, streamed by openpyxl.
+
+    The sheet's declared dimension is ignored: openpyxl would pad every row
+    to it, and ``<dimension ref="A1:XFD1048576"/>`` turns a few cells into
+    16,384 per row (#10). A row ends at its last non-empty cell.
+    """
+    from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises what its parsers meet in a broken file
+        raise _not_a_workbook(path.name, error) from None
+    try:
+        worksheets = [
+            worksheet
+            for worksheet in workbook.worksheets
+            if isinstance(worksheet, ReadOnlyWorksheet)
+        ]
+        if sheet is not None:
+            worksheets = [w for w in worksheets if w.title == sheet]
+            if not worksheets:
+                names = ", ".join(f'"{name}"' for name in workbook.sheetnames)
+                raise ImportFileError(
+                    f'The workbook "{path.name}" has no sheet "{sheet}". '
+                    f"Its sheets are: {names}."
+                )
+        if not worksheets:
+            raise ImportFileError(
+                f'The workbook "{path.name}" has no sheet with cells. Save the '
+                "sheet to import as CSV UTF-8 and import that."
+            )
+        worksheet = worksheets[0]
+        worksheet.reset_dimensions()
+        rows = worksheet.iter_rows(values_only=True)
+        row = 0
+        while True:
+            try:
+                values = next(rows, None)
+            except Exception as error:  # a broken sheet part, found while streaming
+                raise _not_a_workbook(path.name, error) from None
+            if values is None:
+                return
+            row += 1
+            if row > EXCEL_MAX_ROWS:
+                raise ImportFileError(
+                    f'The sheet "{worksheet.title}" of "{path.name}" has rows '
+                    f"beyond row {EXCEL_MAX_ROWS:,}, the last row Excel has. "
+                    "Save it again from Excel or as CSV UTF-8."
+                )
+            yield _checked_cells(
+                values,
+                file_name=path.name,
+                row=row,
+                sheet=worksheet.title,
+                limits=limits,
+            )
+    finally:
+        workbook.close()
+
+
+def _data_rows(
+    records: Iterator[list[str]], *, file_name: str, limits: ReadLimits
+) -> Iterator[tuple[int, list[str]]]:
+    """The records after the header that are not blank, with their row numbers."""
+    count = 0
+    for number, cells in enumerate(records, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        count += 1
+        if count > limits.rows:
+            raise ImportFileError(
+                f'"{file_name}" has more than {limits.rows:,} rows (row {number:,} '
+                f"is one too many). Split it into files of at most {limits.rows:,} "
+                "rows and import them one by one."
+            )
+        yield number, cells
+
+
+def _scan_csv(
+    path: Path, *, head: bytes, limits: ReadLimits
+) -> tuple[str, str, list[str], int]:
+    """Encoding, delimiter, header and row count of a CSV file, in one pass."""
+    # Excel on Windows saves "CSV" in Windows-1252 unless told to use UTF-8.
+    encodings = ("utf-8-sig",) if head.startswith(_UTF8_BOM) else ("utf-8", "cp1252")
+    for encoding in encodings:
+        try:
+            return (encoding, *_scan_csv_as(path, encoding=encoding, limits=limits))
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_not_text(path.name))
+
+
+def _scan_csv_as(
+    path: Path, *, encoding: str, limits: ReadLimits
+) -> tuple[str, list[str], int]:
+    try:
+        with path.open(encoding=encoding, newline="") as stream:
+            header_line = stream.readline(limits.row_chars + 1)
+    except OSError as error:
+        raise _unreadable(path, error) from None
+    if not header_line.replace("\x00", "").strip():
+        raise ImportFileError(
+            f'The file "{path.name}" is empty or its first line is blank. '
+            "The first line must name the columns, for example: Email,Company."
+        )
+    delimiter = _detect_delimiter(header_line.lstrip("\ufeff"))
+    with closing(
+        _csv_records(path, encoding=encoding, delimiter=delimiter, limits=limits)
+    ) as records:
+        header = next(records, [])
+        count = sum(
+            1 for _row in _data_rows(records, file_name=path.name, limits=limits)
+        )
+    return delimiter, header, count
+
+
+def _cell_text(value: object) -> str:
+    """A spreadsheet cell as the text a CSV export would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def read_table(
+    path: Path | str,
+    *,
+    sheet: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> Table:
+    """Read a CSV or XLSX file once, in flat memory: header, row count, encoding,
+    SHA-256 digest. ``Table.rows()`` then reads the rows again.
+
+    The whole file is checked against ``limits`` here, so an import that
+    starts has a file it can finish. Raises ImportFileError when the file is
+    missing, unreadable, not text in UTF-8 or Windows-1252, not a workbook
+    openpyxl can open, or beyond a limit (columns, characters in a cell or a
+    row, rows, unpacked workbook size), saying which and where.
+    """
+    path = Path(path)
+    digest, head = _digest_and_head(path)
+    if head.startswith(_ZIP_MAGIC):
+        _check_workbook_parts(path, limits=limits)
+        encoding, delimiter = "xlsx", ""
+        with closing(_xlsx_records(path, sheet=sheet, limits=limits)) as records:
+            header = next(records, [])
+            if not any(cell.strip() for cell in header):
+                raise ImportFileError(
+                    f'The first row of the sheet in "{path.name}" is empty. '
+                    "It must name the columns, for example: Email, Company."
+                )
+            count = sum(
+                1 for _row in _data_rows(records, file_name=path.name, limits=limits)
+            )
+    else:
+        encoding, delimiter, header, count = _scan_csv(path, head=head, limits=limits)
+    return Table(
+        file_name=path.name,
+        encoding=encoding,
+        delimiter=delimiter,
+        header=header,
+        row_count=count,
+        digest=digest,
+        path=path,
+        sheet=sheet,
+        limits=limits,
     )
 
 
@@ -410,110 +801,6 @@ def _detect_delimiter(header_line: str) -> str:
     counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
     best = max(DELIMITERS, key=lambda delimiter: counts[delimiter])
     return best if counts[best] > 0 else ","
-
-
-def _read_csv(data: bytes, *, file_name: str, digest: str) -> Table:
-    if b"\x00" in data:
-        # UTF-16 text or a binary file; PostgreSQL cannot store NUL either.
-        raise ImportFileError(
-            f'The file "{file_name}" contains NUL characters: it is not a CSV file '
-            "leadqual can read, or it was saved as UTF-16. Save it as CSV UTF-8 "
-            "and try again."
-        )
-    text, encoding = _decode(data, file_name=file_name)
-    header_line = text.lstrip("\ufeff").split("\n", 1)[0]
-    if not header_line.strip():
-        raise ImportFileError(
-            f'The file "{file_name}" is empty or its first line is blank. '
-            "The first line must name the columns, for example: Email,Company."
-        )
-    delimiter = _detect_delimiter(header_line)
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(
-            f'The file "{file_name}" is not a CSV file leadqual can read: {error}.'
-        ) from None
-    return Table(
-        file_name=file_name,
-        encoding=encoding,
-        delimiter=delimiter,
-        header=records[0],
-        rows=list(enumerate(records[1:], start=2)),
-        digest=digest,
-    )
-
-
-def _cell_text(value: object) -> str:
-    """A spreadsheet cell as the text a CSV export would hold."""
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, time):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_xlsx(path: Path, *, sheet: str | None, digest: str) -> Table:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as error:
-        raise ImportFileError(
-            f'The file "{path.name}" is not an Excel workbook leadqual can read '
-            f"({error}). Save it again as .xlsx or as CSV UTF-8."
-        ) from None
-    try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        else:
-            names = ", ".join(f'"{name}"' for name in workbook.sheetnames)
-            raise ImportFileError(
-                f'The workbook "{path.name}" has no sheet "{sheet}". '
-                f"Its sheets are: {names}."
-            )
-        records = [
-            [_cell_text(value) for value in row]
-            for row in worksheet.iter_rows(values_only=True)
-        ]
-    finally:
-        workbook.close()
-    if not records or not any(cell.strip() for cell in records[0]):
-        raise ImportFileError(
-            f'The first row of the sheet in "{path.name}" is empty. '
-            "It must name the columns, for example: Email, Company."
-        )
-    return Table(
-        file_name=path.name,
-        encoding="xlsx",
-        delimiter="",
-        header=records[0],
-        rows=list(enumerate(records[1:], start=2)),
-        digest=digest,
-    )
-
-
-def read_table(path: Path | str, *, sheet: str | None = None) -> Table:
-    """Read a CSV or XLSX file: header, rows, encoding and SHA-256 digest.
-
-    Raises ImportFileError when the file is missing, unreadable, not text in
-    UTF-8 or Windows-1252, or not a workbook openpyxl can open.
-    """
-    path = Path(path)
-    data = _read_bytes(path)
-    digest = hashlib.sha256(data).hexdigest()
-    if data.startswith(_ZIP_MAGIC):
-        return _read_xlsx(path, sheet=sheet, digest=digest)
-    return _read_csv(data, file_name=path.name, digest=digest)
 
 
 def detect_tool(header: Sequence[str]) -> str:
@@ -655,7 +942,6 @@ def _check_row(
     *,
     mapping: ColumnMapping,
     width: int,
-    suppressed: SuppressionList,
 ) -> _GoodRow | RejectedRow:
     extra = [cell for cell in cells[width:] if cell.strip()]
     if extra:
@@ -723,12 +1009,6 @@ def _check_row(
             )
     if problems or cleaned.email is None:
         return RejectedRow(row=row_number, problems=tuple(problems))
-    phone = cleaned.values.get("phone")
-    if suppressed.contains(cleaned.email, str(phone) if phone else None):
-        problem = RowProblem(
-            row=row_number, column=header_of.get("email"), message=SUPPRESSED_MESSAGE
-        )
-        return RejectedRow(row=row_number, problems=(problem,))
     return _GoodRow(
         row=row_number,
         email=cleaned.email,
@@ -782,13 +1062,15 @@ def _rejections_from_json(entries: Sequence[RejectionJson]) -> list[RejectedRow]
 
 def _write_batch(
     rows: Sequence[_GoodRow], *, source: str, now: datetime
-) -> tuple[int, int]:
+) -> tuple[int, int, list[_GoodRow]]:
     """Create or update the leads of one batch through the intake pipeline.
 
     One ``receive`` per batch: the same clean -> store -> score -> triage as
     every other way in, with a constant number of queries per batch.
-    Returns (created, updated), counting rows: a second row for a new email
-    counts as an update. Must run inside a transaction.
+    ``receive`` checks the suppressions again for each batch (one query), so
+    a person erased while a long import runs is not stored by a later batch.
+    Returns (created, updated, suppressed rows), counting rows: a second row
+    for a new email counts as an update. Must run inside a transaction.
     """
     received = receive(
         Arrivals(
@@ -805,25 +1087,69 @@ def _write_batch(
     created_emails = {
         email for email, outcome in received.leads.items() if outcome.created
     }
+    dropped = set(received.suppressed_leads)
+    suppressed = [row for index, row in enumerate(rows) if index in dropped]
     created = updated = 0
     seen: set[str] = set()
-    for row in rows:
+    for index, row in enumerate(rows):
+        if index in dropped:
+            continue
         if row.email in created_emails and row.email not in seen:
             created += 1
         else:
             updated += 1
         seen.add(row.email)
-    return created, updated
+    return created, updated, suppressed
 
 
-def _dry_run(report: ImportReport, good: Sequence[_GoodRow]) -> None:
-    seen = _stored_emails({row.email for row in good})
+def _phone_of(row: _GoodRow) -> str | None:
+    return str(row.values.get("phone") or "") or None
+
+
+def _suppressed_rejection(row: _GoodRow, *, email_column: str | None) -> RejectedRow:
+    problem = RowProblem(row=row.row, column=email_column, message=SUPPRESSED_MESSAGE)
+    return RejectedRow(row=row.row, problems=(problem,))
+
+
+def _batches(
+    table: Table, columns: ColumnMapping, *, size: int, skip: int = 0
+) -> Iterator[list[_GoodRow | RejectedRow]]:
+    """The file's rows checked, in batches of ``size``, after the first ``skip``."""
+    batch: list[_GoodRow | RejectedRow] = []
+    for index, (row_number, cells) in enumerate(table.rows()):
+        if index < skip:
+            continue
+        batch.append(
+            _check_row(row_number, cells, mapping=columns, width=len(table.header))
+        )
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _dry_run_batch(
+    report: ImportReport,
+    batch: Sequence[_GoodRow | RejectedRow],
+    *,
+    seen: set[str],
+    email_column: str | None,
+) -> None:
+    """Count what one batch would create, update and reject: two queries."""
+    good = [row for row in batch if isinstance(row, _GoodRow)]
+    suppressed = suppressed_contacts((row.email, _phone_of(row)) for row in good)
+    seen.update(_stored_emails({row.email for row in good} - seen - suppressed))
+    rejected = [row for row in batch if isinstance(row, RejectedRow)]
     for row in good:
-        if row.email in seen:
+        if row.email in suppressed:
+            rejected.append(_suppressed_rejection(row, email_column=email_column))
+        elif row.email in seen:
             report.updated += 1
         else:
             report.created += 1
             seen.add(row.email)
+    report.rejected.extend(sorted(rejected, key=lambda row: row.row))
 
 
 def _find_or_start_job(
@@ -837,6 +1163,13 @@ def _find_or_start_job(
 ) -> ImportJob:
     if job_id is not None:
         job = ImportJob.objects.get(pk=job_id)
+        if job.file_sha256 != table.digest:
+            raise ImportFileError(
+                f'The file "{table.file_name}" changed after import {job.pk} '
+                "started, so that import cannot go on. Upload the file again."
+            )
+        # A retried task (or a worker started again) resumes the same job.
+        job.status, job.finished_at = "running", None
     else:
         running = ImportJob.objects.filter(
             file_sha256=table.digest, status="running"
@@ -854,12 +1187,14 @@ def _find_or_start_job(
         job = job_or_none
     job.total_rows = report.rows
     job.mapping = {
+        # The upload page's chosen columns, kept for a resumed run.
+        **(job.mapping if isinstance(job.mapping, dict) else {}),
         "columns": report.columns,
         "ignored": report.ignored_columns,
         "tool": report.tool,
         "encoding": report.encoding,
     }
-    job.save(update_fields=["total_rows", "mapping"])
+    job.save(update_fields=["total_rows", "mapping", "status", "finished_at"])
     return job
 
 
@@ -878,14 +1213,17 @@ def import_leads_file(
     started_by_id: int | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Check every row of a CSV or XLSX file, then create or update the good rows' leads.
+    """Check a CSV or XLSX file, then create or update its good rows' leads.
 
-    Rows are written in batches of ``batch_size`` file rows, each batch in
-    one transaction with the ImportJob's progress, so a crash leaves whole
-    batches. When a job for the same file (same SHA-256) is still running,
-    the import resumes after its last committed batch and calls
-    ``on_resume(rows_done, total)`` first; ``restart`` starts over instead.
-    ``job_id`` names a job the caller created (the upload page). A later row
+    The whole file is checked against the reader's limits first (nothing is
+    stored when it is beyond one); rows are then checked and written in
+    batches of ``batch_size`` file rows, each batch in one transaction with
+    the ImportJob's progress, so a crash leaves whole batches. Erased
+    people are looked up again for every batch. When a job for the same
+    file (same SHA-256) is still running, the import resumes after its last
+    committed batch and calls ``on_resume(rows_done, total)`` first;
+    ``restart`` starts over instead. ``job_id`` names a job the caller
+    created (the upload page), resumed the same way. A later row
     with the same email updates the earlier one; new leads get ``source``
     (default "import") when their row has none. A dry run checks and counts
     without writing and without a job.
@@ -894,8 +1232,9 @@ def import_leads_file(
     after its rows are written: an exception it raises rolls that batch back.
 
     Returns an ImportReport; bad rows are listed in it, not raised. Raises
-    ImportFileError when the file cannot be read, has no email column or the
-    mapping is wrong, and InvalidLeadData when ``source`` is too long.
+    ImportFileError when the file cannot be read, is beyond a limit, has no
+    email column, the mapping is wrong or the job's file changed, and
+    InvalidLeadData when ``source`` is too long.
     """
     lead_source = _check_source(source)
     table = read_table(path, sheet=sheet)
@@ -909,24 +1248,15 @@ def import_leads_file(
         columns=columns.by_header,
         ignored_columns=columns.ignored,
     )
-    checked: list[_GoodRow | RejectedRow] = []
-    suppressed = SuppressionList.load()
-    for row_number, cells in table.rows:
-        if not any(cell.strip() for cell in cells):
-            continue
-        checked.append(
-            _check_row(
-                row_number,
-                cells,
-                mapping=columns,
-                width=len(table.header),
-                suppressed=suppressed,
-            )
-        )
-    report.rows = len(checked)
+    report.rows = table.row_count
+    email_column = next(
+        (name for name, target in columns.by_header.items() if target == "email"),
+        None,
+    )
     if dry_run:
-        report.rejected = [row for row in checked if isinstance(row, RejectedRow)]
-        _dry_run(report, [row for row in checked if isinstance(row, _GoodRow)])
+        seen: set[str] = set()
+        for batch in _batches(table, columns, size=batch_size):
+            _dry_run_batch(report, batch, seen=seen, email_column=email_column)
         if on_progress is not None:
             on_progress(report.rows, report.rows)
         return report
@@ -944,12 +1274,13 @@ def import_leads_file(
     if job.rows_done and on_resume is not None:
         on_resume(job.rows_done, report.rows)
     try:
-        for start in range(job.rows_done, len(checked), batch_size):
+        for batch in _batches(table, columns, size=batch_size, skip=job.rows_done):
             _import_batch(
                 job,
-                checked[start : start + batch_size],
+                batch,
                 source=lead_source,
                 now=now,
+                email_column=email_column,
                 on_progress=on_progress,
             )
     except Exception:
@@ -971,26 +1302,35 @@ def _import_batch(
     *,
     source: str,
     now: datetime,
+    email_column: str | None,
     on_progress: ProgressCallback | None,
 ) -> None:
     good = [row for row in batch if isinstance(row, _GoodRow)]
-    rejections = [
-        entry
-        for row in batch
-        if isinstance(row, RejectedRow)
-        for entry in _rejection_json(row)
-    ]
+    bad = [row for row in batch if isinstance(row, RejectedRow)]
 
     def write() -> None:
         with transaction.atomic():
             # Fresh counts: a try that lost a lock conflict was rolled back.
             job.refresh_from_db()
-            created, updated = _write_batch(good, source=source, now=now)
+            created, updated, suppressed = _write_batch(good, source=source, now=now)
+            rejected = sorted(
+                [
+                    *bad,
+                    *(
+                        _suppressed_rejection(row, email_column=email_column)
+                        for row in suppressed
+                    ),
+                ],
+                key=lambda row: row.row,
+            )
             job.rows_done += len(batch)
             job.created += created
             job.updated += updated
-            job.rejected += sum(1 for row in batch if isinstance(row, RejectedRow))
-            job.report = [*job.report, *rejections]
+            job.rejected += len(rejected)
+            job.report = [
+                *job.report,
+                *(entry for row in rejected for entry in _rejection_json(row)),
+            ]
             job.save(
                 update_fields=[
                     "rows_done",

@@ -146,6 +146,8 @@ class ImportJob(models.Model):
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     started_at = models.DateTimeField(_("started at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Why a file was refused after its import started (gone, changed).
+    error = models.TextField(_("error"), blank=True)
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

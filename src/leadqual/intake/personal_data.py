@@ -48,7 +48,7 @@ PERSONAL_DATA = (
     ),
     PersonalFields(
         "intake.ImportJob",
-        personal=("file_name", "report"),
+        personal=("file_name", "report", "error"),
         not_personal=("file_sha256", "source", "status", "mapping"),
     ),
 )
@@ -63,18 +63,22 @@ def _names_person(path: Path, matcher: Matcher) -> bool:
     """
     try:
         table = read_table(path)
+        if matcher.mentions(" ".join(table.header)):
+            return True
+        return any(matcher.mentions(" ".join(cells)) for _row, cells in table.rows())
     except LeadqualError:
         text = path.read_bytes().decode("utf-8", errors="replace")
         return matcher.mentions(text)
-    rows = [table.header, *(cells for _number, cells in table.rows)]
-    return any(matcher.mentions(" ".join(cells)) for cells in rows)
 
 
 def erase_upload_files(person: ErasedPerson) -> int:
     """Delete every uploaded import file that names the person; returns how many.
 
-    Also the file of an import that is still running: the import has read
-    the whole file already. Uploads that do not name the person stay.
+    Also the file of an import that is still running: the import keeps
+    reading the file it opened, and looks up erased people again for each
+    batch, so the person's rows are rejected; a retry of that import finds
+    the file gone and fails saying so. Uploads that do not name the person
+    stay (until their import ends, see ``intake.uploads``).
     """
     folder = Path(settings.DATA_DIR) / UPLOAD_FOLDER
     if not folder.is_dir():
