@@ -13,13 +13,17 @@ from django.utils.translation import gettext_lazy as _
 from leadqual.core.lifecycle import (
     BantAnswer,
     BantQuestion,
+    CallResult,
     Decision,
+    NoteKind,
     OutcomeKind,
     RejectionReason,
 )
 from leadqual.triage.models import (
     BANT_ANSWER_LABELS,
+    CALL_RESULT_LABELS,
     DECISION_LABELS,
+    NOTE_KIND_LABELS,
     OUTCOME_LABELS,
     REJECTION_REASON_LABELS,
 )
@@ -160,3 +164,53 @@ class OutcomeForm(forms.Form):
     def cleaned_value_cents(self) -> int | None:
         value: int | None = self.cleaned_data.get("value")
         return value
+
+
+class NoteForm(forms.Form):
+    """A note (text required) or a logged call (a result required, text optional)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=list(NOTE_KIND_LABELS.items()))
+    body = forms.CharField(
+        label=_("Note or call summary"), required=False, max_length=5000
+    )
+    call_result = forms.ChoiceField(
+        label=_("Call result"),
+        choices=[("", ""), *CALL_RESULT_LABELS.items()],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, object] | None:
+        cleaned = super().clean()
+        kind = self.cleaned_data.get("kind")
+        body = str(self.cleaned_data.get("body") or "").strip()
+        if kind == NoteKind.NOTE and not body:
+            self.add_error("body", gettext("Write the note first: the text is empty."))
+        if kind == NoteKind.CALL and not self.cleaned_data.get("call_result"):
+            self.add_error(
+                "call_result",
+                gettext("Say how the call went: reached, no answer or voicemail."),
+            )
+        if kind == NoteKind.NOTE:
+            self.cleaned_data["call_result"] = ""
+        return cleaned
+
+    def cleaned_kind(self) -> NoteKind:
+        return NoteKind(self.cleaned_data["kind"])
+
+    def cleaned_call_result(self) -> CallResult | None:
+        result = self.cleaned_data.get("call_result") or ""
+        return CallResult(result) if result else None
+
+
+class ReopenForm(forms.Form):
+    """Reopening a won or lost lead takes an explicit yes."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, reopen this lead"),
+        error_messages={
+            "required": _(
+                "Confirm that you want to reopen this lead: tick the box, "
+                "then press Reopen."
+            )
+        },
+    )
