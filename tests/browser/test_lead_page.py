@@ -29,9 +29,7 @@ pytestmark = pytest.mark.browser
 
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
-DUTCH_CATALOG = (
-    SCREENSHOTS.parents[1] / "src/leadqual/locale/nl/LC_MESSAGES/django.mo"
-)
+DUTCH_CATALOG = SCREENSHOTS.parents[1] / "src/leadqual/locale/nl/LC_MESSAGES/django.mo"
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 LOCALES = {"en": "en-GB", "nl": "nl-NL"}
 # Every combination of size and language.
