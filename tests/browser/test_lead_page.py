@@ -222,6 +222,11 @@ def test_a_note_and_a_call_come_first_on_the_timeline(
     page.locator("#timeline").scroll_into_view_if_needed()
     _view(page, f"timeline-{size}-{language}")
 
+    # Accepting in the feedback panel (htmx) updates the bar on top as well.
+    page.locator("#feedback .btn-ok").click()
+    expect(page.locator("#action-bar-status")).to_have_text(_("Accepted"))
+    expect(page.locator("#bar-accept")).to_have_count(0)
+
 
 # --- 4. owner and corrections ------------------------------------------------------------
 

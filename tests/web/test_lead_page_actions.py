@@ -117,6 +117,22 @@ def test_a_won_lead_offers_only_reopen(seller: User) -> None:
     assert 'name="kind" value="lost"' not in html
 
 
+def test_accepting_in_the_panel_with_htmx_moves_the_bar_too(seller: User) -> None:
+    lead = _lead(seller)
+
+    response = _client_for(seller).post(
+        reverse("triage:lead-feedback", args=[lead.pk]),
+        {"decision": "accepted"},
+        headers=HX,
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    bar = _bar(html)
+    assert 'hx-swap-oob="true"' in bar
+    assert 'id="bar-accept"' not in bar and 'id="bar-reject"' in bar
+
+
 def test_the_next_lead_link_waits_for_the_queue_branch(seller: User) -> None:
     """Shown only once the URL name triage:next-lead exists (another branch)."""
     bar = _bar(_page(_client_for(seller), _lead(seller)))

@@ -620,8 +620,11 @@ def correct_lead(
     ([] when none did: nothing is written then).
     """
     with transaction.atomic():
+        # Only the lead's row is locked: PostgreSQL locks no outer-joined company.
         lead = (
-            Lead.objects.select_for_update().select_related("company").get(pk=lead.pk)
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .get(pk=lead.pk)
         )
         changed: list[str] = []
         for name, value in sorted(values.items()):

@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -355,6 +356,9 @@ def action_bar(
     reopen = _reopen_to_undo(lead) if can_act else None
     return {
         "lead_id": lead.pk,
+        "name": lead.full_name or lead.email,
+        "band": lead.band,
+        "band_label": lead.get_band_display() if lead.band else "",
         "can_act": can_act,
         "status": status.value,
         "status_label": lead.get_status_display(),
@@ -399,6 +403,9 @@ def sales_panels(lead: Lead, user: User) -> dict[str, object]:
 PanelName = Literal["bant", "first_contact", "feedback", "outcome", "notes", "owner"]
 
 
+_PANELS_THAT_MOVE_THE_BAR = frozenset({"feedback", "outcome", "first_contact"})
+
+
 def closed_lead_message(lead: Lead) -> str:
     """Why a won or lost lead refuses feedback and outcomes, and what to do."""
     return gettext(
@@ -429,7 +436,16 @@ def _answer(
         audit(request.user, AuditAction.CHANGED, lead.pk, detail=panel)
     template = f"triage/_{panel}.html"
     if request.htmx:
-        return render(request, template, {panel: context}, status=status)
+        response = render(request, template, {panel: context}, status=status)
+        if status == 200 and panel in _PANELS_THAT_MOVE_THE_BAR:
+            # The action bar follows the status: swap it too (out of band).
+            bar = action_bar(lead, qualification_of(lead), can_act=True)
+            response.content += render_to_string(
+                "leads/_action_bar.html",
+                {"action_bar": bar, "oob": True},
+                request=request,
+            ).encode()
+        return response
     if status != 200:
         # Without htmx the panel comes on a page of its own, with the errors.
         return render(
