@@ -282,7 +282,12 @@ def test_a_note_and_a_call_land_on_the_timeline_newest_first(seller: User) -> No
         r"<li class=\"timeline-[^\"]*\">\s*<strong>([^<]+)</strong>", timeline
     )
 
-    assert labels[:4] == ["Call: Voicemail", "Note", "Page view", "BANT answer"]
+    assert labels[:4] == [
+        "Call: Voicemail",
+        "Note",
+        "Page view",
+        "Qualification answer",
+    ]
     assert "Wil een demo in januari" in timeline
     assert Note.objects.filter(lead=lead).count() == 2
 
@@ -453,3 +458,34 @@ def test_a_correction_is_cleaned_as_at_intake_audited_and_rescored(
     entry = AuditEntry.objects.get(lead_id=lead.pk, detail__startswith="corrected")
     # Field names, never values, in the audit log.
     assert entry.detail == "corrected employees, phone, urgency"
+
+
+# --- MEDDIC beside BANT ----------------------------------------------------------------
+
+
+def test_the_setting_shows_meddic_instead_of_bant(
+    seller: User, settings: object
+) -> None:
+    settings.QUALIFICATION = "meddic"  # type: ignore[attr-defined]
+    lead = _lead(seller)
+    client = _client_for(seller)
+
+    html = _page(client, lead)
+    response = client.post(
+        reverse("triage:lead-bant", args=[lead.pk]),
+        {"question": "champion", "answer": "yes"},
+        headers=HX,
+    )
+
+    assert "MEDDIC checklist" in html and "Economic buyer" in html
+    assert "Budget" not in html.split('id="bant"')[1].split("</section>")[0]
+    assert response.status_code == 200
+    assert lead.qualification.champion == "yes"
+    timeline = _page(client, lead).split('id="timeline"')[1]
+    assert "Champion" in timeline
+
+
+def test_bant_is_the_default(seller: User) -> None:
+    html = _page(_client_for(seller), _lead(seller))
+
+    assert "BANT checklist" in html and "MEDDIC checklist" not in html

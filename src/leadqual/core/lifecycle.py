@@ -52,6 +52,27 @@ class BantQuestion(StrEnum):
     TIMING = "timing"
 
 
+class MeddicQuestion(StrEnum):
+    """The MEDDIC checklist, an alternative to BANT for larger deals."""
+
+    METRICS = "metrics"
+    ECONOMIC_BUYER = "economic_buyer"
+    DECISION_CRITERIA = "decision_criteria"
+    DECISION_PROCESS = "decision_process"
+    IDENTIFY_PAIN = "identify_pain"
+    CHAMPION = "champion"
+
+
+class Framework(StrEnum):
+    """Which qualification checklist sales uses (setting LEADQUAL_QUALIFICATION)."""
+
+    BANT = "bant"
+    MEDDIC = "meddic"
+
+
+QualificationQuestion = BantQuestion | MeddicQuestion
+
+
 class TaskKind(StrEnum):
     FIRST_CONTACT = "first_contact"
     FOLLOW_UP = "follow_up"

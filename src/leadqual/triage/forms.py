@@ -15,8 +15,10 @@ from leadqual.core.lifecycle import (
     BantQuestion,
     CallResult,
     Decision,
+    MeddicQuestion,
     NoteKind,
     OutcomeKind,
+    QualificationQuestion,
     RejectionReason,
 )
 from leadqual.triage.models import (
@@ -33,6 +35,22 @@ BANT_QUESTION_LABELS = {
     BantQuestion.AUTHORITY: _("Authority"),
     BantQuestion.NEED: _("Need"),
     BantQuestion.TIMING: _("Timing"),
+}
+MEDDIC_QUESTION_LABELS = {
+    MeddicQuestion.METRICS: _("Metrics"),
+    MeddicQuestion.ECONOMIC_BUYER: _("Economic buyer"),
+    MeddicQuestion.DECISION_CRITERIA: _("Decision criteria"),
+    MeddicQuestion.DECISION_PROCESS: _("Decision process"),
+    MeddicQuestion.IDENTIFY_PAIN: _("Identified pain"),
+    MeddicQuestion.CHAMPION: _("Champion"),
+}
+MEDDIC_QUESTION_HELP = {
+    MeddicQuestion.METRICS: _("Do we know the gain they expect, in numbers?"),
+    MeddicQuestion.ECONOMIC_BUYER: _("Have we met the person who signs?"),
+    MeddicQuestion.DECISION_CRITERIA: _("Do we know what they will judge us on?"),
+    MeddicQuestion.DECISION_PROCESS: _("Do we know the steps and dates to a yes?"),
+    MeddicQuestion.IDENTIFY_PAIN: _("Is there a problem they must solve?"),
+    MeddicQuestion.CHAMPION: _("Is someone inside selling for us?"),
 }
 BANT_QUESTION_HELP = {
     BantQuestion.BUDGET: _("Is there a budget for this?"),
@@ -75,14 +93,18 @@ def parse_euros(text: str) -> int:
 
 class BantForm(forms.Form):
     question = forms.ChoiceField(
-        label=_("Question"), choices=list(BANT_QUESTION_LABELS.items())
+        label=_("Question"),
+        choices=[*BANT_QUESTION_LABELS.items(), *MEDDIC_QUESTION_LABELS.items()],
     )
     answer = forms.ChoiceField(
         label=_("Answer"), choices=list(BANT_ANSWER_LABELS.items())
     )
 
-    def cleaned_question(self) -> BantQuestion:
-        return BantQuestion(self.cleaned_data["question"])
+    def cleaned_question(self) -> QualificationQuestion:
+        value = self.cleaned_data["question"]
+        if value in BantQuestion.__members__.values():
+            return BantQuestion(value)
+        return MeddicQuestion(value)
 
     def cleaned_answer(self) -> BantAnswer:
         return BantAnswer(self.cleaned_data["answer"])

@@ -40,7 +40,7 @@ BANT_ANSWER_LABELS = {
     BantAnswer.UNKNOWN: _("Unknown"),
 }
 SALES_ACTION_LABELS = {
-    SalesActionKind.BANT_ANSWERED: _("BANT answer"),
+    SalesActionKind.BANT_ANSWERED: _("Qualification answer"),
     SalesActionKind.FIRST_CONTACT: _("First contact made"),
     SalesActionKind.ACCEPTED: _("Accepted"),
     SalesActionKind.REJECTED: _("Rejected"),
@@ -177,6 +177,43 @@ class Qualification(models.Model):
     )
     timing = models.CharField(
         _("timing"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    # MEDDIC, the alternative checklist (setting LEADQUAL_QUALIFICATION).
+    metrics = models.CharField(
+        _("metrics"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    economic_buyer = models.CharField(
+        _("economic buyer"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    decision_criteria = models.CharField(
+        _("decision criteria"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    decision_process = models.CharField(
+        _("decision process"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    identify_pain = models.CharField(
+        _("identified pain"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    champion = models.CharField(
+        _("champion"),
         max_length=10,
         choices=BANT_ANSWER_LABELS,
         default=BantAnswer.UNKNOWN,

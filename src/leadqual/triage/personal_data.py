@@ -36,7 +36,19 @@ PERSONAL_DATA = (
     ),
     PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
     PersonalFields(
-        "triage.Qualification", not_personal=("budget", "authority", "need", "timing")
+        "triage.Qualification",
+        not_personal=(
+            "budget",
+            "authority",
+            "need",
+            "timing",
+            "metrics",
+            "economic_buyer",
+            "decision_criteria",
+            "decision_process",
+            "identify_pain",
+            "champion",
+        ),
     ),
     # A mail server's or chat tool's error text may quote what was sent.
     PersonalFields(

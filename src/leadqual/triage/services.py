@@ -16,12 +16,12 @@ from leadqual.core.bands import Band
 from leadqual.core.errors import NotClosed, NothingToUndo
 from leadqual.core.lifecycle import (
     BantAnswer,
-    BantQuestion,
     CallResult,
     Decision,
     LeadStatus,
     NoteKind,
     OutcomeKind,
+    QualificationQuestion,
     RejectionReason,
     SalesActionKind,
     TaskKind,
@@ -386,13 +386,13 @@ def record_outcome(
 
 def answer_bant(
     lead: Lead,
-    question: BantQuestion,
+    question: QualificationQuestion,
     answer: BantAnswer,
     *,
     now: datetime,
     by: User | None = None,
 ) -> Qualification:
-    """Save one BANT answer for the lead (the others stay as they are)."""
+    """Save one BANT or MEDDIC answer for the lead (the others stay as they are)."""
     with transaction.atomic():
         qualification, _created = (
             Qualification.objects.select_for_update().get_or_create(lead=lead)

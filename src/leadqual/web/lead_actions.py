@@ -10,8 +10,10 @@ status 422, with or without htmx.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Literal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -28,10 +30,11 @@ from django_stubs_ext import StrOrPromise
 from leadqual.core.errors import LeadIsClosed, NotClosed, NothingToUndo
 from leadqual.core.lifecycle import (
     BantAnswer,
-    BantQuestion,
+    Framework,
     LeadStatus,
     NoteKind,
     OutcomeKind,
+    QualificationQuestion,
     SalesActionKind,
     is_closed,
 )
@@ -42,6 +45,8 @@ from leadqual.privacy.audit import AuditAction, audit
 from leadqual.triage.forms import (
     BANT_QUESTION_HELP,
     BANT_QUESTION_LABELS,
+    MEDDIC_QUESTION_HELP,
+    MEDDIC_QUESTION_LABELS,
     BantForm,
     FeedbackForm,
     NoteForm,
@@ -81,6 +86,25 @@ from leadqual.web.helpers import (
     signed_in_user,
 )
 
+_CHECKLISTS: dict[
+    Framework,
+    tuple[
+        Mapping[QualificationQuestion, StrOrPromise],
+        Mapping[QualificationQuestion, StrOrPromise],
+    ],
+] = {
+    Framework.BANT: (BANT_QUESTION_LABELS, BANT_QUESTION_HELP),
+    Framework.MEDDIC: (MEDDIC_QUESTION_LABELS, MEDDIC_QUESTION_HELP),
+}
+_CHECKLIST_TITLES = {
+    Framework.BANT: _("BANT checklist"),
+    Framework.MEDDIC: _("MEDDIC checklist"),
+}
+QUESTION_LABELS: dict[QualificationQuestion, StrOrPromise] = {
+    **BANT_QUESTION_LABELS,
+    **MEDDIC_QUESTION_LABELS,
+}
+
 
 def bant_panel(
     lead: Lead,
@@ -90,9 +114,14 @@ def bant_panel(
     errors: list[str] | None = None,
     saved: bool = False,
 ) -> dict[str, object]:
-    """The BANT checklist: four questions, each with yes / no / unknown."""
+    """The qualification checklist, each question with yes / no / unknown.
+
+    BANT (four questions) or MEDDIC (six), by the setting LEADQUAL_QUALIFICATION.
+    """
+    framework = Framework(settings.QUALIFICATION)
+    labels, helps = _CHECKLISTS[framework]
     questions = []
-    for question, label in BANT_QUESTION_LABELS.items():
+    for question, label in labels.items():
         current = (
             getattr(qualification, question.value)
             if qualification is not None
@@ -102,7 +131,7 @@ def bant_panel(
             {
                 "key": question.value,
                 "label": label,
-                "help": BANT_QUESTION_HELP[question],
+                "help": helps[question],
                 "current_label": BANT_ANSWER_LABELS[BantAnswer(current)],
                 "answers": [
                     {
@@ -117,6 +146,7 @@ def bant_panel(
     return {
         "lead_id": lead.pk,
         "can_act": can_act,
+        "title": _CHECKLIST_TITLES[framework],
         "questions": questions,
         "errors": errors or [],
         "saved": saved,
@@ -477,7 +507,7 @@ def lead_bant(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         return _answer(
             request, lead, "bant", context, success_message="", status=UNPROCESSABLE
         )
-    question: BantQuestion = form.cleaned_question()
+    question = form.cleaned_question()
     qualification = answer_bant(
         lead,
         question,
@@ -493,7 +523,7 @@ def lead_bant(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         context,
         success_message=gettext("%(question)s: %(answer)s saved.")
         % {
-            "question": BANT_QUESTION_LABELS[question],
+            "question": QUESTION_LABELS[question],
             "answer": BANT_ANSWER_LABELS[form.cleaned_answer()],
         },
     )

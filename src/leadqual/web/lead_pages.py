@@ -27,7 +27,6 @@ from leadqual.core.bands import Band, Thresholds
 from leadqual.core.hygiene import format_phone
 from leadqual.core.lifecycle import (
     BantAnswer,
-    BantQuestion,
     LeadStatus,
     NoteKind,
     RejectionReason,
@@ -42,7 +41,6 @@ from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
 from leadqual.scoring.queries import explanation_lines, latest_score, score_history
 from leadqual.scoring.services import parsed_model
-from leadqual.triage.forms import BANT_QUESTION_LABELS
 from leadqual.triage.models import (
     BANT_ANSWER_LABELS,
     REJECTION_REASON_LABELS,
@@ -60,7 +58,7 @@ from leadqual.web.helpers import (
     euros_text,
     signed_in_user,
 )
-from leadqual.web.lead_actions import sales_panels
+from leadqual.web.lead_actions import QUESTION_LABELS, sales_panels
 
 LEADS_PER_PAGE = 50
 TIMELINE_LENGTH = 100
@@ -354,12 +352,11 @@ def _action_details(action: SalesAction) -> list[dict[str, object]]:
     kind = SalesActionKind(action.kind)
     if kind is SalesActionKind.BANT_ANSWERED and "=" in action.detail:
         question, answer = action.detail.split("=", 1)
-        if question in BantQuestion.__members__.values() and answer in (
-            BantAnswer.__members__.values()
-        ):
+        labels = {str(key): label for key, label in QUESTION_LABELS.items()}
+        if question in labels and answer in BantAnswer.__members__.values():
             return [
                 {
-                    "label": BANT_QUESTION_LABELS[BantQuestion(question)],
+                    "label": labels[question],
                     "value": BANT_ANSWER_LABELS[BantAnswer(answer)],
                 }
             ]
