@@ -10,7 +10,6 @@ status 422, with or without htmx.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Literal
 
 from django.conf import settings
@@ -86,23 +85,30 @@ from leadqual.web.helpers import (
     signed_in_user,
 )
 
-_CHECKLISTS: dict[
-    Framework,
-    tuple[
-        Mapping[QualificationQuestion, StrOrPromise],
-        Mapping[QualificationQuestion, StrOrPromise],
-    ],
-] = {
-    Framework.BANT: (BANT_QUESTION_LABELS, BANT_QUESTION_HELP),
-    Framework.MEDDIC: (MEDDIC_QUESTION_LABELS, MEDDIC_QUESTION_HELP),
-}
+
+def _checklist(
+    framework: Framework,
+) -> list[tuple[QualificationQuestion, StrOrPromise, StrOrPromise]]:
+    """(question, label, help) of the framework's questions, in their order."""
+    if framework is Framework.MEDDIC:
+        return [
+            (question, label, MEDDIC_QUESTION_HELP[question])
+            for question, label in MEDDIC_QUESTION_LABELS.items()
+        ]
+    return [
+        (question, label, BANT_QUESTION_HELP[question])
+        for question, label in BANT_QUESTION_LABELS.items()
+    ]
+
+
 _CHECKLIST_TITLES = {
     Framework.BANT: _("BANT checklist"),
     Framework.MEDDIC: _("MEDDIC checklist"),
 }
-QUESTION_LABELS: dict[QualificationQuestion, StrOrPromise] = {
-    **BANT_QUESTION_LABELS,
-    **MEDDIC_QUESTION_LABELS,
+# Every question of both checklists by its value, for messages and the timeline.
+QUESTION_LABELS: dict[str, StrOrPromise] = {
+    **{question.value: label for question, label in BANT_QUESTION_LABELS.items()},
+    **{question.value: label for question, label in MEDDIC_QUESTION_LABELS.items()},
 }
 
 
@@ -119,9 +125,8 @@ def bant_panel(
     BANT (four questions) or MEDDIC (six), by the setting LEADQUAL_QUALIFICATION.
     """
     framework = Framework(settings.QUALIFICATION)
-    labels, helps = _CHECKLISTS[framework]
     questions = []
-    for question, label in labels.items():
+    for question, label, help_text in _checklist(framework):
         current = (
             getattr(qualification, question.value)
             if qualification is not None
@@ -131,7 +136,7 @@ def bant_panel(
             {
                 "key": question.value,
                 "label": label,
-                "help": helps[question],
+                "help": help_text,
                 "current_label": BANT_ANSWER_LABELS[BantAnswer(current)],
                 "answers": [
                     {
@@ -523,7 +528,7 @@ def lead_bant(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         context,
         success_message=gettext("%(question)s: %(answer)s saved.")
         % {
-            "question": QUESTION_LABELS[question],
+            "question": QUESTION_LABELS[question.value],
             "answer": BANT_ANSWER_LABELS[form.cleaned_answer()],
         },
     )

@@ -352,11 +352,10 @@ def _action_details(action: SalesAction) -> list[dict[str, object]]:
     kind = SalesActionKind(action.kind)
     if kind is SalesActionKind.BANT_ANSWERED and "=" in action.detail:
         question, answer = action.detail.split("=", 1)
-        labels = {str(key): label for key, label in QUESTION_LABELS.items()}
-        if question in labels and answer in BantAnswer.__members__.values():
+        if question in QUESTION_LABELS and answer in BantAnswer.__members__.values():
             return [
                 {
-                    "label": labels[question],
+                    "label": QUESTION_LABELS[question],
                     "value": BANT_ANSWER_LABELS[BantAnswer(answer)],
                 }
             ]
