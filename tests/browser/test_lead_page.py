@@ -216,10 +216,12 @@ def test_a_note_and_a_call_come_first_on_the_timeline(
     page.locator("#call-voicemail").click()
 
     items = page.locator("#timeline li")
-    expect(items.nth(0)).to_contain_text(f"{_('Call')}: {_('Voicemail')}")
+    expect(items.nth(0)).to_contain_text(f"{_('Phone call')}: {_('Voicemail')}")
     expect(items.nth(1)).to_contain_text("Wil in januari een demo")
     assert Note.objects.filter(lead=lead).count() == 2
-    page.locator("#timeline").scroll_into_view_if_needed()
+    # The timeline's top, just below the sticky bar (scroll-margin-top).
+    page.locator("#timeline").evaluate("e => e.scrollIntoView({block: 'start'})")
+    _in_view(page, items.nth(0))
     _view(page, f"timeline-{size}-{language}")
 
     # Accepting in the feedback panel (htmx) updates the bar on top as well.

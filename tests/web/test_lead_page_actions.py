@@ -283,7 +283,7 @@ def test_a_note_and_a_call_land_on_the_timeline_newest_first(seller: User) -> No
     )
 
     assert labels[:4] == [
-        "Call: Voicemail",
+        "Phone call: Voicemail",
         "Note",
         "Page view",
         "Qualification answer",

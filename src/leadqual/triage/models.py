@@ -52,7 +52,7 @@ SALES_ACTION_LABELS = {
     SalesActionKind.REASSIGNED: _("Owner changed"),
     SalesActionKind.CORRECTED: _("Fields corrected"),
 }
-NOTE_KIND_LABELS = {NoteKind.NOTE: _("Note"), NoteKind.CALL: _("Call")}
+NOTE_KIND_LABELS = {NoteKind.NOTE: _("Note"), NoteKind.CALL: _("Phone call")}
 CALL_RESULT_LABELS = {
     CallResult.REACHED: _("Reached"),
     CallResult.NO_ANSWER: _("No answer"),

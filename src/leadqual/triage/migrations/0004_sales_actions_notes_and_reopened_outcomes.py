@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
             name='Note',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[(leadqual.core.lifecycle.NoteKind['NOTE'], 'Note'), (leadqual.core.lifecycle.NoteKind['CALL'], 'Call')], max_length=10, verbose_name='kind')),
+                ('kind', models.CharField(choices=[(leadqual.core.lifecycle.NoteKind['NOTE'], 'Note'), (leadqual.core.lifecycle.NoteKind['CALL'], 'Phone call')], max_length=10, verbose_name='kind')),
                 ('body', models.TextField(blank=True, verbose_name='text')),
                 ('call_result', models.CharField(blank=True, choices=[(leadqual.core.lifecycle.CallResult['REACHED'], 'Reached'), (leadqual.core.lifecycle.CallResult['NO_ANSWER'], 'No answer'), (leadqual.core.lifecycle.CallResult['VOICEMAIL'], 'Voicemail')], max_length=20, verbose_name='call result')),
                 ('written_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='written at')),
