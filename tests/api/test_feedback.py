@@ -87,3 +87,19 @@ def test_feedback_on_an_unknown_lead_is_404(api_client: Client) -> None:
     )
     assert response.status_code == 404
     assert body_of(response)["error"]["code"] == "lead_not_found"
+
+
+def test_a_won_lead_cannot_be_rejected_through_the_api(api_client: Client) -> None:
+    """The rule is the service's: the API refuses what the lead page refuses."""
+    lead = LeadFactory.create(status="won")
+    response = post_json(
+        api_client,
+        f"{LEADS}/{lead.pk}/feedback",
+        {"decision": "rejected", "reason": "no_need"},
+    )
+    assert response.status_code == 422
+    error = body_of(response)["error"]
+    assert error["code"] == "lead_is_closed"
+    assert "reopen it first" in error["message"]
+    lead.refresh_from_db()
+    assert lead.status == "won" and not Feedback.objects.exists()

@@ -15,7 +15,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from pytest_django.fixtures import Settings
 
-from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
+from leadqual.core.lifecycle import (
+    CallResult,
+    Decision,
+    NoteKind,
+    OutcomeKind,
+    TaskKind,
+)
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.hygiene.merging import merge_leads
 from leadqual.intake.models import ImportJob, TrackedSite, Visitor, VisitorEvent
@@ -26,6 +32,7 @@ from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput
 from leadqual.triage.models import Task
 from leadqual.triage.services import (
+    add_note,
     record_feedback,
     record_first_contact,
     record_outcome,
@@ -134,6 +141,21 @@ def build_person() -> Person:
         note=f"Signed by {FIRST_NAME} {LAST_NAME}",
         recorded_by=seller,
         now=ARRIVED_AT + timedelta(days=2),
+    )
+    add_note(
+        lead,
+        NoteKind.NOTE,
+        f"{FIRST_NAME} {LAST_NAME} prefers mail at {EMAIL}",
+        by=seller,
+        now=ARRIVED_AT + timedelta(days=1),
+    )
+    add_note(
+        lead,
+        NoteKind.CALL,
+        f"Called {PHONE_E164}, spoke to {FIRST_NAME}",
+        call_result=CallResult.REACHED,
+        by=seller,
+        now=ARRIVED_AT + timedelta(days=1, hours=1),
     )
     endpoint = WebhookEndpoint.objects.create(
         name="CRM", url="https://crm.example.nl/hooks"

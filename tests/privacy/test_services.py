@@ -50,6 +50,8 @@ EXPORTED_TABLES = (
     "outcomes",
     "tasks",
     "qualification",
+    "notes",
+    "sales_actions",
     "webhook_deliveries",
     "visitors",
     "visitor_events",
@@ -69,6 +71,8 @@ def test_the_export_holds_every_table_about_the_person(person: Person) -> None:
         assert data[table], f"{table} is empty in the export"
     assert {row["source"] for row in data["consent_records"]} == {"website"}
     assert data["visitor_events"][0]["properties"]["url"].endswith(EMAIL)
+    assert [note["call_result"] for note in data["notes"]] == ["", "reached"]
+    assert EMAIL in data["notes"][0]["body"]
 
 
 def test_the_export_holds_a_form_submission_waiting_for_confirmation(
@@ -147,6 +151,13 @@ def test_erasure_keeps_the_anonymous_history(person: Person) -> None:
     assert Event.objects.filter(lead=lead, properties={}).count() == 1
     assert lead.feedback.get().decision == "accepted"
     assert lead.outcomes.get().value_cents == 1_500_000
+    # Notes and logged calls are what sales wrote about the person: they go.
+    assert not lead.notes.exists()
+    assert sorted(lead.sales_actions.values_list("kind", flat=True)) == [
+        "accepted",
+        "first_contact",
+        "won",
+    ]
 
 
 def test_kpis_of_past_weeks_do_not_change_after_an_erasure(person: Person) -> None:

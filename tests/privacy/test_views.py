@@ -13,9 +13,10 @@ from django.test import Client
 
 from leadqual.leads.models import Lead
 from leadqual.privacy.models import AuditEntry
+from leadqual.triage.services import reopen_lead
 from leadqual.users.roles import Role
 from tests.factories import make_user
-from tests.privacy.conftest import EMAIL, FIRST_NAME, Person
+from tests.privacy.conftest import EMAIL, FIRST_NAME, NOW, Person
 
 pytestmark = pytest.mark.django_db
 
@@ -130,6 +131,8 @@ def test_the_audit_log_filters_by_lead_who_and_action(person: Person) -> None:
 
 
 def test_sales_feedback_is_audited_as_a_change(person: Person) -> None:
+    # The person's deal is won: feedback needs the lead reopened first.
+    reopen_lead(person.lead, by=person.seller, now=NOW)
     client = _client_for(person.seller)
     response = client.post(
         f"/leads/{person.lead.pk}/feedback/",

@@ -248,6 +248,16 @@ LANGUAGE_COOKIE_NAME = "leadqual_language"
 # Sales see their own and unassigned leads; true: every lead (accounts.permissions).
 SALES_SEE_ALL_LEADS = env_bool("LEADQUAL_SALES_SEE_ALL_LEADS", default=False)
 
+# The qualification checklist on the lead page: "bant" (budget, authority,
+# need, timing) or "meddic" (metrics, economic buyer, decision criteria,
+# decision process, identified pain, champion). Both are stored; this picks
+# the one sales sees (docs/lead-page.md).
+QUALIFICATION = env_str("LEADQUAL_QUALIFICATION", "bant").casefold()
+if QUALIFICATION not in ("bant", "meddic"):
+    raise ImproperlyConfigured(
+        f'LEADQUAL_QUALIFICATION must be "bant" or "meddic", got "{QUALIFICATION}".'
+    )
+
 # Largest JSON body the API accepts; 1,000 events with their properties fit.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int(
     "LEADQUAL_MAX_REQUEST_BYTES", 5 * 1024 * 1024, minimum=1024

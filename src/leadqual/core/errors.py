@@ -78,3 +78,21 @@ class ImportFileError(LeadqualError):
     """An import file cannot be read at all (as opposed to single bad rows)."""
 
     code = "import_file_error"
+
+
+class LeadIsClosed(LeadqualError):
+    """A won or lost lead was given feedback or an outcome without reopening it."""
+
+    code = "lead_is_closed"
+
+
+class NothingToUndo(LeadqualError):
+    """An undo that no longer applies: it was undone, or the lead changed since."""
+
+    code = "nothing_to_undo"
+
+
+class NotClosed(LeadqualError):
+    """Only a won or lost lead can be reopened."""
+
+    code = "not_closed"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from leadqual.core.errors import InvalidFeedback
+from leadqual.core.errors import InvalidFeedback, LeadIsClosed
 
 
 class LeadStatus(StrEnum):
@@ -52,12 +52,87 @@ class BantQuestion(StrEnum):
     TIMING = "timing"
 
 
+class MeddicQuestion(StrEnum):
+    """The MEDDIC checklist, an alternative to BANT for larger deals."""
+
+    METRICS = "metrics"
+    ECONOMIC_BUYER = "economic_buyer"
+    DECISION_CRITERIA = "decision_criteria"
+    DECISION_PROCESS = "decision_process"
+    IDENTIFY_PAIN = "identify_pain"
+    CHAMPION = "champion"
+
+
+class Framework(StrEnum):
+    """Which qualification checklist sales uses (setting LEADQUAL_QUALIFICATION)."""
+
+    BANT = "bant"
+    MEDDIC = "meddic"
+
+
+QualificationQuestion = BantQuestion | MeddicQuestion
+
+
 class TaskKind(StrEnum):
     FIRST_CONTACT = "first_contact"
     FOLLOW_UP = "follow_up"
 
 
+class SalesActionKind(StrEnum):
+    """What sales did on a lead, as the lead's timeline shows it."""
+
+    BANT_ANSWERED = "bant_answered"
+    FIRST_CONTACT = "first_contact"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    OPPORTUNITY = "opportunity"
+    WON = "won"
+    LOST = "lost"
+    REOPENED = "reopened"
+    REOPEN_UNDONE = "reopen_undone"
+    REASSIGNED = "reassigned"
+    CORRECTED = "corrected"
+
+
+class NoteKind(StrEnum):
+    NOTE = "note"
+    CALL = "call"
+
+
+class CallResult(StrEnum):
+    """How a logged call went."""
+
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+
+
 FINAL_STATUSES = frozenset({LeadStatus.WON, LeadStatus.LOST})
+
+
+def is_closed(status: LeadStatus) -> bool:
+    """True for a won or lost lead: only reopening it changes its status."""
+    return status in FINAL_STATUSES
+
+
+def check_open(status: LeadStatus) -> None:
+    """Raise LeadIsClosed for a won or lost lead.
+
+    Feedback and new outcomes would silently overwrite a closed deal (a won
+    lead flipped to rejected drops out of the won KPI), so they need an
+    explicit reopen first.
+    """
+    if is_closed(status):
+        raise LeadIsClosed(
+            f'This lead is {status.value}: reopen it first (the "Reopen" button '
+            "on the lead page), then record feedback or a new outcome.",
+            fields={"status": status.value},
+        )
+
+
+def status_after_reopen(*, had_opportunity: bool) -> LeadStatus:
+    """Where a reopened lead goes: back to its open deal, else to accepted."""
+    return LeadStatus.OPPORTUNITY if had_opportunity else LeadStatus.ACCEPTED
 
 
 def check_feedback(decision: Decision, reason: RejectionReason | None) -> None:

@@ -81,7 +81,8 @@ def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, tuple[bool, str | None]
 
 def _outcomes(leads: QuerySet[Lead]) -> dict[int, _Outcomes]:
     rows = (
-        Outcome.objects.filter(lead__in=leads.values("pk"))
+        # A reopened deal is open again: its won or lost outcome no longer counts.
+        Outcome.objects.filter(lead__in=leads.values("pk"), reopened_at__isnull=True)
         .order_by()
         .values("lead_id", "kind")
         .annotate(first_at=Min("occurred_at"), value=Sum("value_cents"))

@@ -55,11 +55,21 @@ from leadqual.privacy.records import read_record, record_erasure
 from leadqual.privacy.registry import declaration_of, personal_fields, rows_of_lead
 from leadqual.privacy.suppression import contact_hash, suppress
 from leadqual.scoring.models import BandChange, Score
-from leadqual.triage.models import Alert, Feedback, Outcome, Qualification, Task
+from leadqual.triage.models import (
+    Alert,
+    Feedback,
+    Note,
+    Outcome,
+    Qualification,
+    SalesAction,
+    Task,
+)
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1  # 1: first version (lead, company, every related table, audit)
+# 2: notes (and logged calls) and sales actions
+# 1: first version (lead, company, every related table, audit)
+EXPORT_FORMAT = 2
 CSV_COLUMNS = ("table", "id", "data")
 
 Actor = User | AnonymousUser | str | None
@@ -164,6 +174,10 @@ def person_data(lead: Lead, *, now: datetime) -> dict[str, Any]:
         ),
         "tasks": _rows(Task.objects.filter(lead=lead).order_by("created_at", "pk")),
         "qualification": _rows(Qualification.objects.filter(lead=lead)),
+        "notes": _rows(Note.objects.filter(lead=lead).order_by("written_at", "pk")),
+        "sales_actions": _rows(
+            SalesAction.objects.filter(lead=lead).order_by("done_at", "pk")
+        ),
         "alerts": _rows(
             Alert.objects.filter(lead=lead).order_by("created_at", "pk"),
             exclude=("last_error",),

@@ -13,13 +13,19 @@ from django.utils.translation import gettext_lazy as _
 from leadqual.core.lifecycle import (
     BantAnswer,
     BantQuestion,
+    CallResult,
     Decision,
+    MeddicQuestion,
+    NoteKind,
     OutcomeKind,
+    QualificationQuestion,
     RejectionReason,
 )
 from leadqual.triage.models import (
     BANT_ANSWER_LABELS,
+    CALL_RESULT_LABELS,
     DECISION_LABELS,
+    NOTE_KIND_LABELS,
     OUTCOME_LABELS,
     REJECTION_REASON_LABELS,
 )
@@ -29,6 +35,22 @@ BANT_QUESTION_LABELS = {
     BantQuestion.AUTHORITY: _("Authority"),
     BantQuestion.NEED: _("Need"),
     BantQuestion.TIMING: _("Timing"),
+}
+MEDDIC_QUESTION_LABELS = {
+    MeddicQuestion.METRICS: _("Metrics"),
+    MeddicQuestion.ECONOMIC_BUYER: _("Economic buyer"),
+    MeddicQuestion.DECISION_CRITERIA: _("Decision criteria"),
+    MeddicQuestion.DECISION_PROCESS: _("Decision process"),
+    MeddicQuestion.IDENTIFY_PAIN: _("Identified pain"),
+    MeddicQuestion.CHAMPION: _("Champion"),
+}
+MEDDIC_QUESTION_HELP = {
+    MeddicQuestion.METRICS: _("Do we know the gain they expect, in numbers?"),
+    MeddicQuestion.ECONOMIC_BUYER: _("Have we met the person who signs?"),
+    MeddicQuestion.DECISION_CRITERIA: _("Do we know what they will judge us on?"),
+    MeddicQuestion.DECISION_PROCESS: _("Do we know the steps and dates to a yes?"),
+    MeddicQuestion.IDENTIFY_PAIN: _("Is there a problem they must solve?"),
+    MeddicQuestion.CHAMPION: _("Is someone inside selling for us?"),
 }
 BANT_QUESTION_HELP = {
     BantQuestion.BUDGET: _("Is there a budget for this?"),
@@ -71,14 +93,18 @@ def parse_euros(text: str) -> int:
 
 class BantForm(forms.Form):
     question = forms.ChoiceField(
-        label=_("Question"), choices=list(BANT_QUESTION_LABELS.items())
+        label=_("Question"),
+        choices=[*BANT_QUESTION_LABELS.items(), *MEDDIC_QUESTION_LABELS.items()],
     )
     answer = forms.ChoiceField(
         label=_("Answer"), choices=list(BANT_ANSWER_LABELS.items())
     )
 
-    def cleaned_question(self) -> BantQuestion:
-        return BantQuestion(self.cleaned_data["question"])
+    def cleaned_question(self) -> QualificationQuestion:
+        value = self.cleaned_data["question"]
+        if value in BantQuestion.__members__.values():
+            return BantQuestion(value)
+        return MeddicQuestion(value)
 
     def cleaned_answer(self) -> BantAnswer:
         return BantAnswer(self.cleaned_data["answer"])
@@ -160,3 +186,53 @@ class OutcomeForm(forms.Form):
     def cleaned_value_cents(self) -> int | None:
         value: int | None = self.cleaned_data.get("value")
         return value
+
+
+class NoteForm(forms.Form):
+    """A note (text required) or a logged call (a result required, text optional)."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=list(NOTE_KIND_LABELS.items()))
+    body = forms.CharField(
+        label=_("Note or call summary"), required=False, max_length=5000
+    )
+    call_result = forms.ChoiceField(
+        label=_("Call result"),
+        choices=[("", ""), *CALL_RESULT_LABELS.items()],
+        required=False,
+    )
+
+    def clean(self) -> dict[str, object] | None:
+        cleaned = super().clean()
+        kind = self.cleaned_data.get("kind")
+        body = str(self.cleaned_data.get("body") or "").strip()
+        if kind == NoteKind.NOTE and not body:
+            self.add_error("body", gettext("Write the note first: the text is empty."))
+        if kind == NoteKind.CALL and not self.cleaned_data.get("call_result"):
+            self.add_error(
+                "call_result",
+                gettext("Say how the call went: reached, no answer or voicemail."),
+            )
+        if kind == NoteKind.NOTE:
+            self.cleaned_data["call_result"] = ""
+        return cleaned
+
+    def cleaned_kind(self) -> NoteKind:
+        return NoteKind(self.cleaned_data["kind"])
+
+    def cleaned_call_result(self) -> CallResult | None:
+        result = self.cleaned_data.get("call_result") or ""
+        return CallResult(result) if result else None
+
+
+class ReopenForm(forms.Form):
+    """Reopening a won or lost lead takes an explicit yes."""
+
+    confirm = forms.BooleanField(
+        label=_("Yes, reopen this lead"),
+        error_messages={
+            "required": _(
+                "Confirm that you want to reopen this lead: tick the box, "
+                "then press Reopen."
+            )
+        },
+    )

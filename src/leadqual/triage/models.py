@@ -9,9 +9,12 @@ from django.utils.translation import gettext_lazy as _
 
 from leadqual.core.lifecycle import (
     BantAnswer,
+    CallResult,
     Decision,
+    NoteKind,
     OutcomeKind,
     RejectionReason,
+    SalesActionKind,
     TaskKind,
 )
 from leadqual.leads.models import Lead
@@ -35,6 +38,25 @@ BANT_ANSWER_LABELS = {
     BantAnswer.YES: _("Yes"),
     BantAnswer.NO: _("No"),
     BantAnswer.UNKNOWN: _("Unknown"),
+}
+SALES_ACTION_LABELS = {
+    SalesActionKind.BANT_ANSWERED: _("Qualification answer"),
+    SalesActionKind.FIRST_CONTACT: _("First contact made"),
+    SalesActionKind.ACCEPTED: _("Accepted"),
+    SalesActionKind.REJECTED: _("Rejected"),
+    SalesActionKind.OPPORTUNITY: _("Opportunity"),
+    SalesActionKind.WON: _("Won"),
+    SalesActionKind.LOST: _("Lost"),
+    SalesActionKind.REOPENED: _("Reopened"),
+    SalesActionKind.REOPEN_UNDONE: _("Reopen undone"),
+    SalesActionKind.REASSIGNED: _("Owner changed"),
+    SalesActionKind.CORRECTED: _("Fields corrected"),
+}
+NOTE_KIND_LABELS = {NoteKind.NOTE: _("Note"), NoteKind.CALL: _("Phone call")}
+CALL_RESULT_LABELS = {
+    CallResult.REACHED: _("Reached"),
+    CallResult.NO_ANSWER: _("No answer"),
+    CallResult.VOICEMAIL: _("Voicemail"),
 }
 TASK_KIND_LABELS = {
     TaskKind.FIRST_CONTACT: _("First contact"),
@@ -92,6 +114,9 @@ class Outcome(models.Model):
         blank=True,
         related_name="+",
     )
+    # Set when the won or lost lead was reopened: the deal is open again and
+    # the KPIs no longer count this outcome. An undo of the reopen clears it.
+    reopened_at = models.DateTimeField(_("reopened at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outcome")
@@ -156,6 +181,43 @@ class Qualification(models.Model):
         choices=BANT_ANSWER_LABELS,
         default=BantAnswer.UNKNOWN,
     )
+    # MEDDIC, the alternative checklist (setting LEADQUAL_QUALIFICATION).
+    metrics = models.CharField(
+        _("metrics"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    economic_buyer = models.CharField(
+        _("economic buyer"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    decision_criteria = models.CharField(
+        _("decision criteria"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    decision_process = models.CharField(
+        _("decision process"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    identify_pain = models.CharField(
+        _("identified pain"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
+    champion = models.CharField(
+        _("champion"),
+        max_length=10,
+        choices=BANT_ANSWER_LABELS,
+        default=BantAnswer.UNKNOWN,
+    )
     first_contact_at = models.DateTimeField(
         _("first contact at"), null=True, blank=True
     )
@@ -174,6 +236,82 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"BANT {self.budget}/{self.authority}/{self.need}/{self.timing}"
+
+
+class SalesAction(models.Model):
+    """One thing sales did on a lead, for its timeline (and the undo of a reopen).
+
+    ``detail`` never holds personal data: a BANT question and answer
+    ("budget=yes"), a rejection reason, a value in cents, field names.
+    """
+
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="sales_actions"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=SALES_ACTION_LABELS)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    # The lead's status before a reopen: what undoing the reopen restores.
+    previous_status = models.CharField(_("previous status"), max_length=20, blank=True)
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    done_at = models.DateTimeField(_("done at"), default=timezone.now)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sales action")
+        verbose_name_plural = _("sales actions")
+        indexes = [
+            models.Index(fields=["lead", "done_at"], name="sales_action_lead_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.done_at:%Y-%m-%d %H:%M}"
+
+
+class Note(models.Model):
+    """A salesperson's note on a lead, or a logged call with how it went."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    kind = models.CharField(_("kind"), max_length=10, choices=NOTE_KIND_LABELS)
+    body = models.TextField(_("text"), blank=True)
+    call_result = models.CharField(
+        _("call result"), max_length=20, choices=CALL_RESULT_LABELS, blank=True
+    )
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    written_at = models.DateTimeField(_("written at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [models.Index(fields=["lead", "written_at"], name="note_lead_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.written_at:%Y-%m-%d %H:%M}"
 
 
 class AlertKind(models.TextChoices):

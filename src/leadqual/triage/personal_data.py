@@ -23,9 +23,32 @@ PERSONAL_DATA = (
         lead="lead",
         erasure=Erasure.CLEAR,
     ),
+    # Notes and call logs are what sales wrote about the person: they go.
+    PersonalFields(
+        "triage.Note",
+        personal=("body",),
+        not_personal=("kind", "call_result"),
+        lead="lead",
+        erasure=Erasure.DELETE,
+    ),
+    PersonalFields(
+        "triage.SalesAction", not_personal=("kind", "detail", "previous_status")
+    ),
     PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
     PersonalFields(
-        "triage.Qualification", not_personal=("budget", "authority", "need", "timing")
+        "triage.Qualification",
+        not_personal=(
+            "budget",
+            "authority",
+            "need",
+            "timing",
+            "metrics",
+            "economic_buyer",
+            "decision_criteria",
+            "decision_process",
+            "identify_pain",
+            "champion",
+        ),
     ),
     # A mail server's or chat tool's error text may quote what was sent.
     PersonalFields(

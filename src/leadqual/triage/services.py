@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import assert_never
@@ -13,17 +13,24 @@ from django.db import transaction
 
 from leadqual.core.assignment import Assignment, OwnerState, choose_owner
 from leadqual.core.bands import Band
+from leadqual.core.errors import NotClosed, NothingToUndo
 from leadqual.core.lifecycle import (
     BantAnswer,
-    BantQuestion,
+    CallResult,
     Decision,
     LeadStatus,
+    NoteKind,
     OutcomeKind,
+    QualificationQuestion,
     RejectionReason,
+    SalesActionKind,
     TaskKind,
     check_feedback,
+    check_open,
+    is_closed,
     status_after_feedback,
     status_after_outcome,
+    status_after_reopen,
 )
 from leadqual.core.scoring import ScoreTrigger, SlaSettings
 from leadqual.core.sla import sla_due_at
@@ -37,10 +44,18 @@ from leadqual.integrations.outbox import (
     outcome_data,
 )
 from leadqual.leads.models import Lead
+from leadqual.leads.services import LeadValue, find_or_create_companies
 from leadqual.scoring.models import BandChange, ScoringModelVersion
 from leadqual.scoring.services import Rescored, parsed_model, rescore_with_accounts
 from leadqual.triage.alerts import queue_band_alerts
-from leadqual.triage.models import Feedback, Outcome, Qualification, Task
+from leadqual.triage.models import (
+    Feedback,
+    Note,
+    Outcome,
+    Qualification,
+    SalesAction,
+    Task,
+)
 from leadqual.triage.queries import open_tasks_of, owner_states
 from leadqual.users.models import OwnerProfile
 
@@ -292,10 +307,13 @@ def record_feedback(
 ) -> Feedback:
     """Store sales feedback and move the lead to accepted or rejected.
 
-    Raises InvalidFeedback when a rejection has no reason or an acceptance has one.
+    Raises InvalidFeedback when a rejection has no reason or an acceptance
+    has one, and LeadIsClosed when the lead is won or lost (reopen it first).
     """
     check_feedback(decision, reason)
     with transaction.atomic():
+        lead = _locked(lead)
+        check_open(LeadStatus(lead.status))
         feedback = Feedback.objects.create(
             lead=lead,
             decision=decision.value,
@@ -308,6 +326,13 @@ def record_feedback(
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
         emit("lead.feedback", lead, {"feedback": feedback_data(feedback)}, now=now)
+        _log(
+            lead,
+            SalesActionKind(decision.value),
+            by=given_by,
+            now=now,
+            detail=reason.value if reason else "",
+        )
         if decision is Decision.REJECTED:
             # A rejected lead leaves the queue; its history stays.
             open_tasks_of(lead.pk).update(
@@ -328,9 +353,12 @@ def record_outcome(
     """Store an opportunity, win or loss and move the lead's status with it.
 
     The lead's open tasks are closed: from here the deal is followed up in
-    the pipeline, not in the qualification queue.
+    the pipeline, not in the qualification queue. Raises LeadIsClosed when
+    the lead is won or lost already (reopen it first).
     """
     with transaction.atomic():
+        lead = _locked(lead)
+        check_open(LeadStatus(lead.status))
         outcome = Outcome.objects.create(
             lead=lead,
             kind=kind.value,
@@ -343,6 +371,13 @@ def record_outcome(
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
         emit("lead.outcome", lead, {"outcome": outcome_data(outcome)}, now=now)
+        _log(
+            lead,
+            SalesActionKind(kind.value),
+            by=recorded_by,
+            now=now,
+            detail=str(value_cents) if value_cents is not None else "",
+        )
         open_tasks_of(lead.pk).update(
             done_at=now, closed_reason=f"outcome: {kind.value}"
         )
@@ -350,16 +385,30 @@ def record_outcome(
 
 
 def answer_bant(
-    lead: Lead, question: BantQuestion, answer: BantAnswer, *, now: datetime
+    lead: Lead,
+    question: QualificationQuestion,
+    answer: BantAnswer,
+    *,
+    now: datetime,
+    by: User | None = None,
 ) -> Qualification:
-    """Save one BANT answer for the lead (the others stay as they are)."""
+    """Save one BANT or MEDDIC answer for the lead (the others stay as they are)."""
     with transaction.atomic():
         qualification, _created = (
             Qualification.objects.select_for_update().get_or_create(lead=lead)
         )
+        changed = getattr(qualification, question.value) != answer.value
         setattr(qualification, question.value, answer.value)
         qualification.updated_at = now
         qualification.save()
+        if changed:
+            _log(
+                lead,
+                SalesActionKind.BANT_ANSWERED,
+                by=by,
+                now=now,
+                detail=f"{question.value}={answer.value}",
+            )
     return qualification
 
 
@@ -382,4 +431,239 @@ def record_first_contact(
             open_tasks_of(lead.pk).filter(kind=TaskKind.FIRST_CONTACT.value).update(
                 done_at=now, closed_reason=CLOSED_BY_FIRST_CONTACT
             )
+            _log(lead, SalesActionKind.FIRST_CONTACT, by=by, now=now)
     return qualification
+
+
+# --- the lead page's own actions: reopen, notes, owner, corrections ------------------
+
+
+def _locked(lead: Lead) -> Lead:
+    """The lead's row, locked for this transaction, with its current status."""
+    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead.status = locked.status
+    lead.owner_id = locked.owner_id
+    return lead
+
+
+def _log(
+    lead: Lead,
+    kind: SalesActionKind,
+    *,
+    by: User | None,
+    now: datetime,
+    detail: str = "",
+    previous_status: str = "",
+    from_owner_id: int | None = None,
+    to_owner_id: int | None = None,
+) -> SalesAction:
+    return SalesAction.objects.create(
+        lead=lead,
+        kind=kind.value,
+        detail=detail[:200],
+        previous_status=previous_status,
+        from_owner_id=from_owner_id,
+        to_owner_id=to_owner_id,
+        done_by=by,
+        done_at=now,
+    )
+
+
+def reopen_lead(lead: Lead, *, by: User | None, now: datetime) -> SalesAction:
+    """Reopen a won or lost lead: its deal is open again, the KPIs stop counting it.
+
+    The final outcome stays, marked ``reopened_at``; the lead goes back to
+    opportunity when it had one, else to accepted. Returns the REOPENED
+    sales action, which ``undo_reopen`` takes. Raises NotClosed for a lead
+    that is not won or lost.
+    """
+    with transaction.atomic():
+        lead = _locked(lead)
+        status = LeadStatus(lead.status)
+        if not is_closed(status):
+            raise NotClosed(
+                f"Only a won or lost lead can be reopened; this one is {status.value}.",
+                fields={"status": status.value},
+            )
+        Outcome.objects.filter(
+            lead=lead, kind=status.value, reopened_at__isnull=True
+        ).update(reopened_at=now)
+        had_opportunity = Outcome.objects.filter(
+            lead=lead, kind=OutcomeKind.OPPORTUNITY.value, reopened_at__isnull=True
+        ).exists()
+        lead.status = status_after_reopen(had_opportunity=had_opportunity).value
+        lead.updated_at = now
+        lead.save(update_fields=["status", "updated_at"])
+        return _log(
+            lead,
+            SalesActionKind.REOPENED,
+            by=by,
+            now=now,
+            previous_status=status.value,
+        )
+
+
+def undo_reopen(
+    lead: Lead, action_id: int, *, by: User | None, now: datetime
+) -> LeadStatus:
+    """Undo a reopen: the lead is won or lost again, its outcome counts again.
+
+    Only while the reopen is the latest sales action on the lead: once
+    someone acted on the reopened lead, undoing would throw that away.
+    Returns the restored status. Raises NothingToUndo otherwise.
+    """
+    with transaction.atomic():
+        lead = _locked(lead)
+        action = (
+            SalesAction.objects.select_for_update()
+            .filter(
+                pk=action_id,
+                lead=lead,
+                kind=SalesActionKind.REOPENED.value,
+                undone_at__isnull=True,
+            )
+            .first()
+        )
+        if action is None:
+            raise NothingToUndo(
+                f"Reopen {action_id} of lead {lead.pk} cannot be undone: it was "
+                "undone already or is not a reopen of this lead.",
+            )
+        later = (
+            SalesAction.objects.filter(lead=lead, done_at__gte=action.done_at)
+            .exclude(pk=action.pk)
+            .exclude(done_at=action.done_at, pk__lt=action.pk)
+            .exists()
+        )
+        if later:
+            raise NothingToUndo(
+                f"Lead {lead.pk} changed after it was reopened: record the "
+                "outcome again instead of undoing the reopen.",
+            )
+        restored = LeadStatus(action.previous_status)
+        Outcome.objects.filter(
+            lead=lead, kind=restored.value, reopened_at=action.done_at
+        ).update(reopened_at=None)
+        lead.status = restored.value
+        lead.updated_at = now
+        lead.save(update_fields=["status", "updated_at"])
+        action.undone_at = now
+        action.save(update_fields=["undone_at"])
+        _log(
+            lead,
+            SalesActionKind.REOPEN_UNDONE,
+            by=by,
+            now=now,
+            previous_status=restored.value,
+        )
+    return restored
+
+
+def add_note(
+    lead: Lead,
+    kind: NoteKind,
+    body: str,
+    *,
+    call_result: CallResult | None = None,
+    by: User | None,
+    now: datetime,
+) -> Note:
+    """Store a note or a logged call (a call has a result; its text may be empty)."""
+    return Note.objects.create(
+        lead=lead,
+        kind=kind.value,
+        body=body.strip(),
+        call_result=call_result.value if call_result is not None else "",
+        written_by=by,
+        written_at=now,
+    )
+
+
+def reassign_owner(
+    lead: Lead, new_owner: User | None, *, by: User | None, now: datetime
+) -> SalesAction | None:
+    """Give the lead (and its open tasks) to ``new_owner``; None leaves it unassigned.
+
+    Returns the REASSIGNED sales action, or None when the owner is unchanged.
+    Who may reassign is the caller's check (web.lead_actions).
+    """
+    with transaction.atomic():
+        lead = _locked(lead)
+        old_owner_id = lead.owner_id
+        new_owner_id = new_owner.pk if new_owner is not None else None
+        if old_owner_id == new_owner_id:
+            return None
+        lead.owner_id = new_owner_id
+        lead.updated_at = now
+        lead.save(update_fields=["owner", "updated_at"])
+        open_tasks_of(lead.pk).update(owner_id=new_owner_id)
+        emit_many([Outgoing("lead.assigned", lead)], now=now)
+        return _log(
+            lead,
+            SalesActionKind.REASSIGNED,
+            by=by,
+            now=now,
+            from_owner_id=old_owner_id,
+            to_owner_id=new_owner_id,
+        )
+
+
+def correct_lead(
+    lead: Lead, values: Mapping[str, LeadValue], *, by: User | None, now: datetime
+) -> list[str]:
+    """Write corrected values of the lead's own fields, log them and rescore.
+
+    ``values`` are cleaned as at intake (intake.cleaning.clean_lead_fields),
+    by field name; None empties a field, ``company`` is a company name. The
+    score follows at once and a band change is triaged as after any rescore
+    (``rescore_and_triage``). Returns the names of the fields that changed
+    ([] when none did: nothing is written then).
+    """
+    with transaction.atomic():
+        # Only the lead's row is locked: PostgreSQL locks no outer-joined company.
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("company")
+            .get(pk=lead.pk)
+        )
+        changed: list[str] = []
+        for name, value in sorted(values.items()):
+            if name == "company":
+                current = lead.company.name if lead.company is not None else None
+                if (value or None) == current:
+                    continue
+                if value:
+                    _key, company = next(
+                        iter(
+                            find_or_create_companies([(str(value), lead.email)]).items()
+                        )
+                    )
+                    lead.company = company
+                else:
+                    lead.company = None
+                changed.append(name)
+                continue
+            stored = getattr(lead, name)
+            new = value if value is not None else _empty_value(lead, name)
+            if stored != new:
+                setattr(lead, name, new)
+                changed.append(name)
+        if not changed:
+            return []
+        lead.updated_at = now
+        lead.save()
+        _log(
+            lead,
+            SalesActionKind.CORRECTED,
+            by=by,
+            now=now,
+            detail=", ".join(changed),
+        )
+        rescore_and_triage([lead], now=now, trigger=ScoreTrigger.LEAD_SAVED)
+    return changed
+
+
+def _empty_value(lead: Lead, name: str) -> str | None:
+    """What an emptied field stores: None where the column is nullable, else ""."""
+    field = Lead._meta.get_field(name)
+    return None if getattr(field, "null", False) else ""

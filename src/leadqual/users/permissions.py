@@ -42,3 +42,14 @@ def role_required(
         return login_required(wrapped)
 
     return decorate
+
+
+def can_reassign(user: User | AnonymousUser, owner_id: int | None) -> bool:
+    """Admins reassign any lead; salespeople only the leads they own.
+
+    Marketing reads along and reassigns nothing.
+    """
+    role = user_role(user)
+    if role is Role.ADMIN:
+        return True
+    return role is Role.SALES and owner_id is not None and owner_id == user.pk

@@ -1,7 +1,9 @@
 """The lead list (filters, search, pages) and the lead page.
 
 The lead page shows what the other apps know about one lead: its score with
-the explanation (scoring), its events (leads) and the sales panels (triage).
+the explanation (scoring), one timeline of its events (leads) with the sales
+actions, notes and calls (triage), and the sales panels under a sticky action
+bar (web.lead_actions).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
@@ -22,7 +25,13 @@ from django_stubs_ext import StrOrPromise
 
 from leadqual.core.bands import Band, Thresholds
 from leadqual.core.hygiene import format_phone
-from leadqual.core.lifecycle import LeadStatus
+from leadqual.core.lifecycle import (
+    BantAnswer,
+    LeadStatus,
+    NoteKind,
+    RejectionReason,
+    SalesActionKind,
+)
 from leadqual.core.scoring import Group, ScoringModel
 from leadqual.leads.accounts import account_summary
 from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
@@ -32,16 +41,24 @@ from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
 from leadqual.scoring.queries import explanation_lines, latest_score, score_history
 from leadqual.scoring.services import parsed_model
+from leadqual.triage.models import (
+    BANT_ANSWER_LABELS,
+    REJECTION_REASON_LABELS,
+    Note,
+    SalesAction,
+)
 from leadqual.triage.queries import open_tasks_of
 from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
     HtmxHttpRequest,
+    can_act_on_leads,
     countdown,
     display_name,
+    euros_text,
     signed_in_user,
 )
-from leadqual.web.lead_actions import sales_panels
+from leadqual.web.lead_actions import QUESTION_LABELS, sales_panels
 
 LEADS_PER_PAGE = 50
 TIMELINE_LENGTH = 100
@@ -190,6 +207,24 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
 
 # --- the lead page --------------------------------------------------------------------
 
+_OUTCOME_ACTIONS = frozenset(
+    {SalesActionKind.OPPORTUNITY, SalesActionKind.WON, SalesActionKind.LOST}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineItem:
+    """One line of the lead's timeline: an event, a sales action or a note."""
+
+    at: datetime
+    kind: str  # "event", "sales" or "note"
+    css: str
+    label: StrOrPromise
+    by: str
+    details: list[dict[str, object]]
+    text: str = ""
+    is_undone: bool = False
+
 
 def _points_text(points: int) -> str:
     return f"+{points}" if points > 0 else f"\u2212{abs(points)}" if points else "0"
@@ -290,24 +325,131 @@ def _history(lead: Lead, thresholds: Thresholds | None) -> dict[str, object]:
     return {"rows": rows, "chart": mark_safe(svg)}
 
 
-def _timeline(lead: Lead) -> list[dict[str, object]]:
-    events = Event.objects.filter(lead=lead).order_by("-occurred_at", "-id")
+def _event_items(lead: Lead) -> list[TimelineItem]:
     items = []
+    events = Event.objects.filter(lead=lead).order_by("-occurred_at", "-id")
     for event in events[:TIMELINE_LENGTH]:
         properties = event.properties if isinstance(event.properties, dict) else {}
         items.append(
-            {
-                "type": event.type,
-                "type_label": event.get_type_display(),
-                "occurred_at": event.occurred_at,
-                "details": [
+            TimelineItem(
+                at=event.occurred_at,
+                kind="event",
+                css=f"timeline-event event-{event.type}",
+                label=event.get_type_display(),
+                by="",
+                details=[
                     {"label": label, "value": str(properties[key])}
                     for key, label in TIMELINE_PROPERTIES
                     if properties.get(key) not in (None, "")
                 ],
-            }
+            )
         )
     return items
+
+
+def _action_details(action: SalesAction) -> list[dict[str, object]]:
+    """What a sales action was about, in words (detail holds codes, not text)."""
+    kind = SalesActionKind(action.kind)
+    if kind is SalesActionKind.BANT_ANSWERED and "=" in action.detail:
+        question, answer = action.detail.split("=", 1)
+        if question in QUESTION_LABELS and answer in BantAnswer.__members__.values():
+            return [
+                {
+                    "label": QUESTION_LABELS[question],
+                    "value": BANT_ANSWER_LABELS[BantAnswer(answer)],
+                }
+            ]
+    if kind is SalesActionKind.REJECTED and action.detail in (
+        RejectionReason.__members__.values()
+    ):
+        return [
+            {
+                "label": gettext("Reason"),
+                "value": REJECTION_REASON_LABELS[RejectionReason(action.detail)],
+            }
+        ]
+    if kind in _OUTCOME_ACTIONS and action.detail.isdigit():
+        return [{"label": gettext("Value"), "value": euros_text(int(action.detail))}]
+    if kind is SalesActionKind.REASSIGNED:
+        return [
+            {
+                "label": gettext("From"),
+                "value": display_name(action.from_owner) or gettext("Unassigned"),
+            },
+            {
+                "label": gettext("To"),
+                "value": display_name(action.to_owner) or gettext("Unassigned"),
+            },
+        ]
+    if kind in (SalesActionKind.REOPENED, SalesActionKind.REOPEN_UNDONE) and (
+        action.previous_status in LeadStatus.__members__.values()
+    ):
+        return [
+            {
+                "label": gettext("Was") if kind is SalesActionKind.REOPENED else "",
+                "value": STATUS_LABELS[LeadStatus(action.previous_status)],
+            }
+        ]
+    if kind is SalesActionKind.CORRECTED and action.detail:
+        return [{"label": gettext("Fields"), "value": action.detail}]
+    return []
+
+
+def _action_items(lead: Lead) -> list[TimelineItem]:
+    actions = (
+        SalesAction.objects.filter(lead=lead)
+        .select_related("done_by", "from_owner", "to_owner")
+        .order_by("-done_at", "-id")[:TIMELINE_LENGTH]
+    )
+    return [
+        TimelineItem(
+            at=action.done_at,
+            kind="sales",
+            css=f"timeline-sales action-{action.kind}",
+            label=action.get_kind_display(),
+            by=display_name(action.done_by),
+            details=_action_details(action),
+            is_undone=action.undone_at is not None,
+        )
+        for action in actions
+    ]
+
+
+def _note_items(lead: Lead) -> list[TimelineItem]:
+    notes = (
+        Note.objects.filter(lead=lead)
+        .select_related("written_by")
+        .order_by("-written_at", "-id")[:TIMELINE_LENGTH]
+    )
+    items = []
+    for note in notes:
+        label = note.get_kind_display()
+        if note.kind == NoteKind.CALL and note.call_result:
+            label = f"{label}: {note.get_call_result_display()}"
+        items.append(
+            TimelineItem(
+                at=note.written_at,
+                kind="note",
+                css=f"timeline-note note-{note.kind}",
+                label=label,
+                by=display_name(note.written_by),
+                details=[],
+                text=note.body,
+            )
+        )
+    return items
+
+
+def timeline(lead: Lead) -> tuple[list[TimelineItem], bool]:
+    """Events, sales actions, notes and calls in one list, newest first.
+
+    At most TIMELINE_LENGTH items; the flag says whether older ones were cut.
+    At equal moments a sales action comes before the event it answered.
+    """
+    items = _event_items(lead) + _action_items(lead) + _note_items(lead)
+    order = {"note": 0, "sales": 1, "event": 2}
+    items.sort(key=lambda item: (item.at, -order[item.kind]), reverse=True)
+    return items[:TIMELINE_LENGTH], len(items) > TIMELINE_LENGTH
 
 
 @role_required(*ALL_ROLES)
@@ -324,7 +466,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     model = parsed_model(score.scoring_model) if score is not None else None
     breakdown = _breakdown(score, model) if score and model else None
     task = open_tasks_of(lead.pk).order_by("due_at").first()
-    event_count = Event.objects.filter(lead=lead).count()
+    items, is_cut = timeline(lead)
     context: dict[str, object] = {
         "lead": {
             "id": lead.pk,
@@ -352,9 +494,12 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         ),
         "breakdown": breakdown,
         "history": _history(lead, model.thresholds if model is not None else None),
-        "timeline": _timeline(lead),
-        "timeline_is_cut": event_count > TIMELINE_LENGTH,
+        "timeline": items,
+        "timeline_is_cut": is_cut,
         "timeline_length": TIMELINE_LENGTH,
+        "correct_url": reverse("triage:lead-correct", args=[lead.pk])
+        if can_act_on_leads(user)
+        else "",
         "account": account_summary(lead.company) if lead.company else None,
         **sales_panels(lead, user),
     }

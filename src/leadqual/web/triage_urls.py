@@ -22,4 +22,17 @@ urlpatterns: list[URLPattern] = [
     path(
         "leads/<int:lead_id>/outcome/", lead_actions.lead_outcome, name="lead-outcome"
     ),
+    path("leads/<int:lead_id>/reopen/", lead_actions.lead_reopen, name="lead-reopen"),
+    path(
+        "leads/<int:lead_id>/reopen/<int:action_id>/undo/",
+        lead_actions.lead_reopen_undo,
+        name="lead-reopen-undo",
+    ),
+    path("leads/<int:lead_id>/notes/", lead_actions.lead_note, name="lead-note"),
+    path(
+        "leads/<int:lead_id>/owner/", lead_actions.lead_reassign, name="lead-reassign"
+    ),
+    path(
+        "leads/<int:lead_id>/correct/", lead_actions.lead_correct, name="lead-correct"
+    ),
 ]
