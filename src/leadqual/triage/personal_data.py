@@ -24,6 +24,7 @@ PERSONAL_DATA = (
         erasure=Erasure.CLEAR,
     ),
     PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
+    PersonalFields("triage.Notice", not_personal=("kind",)),
     PersonalFields(
         "triage.Qualification", not_personal=("budget", "authority", "need", "timing")
     ),
