@@ -189,9 +189,9 @@ def test_a_seller_closes_stale_tasks_with_a_reason(site: Site) -> None:
     page = site.signed_in_page(sanne, viewport=DESKTOP)
     page.goto("/queue/?band=warm")
     stale = page.locator("#queue-overdue tbody tr")
-    oldest = [str(stale.nth(index).get_attribute("id")) for index in (0, 1)]
+    top_two = [str(stale.nth(index).get_attribute("id")) for index in (0, 1)]
 
-    for row_id in oldest:
+    for row_id in top_two:
         page.locator(f"#{row_id} input[type=checkbox]").check()
     page.get_by_label("Why").select_option(label="No response after several attempts")
     page.get_by_role("button", name="Close ticked tasks").click()
@@ -203,7 +203,7 @@ def test_a_seller_closes_stale_tasks_with_a_reason(site: Site) -> None:
     expect(page).to_have_url(f"{site.url}/queue/?band=warm")
     screenshot(page, "queue-desktop-en-GB-closed")
     closed = Task.objects.filter(closed_reason="no response")
-    assert sorted(f"task-{task.pk}" for task in closed) == sorted(oldest)
+    assert sorted(f"task-{task.pk}" for task in closed) == sorted(top_two)
     site.assert_clean()
 
 
