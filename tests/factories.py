@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 from django.contrib.auth.models import User
 from factory.django import DjangoModelFactory
 
 from leadqual.core.events import EventType
+from leadqual.core.lifecycle import TaskKind
 from leadqual.leads.models import Company, Event, Lead
 from leadqual.leads.services import normalise_company_name
+from leadqual.triage.models import Task
 from leadqual.users.models import ApiToken
 from leadqual.users.roles import Role
 from leadqual.users.scopes import Scope
@@ -89,3 +91,18 @@ class ApiTokenFactory(DjangoModelFactory[ApiToken]):
     digest = factory.LazyAttribute(lambda token: token_digest(token.secret))
     prefix = factory.LazyAttribute(lambda token: token.secret[:10])
     scopes = factory.LazyFunction(lambda: [scope.value for scope in Scope])
+
+
+class TaskFactory(DjangoModelFactory[Task]):
+    """An open first-contact task; a test sets ``due_at`` (its clock) and the owner.
+
+    Created a working day before it is due unless the test says when.
+    """
+
+    class Meta:
+        model = Task
+
+    lead = factory.SubFactory(LeadFactory)
+    kind = TaskKind.FIRST_CONTACT.value
+    # No default due_at: a task's deadline is always the test's own moment.
+    created_at = factory.LazyAttribute(lambda task: task.due_at - timedelta(days=1))

@@ -111,6 +111,8 @@ ROUTES: dict[str, Access] = {
     # Pages.
     "home": Page(ALL_ROLES),
     "triage:queue": Page(ALL_ROLES),
+    "triage:next-lead": Page(ALL_ROLES),
+    "triage:queue-close": Page(SALES_AND_ADMIN, POST),
     "triage:lead-feedback": Page(SALES_AND_ADMIN, POST, lead_specific=True),
     "triage:lead-bant": Page(SALES_AND_ADMIN, POST, lead_specific=True),
     "triage:lead-first-contact": Page(SALES_AND_ADMIN, POST, lead_specific=True),

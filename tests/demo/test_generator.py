@@ -16,6 +16,7 @@ from leadqual.demo.generator import (
     COMPETITOR_DOMAIN,
     DEMO_SOURCES,
     HISTORY_DAYS,
+    STALE_AFTER,
     DemoPlan,
     ensure_demo_users,
     load_plan,
@@ -28,7 +29,7 @@ from leadqual.scoring.services import (
     default_model_source,
     parsed_model,
 )
-from leadqual.triage.models import Feedback, Outcome
+from leadqual.triage.models import Feedback, Notice, Outcome, Task
 
 NOW = datetime(2026, 6, 1, 7, 0, tzinfo=UTC)
 
@@ -145,3 +146,28 @@ def test_the_top_score_quartile_wins_far_more_often_than_the_bottom() -> None:
     assert top >= 0.08
     assert top >= bottom + 0.06
     assert Feedback.objects.filter(decision="rejected").exclude(reason="").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_team_works_its_queue_as_a_real_team_does() -> None:
+    """At ``now`` a few tasks are overdue, none for months (#12).
+
+    Every Friday the sellers close what is more than STALE_AFTER overdue, so
+    nothing is older than that plus the week since the last clear-up; each
+    closed task says why and who. Notices are seen every working morning.
+    """
+    row = active_scoring_model()
+    plan = plan_demo_data(seed=7, now=NOW, leads=200, model=parsed_model(row))
+
+    summary = load_plan(plan, scoring_model=row, users=ensure_demo_users())
+
+    overdue = Task.objects.filter(done_at__isnull=True, due_at__lt=NOW)
+    oldest_allowed = NOW - STALE_AFTER - timedelta(days=7, hours=1)
+    assert not overdue.filter(due_at__lt=oldest_allowed).exists()
+    cleared = Task.objects.filter(
+        closed_reason__in=["no response", "no longer relevant"]
+    )
+    assert summary.stale_tasks_closed == cleared.count() > 0
+    assert not cleared.filter(closed_by=None).exists()
+    weekend_ago = NOW - timedelta(days=3, hours=1)
+    assert not Notice.objects.filter(seen_at=None, created_at__lt=weekend_ago).exists()

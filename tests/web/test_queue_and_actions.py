@@ -73,18 +73,16 @@ def at_thursday_evening() -> Iterator[None]:
         yield
 
 
-def _row_order(html: str, section: str) -> list[str]:
-    """The lead ids of a queue section's rows, top to bottom."""
-    start = html.index(f'id="queue-{section}"')
-    end = html.find("</section>", start)
-    return re.findall(r'data-lead-id="(\d+)"', html[start:end])
+def _row_order(html: str) -> list[str]:
+    """The lead ids of the queue's rows, top to bottom."""
+    return re.findall(r'data-lead-id="(\d+)"', html)
 
 
 # --- the queue ------------------------------------------------------------------------
 
 
 @pytest.mark.usefixtures("at_thursday_evening")
-def test_the_queue_shows_my_tasks_by_due_time_then_by_score() -> None:
+def test_the_queue_shows_new_hot_leads_then_my_tasks_by_due_time_and_score() -> None:
     seller = make_user("sanne")
     warm = _warm_lead("warm@bouwbedrijf.nl")
     warmer = _warm_lead("warmer@bouwbedrijf.nl")
@@ -98,20 +96,23 @@ def test_the_queue_shows_my_tasks_by_due_time_then_by_score() -> None:
 
     html = _client_for(seller).get(reverse("triage:queue")).content.decode()
 
-    assert _row_order(html, "mine") == [str(hot.pk), str(warmer.pk), str(warm.pk)]
+    assert _row_order(html) == [str(hot.pk), str(warmer.pk), str(warm.pk)]
+    assert html.index('id="queue-new_hot"') < html.index('id="queue-later"')
 
 
 @pytest.mark.usefixtures("at_thursday_evening")
-def test_unassigned_tasks_follow_in_their_own_section() -> None:
+def test_unassigned_tasks_are_one_filter_away() -> None:
     unassigned = _warm_lead("nobody@bouwbedrijf.nl")  # no seller exists yet
     seller = make_user("sanne")
     mine = _warm_lead("mine@bouwbedrijf.nl")
+    client = _client_for(seller)
 
-    html = _client_for(seller).get(reverse("triage:queue")).content.decode()
+    html = client.get(reverse("triage:queue")).content.decode()
+    other = client.get(reverse("triage:queue"), {"owner": "unassigned"})
 
-    assert _row_order(html, "mine") == [str(mine.pk)]
-    assert _row_order(html, "unassigned") == [str(unassigned.pk)]
-    assert html.index('id="queue-mine"') < html.index('id="queue-unassigned"')
+    assert _row_order(html) == [str(mine.pk)]
+    assert _row_order(other.content.decode()) == [str(unassigned.pk)]
+    assert '<option value="unassigned">Unassigned</option>' in html
 
 
 @pytest.mark.usefixtures("at_thursday_evening")
@@ -139,9 +140,7 @@ def test_marketing_sees_every_owners_open_tasks() -> None:
 
     html = _client_for(marketer).get(reverse("triage:queue")).content.decode()
 
-    assert sorted(_row_order(html, "assigned")) == sorted(
-        str(lead.pk) for lead in leads
-    )
+    assert sorted(_row_order(html)) == sorted(str(lead.pk) for lead in leads)
 
 
 def test_a_task_past_its_deadline_is_shown_overdue() -> None:
@@ -218,7 +217,9 @@ def test_the_queue_needs_a_constant_number_of_queries(
     client = _client_for(seller)
     client.get(reverse("triage:queue"))  # warm up the session and role caches
 
-    with django_assert_max_num_queries(7):
+    # Session, user, role, the page's tasks and their count, scores, the
+    # unseen notices and the menu badge.
+    with django_assert_max_num_queries(8):
         response = client.get(reverse("triage:queue"))
 
     assert response.content.decode().count("data-lead-id=") == 20

@@ -158,6 +158,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leadqual.users.context_processors.navigation",
+                "leadqual.web.context_processors.queue_badge_context",
             ],
         },
     },

@@ -58,7 +58,12 @@ The generative process
    them SLA tasks. The plan also names a round-robin owner for every lead
    that reached warm or hot or that sales contacted; it is set only where
    triage left the lead without one (a cold referral that sales called).
-9. **Requalification.** At ``now`` every lead is rescored once more: old
+9. **Working the queue.** Each working morning the two sellers open their
+   queue, which marks the notices of leads turned hot as seen; each Friday
+   afternoon they close the tasks more than STALE_AFTER overdue that nobody
+   followed up ("no response after several attempts"), as a real team
+   clears its queue. So ``now`` finds a few overdue tasks, not months of them.
+10. **Requalification.** At ``now`` every lead is rescored once more: old
    behaviour has faded, and leads that cooled down leave the sales queue.
 
 Every draw comes from one ``random.Random(seed)``; the same seed, ``now``,
@@ -88,6 +93,7 @@ from leadqual.core.lifecycle import (
     Decision,
     OutcomeKind,
     RejectionReason,
+    TaskKind,
 )
 from leadqual.core.profile import LeadProfile, Urgency
 from leadqual.core.scoring import ScoreTrigger, ScoringModel, score_lead
@@ -96,8 +102,12 @@ from leadqual.intake.pipeline import Arrivals, EventInput, receive
 from leadqual.leads.models import Lead
 from leadqual.leads.services import ConsentInput, LeadInput
 from leadqual.scoring.models import ScoringModelVersion
+from leadqual.triage.models import Task, TaskCloseReason
+from leadqual.triage.queries import ALL_OWNERS, unseen_hot_notices
 from leadqual.triage.services import (
     answer_bant,
+    close_tasks,
+    mark_notices_seen,
     record_feedback,
     record_first_contact,
     record_outcome,
@@ -1400,6 +1410,7 @@ class LoadSummary:
     won: int = 0
     lost: int = 0
     won_value_cents: int = 0
+    stale_tasks_closed: int = 0
     bands_now: dict[Band, int] = field(default_factory=lambda: dict.fromkeys(Band, 0))
     bands_reached: dict[Band, int] = field(
         default_factory=lambda: dict.fromkeys(Band, 0)
@@ -1435,7 +1446,41 @@ def demo_leads_loaded(seed: int) -> int:
     )
 
 
-_Step = PlannedLead | EventBatch | PlannedFeedback | PlannedOutcome | str
+# Sellers open their queue every working morning at 09:00 and clear what
+# nobody followed up every Friday at 16:00: tasks overdue for longer than this.
+STALE_AFTER = timedelta(days=7)
+QUEUE_OPENED_AT = (9, 0)
+QUEUE_CLEARED_AT = (16, 0)
+FRIDAY = 4
+
+
+@dataclass(frozen=True, slots=True)
+class _QueueReview:
+    """The sellers look at their queue (mornings) or clear it (Friday afternoons)."""
+
+    at: datetime
+    clears_stale_tasks: bool
+
+
+def _queue_reviews(start: datetime, end: datetime) -> list[_QueueReview]:
+    """Every working-day queue look and Friday clear-up from ``start`` to ``end``."""
+    reviews: list[_QueueReview] = []
+    day = start.astimezone(LOCAL_TIME).date()
+    while True:
+        if day.weekday() < 5:
+            moments = [(QUEUE_OPENED_AT, False)]
+            if day.weekday() == FRIDAY:
+                moments.append((QUEUE_CLEARED_AT, True))
+            for (hour, minute), clears in moments:
+                at = _local_at(day, hour, minute)
+                if at > end:
+                    return reviews
+                if at >= start:
+                    reviews.append(_QueueReview(at=at, clears_stale_tasks=clears))
+        day += timedelta(days=1)
+
+
+_Step = PlannedLead | EventBatch | PlannedFeedback | PlannedOutcome | str | _QueueReview
 # Order of things that happen at the same moment: the arrival, events, the
 # owner (a str: the username), feedback, outcome.
 _ORDER: Mapping[type, int] = {
@@ -1444,6 +1489,7 @@ _ORDER: Mapping[type, int] = {
     str: 2,
     PlannedFeedback: 3,
     PlannedOutcome: 4,
+    _QueueReview: 5,
 }
 
 
@@ -1465,6 +1511,48 @@ def _owner_of(lead: Lead, users: Mapping[str, User]) -> User | None:
         return None
     by_id = {user.pk: user for user in users.values()}
     return by_id.get(owner_id) or User.objects.filter(pk=owner_id).first()
+
+
+def _review_queue(
+    review: _QueueReview, *, users: Mapping[str, User], summary: LoadSummary
+) -> None:
+    """What the sellers do with their queue at a review (see _queue_reviews)."""
+    sellers = [users[username] for username in SALES_USERNAMES]
+    for seller in sellers:
+        notices = list(unseen_hot_notices(seller.pk).filter(created_at__lte=review.at))
+        if notices:
+            mark_notices_seen(notices, now=review.at)
+    if not review.clears_stale_tasks:
+        return
+    stale = list(
+        Task.objects.filter(
+            done_at__isnull=True,
+            due_at__lt=review.at - STALE_AFTER,
+            created_at__lte=review.at,
+        )
+        .order_by("id")
+        .values_list("id", "owner_id", "kind")
+    )
+    by_owner = {seller.pk: seller for seller in sellers}
+    groups: dict[tuple[int, str], list[int]] = {}
+    for task_id, owner_id, kind in stale:
+        groups.setdefault((owner_id or 0, kind), []).append(task_id)
+    for (owner_id, kind), task_ids in sorted(groups.items()):
+        reason = (
+            TaskCloseReason.NO_RESPONSE
+            if kind == TaskKind.FIRST_CONTACT.value
+            else TaskCloseReason.NO_LONGER_RELEVANT
+        )
+        # A seller closes their own; the admin closes the others' and unassigned.
+        closer = by_owner.get(owner_id)
+        closed = close_tasks(
+            task_ids,
+            reason=reason,
+            by=closer or users["admin"],
+            may_close=closer.pk if closer is not None else ALL_OWNERS,
+            now=review.at,
+        )
+        summary.stale_tasks_closed += len(closed)
 
 
 # Arrivals and event batches that happen within this span of each other go
@@ -1645,15 +1733,28 @@ def load_plan(
         )
     fresh = [planned for planned in plan.leads if planned.email not in existing]
     summary.leads_skipped = len(plan.leads) - len(fresh)
-    steps = sorted(
-        (step for planned in fresh for step in _steps(planned)),
-        key=lambda step: step[:3],
-    )
+    all_steps = [step for planned in fresh for step in _steps(planned)]
+    if all_steps:
+        all_steps.extend(
+            (review.at, _ORDER[_QueueReview], -1, review)
+            for review in _queue_reviews(min(step[0] for step in all_steps), plan.now)
+        )
+    steps = sorted(all_steps, key=lambda step: step[:3])
     plans_by_number = {planned.number: planned for planned in fresh}
     leads: dict[int, Lead] = {}
     pending = _Arrivals()
     for steps_done, (at, _order, number, step) in enumerate(steps, start=1):
-        if isinstance(step, PlannedLead | EventBatch):
+        if isinstance(step, _QueueReview):
+            if step.clears_stale_tasks:
+                # The clear-up sees every task that has arrived; a morning look
+                # leaves the batch whole (its notices are seen the next morning).
+                _receive_arrivals(
+                    pending, scoring_model=scoring_model, leads=leads, summary=summary
+                )
+                pending = _Arrivals()
+            with transaction.atomic():
+                _review_queue(step, users=users, summary=summary)
+        elif isinstance(step, PlannedLead | EventBatch):
             if not pending.fits(at):
                 _receive_arrivals(
                     pending, scoring_model=scoring_model, leads=leads, summary=summary

@@ -29,7 +29,14 @@ from leadqual.core.lifecycle import TaskKind
 from leadqual.core.sla import sla_due_at, working_hours_between
 from leadqual.leads.models import Lead
 from leadqual.triage.alert_delivery import OUT_OF_TRIAGE, STALE_CLAIM_AFTER
-from leadqual.triage.models import Alert, AlertChannel, AlertKind, AlertStatus, Task
+from leadqual.triage.models import (
+    Alert,
+    AlertChannel,
+    AlertKind,
+    AlertStatus,
+    Notice,
+    Task,
+)
 from leadqual.triage.tasks import send_alert_task
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
@@ -133,11 +140,12 @@ def queue_band_alerts(
 ) -> int:
     """Create the alerts for a lead that became hot (or warm), sent after commit.
 
-    A hot lead always alerts its owner (email) and the team channel (chat);
-    a warm one only with LEADQUAL_ALERT_ON_WARM and only when it got a new
-    task (a hot lead cooling to warm is not news). Returns how many alerts
-    are new; 0 for cold, for a repeat, or when no channel is configured.
-    Must run inside the transaction that triaged the lead.
+    A hot lead always alerts its owner (email, and an in-app notice on the
+    queue, see ``queue_hot_notice``) and the team channel (chat); a warm one
+    only with LEADQUAL_ALERT_ON_WARM and only when it got a new task (a hot
+    lead cooling to warm is not news). Returns how many email and chat
+    alerts are new; 0 for cold, for a repeat, or when no channel is
+    configured. Must run inside the transaction that triaged the lead.
     """
     if band is Band.HOT:
         kind = AlertKind.BECAME_HOT
@@ -146,9 +154,31 @@ def queue_band_alerts(
     else:
         return 0
     owners = [task.owner] if task.owner is not None else []
+    if kind is AlertKind.BECAME_HOT:
+        queue_hot_notice(task, now=now)
     created = _create_alerts(task, kind, email_to=owners, chat=True, now=now)
     if created:
         logger.info("Queued %s %s alerts for lead %s", created, kind.value, lead.pk)
+    return created
+
+
+def queue_hot_notice(task: Task, *, now: datetime) -> bool:
+    """Store an in-app notice for the task's owner that the lead turned hot.
+
+    Once per task and owner, like the alerts: a lead that goes hot, warm and
+    hot again with the same open task is news once. Needs no channel; the
+    queue shows unseen notices and marks them seen. Returns whether a new
+    notice was stored; False without an owner or for a repeat.
+    """
+    if task.owner_id is None:
+        return False
+    # The unique constraint (recipient, task, kind) makes a repeat a no-op.
+    _notice, created = Notice.objects.get_or_create(
+        recipient_id=task.owner_id,
+        task=task,
+        kind=AlertKind.BECAME_HOT.value,
+        defaults={"lead_id": task.lead_id, "created_at": now},
+    )
     return created
 
 

@@ -64,6 +64,19 @@ TASK_KIND_LABELS = {
 }
 
 
+class TaskCloseReason(models.TextChoices):
+    """Why a seller closed open tasks from the queue without contact.
+
+    The value is stored in ``Task.closed_reason`` as it is, beside the
+    reasons triage writes itself ("cooled down to cold", "rejected by sales").
+    """
+
+    NO_RESPONSE = "no response", _("No response after several attempts")
+    HANDLED_ELSEWHERE = "handled elsewhere", _("Handled outside leadqual")
+    NO_LONGER_RELEVANT = "no longer relevant", _("No longer relevant")
+    DUPLICATE = "duplicate task", _("Duplicate of another task")
+
+
 class Feedback(models.Model):
     """Sales accepted or rejected a lead; a rejection always has a reason."""
 
@@ -141,6 +154,15 @@ class Task(models.Model):
     due_at = models.DateTimeField(_("due at"))
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
     closed_reason = models.CharField(_("closed because"), max_length=200, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty when triage closed the task itself."),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -384,3 +406,40 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.channel}: {self.status}"
+
+
+class Notice(models.Model):
+    """An in-app notice for one user: a lead of theirs turned hot.
+
+    Created beside the hot-lead alert (``alerts.queue_band_alerts``), once per
+    task and recipient; shown at the top of the queue until seen.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notices",
+    )
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notices")
+    task = models.ForeignKey(
+        Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="notices"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=AlertKind.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    seen_at = models.DateTimeField(_("seen at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "task", "kind"], name="notice_once_per_task"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "seen_at"], name="notice_unseen"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for user {self.recipient_id}"

@@ -35,6 +35,7 @@ PERSONAL_DATA = (
         "triage.SalesAction", not_personal=("kind", "detail", "previous_status")
     ),
     PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
+    PersonalFields("triage.Notice", not_personal=("kind",)),
     PersonalFields(
         "triage.Qualification",
         not_personal=(

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import IntEnum
+from typing import Literal
+
 from django.contrib.auth.models import User
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    DateTimeField,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from leadqual.core.assignment import OwnerState
-from leadqual.triage.models import Task
+from leadqual.core.bands import Band
+from leadqual.triage.models import AlertKind, Notice, Task
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
 
@@ -77,3 +98,203 @@ def open_tasks_with_an_owner() -> QuerySet[Task]:
 def unassigned_open_tasks() -> QuerySet[Task]:
     """Open tasks without an owner (no seller was available), soonest due first."""
     return _queue_order(Task.objects.filter(owner__isnull=True, done_at__isnull=True))
+
+
+# --- the today queue (web/queue.py) -----------------------------------------------
+
+# A hot lead whose task is younger than this is "new": it tops the queue.
+NEW_HOT_WITHIN = timedelta(days=7)
+
+# Whose open tasks a queue shows: one owner (a user id), those without an
+# owner, or every open task.
+QueueOwner = int | Literal["unassigned", "all"]
+UNASSIGNED: QueueOwner = "unassigned"
+ALL_OWNERS: QueueOwner = "all"
+
+
+class QueueTier(IntEnum):
+    """The queue's groups, most urgent first."""
+
+    NEW_HOT = 0
+    DUE_TODAY = 1
+    OVERDUE = 2
+    LATER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class QueueDay:
+    """The moments that split the queue into its tiers, in the site's time zone."""
+
+    now: datetime
+    starts_at: datetime
+    ends_at: datetime
+
+    @property
+    def new_hot_since(self) -> datetime:
+        return self.now - NEW_HOT_WITHIN
+
+
+def queue_day(now: datetime) -> QueueDay:
+    """Today (midnight to midnight in the site's time zone) as seen at ``now``."""
+    local = timezone.localtime(now)
+    starts_at = datetime.combine(local.date(), time(), tzinfo=local.tzinfo)
+    ends_at = datetime.combine(
+        local.date() + timedelta(days=1), time(), tzinfo=local.tzinfo
+    )
+    return QueueDay(now=now, starts_at=starts_at, ends_at=ends_at)
+
+
+def _is_new_hot(day: QueueDay) -> Q:
+    return Q(lead__band=Band.HOT.value, created_at__gte=day.new_hot_since)
+
+
+def _open_tasks_of(owner: QueueOwner) -> QuerySet[Task]:
+    tasks = Task.objects.filter(done_at__isnull=True)
+    if isinstance(owner, int):
+        return tasks.filter(owner_id=owner)
+    if owner == UNASSIGNED:
+        return tasks.filter(owner__isnull=True)
+    return tasks
+
+
+def today_queue(
+    owner: QueueOwner, *, now: datetime, band: Band | None = None
+) -> QuerySet[Task]:
+    """Open tasks in the order a seller should work them, annotated with ``tier``.
+
+    New hot leads first (a hot lead whose task is younger than NEW_HOT_WITHIN),
+    soonest deadline first; then tasks due today; then overdue tasks, hot
+    before warm and the most recently overdue first (a task months overdue
+    sinks to the bottom, where it waits for a bulk close); then the rest,
+    soonest deadline first. Ties go to the higher score. One query, with the
+    lead, its company and the owner joined; page it with a Paginator.
+    """
+    day = queue_day(now)
+    tasks = _open_tasks_of(owner)
+    if band is not None:
+        tasks = tasks.filter(lead__band=band.value)
+    overdue = Q(due_at__lt=day.starts_at)
+    return (
+        tasks.select_related("lead", "lead__company", "owner")
+        .annotate(
+            tier=Case(
+                When(_is_new_hot(day), then=Value(int(QueueTier.NEW_HOT))),
+                When(
+                    due_at__lt=day.ends_at,
+                    due_at__gte=day.starts_at,
+                    then=Value(int(QueueTier.DUE_TODAY)),
+                ),
+                When(overdue, then=Value(int(QueueTier.OVERDUE))),
+                default=Value(int(QueueTier.LATER)),
+                output_field=IntegerField(),
+            ),
+            band_rank=Case(
+                When(lead__band=Band.HOT.value, then=Value(0)),
+                When(lead__band=Band.WARM.value, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            ),
+        )
+        .annotate(
+            # Overdue: hot first, latest deadline first; others: soonest first.
+            overdue_band_rank=Case(
+                When(tier=QueueTier.OVERDUE, then=F("band_rank")),
+                default=Value(0),
+                output_field=IntegerField(),
+            ),
+            due_soonest=Case(
+                When(~Q(tier=QueueTier.OVERDUE), then=F("due_at")),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+            due_latest=Case(
+                When(tier=QueueTier.OVERDUE, then=F("due_at")),
+                default=None,
+                output_field=DateTimeField(),
+            ),
+        )
+        .order_by(
+            "tier",
+            "overdue_band_rank",
+            F("due_soonest").asc(nulls_last=True),
+            F("due_latest").desc(nulls_last=True),
+            F("lead__score_total").desc(nulls_last=True),
+            "id",
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class QueueBadge:
+    """What the menu shows beside "Queue"."""
+
+    tasks: int  # open tasks needing the user today: new hot, due today, overdue
+    hot_notices: int  # leads of theirs that turned hot, not seen yet
+
+
+def _count_of(rows: QuerySet[Task] | QuerySet[Notice]) -> Coalesce:
+    # A correlated COUNT(*) subquery: no GROUP BY on the outer row.
+    counted = rows.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def queue_badge(user_id: int, *, now: datetime) -> QueueBadge:
+    """The user's badge counts, in one query."""
+    day = queue_day(now)
+    urgent = _open_tasks_of(user_id).filter(
+        _is_new_hot(day) | Q(due_at__lt=day.ends_at)
+    )
+    counts = (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            urgent_task_count=_count_of(urgent),
+            hot_notice_count=_count_of(unseen_hot_notices(user_id)),
+        )
+        .values_list("urgent_task_count", "hot_notice_count")
+        .first()
+    )
+    if counts is None:
+        return QueueBadge(tasks=0, hot_notices=0)
+    return QueueBadge(tasks=counts[0], hot_notices=counts[1])
+
+
+def next_lead_in_queue(
+    owner: QueueOwner,
+    *,
+    after_lead_id: int | None,
+    now: datetime,
+    band: Band | None = None,
+) -> int | None:
+    """The lead after ``after_lead_id`` in the queue's order (one query).
+
+    When that lead has left the queue (its task was just closed) or is not
+    given, the queue's first lead other than it. None when no other lead waits.
+    """
+    # A lead with two open tasks counts once, at its first.
+    lead_ids = list(
+        dict.fromkeys(
+            today_queue(owner, now=now, band=band).values_list("lead_id", flat=True)
+        )
+    )
+    if after_lead_id in lead_ids:
+        position = lead_ids.index(after_lead_id)
+        following = lead_ids[position + 1 :]
+        return following[0] if following else None
+    others = [lead_id for lead_id in lead_ids if lead_id != after_lead_id]
+    return others[0] if others else None
+
+
+def closable_tasks(task_ids: Sequence[int], *, owner: QueueOwner) -> QuerySet[Task]:
+    """The given tasks that are open and (unless ``owner`` is "all") the owner's."""
+    return _open_tasks_of(owner).filter(pk__in=task_ids)
+
+
+def unseen_hot_notices(user_id: int) -> QuerySet[Notice]:
+    """The user's notices of leads turned hot they have not seen, newest first."""
+    return (
+        Notice.objects.filter(
+            recipient_id=user_id, seen_at__isnull=True, kind=AlertKind.BECAME_HOT
+        )
+        .select_related("lead", "lead__company")
+        .order_by("-created_at", "-id")
+    )

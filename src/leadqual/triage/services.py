@@ -13,7 +13,7 @@ from django.db import transaction
 
 from leadqual.core.assignment import Assignment, OwnerState, choose_owner
 from leadqual.core.bands import Band
-from leadqual.core.errors import NotClosed, NothingToUndo
+from leadqual.core.errors import LeadqualError, NotClosed, NothingToUndo
 from leadqual.core.lifecycle import (
     BantAnswer,
     CallResult,
@@ -51,12 +51,19 @@ from leadqual.triage.alerts import queue_band_alerts
 from leadqual.triage.models import (
     Feedback,
     Note,
+    Notice,
     Outcome,
     Qualification,
     SalesAction,
     Task,
+    TaskCloseReason,
 )
-from leadqual.triage.queries import open_tasks_of, owner_states
+from leadqual.triage.queries import (
+    QueueOwner,
+    closable_tasks,
+    open_tasks_of,
+    owner_states,
+)
 from leadqual.users.models import OwnerProfile
 
 logger = logging.getLogger(__name__)
@@ -667,3 +674,67 @@ def _empty_value(lead: Lead, name: str) -> str | None:
     """What an emptied field stores: None where the column is nullable, else ""."""
     field = Lead._meta.get_field(name)
     return None if getattr(field, "null", False) else ""
+
+
+class TasksNotClosable(LeadqualError):
+    """Some tasks asked to be closed are closed already or belong to someone else."""
+
+    code = "tasks_not_closable"
+
+
+def close_tasks(
+    task_ids: Sequence[int],
+    *,
+    reason: TaskCloseReason,
+    by: User,
+    may_close: QueueOwner,
+    now: datetime,
+) -> list[Task]:
+    """Close open tasks from the queue with a reason, all or none.
+
+    ``may_close`` is whose tasks ``by`` may close: their own (their user id)
+    or every task ("all"). The reason and the user are stored on each task.
+    Raises TasksNotClosable, naming the task ids, when any task is not open
+    or not one ``by`` may close; nothing is closed then. Returns the closed
+    tasks (with their leads), in id order.
+    """
+    wanted = sorted(set(task_ids))
+    if not wanted:
+        raise TasksNotClosable("Choose at least one task to close.")
+    with transaction.atomic():
+        tasks = list(
+            closable_tasks(wanted, owner=may_close)
+            .select_for_update(of=("self",))
+            .select_related("lead")
+            .order_by("id")
+        )
+        refused = sorted(set(wanted) - {task.pk for task in tasks})
+        if refused:
+            ids = ", ".join(str(task_id) for task_id in refused)
+            raise TasksNotClosable(
+                f"Tasks {ids} are closed already or not yours to close; "
+                "nothing was closed. Reload the queue and choose again.",
+                fields={"tasks": ids},
+            )
+        Task.objects.filter(pk__in=[task.pk for task in tasks]).update(
+            done_at=now, closed_reason=reason.value, closed_by=by
+        )
+        for task in tasks:
+            task.done_at = now
+            task.closed_reason = reason.value
+            task.closed_by = by
+    logger.info(
+        "User %s closed %s tasks (%s): %s",
+        by.pk,
+        len(tasks),
+        reason.value,
+        [task.pk for task in tasks],
+    )
+    return tasks
+
+
+def mark_notices_seen(notices: Sequence[Notice], *, now: datetime) -> int:
+    """Mark the notices seen (they were shown); returns how many were unseen."""
+    return Notice.objects.filter(
+        pk__in=[notice.pk for notice in notices], seen_at__isnull=True
+    ).update(seen_at=now)

@@ -8,6 +8,10 @@ app_name = "triage"
 # Mounted at "" (config/urls.py): the paths are written out in full.
 urlpatterns: list[URLPattern] = [
     path("queue/", queue.queue, name="queue"),
+    # "Next lead": /queue/next/?after=<lead id> redirects to the lead after
+    # that one in the user's queue order (the lead page's action bar links here).
+    path("queue/next/", queue.next_lead, name="next-lead"),
+    path("queue/close/", queue.close_selected_tasks, name="queue-close"),
     path(
         "leads/<int:lead_id>/feedback/",
         lead_actions.lead_feedback,

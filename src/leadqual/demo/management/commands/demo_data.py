@@ -126,7 +126,9 @@ class Command(BaseCommand):
             f"  Feedback: {summary.accepted + summary.rejected:,} "
             f"({summary.accepted:,} accepted, {summary.rejected:,} rejected)\n"
             f"  Opportunities: {summary.opportunities:,}; won {summary.won:,} "
-            f"(€ {won_euros:,}), lost {summary.lost:,}"
+            f"(€ {won_euros:,}), lost {summary.lost:,}\n"
+            f"  Stale tasks closed at the weekly queue clear-up: "
+            f"{summary.stale_tasks_closed:,}"
         )
 
     def _print_logins(self) -> None:
