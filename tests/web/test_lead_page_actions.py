@@ -133,11 +133,12 @@ def test_accepting_in_the_panel_with_htmx_moves_the_bar_too(seller: User) -> Non
     assert 'id="bar-accept"' not in bar and 'id="bar-reject"' in bar
 
 
-def test_the_next_lead_link_waits_for_the_queue_branch(seller: User) -> None:
-    """Shown only once the URL name triage:next-lead exists (another branch)."""
-    bar = _bar(_page(_client_for(seller), _lead(seller)))
+def test_the_bar_links_to_the_next_lead_of_the_queue(seller: User) -> None:
+    lead = _lead(seller)
 
-    assert 'id="next-lead"' not in bar
+    bar = _bar(_page(_client_for(seller), lead))
+
+    assert f'href="{reverse("triage:next-lead")}?after={lead.pk}"' in bar
 
 
 def test_marketing_sees_the_bar_without_actions(seller: User) -> None:

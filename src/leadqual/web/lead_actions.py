@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -373,15 +373,6 @@ def _reopen_to_undo(lead: Lead) -> SalesAction | None:
     return None
 
 
-def _next_lead_url() -> str:
-    # The queue's "next lead" page comes from another branch: the link shows
-    # once the URL name exists, and nothing breaks before.
-    try:
-        return reverse("triage:next-lead")
-    except NoReverseMatch:
-        return ""
-
-
 def action_bar(
     lead: Lead, qualification: Qualification | None, *, can_act: bool
 ) -> dict[str, object]:
@@ -414,7 +405,8 @@ def action_bar(
             )
         ],
         "undo_reopen_id": reopen.pk if reopen is not None else None,
-        "next_lead_url": _next_lead_url(),
+        # After acting on this lead, the one after it in the user's queue.
+        "next_lead_url": f"{reverse('triage:next-lead')}?after={lead.pk}",
     }
 
 
