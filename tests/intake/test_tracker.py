@@ -280,6 +280,47 @@ def test_a_bad_field_gets_422_naming_it(
     assert not VisitorEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [
+        (
+            {"url": f"{ORIGIN}/", "title": "Prijzen \ud800"},
+            "events[0].properties.title",
+        ),
+        ({"url": f"{ORIGIN}/", "title": "Prij\x00zen"}, "events[0].properties.title"),
+        ({"url": "http://[kapot/"}, "events[0].properties.url"),
+        (
+            {"url": f"{ORIGIN}/", "referrer": "http://[::1"},
+            "events[0].properties.referrer",
+        ),
+    ],
+)
+def test_a_text_that_cannot_be_stored_gets_422_not_a_server_error(
+    tracked_site: TrackedSite,
+    browser: Client,
+    properties: dict[str, str],
+    field: str,
+) -> None:
+    """A lone surrogate, a NUL (PostgreSQL) or a broken URL were 500s."""
+    status, data, _client = collect(
+        browser, payload(page_view() | {"properties": properties})
+    )
+    assert status == 422
+    assert error_field(data) == {field}
+    assert not VisitorEvent.objects.exists()
+
+
+def test_an_identify_email_that_cannot_be_signed_gets_422(
+    tracked_site: TrackedSite, browser: Client
+) -> None:
+    body = json.loads(signed(tracked_site, "jan@bakker.nl"))
+    status, data = identify(
+        browser, json.dumps(body | {"email": "jan\ud800@bakker.nl"})
+    )
+    assert status == 422
+    assert error_field(data) == {"email"}
+
+
 def test_data_without_consent_gets_422(
     tracked_site: TrackedSite, browser: Client
 ) -> None:

@@ -323,7 +323,40 @@ def _load_object(body: bytes) -> dict[str, object]:
             "The request body must be a JSON object, such as "
             '{"visitor_id": "...", "consent": true, "events": [...]}.'
         )
+    _check_storable(data, where="")
     return data
+
+
+def _unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored or signed, or None."""
+    # PostgreSQL refuses NUL; no UTF-8 text holds a lone surrogate, such as
+    # JSON's "\ud800" without its pair.
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it."
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return (
+            "contains a lone surrogate (half of a character pair), which cannot be "
+            "stored; send the whole character or remove it."
+        )
+    return None
+
+
+def _check_storable(value: object, *, where: str) -> None:
+    """Raise InvalidTrackerData naming the first text (or name) that cannot be stored."""
+    if isinstance(value, str):
+        problem = _unstorable(value)
+        if problem is not None:
+            raise _invalid(where or "body", problem)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            problem = _unstorable(str(key))
+            if problem is not None:
+                raise _invalid(where or "body", f"has a name that {problem}")
+            _check_storable(item, where=name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_storable(item, where=f"{where}[{index}]")
 
 
 def _check_known_keys(
@@ -357,6 +390,14 @@ def _check_consent(data: Mapping[str, object]) -> None:
         )
 
 
+def _url_scheme(url: str) -> str:
+    """The URL's scheme, or "" when it is not a URL (e.g. "http://[broken")."""
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""
+
+
 def _without_query(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -388,7 +429,7 @@ def _properties(
                 name, f"is {len(text):,} characters; at most {limit:,} are accepted."
             )
         if key in _URL_PROPERTIES and text:
-            if urlsplit(text).scheme not in ("http", "https"):
+            if _url_scheme(text) not in ("http", "https"):
                 raise _invalid(name, f'"{text[:100]}" is not an http(s) URL.')
             text = _without_query(text)
         if text:
