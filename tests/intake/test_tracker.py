@@ -753,3 +753,36 @@ def test_the_python_snippet_in_the_docs_signs_a_token_leadqual_accepts(
     with django_capture_on_commit_callbacks(execute=True):
         assert identify(browser, json.dumps(body))[0] == 202
     assert Visitor.objects.get().lead == lead
+
+
+def test_each_site_has_its_own_identify_secret_shown_to_admins(
+    admin_client: Client,
+) -> None:
+    first = TrackedSite.objects.create(name="Bakker", origin=ORIGIN)
+    second = TrackedSite.objects.create(name="Oud", origin="https://oud.bakker.nl")
+    assert len(first.identify_secret) >= 43
+    assert first.identify_secret != second.identify_secret
+
+    page = admin_client.get(f"/admin/intake/trackedsite/{first.pk}/change/")
+
+    assert page.status_code == 200
+    assert first.identify_secret in page.content.decode()
+
+
+def test_an_admin_renews_a_leaked_identify_secret(
+    tracked_site: TrackedSite,
+    browser: Client,
+    admin_client: Client,
+) -> None:
+    """Tokens signed with the old secret are refused from then on."""
+    old_body = signed(tracked_site, "jan@bakker-software.nl")
+    response = admin_client.post(
+        "/admin/intake/trackedsite/",
+        {"action": "renew_identify_secret", "_selected_action": [tracked_site.pk]},
+    )
+    assert response.status_code == 302
+    old_secret = tracked_site.identify_secret
+    tracked_site.refresh_from_db()
+    assert tracked_site.identify_secret != old_secret
+    assert identify(browser, old_body)[0] == 403
+    assert identify(browser, signed(tracked_site, "jan@bakker-software.nl"))[0] == 202
