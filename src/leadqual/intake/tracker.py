@@ -789,7 +789,7 @@ def stitch_visitor(visitor: Visitor, lead: Lead, *, now: datetime) -> StitchResu
 
 
 # Stitches an identified visitor after the commit: (visitor pk, lead id or None).
-ScheduleStitch = Callable[[int, "int | None"], None]
+ScheduleStitch = Callable[[int, int | None], None]
 
 
 def identify_visitor(
