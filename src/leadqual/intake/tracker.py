@@ -50,7 +50,7 @@ from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.models import FormAttempt, TrackedSite, Visitor, VisitorEvent
-from leadqual.intake.pipeline import Arrivals, EventInput, receive
+from leadqual.intake.pipeline import Arrivals, EventInput, receive, run_with_retry
 from leadqual.intake.ratelimit import WINDOW, address_hash
 from leadqual.leads.models import Event, Lead
 from leadqual.scoring.services import Rescored
@@ -713,8 +713,17 @@ def record_visit(
     through the pipeline (rescored, triaged when its band changes). Events
     take the server's clock: the script sends them as they happen, and a
     visitor's clock may be wrong. Raises InvalidTrackerData when the
-    visitor id belongs to another site.
+    visitor id belongs to another site. A lock conflict with a concurrent
+    request runs it again (``run_with_retry``): a replay stores nothing twice.
     """
+    return run_with_retry(
+        partial(_record_visit, site, request, now=now), what="A tracking request"
+    )
+
+
+def _record_visit(
+    site: TrackedSite, request: CollectRequest, *, now: datetime
+) -> VisitResult:
     with transaction.atomic():
         visitor = _visitor_for(site, request.visitor_id, now=now)
         external_ids = {
@@ -834,7 +843,11 @@ def stitch_identified_visitor(
         logger.info("Identify of visitor %s: no lead to stitch to", visitor_id)
         return None
     try:
-        return stitch_visitor(visitor, lead, now=now)
+        # The visitor's own page views may arrive at the same moment.
+        return run_with_retry(
+            partial(stitch_visitor, visitor, lead, now=now),
+            what=f"Stitching visitor {visitor.pk}",
+        )
     except VisitorAlreadyIdentified as error:
         logger.info("Identify refused: %s", error.message)
         return None
