@@ -8,7 +8,10 @@ and show on the lead's timeline and in its intent score.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,7 +25,7 @@ from leadqual.leads.models import Event, Lead
 from leadqual.scoring.models import Score
 from leadqual.users.roles import Role
 from tests.browser.helpers import Site, screenshot
-from tests.factories import make_user
+from tests.factories import LeadFactory, make_user
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +44,14 @@ PAGE = """<!doctype html>
 </body></html>
 """
 TITLES = {"/": "Bakker Software", "/prijzen": "Prijzen - Bakker Software"}
+# The customer's "my account" page: its backend knows who is logged in, signs
+# an identify token over the visitor's lq_vid cookie, and the page passes it on.
+ACCOUNT_PAGE = """<!doctype html>
+<html lang="nl"><head><meta charset="utf-8"><title>Mijn account</title>
+<script src="{leadqual}/t.js" defer></script>
+<script>window.account = {{email: "{email}", token: "{token}"}};</script>
+</head><body><h1>Mijn account</h1></body></html>
+"""
 
 
 @dataclass(frozen=True)
@@ -48,15 +59,35 @@ class CustomerSite:
     url: str
 
 
-def _handler(leadqual_url: str) -> type[BaseHTTPRequestHandler]:
+def _signed_account_page(leadqual_url: str, secret: str, cookie: str) -> str:
+    """What the customer's backend renders, signing as docs/tracking.md says."""
+    cookies = dict(
+        part.strip().split("=", 1) for part in cookie.split(";") if "=" in part
+    )
+    visitor_id = cookies.get("lq_vid", "")
+    expires = int(time.time()) + 3600
+    message = f"{visitor_id}|{VISITOR_EMAIL}|{expires}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return ACCOUNT_PAGE.format(
+        leadqual=leadqual_url, email=VISITOR_EMAIL, token=f"{expires}.{digest}"
+    )
+
+
+def _handler(leadqual_url: str, secret: str) -> type[BaseHTTPRequestHandler]:
     class Pages(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             title = TITLES.get(path)
-            if title is None:
+            if path == "/account":
+                page = _signed_account_page(
+                    leadqual_url, secret, self.headers.get("Cookie", "")
+                )
+            elif title is None:
                 self.send_error(404)
                 return
-            body = PAGE.format(title=title, leadqual=leadqual_url).encode("utf-8")
+            else:
+                page = PAGE.format(title=title, leadqual=leadqual_url)
+            body = page.encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))
@@ -72,11 +103,15 @@ def _handler(leadqual_url: str) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def customer_site(site: Site) -> Iterator[CustomerSite]:
     """The customer's website on its own port, registered as a tracked site."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(site.url))
+    tracked = TrackedSite.objects.create(name="Bakker Software", origin="pending")
+    server = ThreadingHTTPServer(
+        ("127.0.0.1", 0), _handler(site.url, tracked.identify_secret)
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
-    TrackedSite.objects.create(name="Bakker Software", origin=url)
+    tracked.origin = url
+    tracked.save(update_fields=["origin"])
     try:
         yield CustomerSite(url=url)
     finally:
@@ -185,8 +220,7 @@ def test_pricing_views_before_the_form_are_stitched_and_scored(
         ("page_view", f"{customer_site.url}/"),
         ("page_view", f"{customer_site.url}/prijzen"),
         ("page_view", f"{customer_site.url}/prijzen"),
-        # The form's own event (with its answers) and the visitor's.
-        ("form_submit", None),
+        # The form's own event (with its answers), stored once.
         ("form_submit", None),
     ]
     score = Score.objects.filter(lead=lead).latest("computed_at", "id")
@@ -197,14 +231,50 @@ def test_pricing_views_before_the_form_are_stitched_and_scored(
     lead_page = site.signed_in_page(admin)
     lead_page.goto(f"/leads/{lead.pk}/")
     items = lead_page.locator("#timeline ol.timeline > li")
-    expect(items).to_have_count(5)
-    for position in (0, 1):
-        expect(items.nth(position)).to_contain_text("Form submitted")
-    for position in (2, 3):
+    expect(items).to_have_count(4)
+    expect(items.nth(0)).to_contain_text("Form submitted")
+    for position in (1, 2):
         expect(items.nth(position)).to_contain_text("Page view")
         expect(items.nth(position)).to_contain_text(f"{customer_site.url}/prijzen")
     expect(lead_page.locator("#score-breakdown")).to_contain_text(
         "Viewed the pricing page"
     )
     screenshot(lead_page, "23-tracking-lead-timeline")
+    site.assert_clean()
+
+
+def test_a_signed_identify_from_the_sites_account_page_stitches_the_visits(
+    site: Site, customer_site: CustomerSite
+) -> None:
+    """The customer's backend signs identify; the visits join the existing lead."""
+    lead = LeadFactory.create(email=VISITOR_EMAIL)
+    page, _sent = _visitor_page(site, customer_site)
+    _open(page, f"{customer_site.url}/")
+    with page.expect_response(lambda response: response.url.endswith("/t/collect")):
+        page.locator("#accept").click()
+    _view_tracked(page, f"{customer_site.url}/prijzen")
+
+    # Django's live server shares one in-memory SQLite connection between
+    # its threads, so the account page's own view is awaited first.
+    _view_tracked(page, f"{customer_site.url}/account")
+    with page.expect_response(
+        lambda response: (
+            response.url.endswith("/t/identify") and response.request.method == "POST"
+        )
+    ) as answer:
+        page.evaluate(
+            "() => window.leadqual.identify(window.account.email, window.account.token)"
+        )
+    assert answer.value.status == 202
+
+    # The stitch ran after the identify's commit, before its answer (Huey
+    # is immediate in the tests; a worker does it in production).
+    assert Visitor.objects.get().lead == lead
+    urls = set(
+        Event.objects.filter(lead=lead, source="tracker").values_list(
+            "properties__url", flat=True
+        )
+    )
+    # The account page's own view may arrive before or after the identify.
+    assert {f"{customer_site.url}/", f"{customer_site.url}/prijzen"} <= urls
     site.assert_clean()

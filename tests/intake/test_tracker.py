@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.models import TrackedSite, Visitor, VisitorEvent
 from leadqual.intake.tracker import stitch_visitor
 from leadqual.leads.models import Event, Lead
 from leadqual.scoring.models import Score
+from leadqual.triage.models import Task
+from leadqual.triage.services import rescore_and_triage
 from tests.factories import LeadFactory
+
+# django_capture_on_commit_callbacks: identify stitches after the commit.
+CaptureOnCommit = Callable[..., AbstractContextManager[list[Callable[[], object]]]]
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +250,6 @@ def test_a_body_that_is_not_json_gets_400(
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        ({"type": "email_open"}, "events[0].type"),
         ({"type": "klik"}, "events[0].type"),
         ({"id": "1"}, "events[0].id"),
         (
@@ -266,6 +280,47 @@ def test_a_bad_field_gets_422_naming_it(
     assert not VisitorEvent.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("properties", "field"),
+    [
+        (
+            {"url": f"{ORIGIN}/", "title": "Prijzen \ud800"},
+            "events[0].properties.title",
+        ),
+        ({"url": f"{ORIGIN}/", "title": "Prij\x00zen"}, "events[0].properties.title"),
+        ({"url": "http://[kapot/"}, "events[0].properties.url"),
+        (
+            {"url": f"{ORIGIN}/", "referrer": "http://[::1"},
+            "events[0].properties.referrer",
+        ),
+    ],
+)
+def test_a_text_that_cannot_be_stored_gets_422_not_a_server_error(
+    tracked_site: TrackedSite,
+    browser: Client,
+    properties: dict[str, str],
+    field: str,
+) -> None:
+    """A lone surrogate, a NUL (PostgreSQL) or a broken URL were 500s."""
+    status, data, _client = collect(
+        browser, payload(page_view() | {"properties": properties})
+    )
+    assert status == 422
+    assert error_field(data) == {field}
+    assert not VisitorEvent.objects.exists()
+
+
+def test_an_identify_email_that_cannot_be_signed_gets_422(
+    tracked_site: TrackedSite, browser: Client
+) -> None:
+    body = json.loads(signed(tracked_site, "jan@bakker.nl"))
+    status, data = identify(
+        browser, json.dumps(body | {"email": "jan\ud800@bakker.nl"})
+    )
+    assert status == 422
+    assert error_field(data) == {"email"}
+
+
 def test_data_without_consent_gets_422(
     tracked_site: TrackedSite, browser: Client
 ) -> None:
@@ -284,38 +339,168 @@ def test_a_replayed_event_id_is_stored_once(
     assert VisitorEvent.objects.count() == 1
 
 
+def identify_token(secret: str, *, visitor_id: str, email: str, expires: int) -> str:
+    """The token as docs/tracking.md tells a site's backend to compute it."""
+    message = f"{visitor_id}|{email}|{expires}".encode()
+    digest = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+    return f"{expires}.{digest}"
+
+
+def signed(
+    site: TrackedSite,
+    email: str,
+    *,
+    visitor_id: str = VISITOR_ID,
+    expires_in: timedelta = timedelta(hours=1),
+) -> str:
+    """An identify body as the site's backend would sign it."""
+    expires = int((timezone.now() + expires_in).timestamp())
+    secret = getattr(site, "identify_secret", "")  # Sites had none before #10.
+    token = identify_token(secret, visitor_id=visitor_id, email=email, expires=expires)
+    return json.dumps(
+        {"visitor_id": visitor_id, "consent": True, "email": email, "token": token}
+    )
+
+
+def identify(client: Client, body: str) -> tuple[int, dict[str, object]]:
+    response = client.post("/t/identify", body, content_type="text/plain")
+    return response.status_code, response.json()
+
+
 def test_identify_with_an_unknown_email_creates_no_lead(
-    tracked_site: TrackedSite, browser: Client
+    tracked_site: TrackedSite,
+    browser: Client,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
 ) -> None:
     collect(browser, payload())
-    body = {"visitor_id": VISITOR_ID, "consent": True, "email": "nieuw@bakker.nl"}
-    response = browser.post("/t/identify", json.dumps(body), content_type="text/plain")
-    assert response.status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        status, data = identify(browser, signed(tracked_site, "nieuw@bakker.nl"))
+    assert (status, data) == (202, {"accepted": True})
     assert not Lead.objects.exists()
     assert Visitor.objects.get().lead is None
 
 
-def test_identify_stitches_the_visitor_to_the_existing_lead(
-    tracked_site: TrackedSite, browser: Client
+def test_a_signed_identify_stitches_the_visitor_to_the_existing_lead(
+    tracked_site: TrackedSite,
+    browser: Client,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
 ) -> None:
     lead = LeadFactory.create(email="jan@bakker-software.nl")
     collect(browser, payload())
-    body = {
-        "visitor_id": VISITOR_ID,
-        "consent": True,
-        "email": " Jan@Bakker-Software.NL",
-    }
-    response = browser.post("/t/identify", json.dumps(body), content_type="text/plain")
-    assert response.status_code == 202
-    assert response.json() == {"accepted": True}
+    with django_capture_on_commit_callbacks(execute=True):
+        status, data = identify(
+            browser, signed(tracked_site, " Jan@Bakker-Software.NL")
+        )
+    assert (status, data) == (202, {"accepted": True})
     assert Visitor.objects.get().lead == lead
     event = Event.objects.get(lead=lead)
     assert (event.type, event.source) == ("page_view", "tracker")
     assert VisitorEvent.objects.get().stitched_event == event
 
 
+def _unsigned(site: TrackedSite, email: str) -> str:
+    return json.dumps({"visitor_id": VISITOR_ID, "consent": True, "email": email})
+
+
+def _signed_with_another_secret(site: TrackedSite, email: str) -> str:
+    body = json.loads(signed(site, email))
+    expires = body["token"].split(".")[0]
+    body["token"] = identify_token(
+        "not-the-site-secret", visitor_id=VISITOR_ID, email=email, expires=int(expires)
+    )
+    return json.dumps(body)
+
+
+def _signed_for_another_email(site: TrackedSite, email: str) -> str:
+    body = json.loads(signed(site, "iemand.anders@bakker.nl"))
+    return json.dumps(body | {"email": email})
+
+
+def _expired(site: TrackedSite, email: str) -> str:
+    return signed(site, email, expires_in=timedelta(seconds=-1))
+
+
+def _valid_for_too_long(site: TrackedSite, email: str) -> str:
+    return signed(site, email, expires_in=timedelta(days=30))
+
+
+def _garbled(site: TrackedSite, email: str) -> str:
+    body = json.loads(signed(site, email))
+    return json.dumps(body | {"token": "1234.abc"})
+
+
+@pytest.mark.parametrize(
+    ("make_body", "status", "code"),
+    [
+        (_unsigned, 400, "identify_not_signed"),
+        (_signed_with_another_secret, 403, "invalid_identify_token"),
+        (_signed_for_another_email, 403, "invalid_identify_token"),
+        (_garbled, 403, "invalid_identify_token"),
+        (_expired, 403, "identify_token_expired"),
+        (_valid_for_too_long, 403, "identify_token_expired"),
+    ],
+)
+def test_an_identify_not_signed_by_the_site_is_refused_and_stores_nothing(
+    tracked_site: TrackedSite,
+    browser: Client,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+    make_body: Callable[[TrackedSite, str], str],
+    status: int,
+    code: str,
+) -> None:
+    """Only the site's backend knows the secret: a script cannot link a lead."""
+    lead = LeadFactory.create(email="jan@bakker-software.nl")
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        answer, data = identify(browser, make_body(tracked_site, lead.email))
+    assert answer == status
+    error = data["error"]
+    assert isinstance(error, dict)
+    assert error["code"] == code
+    assert "token" in error["message"] and set(error["fields"]) == {"token"}
+    assert callbacks == []
+    assert not Visitor.objects.exists()
+    assert not Event.objects.exists()
+
+
+def _query_shapes(context: CaptureQueriesContext) -> list[str]:
+    """The queries with their values blanked: what was asked, not of whom."""
+    shapes = []
+    for query in context.captured_queries:
+        sql = re.sub(r"'(?:[^']|'')*'", "?", query["sql"])
+        sql = re.sub(r'SAVEPOINT "[^"]+"', "SAVEPOINT ?", sql)
+        shapes.append(re.sub(r"\b\d+(\.\d+)?\b", "?", sql))
+    return shapes
+
+
+def test_identify_does_the_same_work_for_a_known_and_an_unknown_email(
+    tracked_site: TrackedSite,
+    browser: Client,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    """The same queries, the same answer and one queued stitch either way:
+    neither the answer nor its timing tells who is a lead."""
+    known = LeadFactory.create(email="jan@bakker-software.nl")
+    runs = []
+    for visitor_id, email in (
+        ("a" * 32, known.email),
+        ("b" * 32, "onbekend@bakker-software.nl"),
+    ):
+        body = signed(tracked_site, email, visitor_id=visitor_id)
+        with (
+            django_capture_on_commit_callbacks(execute=False) as callbacks,
+            CaptureQueriesContext(connection) as queries,
+        ):
+            answer = identify(browser, body)
+        runs.append((answer, _query_shapes(queries), len(callbacks)))
+    assert runs[0] == runs[1]
+    assert runs[0][0] == (202, {"accepted": True})
+    assert runs[0][2] == 1
+    # The stitch happens in the background: nothing reached the lead yet.
+    assert not Visitor.objects.filter(lead__isnull=False).exists()
+
+
 def test_identify_is_rate_limited(tracked_site: TrackedSite, browser: Client) -> None:
-    body = json.dumps({"visitor_id": VISITOR_ID, "consent": True, "email": "a@b.nl"})
+    body = signed(tracked_site, "a@b.nl")
     statuses = [
         browser.post("/t/identify", body, content_type="text/plain").status_code
         for _attempt in range(21)
@@ -326,10 +511,76 @@ def test_identify_is_rate_limited(tracked_site: TrackedSite, browser: Client) ->
 def test_identify_with_a_bad_email_gets_422(
     tracked_site: TrackedSite, browser: Client
 ) -> None:
-    body = json.dumps({"visitor_id": VISITOR_ID, "consent": True, "email": "jan@"})
-    response = browser.post("/t/identify", body, content_type="text/plain")
+    response = browser.post(
+        "/t/identify", signed(tracked_site, "jan@"), content_type="text/plain"
+    )
     assert response.status_code == 422
     assert set(response.json()["error"]["fields"]) == {"email"}
+
+
+@pytest.mark.parametrize(
+    "event_type",
+    [
+        "meeting",
+        "email_reply",
+        "form_submit",
+        "email_click",
+        "unsubscribe",
+        "intent_signal",
+    ],
+)
+def test_a_type_only_a_trusted_source_may_report_gets_400_and_stores_nothing(
+    tracked_site: TrackedSite, browser: Client, event_type: str
+) -> None:
+    """Refused whole: the page view beside it is not stored either."""
+    forged = {
+        "id": "event-forged",
+        "type": event_type,
+        "properties": {"url": f"{ORIGIN}/"},
+    }
+    status, data, _client = collect(browser, payload(page_view(), forged))
+    assert status == 400
+    error = data["error"]
+    assert isinstance(error, dict)
+    assert error["code"] == "trusted_source_only"
+    assert error["message"].startswith('events[1] (id "event-forged"): ')
+    assert f'"{event_type}"' in error["message"]
+    assert set(error["fields"]) == {"events[1].type"}
+    assert not Visitor.objects.exists()
+    assert not VisitorEvent.objects.exists()
+
+
+def test_a_forged_visitor_cannot_make_a_cold_lead_hot(
+    tracked_site: TrackedSite,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    """Issue #10: a script with a forged Origin sends a demo request and a
+    meeting for a made-up visitor and identifies it as a cold lead's email.
+    The lead stays cold, and nobody gets an SLA task."""
+    now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        lead = LeadFactory.create(email="cold@bakker-software.nl", urgency="")
+        rescore_and_triage([lead], now=now, trigger=ScoreTrigger.RESCORE)
+        lead.refresh_from_db()
+        assert (lead.score_total, lead.band) == (36, "cold")
+        script = Client(HTTP_ORIGIN=ORIGIN, HTTP_USER_AGENT=BROWSER)
+        demo = {"id": "forged-demo-1", "type": "demo_request", "properties": {}}
+        meeting = {"id": "forged-meet-1", "type": "meeting", "properties": {}}
+        with django_capture_on_commit_callbacks(execute=True):
+            statuses = [
+                collect(script, payload(demo, meeting))[0],
+                collect(script, payload(demo))[0],
+                identify(script, _unsigned(tracked_site, lead.email))[0],
+                identify(script, _signed_with_another_secret(tracked_site, lead.email))[
+                    0
+                ],
+            ]
+    lead.refresh_from_db()
+    assert (lead.score_total, lead.band) == (36, "cold")
+    assert not Task.objects.filter(lead=lead).exists()
+    assert not Event.objects.filter(lead=lead).exists()
+    assert Visitor.objects.get().lead is None
+    assert statuses == [400, 200, 400, 403]
 
 
 def test_stitching_copies_the_events_once_and_rescores_with_page_rules(
@@ -379,6 +630,36 @@ def test_events_after_stitching_go_straight_to_the_lead(
     assert "download" in rules
 
 
+def test_a_stitched_visitors_events_go_through_the_pipeline(
+    tracked_site: TrackedSite, browser: Client
+) -> None:
+    """As every way in: stored once, the account rolled up, the lead rescored."""
+    lead = LeadFactory.create()
+    assert lead.company is not None
+    stitch_visitor(
+        Visitor.objects.create(
+            visitor_id=VISITOR_ID,
+            site=tracked_site,
+            consented_at=timezone.now(),
+            first_seen_at=timezone.now(),
+            last_seen_at=timezone.now(),
+        ),
+        lead,
+        now=timezone.now(),
+    )
+    assert collect(browser, payload(page_view("/prijzen")))[0] == 200
+    assert collect(browser, payload(page_view("/prijzen")))[1] == {
+        "stored": 0,
+        "duplicates": 1,
+    }
+
+    event = Event.objects.get(lead=lead)
+    assert (event.type, event.source) == ("page_view", "tracker")
+    lead.company.refresh_from_db()
+    assert lead.company.account_scored_at is not None
+    assert Score.objects.filter(lead=lead, trigger="tracker").count() == 1
+
+
 def test_a_visitor_of_another_lead_is_not_restitched(
     tracked_site: TrackedSite, browser: Client
 ) -> None:
@@ -426,8 +707,9 @@ def test_a_form_submit_with_the_visitor_id_stitches_the_visit(
         .order_by("occurred_at")
         .values_list("type", flat=True)
     )
-    # The form's own form_submit event (its answers) and the visitor's.
-    assert types == ["page_view", "form_submit", "form_submit"]
+    # The form's own form_submit event (its answers), stored once.
+    assert types == ["page_view", "form_submit"]
+    assert set(Event.objects.values_list("source", flat=True)) == {"tracker", "form"}
     rules = {
         hit["rule"] for hit in Score.objects.filter(lead=lead).latest("id").explanation
     }
@@ -443,3 +725,64 @@ def test_a_form_submit_with_an_unknown_visitor_id_stores_only_the_lead(
     # Only the form's own event: no visit was stitched.
     assert list(Event.objects.values_list("source", flat=True)) == ["form"]
     assert not Visitor.objects.exists()
+
+
+def test_the_python_snippet_in_the_docs_signs_a_token_leadqual_accepts(
+    tracked_site: TrackedSite,
+    browser: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    django_capture_on_commit_callbacks: CaptureOnCommit,
+) -> None:
+    """docs/tracking.md tells site owners how to sign; that recipe must work."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "tracking.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", docs, re.DOTALL)
+    assert snippet is not None
+    namespace: dict[str, object] = {}
+    exec(snippet.group(1), namespace)  # Our own documentation.
+    sign = namespace["leadqual_identify_token"]
+    assert callable(sign)
+    monkeypatch.setenv("LEADQUAL_IDENTIFY_SECRET", tracked_site.identify_secret)
+    lead = LeadFactory.create(email="jan@bakker-software.nl")
+    collect(browser, payload())
+    body = {
+        "visitor_id": VISITOR_ID,
+        "consent": True,
+        "email": lead.email,
+        "token": sign(VISITOR_ID, lead.email),
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        assert identify(browser, json.dumps(body))[0] == 202
+    assert Visitor.objects.get().lead == lead
+
+
+def test_each_site_has_its_own_identify_secret_shown_to_admins(
+    admin_client: Client,
+) -> None:
+    first = TrackedSite.objects.create(name="Bakker", origin=ORIGIN)
+    second = TrackedSite.objects.create(name="Oud", origin="https://oud.bakker.nl")
+    assert len(first.identify_secret) >= 43
+    assert first.identify_secret != second.identify_secret
+
+    page = admin_client.get(f"/admin/intake/trackedsite/{first.pk}/change/")
+
+    assert page.status_code == 200
+    assert first.identify_secret in page.content.decode()
+
+
+def test_an_admin_renews_a_leaked_identify_secret(
+    tracked_site: TrackedSite,
+    browser: Client,
+    admin_client: Client,
+) -> None:
+    """Tokens signed with the old secret are refused from then on."""
+    old_body = signed(tracked_site, "jan@bakker-software.nl")
+    response = admin_client.post(
+        "/admin/intake/trackedsite/",
+        {"action": "renew_identify_secret", "_selected_action": [tracked_site.pk]},
+    )
+    assert response.status_code == 302
+    old_secret = tracked_site.identify_secret
+    tracked_site.refresh_from_db()
+    assert tracked_site.identify_secret != old_secret
+    assert identify(browser, old_body)[0] == 403
+    assert identify(browser, signed(tracked_site, "jan@bakker-software.nl"))[0] == 202

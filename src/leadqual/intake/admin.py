@@ -1,13 +1,17 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from leadqual.intake.models import (
     ImportJob,
     PendingFormSubmission,
     TrackedSite,
     Visitor,
+    new_identify_secret,
 )
 from leadqual.users.admin import CheckedLookupsAdmin
 
@@ -18,6 +22,31 @@ class TrackedSiteAdmin(CheckedLookupsAdmin[TrackedSite]):
 
     list_display = ("name", "origin", "is_active", "created_at")
     list_editable = ("is_active",)
+    # Shown to admins (the site's backend needs it), never edited by hand:
+    # a new one comes from the action, so it is always long and random.
+    readonly_fields = ("identify_secret",)
+    actions = ("renew_identify_secret",)
+
+    @admin.action(description=_("Generate a new identify secret"))
+    def renew_identify_secret(
+        self, request: HttpRequest, queryset: QuerySet[TrackedSite]
+    ) -> None:
+        sites = list(queryset)
+        for site in sites:
+            site.identify_secret = new_identify_secret()
+            site.save(update_fields=["identify_secret"])
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d site has a new identify secret; tokens signed with the "
+                "old one are refused from now on.",
+                "%(count)d sites have a new identify secret; tokens signed with the "
+                "old one are refused from now on.",
+                len(sites),
+            )
+            % {"count": len(sites)},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Visitor)

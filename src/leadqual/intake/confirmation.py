@@ -40,6 +40,7 @@ from leadqual.intake.pipeline import (
     InvalidLeadData,
     LeadArrival,
     check_lead_input,
+    run_with_retry,
     submit_lead,
 )
 from leadqual.intake.tasks import send_confirmation_mail_task
@@ -127,6 +128,28 @@ def receive_form_submission(
     email = _normalised(submission.email)
     existing = Lead.objects.filter(email=email).first() if email else None
     if existing is None:
+        arrival = run_with_retry(
+            partial(_create_from_form, submission, email, now=now),
+            what="A form submission",
+        )
+        return FormReceipt(lead=arrival.lead, arrival=arrival)
+    # The same checks as for a new lead, so errors never tell who is a lead.
+    check_lead_input(submission.email, submission.fields)
+    return FormReceipt(
+        lead=existing, pending=_keep_pending(existing, submission, now=now)
+    )
+
+
+def _create_from_form(
+    submission: FormSubmission, email: str | None, *, now: datetime
+) -> LeadArrival:
+    """The new lead, its form_submit event and its stitched visitor, in one go.
+
+    One transaction (run again as a whole on a lock conflict): the lead never
+    exists without the visitor's earlier visits, and the form submission is
+    stored once, as the form's own event.
+    """
+    with transaction.atomic():
         # A bad email gets no event: submit_lead refuses it. Two posts with one
         # new email at the same moment: the second finds the first one's lead
         # and, under FILL_EMPTY, changes neither its fields nor its consent.
@@ -142,18 +165,16 @@ def receive_form_submission(
             if email
             else (),
         )
-        stitch_form_visitor(
-            submission.raw_visitor_id,
-            arrival.lead,
-            source=submission.source,
-            now=now,
+        stitched = stitch_form_visitor(submission.raw_visitor_id, arrival.lead, now=now)
+    if stitched is not None and stitched.rescored is not None:
+        # The visits changed the score: report the lead's score after them.
+        arrival = LeadArrival(
+            lead=arrival.lead,
+            created=arrival.created,
+            rescored=stitched.rescored,
+            triage=arrival.triage,
         )
-        return FormReceipt(lead=arrival.lead, arrival=arrival)
-    # The same checks as for a new lead, so errors never tell who is a lead.
-    check_lead_input(submission.email, submission.fields)
-    return FormReceipt(
-        lead=existing, pending=_keep_pending(existing, submission, now=now)
-    )
+    return arrival
 
 
 def _form_event(
@@ -256,7 +277,7 @@ def confirm_form_submission(
     ``consent_text_version`` is the version of the consent text the
     confirmation page showed. Raises what pending_for_token raises, also
     when the person was erased meanwhile (UnknownConfirmationLink). The
-    visitor of the submission is stitched to the lead afterwards.
+    visitor of the submission is stitched to the lead in the same transaction.
     """
     with transaction.atomic():
         pending = pending_for_token(token, now=now)
@@ -301,13 +322,13 @@ def confirm_form_submission(
             raise UnknownConfirmationLink(
                 f"Pending form submission {pending.pk} can no longer be applied."
             ) from None
-        visitor_id = pending.visitor_id
-        source = str(pending.fields.get("source") or FORM_EVENT_SOURCE)
+        # The person confirmed: now the form's visitor may join the lead,
+        # in the same transaction as the submission it came with.
+        stitch_form_visitor(pending.visitor_id, arrival.lead, now=now)
         # What was typed now lives on the lead and its event: keep no copy.
         pending.confirmed_at = now
         pending.fields = pending.answers = {}
         pending.visitor_id = ""
         pending.save(update_fields=["confirmed_at", "fields", "answers", "visitor_id"])
     logger.info("Pending form submission %s confirmed", pending.pk)
-    stitch_form_visitor(visitor_id, arrival.lead, source=source, now=now)
     return arrival

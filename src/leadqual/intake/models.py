@@ -3,6 +3,7 @@ anonymous visitors, and import jobs."""
 
 from __future__ import annotations
 
+import secrets
 from typing import ClassVar
 
 from django.conf import settings
@@ -38,13 +39,32 @@ class FormAttempt(models.Model):
         return f"{self.address_hash[:12]}… at {self.attempted_at:%Y-%m-%d %H:%M}"
 
 
+def new_identify_secret() -> str:
+    """A fresh signing secret for a tracked site's identify tokens (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
 class TrackedSite(models.Model):
-    """A website allowed to send tracking data (by its exact origin)."""
+    """A website allowed to send tracking data (by its exact origin).
+
+    ``identify_secret`` is shared with the site's backend only: it signs the
+    identify tokens that link a visitor to a lead (intake.tracker). It is
+    shown to admins on the site's admin page and never logged.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     # Scheme, host and port as browsers send it in Origin: https://www.example.nl
     origin = models.CharField(_("origin"), max_length=255, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
+    identify_secret = models.CharField(
+        _("identify secret"),
+        max_length=64,
+        default=new_identify_secret,
+        help_text=_(
+            "Your website's backend signs identify calls with this secret "
+            "(see docs/tracking.md). Keep it on the server; never put it in a page."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -23,7 +23,10 @@ UPLOAD_FOLDER = "imports"
 PERSONAL_DATA = (
     # A keyed hash of the address a form came from (rate limit).
     PersonalFields("intake.FormAttempt", not_personal=("address_hash",)),
-    PersonalFields("intake.TrackedSite", not_personal=("name", "origin")),
+    # The identify secret is a key of the site, shared with its backend only.
+    PersonalFields(
+        "intake.TrackedSite", not_personal=("name", "origin", "identify_secret")
+    ),
     PersonalFields(
         "intake.VisitorEvent",
         personal=("properties", "external_id"),

@@ -5,12 +5,21 @@ The script sends nothing until the site's cookie banner calls
 ``/t/collect`` under a random, anonymous visitor id. Each request is checked
 here (origin, bot, size, rate limit, every field) before anything is stored.
 
-A visitor becomes a lead's visitor ("stitching") when they send the leadqual
-form with their visitor id, or when the site calls ``identify(email)`` for an
-email that is already a lead. Stitching copies the visitor's anonymous events
-to the lead as Event rows (once: the Event's external id is derived from the
-VisitorEvent's id), rescores the lead and triages it if its band changed.
-Later events of a stitched visitor go to the lead straight away.
+Trust: anyone can send these requests (an Origin header is easy to forge),
+so what the browser reports is a hint, never proof. It may report only
+TRACKABLE_TYPES (page views, downloads, clicks); a meeting, a reply or a
+form submission is refused. And its events reach a lead only once the
+visitor was stitched by a trusted source:
+
+- the leadqual form, for the lead it creates, or for a known lead once the
+  person confirmed by the mailed link (intake.confirmation);
+- ``identify`` with a token the site's backend signed with the site's
+  identify secret (visitor id, email, expiry; HMAC-SHA256).
+
+Stitching copies the visitor's anonymous events to the lead through the
+pipeline (``intake.pipeline.receive``), once: the Event's external id is
+derived from the VisitorEvent's id. Later events of a stitched visitor go to
+the lead straight away, through the pipeline too.
 
 Privacy: URLs and referrers are stored without their query string and
 fragment (which may hold an email address or a session token); UTM
@@ -20,13 +29,16 @@ for the rate limit, for one hour (see intake.ratelimit). See docs/tracking.md.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,11 +50,10 @@ from leadqual.core.events import EventType, JsonValue
 from leadqual.core.hygiene import normalise_email
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.intake.models import FormAttempt, TrackedSite, Visitor, VisitorEvent
+from leadqual.intake.pipeline import Arrivals, EventInput, receive, run_with_retry
 from leadqual.intake.ratelimit import WINDOW, address_hash
 from leadqual.leads.models import Event, Lead
-from leadqual.leads.services import NewEvent, store_events
 from leadqual.scoring.services import Rescored
-from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
@@ -59,17 +70,27 @@ IDENTIFY_RATE_LIMIT = 20
 _VISITOR_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 
-# What a visitor can do on a website; email, intent and bounce events come
-# from other ways in and are refused here.
+# What a visitor's browser may report. Anyone can send these (the Origin
+# header proves nothing), so they reach a lead only once the visitor was
+# stitched by a trusted source: the leadqual form or a signed identify.
 TRACKABLE_TYPES: tuple[EventType, ...] = (
     EventType.PAGE_VIEW,
     EventType.DOWNLOAD,
     EventType.DEMO_REQUEST,
     EventType.WEBINAR,
     EventType.CHAT,
-    EventType.MEETING,
-    EventType.FORM_SUBMIT,
 )
+# Only a trusted source may report these: a meeting or a reply (sales, the
+# API with a token, the mail webhooks), a form submission (the leadqual form).
+# From the browser they are refused with 400, whatever else the request holds.
+TRUSTED_ONLY_TYPES: tuple[EventType, ...] = tuple(
+    event_type for event_type in EventType if event_type not in TRACKABLE_TYPES
+)
+# An identify token may be valid at most this long: the site's backend signs
+# it when it renders the page, and a leaked one stops working soon.
+IDENTIFY_TOKEN_MAX_LIFETIME = timedelta(hours=24)
+# "<expires>.<64 hex digits>": the Unix time in seconds, and the HMAC-SHA256.
+_IDENTIFY_TOKEN = re.compile(r"^([0-9]{1,11})\.([0-9a-f]{64})$")
 UTM_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
 # Every property an event may carry, with its longest accepted text.
 PROPERTY_MAX_LENGTHS: Mapping[str, int] = {
@@ -137,6 +158,28 @@ class MalformedPayload(TrackerError):
 class InvalidTrackerData(TrackerError):
     code = "invalid_tracking_data"
     status = 422
+
+
+class TrustedSourceOnly(TrackerError):
+    """An event type the browser may not report (a meeting, a reply, ...)."""
+
+    code = "trusted_source_only"
+    status = 400
+
+
+class IdentifyNotSigned(TrackerError):
+    code = "identify_not_signed"
+    status = 400
+
+
+class InvalidIdentifyToken(TrackerError):
+    code = "invalid_identify_token"
+    status = 403
+
+
+class IdentifyTokenExpired(TrackerError):
+    code = "identify_token_expired"
+    status = 403
 
 
 class TrackerRateLimited(TrackerError):
@@ -280,7 +323,40 @@ def _load_object(body: bytes) -> dict[str, object]:
             "The request body must be a JSON object, such as "
             '{"visitor_id": "...", "consent": true, "events": [...]}.'
         )
+    _check_storable(data, where="")
     return data
+
+
+def _unstorable(text: str) -> str | None:
+    """Why ``text`` cannot be stored or signed, or None."""
+    # PostgreSQL refuses NUL; no UTF-8 text holds a lone surrogate, such as
+    # JSON's "\ud800" without its pair.
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which cannot be stored; remove it."
+    if any("\ud800" <= char <= "\udfff" for char in text):
+        return (
+            "contains a lone surrogate (half of a character pair), which cannot be "
+            "stored; send the whole character or remove it."
+        )
+    return None
+
+
+def _check_storable(value: object, *, where: str) -> None:
+    """Raise InvalidTrackerData naming the first text (or name) that cannot be stored."""
+    if isinstance(value, str):
+        problem = _unstorable(value)
+        if problem is not None:
+            raise _invalid(where or "body", problem)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{where}.{key}" if where else str(key)
+            problem = _unstorable(str(key))
+            if problem is not None:
+                raise _invalid(where or "body", f"has a name that {problem}")
+            _check_storable(item, where=name)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_storable(item, where=f"{where}[{index}]")
 
 
 def _check_known_keys(
@@ -314,6 +390,14 @@ def _check_consent(data: Mapping[str, object]) -> None:
         )
 
 
+def _url_scheme(url: str) -> str:
+    """The URL's scheme, or "" when it is not a URL (e.g. "http://[broken")."""
+    try:
+        return urlsplit(url).scheme
+    except ValueError:
+        return ""
+
+
 def _without_query(url: str) -> str:
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
@@ -345,7 +429,7 @@ def _properties(
                 name, f"is {len(text):,} characters; at most {limit:,} are accepted."
             )
         if key in _URL_PROPERTIES and text:
-            if urlsplit(text).scheme not in ("http", "https"):
+            if _url_scheme(text) not in ("http", "https"):
                 raise _invalid(name, f'"{text[:100]}" is not an http(s) URL.')
             text = _without_query(text)
         if text:
@@ -378,6 +462,16 @@ def _event(raw: object, *, index: int, site: TrackedSite) -> TrackedEventIn:
         )
     allowed = ", ".join(event_type.value for event_type in TRACKABLE_TYPES)
     event_type = raw.get("type")
+    if isinstance(event_type, str) and event_type in TRUSTED_ONLY_TYPES:
+        message = (
+            f'"{event_type}" can only be reported by a trusted source (the API with '
+            "a token, the leadqual form, the mail webhooks), not by the tracking "
+            f"script. Nothing of this request was stored. Use one of {allowed}."
+        )
+        raise TrustedSourceOnly(
+            f'events[{index}] (id "{str(event_id)[:100]}"): {message}',
+            fields={f"{where}type": message},
+        )
     if not isinstance(event_type, str) or event_type not in TRACKABLE_TYPES:
         raise _invalid(
             f"{where}type", f'"{event_type}" cannot be tracked. Use one of {allowed}.'
@@ -411,18 +505,90 @@ def parse_collect(body: bytes, *, site: TrackedSite) -> CollectRequest:
     return CollectRequest(visitor_id=visitor_id, events=events)
 
 
-def parse_identify(body: bytes) -> IdentifyRequest:
-    """The visitor id and normalised email of an identify request.
+def identify_signature(
+    secret: str, *, visitor_id: str, email: str, expires: int
+) -> str:
+    """The hex HMAC-SHA256 an identify token carries (docs/tracking.md).
 
-    Raises MalformedPayload or InvalidTrackerData naming the bad field.
+    Signs "visitor_id|email|expires" with the site's identify secret; the
+    email exactly as the request sends it.
+    """
+    message = f"{visitor_id}|{email}|{expires}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def identify_token(secret: str, *, visitor_id: str, email: str, expires: int) -> str:
+    """The token a site's backend hands its page for ``identify``: "expires.hex"."""
+    signature = identify_signature(
+        secret, visitor_id=visitor_id, email=email, expires=expires
+    )
+    return f"{expires}.{signature}"
+
+
+def _check_identify_token(
+    token: object,
+    site: TrackedSite,
+    *,
+    visitor_id: str,
+    email: str,
+    now: datetime,
+) -> None:
+    if token is None or token == "":
+        raise IdentifyNotSigned(
+            '"token" is required: identify links a visitor to a lead, so your '
+            "site's backend must sign each call with the site's identify secret. "
+            "See docs/tracking.md, section identify.",
+            fields={"token": "is required"},
+        )
+    match = _IDENTIFY_TOKEN.fullmatch(token) if isinstance(token, str) else None
+    expected = identify_signature(
+        site.identify_secret,
+        visitor_id=visitor_id,
+        email=email,
+        expires=int(match.group(1)) if match else 0,
+    )
+    # Compared in constant time, and computed even for a malformed token.
+    if match is None or not hmac.compare_digest(match.group(2), expected):
+        raise InvalidIdentifyToken(
+            '"token" does not match this visitor id and email. Sign '
+            '"visitor_id|email|expires" with HMAC-SHA256 and the identify secret of '
+            f'{site.origin} (shown on its admin page), and send "expires.hex".',
+            fields={"token": "does not match"},
+        )
+    expires_at = datetime.fromtimestamp(int(match.group(1)), tz=UTC)
+    if expires_at <= now:
+        raise IdentifyTokenExpired(
+            f'"token" expired at {expires_at:%Y-%m-%d %H:%M:%S} UTC. Sign a new one '
+            "when the page is rendered.",
+            fields={"token": "expired"},
+        )
+    if expires_at > now + IDENTIFY_TOKEN_MAX_LIFETIME:
+        hours = int(IDENTIFY_TOKEN_MAX_LIFETIME.total_seconds() // 3600)
+        raise IdentifyTokenExpired(
+            f'"token" is valid until {expires_at:%Y-%m-%d %H:%M:%S} UTC, more than '
+            f"{hours} hours from now. Let tokens expire within {hours} hours.",
+            fields={"token": f"expires more than {hours} hours from now"},
+        )
+
+
+def parse_identify(body: bytes, *, site: TrackedSite, now: datetime) -> IdentifyRequest:
+    """The visitor id and normalised email of a signed identify request.
+
+    Raises MalformedPayload or InvalidTrackerData naming the bad field,
+    IdentifyNotSigned without a token, InvalidIdentifyToken for a token not
+    signed with the site's identify secret for this visitor and email, and
+    IdentifyTokenExpired for one past its expiry (or too far ahead).
     """
     data = _load_object(body)
-    _check_known_keys(data, ("visitor_id", "consent", "email"), where="")
+    _check_known_keys(data, ("visitor_id", "consent", "email", "token"), where="")
     _check_consent(data)
     visitor_id = _visitor_id(data)
     raw_email = data.get("email")
     if not isinstance(raw_email, str):
         raise _invalid("email", "is required: the visitor's email address.")
+    _check_identify_token(
+        data.get("token"), site, visitor_id=visitor_id, email=raw_email, now=now
+    )
     try:
         email = normalise_email(raw_email)
     except InvalidEmail as error:
@@ -452,7 +618,7 @@ class StitchResult:
     visitor: Visitor
     lead: Lead
     copied: int
-    rescored: Rescored
+    rescored: Rescored | None
 
 
 def _visitor_for(site: TrackedSite, visitor_id: str, *, now: datetime) -> Visitor:
@@ -487,38 +653,55 @@ def _event_external_id(visitor_event: VisitorEvent) -> str:
 
 def _copy_to_lead(
     lead: Lead, visitor_events: Sequence[VisitorEvent], *, now: datetime
-) -> int:
-    """Store the visitor events as the lead's events and link each one.
+) -> tuple[int, Rescored | None]:
+    """Store the visitor events as the lead's events, through the pipeline.
 
-    Returns how many Event rows were new. Must run inside a transaction.
+    ``receive`` validates, stores each external id once, rolls up the
+    account, rescores and triages, as for every way in. Links each visitor
+    event to its Event row. Returns how many Event rows were new and the
+    lead's new score (None when nothing new was stored). Must run inside a
+    transaction.
     """
     if not visitor_events:
-        return 0
-    new_events = [
-        NewEvent(
-            lead=lead,
-            type=EventType(visitor_event.type),
-            occurred_at=visitor_event.occurred_at,
-            properties=visitor_event.properties,
-            external_id=_event_external_id(visitor_event),
+        return 0, None
+    received = receive(
+        Arrivals(
             source=TRACKER_SOURCE,
-        )
-        for visitor_event in visitor_events
-    ]
-    stored = store_events(new_events, now=now)
-    by_external_id = {row.external_id: row for row in stored.stored}
-    missing = [
-        _event_external_id(visitor_events[index]) for index in stored.duplicate_indexes
-    ]
-    by_external_id.update(
-        {row.external_id: row for row in Event.objects.filter(external_id__in=missing)}
+            trigger=ScoreTrigger.TRACKER,
+            events=[
+                EventInput(
+                    email=lead.email,
+                    type=EventType(visitor_event.type),
+                    occurred_at=visitor_event.occurred_at,
+                    properties=visitor_event.properties,
+                    external_id=_event_external_id(visitor_event),
+                )
+                for visitor_event in visitor_events
+            ],
+        ),
+        now=now,
     )
+    by_external_id = {row.external_id: row for row in received.stored_events}
+    if received.duplicate_events:
+        missing = [
+            _event_external_id(visitor_events[index])
+            for index in received.duplicate_events
+        ]
+        by_external_id.update(
+            {
+                row.external_id: row
+                for row in Event.objects.filter(
+                    lead=lead, source=TRACKER_SOURCE, external_id__in=missing
+                )
+            }
+        )
     for visitor_event in visitor_events:
         visitor_event.stitched_event = by_external_id.get(
             _event_external_id(visitor_event)
         )
     VisitorEvent.objects.bulk_update(visitor_events, ["stitched_event"])
-    return len(stored.stored)
+    outcome = received.leads.get(lead.email)
+    return len(received.stored_events), outcome.rescored if outcome else None
 
 
 def record_visit(
@@ -526,12 +709,21 @@ def record_visit(
 ) -> VisitResult:
     """Store a collect request's events for its visitor, each client id once.
 
-    For a stitched visitor the events are also stored as the lead's events
-    and the lead is rescored (and triaged when its band changes). Events
+    For a stitched visitor the events are also stored as the lead's events,
+    through the pipeline (rescored, triaged when its band changes). Events
     take the server's clock: the script sends them as they happen, and a
     visitor's clock may be wrong. Raises InvalidTrackerData when the
-    visitor id belongs to another site.
+    visitor id belongs to another site. A lock conflict with a concurrent
+    request runs it again (``run_with_retry``): a replay stores nothing twice.
     """
+    return run_with_retry(
+        partial(_record_visit, site, request, now=now), what="A tracking request"
+    )
+
+
+def _record_visit(
+    site: TrackedSite, request: CollectRequest, *, now: datetime
+) -> VisitResult:
     with transaction.atomic():
         visitor = _visitor_for(site, request.visitor_id, now=now)
         external_ids = {
@@ -564,11 +756,7 @@ def record_visit(
         visitor.save(update_fields=["last_seen_at"])
         rescored = None
         if visitor.lead is not None and fresh:
-            _copy_to_lead(visitor.lead, fresh, now=now)
-            lead = visitor.lead
-            rescored = rescore_and_triage(
-                [lead], now=now, trigger=ScoreTrigger.TRACKER
-            )[0][lead.pk]
+            _copied, rescored = _copy_to_lead(visitor.lead, fresh, now=now)
     return VisitResult(
         visitor=visitor,
         stored=len(fresh),
@@ -578,10 +766,12 @@ def record_visit(
 
 
 def stitch_visitor(visitor: Visitor, lead: Lead, *, now: datetime) -> StitchResult:
-    """Make the visitor the lead's, copy its anonymous events to the lead, rescore.
+    """Make the visitor the lead's and copy its anonymous events to the lead.
 
-    Safe to call twice: events already copied are not copied again. Returns
-    the number of events copied and the lead's score. Raises
+    Only for a trusted link: the leadqual form that created (or the lead
+    confirmed) the lead, or a signed identify. The events go through the
+    pipeline, so the lead is rescored and triaged as for any arrival. Safe
+    to call twice: events already copied are not copied again. Raises
     VisitorAlreadyIdentified when the visitor belongs to another lead (a
     shared computer): it stays with the first.
     """
@@ -600,36 +790,67 @@ def stitch_visitor(visitor: Visitor, lead: Lead, *, now: datetime) -> StitchResu
                 "occurred_at", "id"
             )
         )
-        copied = _copy_to_lead(lead, pending, now=now)
-        rescored = rescore_and_triage([lead], now=now, trigger=ScoreTrigger.TRACKER)[0][
-            lead.pk
-        ]
+        copied, rescored = _copy_to_lead(lead, pending, now=now)
     logger.info(
         "Stitched visitor %s to lead %s: %s events copied", visitor.pk, lead.pk, copied
     )
     return StitchResult(visitor=visitor, lead=lead, copied=copied, rescored=rescored)
 
 
-def identify_visitor(
-    site: TrackedSite, request: IdentifyRequest, *, now: datetime
-) -> StitchResult | None:
-    """Stitch the visitor to the existing lead with this email.
+# Stitches an identified visitor after the commit: (visitor pk, lead id or None).
+ScheduleStitch = Callable[[int, int | None], None]
 
-    Never creates a lead. Returns None when no lead has the email or the
-    visitor already belongs to another lead; the caller answers the same
-    either way, so the endpoint does not tell who is a lead.
+
+def identify_visitor(
+    site: TrackedSite,
+    request: IdentifyRequest,
+    *,
+    now: datetime,
+    schedule: ScheduleStitch,
+) -> Visitor:
+    """Note the visitor and schedule its stitching to the lead with this email.
+
+    ``request`` comes from parse_identify, so its token was checked. The
+    same work for a known and an unknown email (timing tells nothing): one
+    lookup of the lead's id, and ``schedule(visitor pk, lead id or None)``
+    after the commit; the stitching itself runs in the background
+    (``stitch_identified_visitor``). Never creates a lead. Returns the
+    visitor.
     """
     with transaction.atomic():
         visitor = _visitor_for(site, request.visitor_id, now=now)
-        lead = Lead.objects.filter(email=request.email).first()
-        if lead is None:
-            logger.info("Identify of visitor %s: no lead has that email", visitor.pk)
-            return None
-        try:
-            return stitch_visitor(visitor, lead, now=now)
-        except VisitorAlreadyIdentified as error:
-            logger.info("Identify refused: %s", error.message)
-            return None
+        lead_id = (
+            Lead.objects.filter(email=request.email)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        transaction.on_commit(partial(schedule, visitor.pk, lead_id), robust=True)
+    return visitor
+
+
+def stitch_identified_visitor(
+    visitor_id: int, lead_id: int | None, *, now: datetime
+) -> StitchResult | None:
+    """Stitch the visitor (by pk) to the lead a signed identify named.
+
+    Returns None, storing nothing, when no lead had the email (``lead_id``
+    None), the visitor or lead is gone since, or the visitor belongs to
+    another lead. Safe to run twice.
+    """
+    visitor = Visitor.objects.filter(pk=visitor_id).first()
+    lead = Lead.objects.filter(pk=lead_id).first() if lead_id is not None else None
+    if visitor is None or lead is None:
+        logger.info("Identify of visitor %s: no lead to stitch to", visitor_id)
+        return None
+    try:
+        # The visitor's own page views may arrive at the same moment.
+        return run_with_retry(
+            partial(stitch_visitor, visitor, lead, now=now),
+            what=f"Stitching visitor {visitor.pk}",
+        )
+    except VisitorAlreadyIdentified as error:
+        logger.info("Identify refused: %s", error.message)
+        return None
 
 
 def form_visitor_id(raw: object) -> str:
@@ -638,40 +859,30 @@ def form_visitor_id(raw: object) -> str:
 
 
 def stitch_form_visitor(
-    raw_visitor_id: object, lead: Lead, *, source: str, now: datetime
+    raw_visitor_id: object, lead: Lead, *, now: datetime
 ) -> StitchResult | None:
-    """Record the form submit as the visitor's event and stitch the visitor to the lead.
+    """Stitch the form's visitor to the lead the form created or the lead confirmed.
 
-    ``raw_visitor_id`` is the form's ``lq_vid``. Returns None (and stores
-    nothing) when it is missing or not a known visitor (no cookie consent
-    means no visitor), or when the visitor belongs to another lead.
+    ``raw_visitor_id`` is the form's ``lq_vid``. The form's own form_submit
+    event is the lead's (stored by the form); the visitor's earlier events
+    join it. Call it in the form's transaction, and for a known lead only
+    after confirmation. Returns None (and stores nothing) when the id is
+    missing or not a known visitor (no cookie consent means no visitor), or
+    when the visitor belongs to another lead.
     """
     visitor_id = form_visitor_id(raw_visitor_id)
     if not visitor_id:
         return None
-    with transaction.atomic():
-        visitor = (
-            Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
-        )
-        if visitor is None:
-            logger.info("Form sent with an unknown visitor id; nothing stitched")
-            return None
-        if visitor.lead_id is not None and visitor.lead_id != lead.pk:
-            logger.info(
-                "Form of lead %s: visitor %s belongs to lead %s; not stitched",
-                lead.pk,
-                visitor.pk,
-                visitor.lead_id,
-            )
-            return None
-        VisitorEvent.objects.create(
-            visitor=visitor,
-            type=EventType.FORM_SUBMIT.value,
-            occurred_at=now,
-            received_at=now,
-            properties={"form": source[:100]},
-            external_id=f"{visitor_id}:form:{lead.pk}:{now.timestamp():.6f}",
-        )
-        visitor.last_seen_at = now
-        visitor.save(update_fields=["last_seen_at"])
+    visitor = Visitor.objects.filter(visitor_id=visitor_id).first()
+    if visitor is None:
+        logger.info("Form sent with an unknown visitor id; nothing stitched")
+        return None
+    try:
         return stitch_visitor(visitor, lead, now=now)
+    except VisitorAlreadyIdentified:
+        logger.info(
+            "Form of lead %s: visitor %s belongs to another lead; not stitched",
+            lead.pk,
+            visitor.pk,
+        )
+        return None

@@ -3,8 +3,10 @@
 ``/t.js`` is public and cacheable. ``/t/collect`` and ``/t/identify`` are
 cross-site by design: they are CSRF exempt (no cookie of leadqual's is
 involved) and instead accept only the exact origins of active tracked sites,
-answering CORS for that origin only. Every refusal is a JSON error in the
-API's shape, never a 500.
+answering CORS for that origin only. The origin check keeps other websites'
+pages out, not scripts: identify must also carry a token signed by the
+site's backend (intake.tracker). Every refusal is a JSON error in the API's
+shape, never a 500. docs/openapi/tracker-and-webhooks.yaml describes both.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from leadqual.intake.models import TrackedSite
 from leadqual.intake.ratelimit import client_address
 from leadqual.intake.tracker import (
+    IdentifyNotSigned,
     TrackerError,
     TrackerRateLimited,
     check_payload_size,
@@ -34,6 +37,7 @@ from leadqual.intake.tracker import (
     record_visit,
     site_for_origin,
 )
+from leadqual.intake.tracker_tasks import stitch_identified_visitor_task
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +119,7 @@ def _tracker_endpoint(
         )
         return _allow(handle(request, site), site)
     except TrackerError as error:
-        if error.status >= 422:
+        if error.status in (403, 429) or isinstance(error, IdentifyNotSigned):
             logger.info("Tracking request of site %s refused: %s", site.pk, error.code)
         return _allow(_error(error), site)
 
@@ -127,10 +131,20 @@ def _collect(request: HttpRequest, site: TrackedSite) -> HttpResponse:
     return JsonResponse({"stored": result.stored, "duplicates": result.duplicates})
 
 
+def _schedule_stitch(visitor_id: int, lead_id: int | None) -> None:
+    stitch_identified_visitor_task(visitor_id, lead_id)
+
+
 def _identify(request: HttpRequest, site: TrackedSite) -> HttpResponse:
-    identify_visitor(site, parse_identify(request.body), now=timezone.now())
-    # The same answer whether or not a lead has the email: the endpoint must
-    # not tell strangers who is a lead.
+    now = timezone.now()
+    identify_visitor(
+        site,
+        parse_identify(request.body, site=site, now=now),
+        now=now,
+        schedule=_schedule_stitch,
+    )
+    # The same answer, after the same work, whether or not a lead has the
+    # email: the endpoint must not tell who is a lead.
     return JsonResponse({"accepted": True}, status=202)
 
 
@@ -144,5 +158,5 @@ def collect(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["POST", "OPTIONS"])
 def identify(request: HttpRequest) -> HttpResponse:
-    """Link the visitor to an existing lead by email; never creates a lead."""
+    """Link the visitor to an existing lead by a signed email; never creates a lead."""
     return _tracker_endpoint(request, _identify, identify=True)

@@ -17,7 +17,8 @@
   var KEEP_SECONDS = 365 * 24 * 60 * 60;
   var FORM_PATH = "/form/";
   // The event types a marked element may record (data-leadqual-click="...").
-  var CLICK_TYPES = ["demo_request", "webinar", "chat", "meeting", "form_submit", "download"];
+  // A meeting, a reply or a form submission only a trusted source may report.
+  var CLICK_TYPES = ["demo_request", "webinar", "chat", "download"];
   var UTM = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"];
   var visitorId = readId();
   var started = false;
@@ -223,10 +224,14 @@
       document.removeEventListener("click", onClick, true);
       started = false;
     },
-    // Tells leadqual this visitor is the lead with this email (existing leads only).
-    identify: function (email) {
-      if (visitorId && typeof email === "string" && email) {
-        send("/t/identify", { visitor_id: visitorId, consent: true, email: email }, 1);
+    // Tells leadqual this visitor is the lead with this email (existing leads
+    // only). The token proves it: the site's backend signs visitor id, email
+    // and expiry with the site's identify secret (docs/tracking.md).
+    identify: function (email, token) {
+      if (visitorId && typeof email === "string" && email && typeof token === "string" && token) {
+        send("/t/identify", { visitor_id: visitorId, consent: true, email: email, token: token }, 1);
+      } else if (visitorId) {
+        console.warn("leadqual: identify(email, token) needs the token your backend signed; nothing sent.");
       }
     },
     visitorId: function () {
