@@ -632,24 +632,6 @@ WAYS = [
 
 # Ways that disagree with the API; intake/tracker.py is being rewritten, so
 # the fix belongs there (this mark fails the run once both are fixed).
-DISAGREEING = {
-    "tracker+form": "The submission is stored twice (the form's form_submit event "
-    "and the visitor's, copied by the stitch), and the stitch rescores the lead "
-    "without rolling up its account: company account_score 45 (the score before "
-    "the visits counted) instead of 60.",
-}
-
-
-def _param(way: Way) -> Any:
-    if way.name in DISAGREEING:
-        return pytest.param(
-            way,
-            id=way.name,
-            marks=pytest.mark.xfail(strict=True, reason=DISAGREEING[way.name]),
-        )
-    return pytest.param(way, id=way.name)
-
-
 # --- the test ----------------------------------------------------------------------
 
 
@@ -704,7 +686,7 @@ def scene(tmp_path: Path) -> Iterator[Scene]:
         )
 
 
-@pytest.mark.parametrize("way", [_param(way) for way in WAYS])
+@pytest.mark.parametrize("way", [pytest.param(way, id=way.name) for way in WAYS])
 def test_the_same_person_through_every_way_in_ends_in_the_same_lead(
     scene: Scene, way: Way
 ) -> None:

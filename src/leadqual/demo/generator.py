@@ -1516,8 +1516,12 @@ def _owner_of(lead: Lead, users: Mapping[str, User]) -> User | None:
 def _review_queue(
     review: _QueueReview, *, users: Mapping[str, User], summary: LoadSummary
 ) -> None:
-    """What the sellers do with their queue at a review (see _queue_reviews)."""
-    sellers = [users[username] for username in SALES_USERNAMES]
+    """What the sellers do with their queue at a review (see _queue_reviews).
+
+    Only the demo's own sellers review: a plan loaded without them (``users``
+    empty) leaves every queue as triage made it.
+    """
+    sellers = [users[username] for username in SALES_USERNAMES if username in users]
     for seller in sellers:
         notices = list(unseen_hot_notices(seller.pk).filter(created_at__lte=review.at))
         if notices:
