@@ -358,6 +358,31 @@ def test_last_event_older_than_days_fires_for_a_lead_without_events() -> None:
     assert "no activity recorded" in _hit(score, "quiet").reason
 
 
+def test_a_lead_that_arrived_moments_ago_has_not_gone_quiet() -> None:
+    profile = LeadProfile(email="jan@bakker-ict.nl", arrived_at=NOW)
+    assert not _fires(LastEventAge(older_than_days=90), profile)
+
+
+def test_a_lead_without_events_goes_quiet_counted_from_its_arrival() -> None:
+    condition = LastEventAge(older_than_days=90)
+    arrived_89 = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(89))
+    arrived_91 = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(91))
+    assert not _fires(condition, arrived_89)
+    assert _fires(condition, arrived_91)
+
+
+def test_silence_counts_from_the_arrival_when_it_is_later_than_the_last_event() -> None:
+    # Events from before the lead existed (e.g. tracked visits stitched to it).
+    profile = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(days=5))
+    old_visit = [_event(EventType.PAGE_VIEW, days_ago=200)]
+    assert not _fires(LastEventAge(older_than_days=90), profile, old_visit)
+
+
+def test_arrival_is_no_activity_for_last_event_within_days() -> None:
+    profile = LeadProfile(email="jan@bakker-ict.nl", arrived_at=NOW)
+    assert not _fires(LastEventAge(within_days=7), profile)
+
+
 # --- no look-ahead --------------------------------------------------------------
 
 

@@ -121,8 +121,13 @@ class EventCount:
 @dataclass(frozen=True, slots=True)
 class LastEventAge:
     """The most recent event (of the given types, or any) is at most
-    ``within_days`` old, or at least ``older_than_days`` old. A lead without
-    such events matches "older than" and not "within"."""
+    ``within_days`` old, or at least ``older_than_days`` old.
+
+    "Older than" measures silence, and a lead cannot have been silent before
+    it arrived: the silence counts from the most recent event or the lead's
+    arrival (LeadProfile.arrived_at), whichever is later. A lead without such
+    events matches "within" never, and "older than" only once it arrived
+    ``older_than_days`` ago (or always, when its arrival is unknown)."""
 
     event_types: tuple[EventType, ...] = ()
     within_days: float | None = None
@@ -397,6 +402,7 @@ def _evaluate(
     values: Mapping[str, FieldValue],
     events: _KnownEvents,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> _Match | None:
     match condition:
         # Event rules come first: most rules of a typical model test events.
@@ -404,7 +410,7 @@ def _evaluate(
             of_type = events.by_type.get(condition.event_type, ())
             return _evaluate_event_count(condition, of_type, now)
         case LastEventAge():
-            return _evaluate_last_event_age(condition, events.events, now)
+            return _evaluate_last_event_age(condition, events.events, now, arrived_at)
         case FieldEquals(field=name, value=expected):
             actual = values.get(name)
             return _Match(f"{name} is {actual}") if _same(actual, expected) else None
@@ -471,7 +477,10 @@ def _evaluate_event_count(
 
 
 def _evaluate_last_event_age(
-    condition: LastEventAge, events: Sequence[Event], now: datetime
+    condition: LastEventAge,
+    events: Sequence[Event],
+    now: datetime,
+    arrived_at: datetime | None,
 ) -> _Match | None:
     latest: datetime | None = None
     for event in events:
@@ -479,6 +488,18 @@ def _evaluate_last_event_age(
             continue
         if latest is None or event.occurred_at > latest:
             latest = event.occurred_at
+    silent_since_arrival = (
+        condition.older_than_days is not None
+        and condition.within_days is None
+        and arrived_at is not None
+        and (latest is None or arrived_at > latest)
+    )
+    if silent_since_arrival and arrived_at is not None:
+        # Silence starts at the later of the last event and the arrival.
+        quiet = _days_between(arrived_at, now)
+        if condition.older_than_days is not None and quiet < condition.older_than_days:
+            return None
+        return _Match(f"no activity since arriving {_format_days(quiet)} ago")
     if latest is None:
         if condition.older_than_days is not None and condition.within_days is None:
             return _Match("no activity recorded")
@@ -537,7 +558,7 @@ def score_lead(
     raw: dict[Group, int] = dict.fromkeys(_GROUPS, 0)
     hits: list[RuleHit] = []
     for rule in model.rules:
-        match = _evaluate(rule.condition, values, known, now)
+        match = _evaluate(rule.condition, values, known, now, profile.arrived_at)
         if match is None:
             continue
         points, detail = _rule_points(rule, match, model.groups[rule.group], now)
