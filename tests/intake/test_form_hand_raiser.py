@@ -46,8 +46,8 @@ def test_a_perfect_form_submission_is_hot_in_the_owners_top_five_with_a_24h_sla(
     seller = make_user("sanne")
     # Other open work in the seller's queue: older warm tasks due later.
     for index in range(6):
-        TaskFactory(
-            lead=LeadFactory(email=f"warm{index}@example.nl", created_at=NOW),
+        TaskFactory.create(
+            lead=LeadFactory.create(email=f"warm{index}@example.nl", created_at=NOW),
             owner=seller,
             due_at=datetime(2026, 11, 12 + index % 2, 12, tzinfo=UTC),
             created_at=datetime(2026, 11, 9, 9, tzinfo=UTC),
