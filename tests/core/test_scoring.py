@@ -591,7 +591,38 @@ def test_each_explanation_entry_quotes_the_rule_label_and_detail() -> None:
     profile = LeadProfile(email="jan@bakker-ict.nl", sector="Software")
     score = score_lead(profile, [], _model(rule), now=NOW)
     assert score.explanation == (
-        RuleHit("core_sector", Group.FIT, 12, "Core sector (sector is Software)"),
+        RuleHit(
+            "core_sector",
+            Group.FIT,
+            12,
+            "Core sector (sector Software)",
+            reason_nl="Core sector (sector software)",
+        ),
+    )
+
+
+def test_a_rule_with_a_dutch_label_explains_itself_in_dutch_with_dutch_values() -> None:
+    rule = Rule(
+        "budget",
+        Group.FIT,
+        12,
+        FieldRange("budget_euros", 2500),
+        "Budget of 2,500 euros or more",
+        label_nl="Budget van 2.500 euro of meer",
+    )
+    profile = LeadProfile(email="jan@bakker-ict.nl", budget_euros=8500)
+    (hit,) = score_lead(profile, [], _model(rule), now=NOW).explanation
+    assert hit.reason == "Budget of 2,500 euros or more (budget \u20ac8,500)"
+    assert hit.reason_nl == "Budget van 2.500 euro of meer (budget \u20ac 8.500)"
+
+
+def test_event_reasons_name_the_event_in_words_in_both_languages() -> None:
+    rule = _rule(EventCount(EventType.DEMO_REQUEST, within_days=90), name="demo")
+    events = [_event(EventType.DEMO_REQUEST, days_ago=2)]
+    (hit,) = score_lead(COMPANY_LEAD, events, _model(rule), now=NOW).explanation
+    assert hit.reason == "demo (1 demo request in the last 90 days, last 2 days ago)"
+    assert hit.reason_nl == (
+        "demo (1 demo-aanvraag in de afgelopen 90 dagen, laatste 2 dagen geleden)"
     )
 
 

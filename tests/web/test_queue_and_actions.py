@@ -175,9 +175,9 @@ def test_each_queue_row_says_why_the_lead_is_hot() -> None:
 
     reasons = re.findall(r"<li>([^<]+)</li>", html[html.index('class="reasons"') :])
     assert reasons[:3] == [
-        "Asked for a demo (1\u00d7 demo_request in the last 90 days, last 0 hours ago)",
-        "Works in a sector we serve best (sector is software)",
-        "Budget of 10,000 euros or more (budget_euros is 15000)",
+        "Asked for a demo (1 demo request in the last 90 days, last 0 hours ago)",
+        "Works in a sector we serve best (sector software)",
+        "Budget of 10,000 euros or more (budget \u20ac15,000)",
     ]
     assert "capped" not in html  # cap adjustments are no reasons
 
