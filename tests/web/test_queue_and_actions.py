@@ -393,7 +393,9 @@ def test_rejecting_with_a_reason_stores_feedback_and_status(
 # --- outcomes -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["12.500", "12500", "€ 12.500,00", "12,500"])
+@pytest.mark.parametrize(
+    "typed", ["12.500", "12500", "€ 12.500,00", "12,500", "€ 12.500,-", "12.500,--"]
+)
 def test_a_won_deal_stores_its_value_in_cents(
     seller: User, own_lead: Lead, typed: str
 ) -> None:
