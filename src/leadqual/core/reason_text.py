@@ -9,6 +9,7 @@ them (€8,500 / € 8.500) and field and event names become words.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -41,9 +42,18 @@ def whole(amount: float) -> Texts:
 def duration(days: float) -> Texts:
     """A duration in whole hours (under a day) or whole days."""
     if days < 1:
-        hours = max(0, round(days * 24))
-        return Texts(f"{hours} hour{'s' if hours != 1 else ''}", f"{hours} uur")
-    count = round(days)
+        return _hours(max(0, round(days * 24)))
+    return _days(round(days))
+
+
+# Scoring writes these for every rule hit: the few distinct values are cached.
+@functools.lru_cache(maxsize=64)
+def _hours(hours: int) -> Texts:
+    return Texts(f"{hours} hour{'s' if hours != 1 else ''}", f"{hours} uur")
+
+
+@functools.lru_cache(maxsize=1024)
+def _days(count: int) -> Texts:
     return Texts(
         f"{count} day{'s' if count != 1 else ''}",
         f"{count} dag{'en' if count != 1 else ''}",
@@ -170,6 +180,7 @@ def _value(name: str, value: FieldValue) -> Texts:
     return Texts(value, value)
 
 
+@functools.lru_cache(maxsize=4096, typed=True)  # True is not 1
 def field_fact(name: str, value: FieldValue) -> Texts:
     """What a lead field holds, in words: "budget €8,500", "25 employees"."""
     if isinstance(value, bool):
