@@ -153,6 +153,38 @@ def test_label_and_decays_are_read_from_the_rule() -> None:
     assert (rule.label, rule.decays) == ("Downloaded", False)
 
 
+def test_a_dutch_label_is_read_and_is_optional() -> None:
+    text = _second_rule(
+        'group = "intent"\npoints = 5\nlabel = "Downloaded"\n'
+        'label_nl = "Downloadde iets"\nwhen = { event = "download" }'
+    )
+    first, second = parse_scoring_model(text).rules
+    assert second.label_nl == "Downloadde iets"
+    assert first.label_nl == ""  # Dutch pages fall back to the English label
+
+
+def test_every_rule_of_the_shipped_model_has_a_dutch_label() -> None:
+    source = (
+        resources.files("leadqual.scoring.model_files")
+        .joinpath("b2b_software.toml")
+        .read_text("utf-8")
+    )
+    rules = parse_scoring_model(source).rules
+    assert [rule.name for rule in rules if not rule.label_nl] == []
+
+
+def test_an_empty_dutch_label_is_refused_naming_the_rule() -> None:
+    message = _refusal(
+        _second_rule(
+            'group = "fit"\npoints = 5\nlabel_nl = " "\n'
+            'when = { field = "sector", equals = "bouw" }'
+        )
+    )
+    assert message.startswith(
+        'Rule "broken" (rules[1]), label_nl: expected a non-empty'
+    )
+
+
 # --- files that are refused -----------------------------------------------------
 
 

@@ -358,6 +358,31 @@ def test_last_event_older_than_days_fires_for_a_lead_without_events() -> None:
     assert "no activity recorded" in _hit(score, "quiet").reason
 
 
+def test_a_lead_that_arrived_moments_ago_has_not_gone_quiet() -> None:
+    profile = LeadProfile(email="jan@bakker-ict.nl", arrived_at=NOW)
+    assert not _fires(LastEventAge(older_than_days=90), profile)
+
+
+def test_a_lead_without_events_goes_quiet_counted_from_its_arrival() -> None:
+    condition = LastEventAge(older_than_days=90)
+    arrived_89 = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(89))
+    arrived_91 = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(91))
+    assert not _fires(condition, arrived_89)
+    assert _fires(condition, arrived_91)
+
+
+def test_silence_counts_from_the_arrival_when_it_is_later_than_the_last_event() -> None:
+    # Events from before the lead existed (e.g. tracked visits stitched to it).
+    profile = LeadProfile(email="j@bakker-ict.nl", arrived_at=NOW - timedelta(days=5))
+    old_visit = [_event(EventType.PAGE_VIEW, days_ago=200)]
+    assert not _fires(LastEventAge(older_than_days=90), profile, old_visit)
+
+
+def test_arrival_is_no_activity_for_last_event_within_days() -> None:
+    profile = LeadProfile(email="jan@bakker-ict.nl", arrived_at=NOW)
+    assert not _fires(LastEventAge(within_days=7), profile)
+
+
 # --- no look-ahead --------------------------------------------------------------
 
 
@@ -566,7 +591,38 @@ def test_each_explanation_entry_quotes_the_rule_label_and_detail() -> None:
     profile = LeadProfile(email="jan@bakker-ict.nl", sector="Software")
     score = score_lead(profile, [], _model(rule), now=NOW)
     assert score.explanation == (
-        RuleHit("core_sector", Group.FIT, 12, "Core sector (sector is Software)"),
+        RuleHit(
+            "core_sector",
+            Group.FIT,
+            12,
+            "Core sector (sector Software)",
+            reason_nl="Core sector (sector software)",
+        ),
+    )
+
+
+def test_a_rule_with_a_dutch_label_explains_itself_in_dutch_with_dutch_values() -> None:
+    rule = Rule(
+        "budget",
+        Group.FIT,
+        12,
+        FieldRange("budget_euros", 2500),
+        "Budget of 2,500 euros or more",
+        label_nl="Budget van 2.500 euro of meer",
+    )
+    profile = LeadProfile(email="jan@bakker-ict.nl", budget_euros=8500)
+    (hit,) = score_lead(profile, [], _model(rule), now=NOW).explanation
+    assert hit.reason == "Budget of 2,500 euros or more (budget \u20ac8,500)"
+    assert hit.reason_nl == "Budget van 2.500 euro of meer (budget \u20ac 8.500)"
+
+
+def test_event_reasons_name_the_event_in_words_in_both_languages() -> None:
+    rule = _rule(EventCount(EventType.DEMO_REQUEST, within_days=90), name="demo")
+    events = [_event(EventType.DEMO_REQUEST, days_ago=2)]
+    (hit,) = score_lead(COMPANY_LEAD, events, _model(rule), now=NOW).explanation
+    assert hit.reason == "demo (1 demo request in the last 90 days, last 2 days ago)"
+    assert hit.reason_nl == (
+        "demo (1 demo-aanvraag in de afgelopen 90 dagen, laatste 2 dagen geleden)"
     )
 
 

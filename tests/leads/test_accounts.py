@@ -111,7 +111,7 @@ def test_a_rule_can_test_the_number_of_engaged_contacts() -> None:
     score = Score.objects.filter(lead=lead).latest("computed_at")
     hits = {hit["rule"]: hit["points"] for hit in score.explanation}
     assert hits["buying_group_active"] == 8
-    assert "account_engaged_contacts is 2" in str(score.explanation)
+    assert "(2 engaged contacts)" in str(score.explanation)
 
 
 # --- the pages ------------------------------------------------------------------------

@@ -175,9 +175,9 @@ def test_each_queue_row_says_why_the_lead_is_hot() -> None:
 
     reasons = re.findall(r"<li>([^<]+)</li>", html[html.index('class="reasons"') :])
     assert reasons[:3] == [
-        "Asked for a demo (1\u00d7 demo_request in the last 90 days, last 0 hours ago)",
-        "Works in a sector we serve best (sector is software)",
-        "Budget of 10,000 euros or more (budget_euros is 15000)",
+        "Asked for a demo (1 demo request in the last 90 days, last 0 hours ago)",
+        "Works in a sector we serve best (sector software)",
+        "Budget of 10,000 euros or more (budget \u20ac15,000)",
     ]
     assert "capped" not in html  # cap adjustments are no reasons
 
@@ -393,7 +393,9 @@ def test_rejecting_with_a_reason_stores_feedback_and_status(
 # --- outcomes -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed", ["12.500", "12500", "€ 12.500,00", "12,500"])
+@pytest.mark.parametrize(
+    "typed", ["12.500", "12500", "€ 12.500,00", "12,500", "€ 12.500,-", "12.500,--"]
+)
 def test_a_won_deal_stores_its_value_in_cents(
     seller: User, own_lead: Lead, typed: str
 ) -> None:

@@ -39,7 +39,7 @@ from leadqual.core.scoring import (
 MODEL_FILE_FORMAT: Final = 1  # 1: first format (groups, rules, bands)
 
 _TOP_KEYS = {"format", "model", "bands", "groups", "rules", "sla"}
-_RULE_KEYS = {"name", "group", "points", "label", "when", "decays"}
+_RULE_KEYS = {"name", "group", "points", "label", "label_nl", "when", "decays"}
 _FIELD_OPERATORS = {"equals", "in", "min", "max", "contains", "missing"}
 _EVENT_KEYS = {"event", "at_least", "within_days", "property", "matches"}
 _RECENCY_KEYS = {"last_event_within_days", "last_event_older_than_days", "event_types"}
@@ -266,12 +266,16 @@ def _parse_rule(value: object, index: int) -> Rule:
     points = _integer(table["points"], f"{where}, points")
     condition = _parse_condition(table["when"], f"{where}, when")
     label = _text(table.get("label", rule_name), f"{where}, label")
+    # Optional: a model without Dutch labels shows the English one in Dutch.
+    label_nl = (
+        _text(table["label_nl"], f"{where}, label_nl") if "label_nl" in table else ""
+    )
     decays = table.get("decays", True)
     if not isinstance(decays, bool):
         raise InvalidScoringModel(
             f"{where}, decays: expected true or false, got {_quote(decays)}."
         )
-    return Rule(rule_name, group, points, condition, label, decays)
+    return Rule(rule_name, group, points, condition, label, decays, label_nl)
 
 
 def _parse_groups(value: object) -> dict[Group, GroupSettings]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
@@ -74,6 +75,9 @@ class LeadProfile:
     # contacts are engaged (how much of the buying group is active).
     account_score: int | None = None
     account_engaged_contacts: int | None = None
+    # When the lead arrived (Lead.created_at): inactivity is counted from
+    # here when the lead has no later event. None: unknown (old callers).
+    arrived_at: datetime | None = None
 
     def field_values(self) -> dict[str, FieldValue]:
         """Return every field of ``LEAD_FIELDS`` with its value (None if unknown)."""

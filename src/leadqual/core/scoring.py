@@ -25,6 +25,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import assert_never
 
+from leadqual.core import reason_text
 from leadqual.core.bands import Band, Thresholds, band_for
 from leadqual.core.errors import InvalidScoringModel
 from leadqual.core.events import Event, EventType, JsonValue
@@ -121,8 +122,13 @@ class EventCount:
 @dataclass(frozen=True, slots=True)
 class LastEventAge:
     """The most recent event (of the given types, or any) is at most
-    ``within_days`` old, or at least ``older_than_days`` old. A lead without
-    such events matches "older than" and not "within"."""
+    ``within_days`` old, or at least ``older_than_days`` old.
+
+    "Older than" measures silence, and a lead cannot have been silent before
+    it arrived: the silence counts from the most recent event or the lead's
+    arrival (LeadProfile.arrived_at), whichever is later. A lead without such
+    events matches "within" never, and "older than" only once it arrived
+    ``older_than_days`` ago (or always, when its arrival is unknown)."""
 
     event_types: tuple[EventType, ...] = ()
     within_days: float | None = None
@@ -150,6 +156,8 @@ class Rule:
     condition: Condition
     label: str
     decays: bool = True
+    # The Dutch label; empty: the model gives none, Dutch pages show ``label``.
+    label_nl: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,6 +287,8 @@ class RuleHit:
     points: int
     reason: str
     is_adjustment: bool = False
+    # The same reason in Dutch (empty: only the English one is known).
+    reason_nl: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,19 +363,11 @@ def _property_matches(
     return fnmatch.fnmatchcase(str(value).casefold(), pattern.casefold())
 
 
-def _format_days(days: float) -> str:
-    if days < 1:
-        hours = max(0, round(days * 24))
-        return f"{hours} hour{'s' if hours != 1 else ''}"
-    whole = round(days)
-    return f"{whole} day{'s' if whole != 1 else ''}"
-
-
 @dataclass(frozen=True, slots=True)
 class _Match:
     """A condition that holds, with what the explanation should say about it."""
 
-    detail: str
+    detail: reason_text.Texts
     latest_event_at: datetime | None = None
 
 
@@ -397,6 +399,7 @@ def _evaluate(
     values: Mapping[str, FieldValue],
     events: _KnownEvents,
     now: datetime,
+    arrived_at: datetime | None = None,
 ) -> _Match | None:
     match condition:
         # Event rules come first: most rules of a typical model test events.
@@ -404,10 +407,12 @@ def _evaluate(
             of_type = events.by_type.get(condition.event_type, ())
             return _evaluate_event_count(condition, of_type, now)
         case LastEventAge():
-            return _evaluate_last_event_age(condition, events.events, now)
+            return _evaluate_last_event_age(condition, events.events, now, arrived_at)
         case FieldEquals(field=name, value=expected):
             actual = values.get(name)
-            return _Match(f"{name} is {actual}") if _same(actual, expected) else None
+            if not _same(actual, expected):
+                return None
+            return _Match(reason_text.field_fact(name, actual))
         case FieldIn(field=name, values=options):
             actual = values.get(name)
             # Text against text options (the usual case) is one set lookup.
@@ -416,7 +421,7 @@ def _evaluate(
                 hit = _text(actual) in folded
             else:
                 hit = any(_same(actual, option) for option in options)
-            return _Match(f"{name} is {actual}") if hit else None
+            return _Match(reason_text.field_fact(name, actual)) if hit else None
         case FieldRange(field=name, minimum=low, maximum=high):
             actual = values.get(name)
             if actual is None or isinstance(actual, (bool, str)):
@@ -425,18 +430,18 @@ def _evaluate(
                 return None
             if high is not None and actual > high:
                 return None
-            return _Match(f"{name} is {actual}")
+            return _Match(reason_text.field_fact(name, actual))
         case FieldContains(field=name, fragments=fragments):
             actual = values.get(name)
             if actual is None:
                 return None
             text = _text(actual)
             hit = any(fragment.casefold() in text for fragment in fragments)
-            return _Match(f'{name} is "{actual}"') if hit else None
+            return _Match(reason_text.field_fact(name, actual)) if hit else None
         case FieldMissing(field=name):
-            return (
-                _Match(f"{name} is unknown") if values.get(name) in (None, "") else None
-            )
+            if values.get(name) not in (None, ""):
+                return None
+            return _Match(reason_text.field_unknown(name))
         case _:
             assert_never(condition)
 
@@ -460,18 +465,20 @@ def _evaluate_event_count(
             latest = event.occurred_at
     if count < condition.at_least or latest is None:
         return None
-    window = (
-        f" in the last {_format_days(condition.within_days)}"
-        if condition.within_days is not None
-        else ""
+    detail = reason_text.event_count(
+        condition.event_type,
+        count,
+        condition.within_days,
+        _days_between(latest, now),
     )
-    age = _format_days(_days_between(latest, now))
-    detail = f"{count}× {condition.event_type}{window}, last {age} ago"
     return _Match(detail, latest_event_at=latest)
 
 
 def _evaluate_last_event_age(
-    condition: LastEventAge, events: Sequence[Event], now: datetime
+    condition: LastEventAge,
+    events: Sequence[Event],
+    now: datetime,
+    arrived_at: datetime | None,
 ) -> _Match | None:
     latest: datetime | None = None
     for event in events:
@@ -479,16 +486,28 @@ def _evaluate_last_event_age(
             continue
         if latest is None or event.occurred_at > latest:
             latest = event.occurred_at
+    silent_since_arrival = (
+        condition.older_than_days is not None
+        and condition.within_days is None
+        and arrived_at is not None
+        and (latest is None or arrived_at > latest)
+    )
+    if silent_since_arrival and arrived_at is not None:
+        # Silence starts at the later of the last event and the arrival.
+        quiet = _days_between(arrived_at, now)
+        if condition.older_than_days is not None and quiet < condition.older_than_days:
+            return None
+        return _Match(reason_text.quiet_since_arrival(quiet))
     if latest is None:
         if condition.older_than_days is not None and condition.within_days is None:
-            return _Match("no activity recorded")
+            return _Match(reason_text.NO_ACTIVITY)
         return None
     age = _days_between(latest, now)
     if condition.within_days is not None and age > condition.within_days:
         return None
     if condition.older_than_days is not None and age < condition.older_than_days:
         return None
-    return _Match(f"last activity {_format_days(age)} ago", latest_event_at=latest)
+    return _Match(reason_text.last_activity(age), latest_event_at=latest)
 
 
 def decay_factor(age_days: float, half_life_days: float) -> float:
@@ -502,7 +521,7 @@ def _round_half_up(value: float) -> int:
 
 def _rule_points(
     rule: Rule, match: _Match, settings: GroupSettings, now: datetime
-) -> tuple[int, str]:
+) -> tuple[int, reason_text.Texts]:
     if (
         rule.points <= 0
         or not rule.decays
@@ -516,7 +535,11 @@ def _rule_points(
     points = _round_half_up(rule.points * factor)
     if points == rule.points:
         return points, match.detail
-    return points, f"{match.detail}; {rule.points} points faded to {points}"
+    fading = reason_text.faded(rule.points, points)
+    detail = match.detail
+    return points, reason_text.Texts(
+        f"{detail.en}; {fading.en}", f"{detail.nl}; {fading.nl}"
+    )
 
 
 def score_lead(
@@ -537,14 +560,22 @@ def score_lead(
     raw: dict[Group, int] = dict.fromkeys(_GROUPS, 0)
     hits: list[RuleHit] = []
     for rule in model.rules:
-        match = _evaluate(rule.condition, values, known, now)
+        match = _evaluate(rule.condition, values, known, now, profile.arrived_at)
         if match is None:
             continue
         points, detail = _rule_points(rule, match, model.groups[rule.group], now)
         if points == 0:
             continue
         raw[rule.group] += points
-        hits.append(RuleHit(rule.name, rule.group, points, f"{rule.label} ({detail})"))
+        hits.append(
+            RuleHit(
+                rule.name,
+                rule.group,
+                points,
+                f"{rule.label} ({detail.en})",
+                reason_nl=f"{rule.label_nl or rule.label} ({detail.nl})",
+            )
+        )
 
     sub_scores: dict[Group, int] = {}
     for group in _GROUPS:
@@ -553,17 +584,18 @@ def score_lead(
         sub_scores[group] = clamped
         if clamped != raw[group]:
             reason = (
-                f"{group.capitalize()} is capped at {cap} points"
+                reason_text.capped(group, cap)
                 if clamped == cap
-                else f"{group.capitalize()} cannot go below 0 points"
+                else reason_text.floored(group)
             )
             hits.append(
                 RuleHit(
                     f"{group}_limit",
                     group,
                     clamped - raw[group],
-                    reason,
+                    reason.en,
                     is_adjustment=True,
+                    reason_nl=reason.nl,
                 )
             )
 

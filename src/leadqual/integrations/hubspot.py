@@ -165,7 +165,9 @@ def _hubspot_time(moment: datetime) -> str:
 def contact_properties(lead: Lead) -> dict[str, str]:
     """The lead as HubSpot contact properties (HubSpot takes text values)."""
     score = latest_score(lead.pk)
-    reasons = strongest_reasons(score.explanation) if score is not None else []
+    reasons = (
+        strongest_reasons(score.explanation, language="en") if score is not None else []
+    )
     properties = {
         "email": lead.email,
         "firstname": lead.first_name,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, QuerySet, Subquery
+from django.utils.translation import get_language
 
 from leadqual.scoring.models import Score
 
@@ -14,7 +15,7 @@ REASONS_PER_LEAD = 3
 
 @dataclass(frozen=True, slots=True)
 class ExplanationLine:
-    """One stored rule hit of a score's explanation."""
+    """One stored rule hit of a score's explanation, its reason in one language."""
 
     rule: str
     group: str
@@ -23,10 +24,27 @@ class ExplanationLine:
     is_adjustment: bool
 
 
-def explanation_lines(explanation: object) -> list[ExplanationLine]:
-    """The stored explanation JSON as typed lines (malformed entries skipped)."""
+def _reason(item: Mapping[object, object], language: str) -> str:
+    """The stored reason in ``language``: Dutch when stored (scores since the
+    Dutch reasons), else the English one every score has."""
+    if language.startswith("nl"):
+        dutch = item.get("reason_nl")
+        if isinstance(dutch, str) and dutch:
+            return dutch
+    return str(item.get("reason", ""))
+
+
+def explanation_lines(
+    explanation: object, language: str | None = None
+) -> list[ExplanationLine]:
+    """The stored explanation JSON as typed lines (malformed entries skipped).
+
+    Reasons are in ``language`` (default: the active language of the page or
+    alert being rendered); the API reads the stored English ``reason`` itself.
+    """
     if not isinstance(explanation, list):
         return []
+    shown_in = language or get_language() or "en"
     lines = []
     for item in explanation:
         if not isinstance(item, Mapping):
@@ -37,7 +55,7 @@ def explanation_lines(explanation: object) -> list[ExplanationLine]:
                 rule=str(item.get("rule", "")),
                 group=str(item.get("group", "")),
                 points=points if isinstance(points, int) else 0,
-                reason=str(item.get("reason", "")),
+                reason=_reason(item, shown_in),
                 is_adjustment=bool(item.get("is_adjustment", False)),
             )
         )
@@ -45,12 +63,12 @@ def explanation_lines(explanation: object) -> list[ExplanationLine]:
 
 
 def strongest_reasons(
-    explanation: object, count: int = REASONS_PER_LEAD
+    explanation: object, count: int = REASONS_PER_LEAD, language: str | None = None
 ) -> list[ExplanationLine]:
     """The positive rule hits (not cap adjustments) with the most points, first."""
     hits = [
         line
-        for line in explanation_lines(explanation)
+        for line in explanation_lines(explanation, language)
         if not line.is_adjustment and line.points > 0
     ]
     # sorted() is stable: equal points keep the core's order.

@@ -142,6 +142,7 @@ def explanation_json(score: core.Score) -> list[dict[str, object]]:
             "group": hit.group.value,
             "points": hit.points,
             "reason": hit.reason,
+            "reason_nl": hit.reason_nl,
             "is_adjustment": hit.is_adjustment,
         }
         for hit in score.explanation

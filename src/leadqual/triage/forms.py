@@ -66,16 +66,19 @@ MAX_VALUE_CENTS = 100_000_000 * 100
 _DOT_THOUSANDS = re.compile(r"^\d{1,3}(\.\d{3})+(,\d{1,2})?$")
 _COMMA_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d{1,2})?$")
 _PLAIN = re.compile(r"^\d+([.,]\d{1,2})?$")
+# "45.000,-" is Dutch for "45.000 euros, no cents" (the importer takes it too).
+_NO_CENTS = re.compile(r"[.,]-{1,2}$")
 
 
 def parse_euros(text: str) -> int:
     """Cents from an amount in euros as people type it.
 
-    Takes "12500", "12.500", "12.500,50", "12,500.50", "12500,5" and "€ 12.500".
+    Takes "12500", "12.500", "12.500,50", "12,500.50", "12500,5", "€ 12.500" and
+    "€ 12.500,-".
     Raises ValueError for anything else, including negative amounts.
     """
     cleaned = text.strip().replace("€", "").replace("EUR", "").replace(" ", "")
-    cleaned = cleaned.replace("\u00a0", "")
+    cleaned = _NO_CENTS.sub("", cleaned.replace("\u00a0", ""))
     if _DOT_THOUSANDS.match(cleaned):
         normalised = cleaned.replace(".", "").replace(",", ".")
     elif _COMMA_THOUSANDS.match(cleaned):
