@@ -132,7 +132,7 @@ def _seller_finds_the_lead_on_top(site: Site, lead: Lead) -> Page:
     top, second = mine.locator("tbody tr").first, mine.locator("tbody tr").nth(1)
     expect(top.get_by_role("link")).to_have_text("Jan de Vries")
     expect(top.locator(".band")).to_have_text("Hot")
-    expect(top.locator("ul.reasons")).to_contain_text("Asked for a demo")
+    expect(top.locator("ul.reasons")).to_contain_text("Asked us to contact them")
     expect(top.locator(".countdown")).to_have_text(COUNTDOWN)
     expect(second.get_by_role("link")).to_have_text("Pieter Jansen")
     screenshot(page, "04-queue")
@@ -218,12 +218,8 @@ def test_a_form_lead_is_qualified_by_sales_and_counted_in_the_kpis(
 
     _visitor_sends_the_form(site)
     lead = Lead.objects.get(email=VISITOR_EMAIL)
-    assert (lead.band, lead.owner) == ("warm", seller)
-
-    # A form lead alone is warm: behaviour makes it hot.
-    _make_hot(VISITOR_EMAIL)
-    lead.refresh_from_db()
-    assert lead.band == "hot"
+    # A hand-raiser who asks to start now, with budget and fit, is hot at once.
+    assert (lead.band, lead.owner) == ("hot", seller)
     page = _seller_finds_the_lead_on_top(site, lead)
     _seller_qualifies_and_accepts(page)
     qualification = Qualification.objects.get(lead=lead)
