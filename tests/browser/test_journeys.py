@@ -139,6 +139,7 @@ def _seller_finds_the_lead_on_top(site: Site, lead: Lead) -> Page:
 
     top.get_by_role("link", name="Jan de Vries").click()
     expect(page).to_have_url(f"{site.url}/leads/{lead.pk}/")
+    page.wait_for_load_state()  # htmx ready before the first answer is clicked
     expect(page.get_by_role("heading", level=1)).to_contain_text("Jan de Vries")
     expect(page.locator("#lead-header .band")).to_have_text("Hot")
     screenshot(page, "05-lead")
