@@ -301,3 +301,51 @@ def test_a_lead_cannot_be_merged_into_itself(
     with pytest.raises(CannotMerge, match="into itself"):
         merge_leads(survivor, survivor, by=seller, now=MERGED_AT)
     assert not LeadMerge.objects.exists()
+
+
+def test_merging_keeps_one_open_task_per_kind_and_undo_reopens_the_other(
+    leads: tuple[Lead, Lead], seller: User
+) -> None:
+    survivor, duplicate = leads
+    # Jan asked for a demo as the survivor too: hot on his own after an undo.
+    at = (MONDAY + timedelta(hours=5)).isoformat()
+    submit_events(
+        [
+            RawEvent(SURVIVOR_EMAIL, "demo_request", at, {}, "s-2"),
+            RawEvent(SURVIVOR_EMAIL, "email_reply", at, {}, "s-3"),
+        ],
+        now=MONDAY + timedelta(hours=6),
+        source="api",
+    )
+    Task.objects.filter(done_at__isnull=True).delete()
+    later = Task.objects.create(
+        lead=survivor, owner=seller, kind="first_contact", due_at=MONDAY + timedelta(3)
+    )
+    first = Task.objects.create(
+        lead=duplicate, owner=seller, kind="first_contact", due_at=MONDAY + timedelta(1)
+    )
+    follow_up = Task.objects.create(
+        lead=duplicate, owner=seller, kind="follow_up", due_at=MONDAY + timedelta(2)
+    )
+
+    merge = merge_leads(survivor, duplicate, by=seller, now=MERGED_AT).merge
+
+    still_open = Task.objects.filter(lead=survivor, done_at__isnull=True)
+    assert sorted(still_open.values_list("pk", flat=True)) == [first.pk, follow_up.pk]
+    later.refresh_from_db()
+    assert later.done_at == MERGED_AT
+    assert later.closed_reason.startswith("merged")
+
+    restored = undo_merge(merge, by=seller, now=MERGED_AT + timedelta(hours=1)).restored
+
+    later.refresh_from_db()
+    assert (later.lead_id, later.done_at, later.closed_reason) == (
+        survivor.pk,
+        None,
+        "",
+    )
+    assert set(
+        Task.objects.filter(lead=restored, done_at__isnull=True).values_list(
+            "pk", flat=True
+        )
+    ) == {first.pk, follow_up.pk}

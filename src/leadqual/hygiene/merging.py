@@ -28,16 +28,18 @@ from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored
-from leadqual.triage.models import Qualification
+from leadqual.triage.models import Qualification, Task
 from leadqual.triage.services import rescore_and_triage
 
 logger = logging.getLogger(__name__)
 
 # A merge can be undone for this long; after that the snapshot is history only.
 UNDO_WINDOW = timedelta(days=30)
-SNAPSHOT_FORMAT = (
-    2  # 2: cleared external ids; 1: lead fields, filled fields, qualification
-)
+# 3: tasks closed as doubles; 2: cleared external ids; 1: lead fields, filled
+# fields, qualification.
+SNAPSHOT_FORMAT = 3
+# Task.closed_reason of a task closed because the merged lead had one already.
+CLOSED_BY_MERGE = "merged: the lead had this task already"
 # Fields the survivor takes from the duplicate when it has no value of its own.
 FILLABLE_FIELDS = (
     "first_name",
@@ -268,6 +270,7 @@ def merge_leads(
                 survivor_row, duplicate_row
             )
 
+        snapshot["closed_tasks"] = _close_doubled_tasks(survivor, now=now)
         snapshot["filled"] = _fill_survivor(survivor, duplicate)
         survivor.updated_at = now
         survivor.save()
@@ -294,6 +297,37 @@ def merge_leads(
         "Merged lead %s into lead %s (merge %s)", duplicate.pk, survivor.pk, merge.pk
     )
     return MergeResult(merge=merge, rescored=rescored)
+
+
+def _close_doubled_tasks(survivor: Lead, *, now: datetime) -> list[int]:
+    """Keep one open task per kind on the survivor, the one due first.
+
+    Both leads may have waited in the queue; after the merge the person is one
+    lead and must be called once. Returns the ids of the tasks closed, so an
+    undo can reopen them.
+    """
+    kept: set[str] = set()
+    doubled: list[int] = []
+    open_tasks = Task.objects.filter(lead=survivor, done_at__isnull=True).order_by(
+        "kind", "due_at", "pk"
+    )
+    for task_id, kind in open_tasks.values_list("pk", "kind"):
+        if kind in kept:
+            doubled.append(task_id)
+        kept.add(kind)
+    Task.objects.filter(pk__in=doubled).update(
+        done_at=now, closed_reason=CLOSED_BY_MERGE
+    )
+    return doubled
+
+
+def _reopen_doubled_tasks(merge: LeadMerge) -> None:
+    """Reopen the tasks the merge closed, unless someone closed them again since."""
+    closed = merge.snapshot.get("closed_tasks") or []
+    assert isinstance(closed, list)
+    Task.objects.filter(
+        pk__in=closed, done_at=merge.merged_at, closed_reason=CLOSED_BY_MERGE
+    ).update(done_at=None, closed_reason="")
 
 
 def is_undoable(merge: LeadMerge, *, now: datetime) -> bool:
@@ -445,6 +479,7 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
                 **{field_name: restored.pk}
             )
         _restore_external_ids(merge, restored)
+        _reopen_doubled_tasks(merge)
         _restore_qualification(merge, survivor, restored)
         filled = merge.snapshot.get("filled") or {}
         assert isinstance(filled, dict)
