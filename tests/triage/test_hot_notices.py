@@ -130,3 +130,20 @@ def test_a_notice_is_only_for_its_recipient() -> None:
 
     assert 'id="hot-notices"' not in html
     assert Notice.objects.get().seen_at is None
+
+
+def test_opening_the_lead_is_seeing_its_notice() -> None:
+    sanne = make_user("sanne")
+    kees = _warm_lead("kees@bouwbedrijf.nl")
+    piet = _warm_lead("piet@bouwbedrijf.nl")
+    _make_hot(kees, suffix="-kees")
+    _make_hot(piet, suffix="-piet")
+    client = Client()
+    client.force_login(sanne)
+    assert queue_badge(sanne.pk, now=THURSDAY).hot_notices == 2
+
+    page = client.get(reverse("leads:lead-detail", args=[kees.pk])).content.decode()
+
+    assert "1 new hot" in page  # the badge on this very page counts only Piet
+    assert Notice.objects.get(lead=kees).seen_at is not None
+    assert Notice.objects.get(lead=piet).seen_at is None

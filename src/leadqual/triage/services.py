@@ -738,3 +738,12 @@ def mark_notices_seen(notices: Sequence[Notice], *, now: datetime) -> int:
     return Notice.objects.filter(
         pk__in=[notice.pk for notice in notices], seen_at__isnull=True
     ).update(seen_at=now)
+
+
+def mark_lead_notices_seen(
+    recipient_id: int, lead_ids: Sequence[int], *, now: datetime
+) -> int:
+    """Opening a lead is seeing its notices: they leave the queue and the badge."""
+    return Notice.objects.filter(
+        recipient_id=recipient_id, lead_id__in=lead_ids, seen_at__isnull=True
+    ).update(seen_at=now)

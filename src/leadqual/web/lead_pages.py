@@ -48,6 +48,7 @@ from leadqual.triage.models import (
     SalesAction,
 )
 from leadqual.triage.queries import open_tasks_of
+from leadqual.triage.services import mark_lead_notices_seen
 from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
@@ -467,6 +468,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     breakdown = _breakdown(score, model) if score and model else None
     task = open_tasks_of(lead.pk).order_by("due_at").first()
     items, is_cut = timeline(lead)
+    mark_lead_notices_seen(user.pk, [lead.pk], now=timezone.now())
     context: dict[str, object] = {
         "lead": {
             "id": lead.pk,
