@@ -6,10 +6,22 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.factories import ApiTokenFactory
 
 API_SECRET = "lq_tests-api-token-0123456789abcdefghij"
+
+
+@pytest.fixture(autouse=True)
+def default_language_after_each_test() -> Iterator[None]:
+    """A request in Dutch leaves Dutch active in the thread (LocaleMiddleware).
+
+    Without this reset the next test in the same worker reads Dutch where it
+    expects the default language, and fails only in some test orders.
+    """
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
