@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from leadqual.core.lifecycle import Decision
+from leadqual.core.lifecycle import Decision, OutcomeKind
 from leadqual.integrations.delivery import MAX_ATTEMPTS, RETRY_DELAYS
 from leadqual.integrations.models import (
     DeliveryStatus,
@@ -24,7 +24,12 @@ from leadqual.integrations.models import (
 from leadqual.integrations.outbox import emit
 from leadqual.integrations.tasks import deliver_due_webhooks
 from leadqual.leads.models import Lead
-from leadqual.triage.services import record_feedback
+from leadqual.triage.services import (
+    record_feedback,
+    record_outcome,
+    reopen_lead,
+    undo_reopen,
+)
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 from tests.integrations.http_receiver import Received, Receiver, running
@@ -361,3 +366,39 @@ def test_sales_users_cannot_see_the_delivery_log(client: Client) -> None:
     endpoint = WebhookEndpoint.objects.create(name="CRM", url="https://example.nl/hook")
     client.force_login(make_user("sanne", role=Role.SALES))
     assert client.get(f"/integrations/webhooks/{endpoint.pk}/").status_code == 403
+
+
+def test_a_reopened_win_is_sent_and_its_undo_sends_the_win_again(
+    receiver: Receiver, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    """A CRM that took the win hears the deal is open again, and won again."""
+    endpoint_for(receiver)
+    lead = LeadFactory.create(status="opportunity")
+    for minute in range(3):
+        with (
+            time_machine.travel(T0 + timedelta(minutes=minute), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            now = T0 + timedelta(minutes=minute)
+            if minute == 0:
+                record_outcome(
+                    lead,
+                    OutcomeKind.WON,
+                    value_cents=4_500_000,
+                    recorded_by=None,
+                    now=now,
+                )
+            elif minute == 1:
+                action = reopen_lead(lead, by=None, now=now)
+            else:
+                undo_reopen(lead, action.pk, by=None, now=now)
+
+    won, reopened, won_again = bodies(receiver)
+    assert won["type"] == "lead.outcome"
+    assert reopened["type"] == "lead.reopened"
+    assert reopened["data"]["previous_status"] == "won"
+    # No opportunity was recorded before the win: back to accepted.
+    assert reopened["data"]["lead"]["status"] == "accepted"
+    assert won_again["type"] == "lead.outcome"
+    assert won_again["data"]["outcome"] == won["data"]["outcome"]
+    assert won_again["data"]["lead"]["status"] == "won"

@@ -21,6 +21,7 @@ EVENT_TYPES = (
     "lead.assigned",
     "lead.feedback",
     "lead.outcome",
+    "lead.reopened",
 )
 
 

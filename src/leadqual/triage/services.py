@@ -501,6 +501,8 @@ def reopen_lead(lead: Lead, *, by: User | None, now: datetime) -> SalesAction:
         lead.status = status_after_reopen(had_opportunity=had_opportunity).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        # A CRM that took the win or loss must hear the deal is open again.
+        emit("lead.reopened", lead, {"previous_status": status.value}, now=now)
         return _log(
             lead,
             SalesActionKind.REOPENED,
@@ -548,12 +550,17 @@ def undo_reopen(
                 "outcome again instead of undoing the reopen.",
             )
         restored = LeadStatus(action.previous_status)
-        Outcome.objects.filter(
+        outcomes = Outcome.objects.filter(
             lead=lead, kind=restored.value, reopened_at=action.done_at
-        ).update(reopened_at=None)
+        )
+        counted_again = list(outcomes.order_by("occurred_at", "pk"))
+        outcomes.update(reopened_at=None)
         lead.status = restored.value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        # The outcome counts again: receivers hear it as they heard it first.
+        for outcome in counted_again[-1:]:
+            emit("lead.outcome", lead, {"outcome": outcome_data(outcome)}, now=now)
         action.undone_at = now
         action.save(update_fields=["undone_at"])
         _log(
