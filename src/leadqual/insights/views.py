@@ -1,9 +1,9 @@
 """The KPI pages: the article's KPIs, and the numbers per salesperson.
 
 The KPI page shows the KPIs per week and per source; the team page shows
-SLA, pipeline and won deals per salesperson and per source. Each view parses the filters, asks ``queries`` for the fact rows, has
-``core.kpis`` compute the numbers and prepares every text and chart, so the
-templates only place them.
+SLA, pipeline and won deals per salesperson and per source. Each view parses
+the filters, asks ``queries`` for the fact rows, has ``core.kpis`` compute the
+numbers and prepares every text and chart, so the templates only place them.
 """
 
 from __future__ import annotations
@@ -336,7 +336,7 @@ TEAM_COLUMNS: tuple[TeamColumn, ...] = (
     ),
     TeamColumn(
         "first-contact",
-        gettext_lazy("Median to first contact (working hours)"),
+        gettext_lazy("Median to first contact"),
         lambda k: format_hours(k.median_working_hours_to_first_contact),
     ),
     TeamColumn(
