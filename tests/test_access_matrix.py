@@ -128,6 +128,7 @@ ROUTES: dict[str, Access] = {
     "leads:lead-merge": Page(MARKETING_AND_ADMIN, POST),
     "leads:merge-undo": Page(MARKETING_AND_ADMIN, POST),
     "insights:kpis": Page(MARKETING_AND_ADMIN),
+    "insights:team": Page(MARKETING_AND_ADMIN),
     "intake:embed-code": Page(ADMIN_ONLY),
     "imports:upload": Page(MARKETING_AND_ADMIN),
     "imports:job": Page(MARKETING_AND_ADMIN),

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from leadqual.core.kpis import (
     KpiSet,
     LeadFacts,
+    by_owner,
     by_source,
     error_rate,
     kpi_set,
@@ -21,6 +22,7 @@ from leadqual.core.kpis import (
     share_sales_accepted,
     share_sales_ready,
     sla_compliance,
+    sla_missed,
     week_start,
     weekly,
 )
@@ -118,9 +120,14 @@ def test_the_kpi_set_carries_the_counts_behind_the_ratios() -> None:
         sales_ready=2,
         with_feedback=3,
         accepted=2,
+        rejected=1,
         opportunities=2,
+        open_opportunities=0,
+        open_pipeline_value_cents=0,
         won=1,
+        won_accepted=1,
         won_value_cents=1_250_000,
+        lost=0,
         rejected_no_fit=1,
         contacted=2,
         sla_met=1,
@@ -129,6 +136,7 @@ def test_the_kpi_set_carries_the_counts_behind_the_ratios() -> None:
         share_sales_accepted=2 / 3,
         lead_to_opportunity=0.5,
         qualified_to_won=0.5,
+        lead_to_won=0.25,
         median_hours_to_first_contact=16.0,
         median_working_hours_to_first_contact=16.0,
         sla_compliance=1 / 3,
@@ -292,3 +300,42 @@ def test_every_share_lies_between_zero_and_one(
         kpis.median_working_hours_to_first_contact,
     ):
         assert hours is None or hours >= 0.0
+
+
+def test_the_open_pipeline_adds_only_the_deals_still_open() -> None:
+    facts = [
+        LeadFacts(1, NOW, is_open_opportunity=True, open_opportunity_value_cents=500),
+        LeadFacts(2, NOW, is_open_opportunity=True),
+        LeadFacts(3, NOW, won_at=NOW, won_value_cents=900),
+        LeadFacts(4, NOW, lost_at=NOW),
+    ]
+    kpis = kpi_set(facts, now=NOW)
+    assert (kpis.open_opportunities, kpis.open_pipeline_value_cents) == (2, 500)
+    assert (kpis.won, kpis.won_value_cents, kpis.lost, kpis.lead_to_won) == (
+        1,
+        900,
+        1,
+        0.25,
+    )
+
+
+def test_the_kpis_per_owner_keep_the_leads_without_owner_apart() -> None:
+    facts = [
+        LeadFacts(1, NOW, owner_id=7, won_at=NOW),
+        LeadFacts(2, NOW, owner_id=7),
+        LeadFacts(3, NOW),
+    ]
+    groups = by_owner(facts, now=NOW)
+    assert {owner: kpis.leads_in for owner, kpis in groups.items()} == {7: 2, None: 1}
+    assert groups[7].lead_to_won == 0.5
+
+
+def test_sla_missed_counts_late_and_overdue_first_contacts() -> None:
+    due = NOW - timedelta(hours=10)
+    facts = [
+        LeadFacts(1, NOW, first_contact_due_at=due, first_contact_at=due),
+        LeadFacts(2, NOW, first_contact_due_at=due, first_contact_at=NOW),
+        LeadFacts(3, NOW, first_contact_due_at=due),
+        LeadFacts(4, NOW, first_contact_due_at=NOW + timedelta(hours=1)),
+    ]
+    assert sla_missed(kpi_set(facts, now=NOW)) == 2

@@ -293,3 +293,19 @@ def test_numbers_follow_the_dutch_locale(marketing_client: Client) -> None:
     values = _values(marketing_client.get(URL))
 
     assert values["error-rate"] == "50,0%"
+
+
+def test_qualified_to_won_says_how_many_accepted_leads_were_won(
+    marketing_client: Client,
+) -> None:
+    """The card once read "won, of 1 accepted leads", the number of wins missing."""
+    _won_hot_lead("kees@bouwbedrijf.nl")
+    _arrive_warm("anna@kapsalon.nl")
+    anna = Lead.objects.get(email="anna@kapsalon.nl")
+    record_feedback(anna, Decision.ACCEPTED, reason=None, given_by=None, now=THURSDAY)
+
+    english = marketing_client.get(URL).content.decode()
+    dutch = marketing_client.get(URL, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert "1 of 2 accepted leads won" in english
+    assert "1 van 2 geaccepteerde leads gewonnen" in dutch

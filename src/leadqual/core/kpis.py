@@ -13,6 +13,9 @@ Definitions (numerator / denominator):
 - lead-to-opportunity: leads with an opportunity or a win / leads in;
 - qualified-to-won: sales-accepted leads that were won / sales-accepted
   leads (a win without feedback is not counted, so the ratio stays 0-1);
+- lead-to-won: leads that were won / leads in;
+- open pipeline: the deal value of the leads that are an open opportunity
+  now (neither won nor lost); won value: the value of the won deals;
 - time to first contact: median hours from arrival to the first contact,
   in clock hours and in Dutch working hours (``core.sla``);
 - SLA compliance: first contacts made by their task's due time / first-
@@ -42,11 +45,18 @@ class LeadFacts:
     ``accepted`` is None while sales gave no feedback; ``rejected_reason`` is
     set only when the latest feedback is a rejection. ``first_contact_due_at``
     is the due time of the lead's first-contact task, None if it has none.
+    ``owner_id`` is the lead's owner now, None while nobody owns it.
+    ``open_opportunity_value_cents`` is the deal value of an opportunity
+    that is still open (None when the lead is no open opportunity, or its
+    deal has no value yet).
     """
 
     lead_id: int
     arrived_at: datetime
     source: str = ""
+    owner_id: int | None = None
+    is_open_opportunity: bool = False
+    open_opportunity_value_cents: int | None = None
     became_sales_ready_at: datetime | None = None
     accepted: bool | None = None
     rejected_reason: str | None = None
@@ -70,9 +80,14 @@ class KpiSet:
     sales_ready: int
     with_feedback: int
     accepted: int
+    rejected: int
     opportunities: int
+    open_opportunities: int
+    open_pipeline_value_cents: int
     won: int
+    won_accepted: int
     won_value_cents: int
+    lost: int
     rejected_no_fit: int
     contacted: int
     sla_met: int
@@ -81,6 +96,7 @@ class KpiSet:
     share_sales_accepted: float | None
     lead_to_opportunity: float | None
     qualified_to_won: float | None
+    lead_to_won: float | None
     median_hours_to_first_contact: float | None
     median_working_hours_to_first_contact: float | None
     sla_compliance: float | None
@@ -127,6 +143,11 @@ def has_opportunity(fact: LeadFacts) -> bool:
 def is_won(fact: LeadFacts) -> bool:
     """True when the lead was won."""
     return fact.won_at is not None
+
+
+def is_lost(fact: LeadFacts) -> bool:
+    """True when the lead was lost."""
+    return fact.lost_at is not None
 
 
 def share_sales_ready(facts: Sequence[LeadFacts]) -> float | None:
@@ -220,6 +241,11 @@ def sla_compliance(facts: Sequence[LeadFacts], *, now: datetime) -> float | None
     return ratio(met, counted)
 
 
+def sla_missed(kpis: KpiSet) -> int:
+    """First-contact tasks that were late or are overdue without a contact."""
+    return kpis.sla_counted - kpis.sla_met
+
+
 def kpi_set(
     facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
 ) -> KpiSet:
@@ -230,15 +256,25 @@ def kpi_set(
     won_accepted = sum(map(is_won, accepted_facts))
     opportunities = sum(map(has_opportunity, facts))
     rejected_no_fit = sum(map(is_rejected_as_no_fit, facts))
+    won = sum(map(is_won, facts))
     sla_met, sla_counted = _sla_counts(facts, now=now)
     return KpiSet(
         leads_in=len(facts),
         sales_ready=sales_ready,
         with_feedback=with_feedback,
         accepted=len(accepted_facts),
+        rejected=with_feedback - len(accepted_facts),
         opportunities=opportunities,
-        won=sum(map(is_won, facts)),
+        open_opportunities=sum(fact.is_open_opportunity for fact in facts),
+        open_pipeline_value_cents=sum(
+            fact.open_opportunity_value_cents or 0
+            for fact in facts
+            if fact.is_open_opportunity
+        ),
+        won=won,
+        won_accepted=won_accepted,
         won_value_cents=sum(fact.won_value_cents or 0 for fact in facts),
+        lost=sum(map(is_lost, facts)),
         rejected_no_fit=rejected_no_fit,
         contacted=sum(fact.first_contact_at is not None for fact in facts),
         sla_met=sla_met,
@@ -247,6 +283,7 @@ def kpi_set(
         share_sales_accepted=ratio(len(accepted_facts), with_feedback),
         lead_to_opportunity=ratio(opportunities, len(facts)),
         qualified_to_won=ratio(won_accepted, len(accepted_facts)),
+        lead_to_won=ratio(won, len(facts)),
         median_hours_to_first_contact=median_hours_to_first_contact(facts),
         median_working_hours_to_first_contact=median_working_hours_to_first_contact(
             facts, zone=zone
@@ -311,3 +348,19 @@ def by_source(
         (source, kpi_set(groups[source], now=now, zone=zone))
         for source in sorted(groups)
     ]
+
+
+def by_owner(
+    facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
+) -> dict[int | None, KpiSet]:
+    """The KPIs per owner id (None for the leads nobody owns), in no set order.
+
+    The caller orders the owners, by the names it knows.
+    """
+    groups: dict[int | None, list[LeadFacts]] = {}
+    for fact in facts:
+        groups.setdefault(fact.owner_id, []).append(fact)
+    return {
+        owner_id: kpi_set(group, now=now, zone=zone)
+        for owner_id, group in groups.items()
+    }

@@ -10,11 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.template.defaultfilters import floatformat
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.kpis import KpiSet
+from leadqual.core.money import euro_texts
 
 NONE_TEXT = "\N{EN DASH}"
 
@@ -39,20 +40,28 @@ def format_percent(share: float | None, places: int = 1) -> str:
     return _("%(percent)s%%") % {"percent": format_decimal(share * 100, places)}
 
 
-def _hours(hours: float | None) -> str:
+def format_euros(value_cents: int) -> str:
+    """An amount in the active language: €12,500 (English) or € 12.500 (Dutch)."""
+    texts = euro_texts(value_cents)
+    return texts.nl if (get_language() or "").startswith("nl") else texts.en
+
+
+def format_hours(hours: float | None) -> str:
+    """Hours with one decimal, "3.5 h"; a dash for None."""
     if hours is None:
         return NONE_TEXT
     return _("%(hours)s h") % {"hours": format_decimal(hours)}
 
 
-def _count(count: float | None) -> str:
+def format_count(count: float | None) -> str:
+    """A whole number in the active language's format: 1,250 or 1.250."""
     return NONE_TEXT if count is None else format_decimal(count, 0)
 
 
 def _of(numerator: int, denominator: int, noun: str) -> str:
     return _("%(count)s of %(total)s %(noun)s") % {
-        "count": _count(numerator),
-        "total": _count(denominator),
+        "count": format_count(numerator),
+        "total": format_count(denominator),
         "noun": noun,
     }
 
@@ -91,9 +100,7 @@ KPIS: tuple[Kpi, ...] = (
         gettext_lazy("Qualified to won"),
         lambda kpis: kpis.qualified_to_won,
         "share",
-        lambda kpis: (
-            _("won, of %(total)s accepted leads") % {"total": _count(kpis.accepted)}
-        ),
+        lambda kpis: _of(kpis.won_accepted, kpis.accepted, _("accepted leads won")),
     ),
     Kpi(
         "time-to-first-contact",
@@ -101,7 +108,8 @@ KPIS: tuple[Kpi, ...] = (
         lambda kpis: kpis.median_hours_to_first_contact,
         "hours",
         lambda kpis: (
-            _("median of %(count)s contacted leads") % {"count": _count(kpis.contacted)}
+            _("median of %(count)s contacted leads")
+            % {"count": format_count(kpis.contacted)}
         ),
     ),
     Kpi(
@@ -134,5 +142,5 @@ def format_kpi(kpi: Kpi, value: float | int | None) -> str:
     if kpi.kind == "share":
         return format_percent(value)
     if kpi.kind == "hours":
-        return _hours(value)
-    return _count(value)
+        return format_hours(value)
+    return format_count(value)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, Min, Q, QuerySet, Sum
+from django.contrib.auth.models import User
+from django.db.models import F, Min, Q, QuerySet
 
 from leadqual.core.bands import Band
 from leadqual.core.kpis import LeadFacts, local_day_start
-from leadqual.core.lifecycle import Decision, OutcomeKind, TaskKind
+from leadqual.core.lifecycle import Decision, LeadStatus, OutcomeKind, TaskKind
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
@@ -30,6 +31,7 @@ class _Outcomes:
     won_at: datetime | None = None
     lost_at: datetime | None = None
     won_value_cents: int | None = None
+    opportunity_value_cents: int | None = None
 
 
 def arrived_leads(
@@ -80,27 +82,43 @@ def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, tuple[bool, str | None]
 
 
 def _outcomes(leads: QuerySet[Lead]) -> dict[int, _Outcomes]:
+    """The first moment of each kind of outcome per lead, with the deal values.
+
+    A won deal recorded without a value is worth its opportunity's value:
+    the seller gave the value once, when the deal entered the pipeline.
+    """
     rows = (
         # A reopened deal is open again: its won or lost outcome no longer counts.
         Outcome.objects.filter(lead__in=leads.values("pk"), reopened_at__isnull=True)
-        .order_by()
-        .values("lead_id", "kind")
-        .annotate(first_at=Min("occurred_at"), value=Sum("value_cents"))
-        .values_list("lead_id", "kind", "first_at", "value")
+        .order_by("lead_id", "occurred_at", "pk")
+        .values_list("lead_id", "kind", "occurred_at", "value_cents")
     )
-    found: dict[int, dict[str, tuple[datetime, int | None]]] = {}
-    for lead_id, kind, first_at, value in rows:
-        found.setdefault(lead_id, {})[kind] = (first_at, value)
+    first_at: dict[int, dict[str, datetime]] = {}
+    won_value: dict[int, int] = {}
+    opportunity_value: dict[int, int] = {}
+    # Ordered oldest first: the first moment of a kind stays, the latest
+    # opportunity value wins (a seller may record the opportunity again).
+    for lead_id, kind, occurred_at, value_cents in rows:
+        first_at.setdefault(lead_id, {}).setdefault(kind, occurred_at)
+        if value_cents is None:
+            continue
+        if kind == OutcomeKind.WON.value:
+            won_value[lead_id] = won_value.get(lead_id, 0) + value_cents
+        elif kind == OutcomeKind.OPPORTUNITY.value:
+            opportunity_value[lead_id] = value_cents
     outcomes: dict[int, _Outcomes] = {}
-    for lead_id, kinds in found.items():
-        opportunity = kinds.get(OutcomeKind.OPPORTUNITY.value)
-        won = kinds.get(OutcomeKind.WON.value)
-        lost = kinds.get(OutcomeKind.LOST.value)
+    for lead_id, kinds in first_at.items():
+        won_at = kinds.get(OutcomeKind.WON.value)
         outcomes[lead_id] = _Outcomes(
-            opportunity_at=opportunity[0] if opportunity else None,
-            won_at=won[0] if won else None,
-            lost_at=lost[0] if lost else None,
-            won_value_cents=won[1] if won else None,
+            opportunity_at=kinds.get(OutcomeKind.OPPORTUNITY.value),
+            won_at=won_at,
+            lost_at=kinds.get(OutcomeKind.LOST.value),
+            won_value_cents=(
+                won_value.get(lead_id, opportunity_value.get(lead_id))
+                if won_at is not None
+                else None
+            ),
+            opportunity_value_cents=opportunity_value.get(lead_id),
         )
     return outcomes
 
@@ -144,8 +162,10 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
     one aggregate each for band changes, feedback, outcomes, qualifications
     and first-contact tasks.
     """
-    rows: Sequence[tuple[int, datetime, str]] = list(
-        leads.order_by("created_at", "pk").values_list("pk", "created_at", "source")
+    rows: Sequence[tuple[int, datetime, str, int | None, str]] = list(
+        leads.order_by("created_at", "pk").values_list(
+            "pk", "created_at", "source", "owner_id", "status"
+        )
     )
     if not rows:
         return []
@@ -156,15 +176,23 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
     due = _first_contact_due(leads)
     no_outcome = _Outcomes()
     facts: list[LeadFacts] = []
-    for lead_id, arrived_at, source in rows:
+    for lead_id, arrived_at, source, owner_id, status in rows:
         latest = feedback.get(lead_id)
         accepted, reason = latest if latest is not None else (None, None)
         outcome = outcomes.get(lead_id, no_outcome)
+        # The status says whether the deal is open now: an opportunity that
+        # sales rejected afterwards keeps its outcome row but left the pipeline.
+        is_open_opportunity = status == LeadStatus.OPPORTUNITY.value
         facts.append(
             LeadFacts(
                 lead_id=lead_id,
                 arrived_at=arrived_at,
                 source=source,
+                owner_id=owner_id,
+                is_open_opportunity=is_open_opportunity,
+                open_opportunity_value_cents=(
+                    outcome.opportunity_value_cents if is_open_opportunity else None
+                ),
                 became_sales_ready_at=first_hot.get(lead_id),
                 accepted=accepted,
                 rejected_reason=reason,
@@ -184,3 +212,14 @@ def facts_for_period(
 ) -> list[LeadFacts]:
     """Fact rows of the leads that arrived from ``start`` to ``end`` (local days)."""
     return lead_facts(arrived_leads(start, end, source=source, zone=zone))
+
+
+def owner_names(owner_ids: Sequence[int]) -> dict[int, str]:
+    """The name people know each owner by: full name, else the username."""
+    users = User.objects.filter(pk__in=owner_ids).values_list(
+        "pk", "first_name", "last_name", "username"
+    )
+    return {
+        pk: f"{first_name} {last_name}".strip() or username
+        for pk, first_name, last_name, username in users
+    }

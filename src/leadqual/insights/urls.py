@@ -7,4 +7,5 @@ app_name = "insights"
 # Mounted at /kpis/ by config/urls.py.
 urlpatterns = [
     path("", views.kpi_overview, name="kpis"),
+    path("team/", views.team_overview, name="team"),
 ]

@@ -1,13 +1,14 @@
-"""The KPI page: the article's KPIs for a period, per week and per source.
+"""The KPI pages: the article's KPIs, and the numbers per salesperson.
 
-The view parses the filters, asks ``queries`` for the fact rows, has
-``core.kpis`` compute the numbers and prepares every text and chart, so the
-templates only place them.
+The KPI page shows the KPIs per week and per source; the team page shows
+SLA, pipeline and won deals per salesperson and per source. Each view parses
+the filters, asks ``queries`` for the fact rows, has ``core.kpis`` compute the
+numbers and prepares every text and chart, so the templates only place them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -22,22 +23,34 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
+from django_stubs_ext import StrOrPromise
 
-from leadqual.core.kpis import KpiSet, by_source, kpi_set, weekly
+from leadqual.core.kpis import (
+    KpiSet,
+    by_owner,
+    by_source,
+    kpi_set,
+    sla_missed,
+    weekly,
+)
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
 from leadqual.insights.presentation import (
     KPIS,
     Kpi,
+    format_count,
     format_decimal,
+    format_euros,
+    format_hours,
     format_kpi,
     format_percent,
 )
-from leadqual.insights.queries import facts_for_period, lead_sources
+from leadqual.insights.queries import facts_for_period, lead_sources, owner_names
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
 DEFAULT_WEEKS = 13
+TEAM_DEFAULT_WEEKS = 4
 PERIOD_WEEKS = (4, 13, 26)
 # Three years of weekly bars is the most a chart can still show legibly.
 MAX_PERIOD_DAYS = 3 * 366
@@ -47,8 +60,10 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
-class KpiFilterForm(forms.Form):
-    """The period (a number of weeks, or dates) and the source of the KPI page."""
+class PeriodForm(forms.Form):
+    """A period: a number of weeks, or dates, which win when given."""
+
+    default_weeks = DEFAULT_WEEKS
 
     weeks = forms.TypedChoiceField(
         label=gettext_lazy("Period"),
@@ -60,8 +75,6 @@ class KpiFilterForm(forms.Form):
         coerce=int,
         required=False,
         empty_value=None,
-        # Unfiltered, the page shows DEFAULT_WEEKS: the picker must say so.
-        initial=DEFAULT_WEEKS,
     )
     start = forms.DateField(
         label=gettext_lazy("From"),
@@ -73,21 +86,22 @@ class KpiFilterForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    source = forms.ChoiceField(label=gettext_lazy("Source"), required=False)
 
-    def __init__(self, *args: Any, today: date, sources: Sequence[str], **kwargs: Any):
+    def __init__(self, *args: Any, today: date, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.today = today
-        source_field = self.fields["source"]
-        assert isinstance(source_field, forms.ChoiceField)
-        source_field.choices = [("", gettext_lazy("All sources"))] + [
-            (source, source) for source in sources if source
-        ]
+        # Unfiltered, the page shows default_weeks: the picker must say so.
+        self.fields["weeks"].initial = self.default_weeks
+
+    def default_period(self) -> tuple[date, date]:
+        return period_of(
+            weeks=self.default_weeks, start=None, end=None, today=self.today
+        )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         start, end = period_of(
-            weeks=cleaned.get("weeks") or DEFAULT_WEEKS,
+            weeks=cleaned.get("weeks") or self.default_weeks,
             start=cleaned.get("start"),
             end=cleaned.get("end"),
             today=self.today,
@@ -103,6 +117,26 @@ class KpiFilterForm(forms.Form):
         cleaned["period_start"] = start
         cleaned["period_end"] = end
         return cleaned
+
+
+class KpiFilterForm(PeriodForm):
+    """The period and the source of the KPI page."""
+
+    source = forms.ChoiceField(label=gettext_lazy("Source"), required=False)
+
+    def __init__(self, *args: Any, today: date, sources: Sequence[str], **kwargs: Any):
+        super().__init__(*args, today=today, **kwargs)
+        source_field = self.fields["source"]
+        assert isinstance(source_field, forms.ChoiceField)
+        source_field.choices = [("", gettext_lazy("All sources"))] + [
+            (source, source) for source in sources if source
+        ]
+
+
+class TeamPeriodForm(PeriodForm):
+    """The period of the team page: a manager looks at the last month first."""
+
+    default_weeks = TEAM_DEFAULT_WEEKS
 
 
 def period_of(
@@ -217,7 +251,7 @@ def _source_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
     ]
 
 
-def _error_texts(form: KpiFilterForm) -> list[str]:
+def _error_texts(form: PeriodForm) -> list[str]:
     """Every problem with the filters, each named by its field, for the KPI section."""
     if not form.is_bound:
         return []
@@ -251,7 +285,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         end: date = form.cleaned_data["period_end"]
         source: str | None = form.cleaned_data["source"] or None
     else:
-        start, end = period_of(weeks=DEFAULT_WEEKS, start=None, end=None, today=today)
+        start, end = form.default_period()
         source = None
     facts = facts_for_period(start, end, source=source)
     weeks = weekly(facts, start, end, DUTCH_TIME, now=now)
@@ -276,4 +310,127 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
     )
     # Bad filters answer 422 with their errors (htmx swaps it, STYLE §6) and
     # the default period's numbers, so the page never goes blank.
+    return render(request, template, context, status=422 if invalid else 200)
+
+
+# --- the team page: the numbers per salesperson and per source -----------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TeamColumn:
+    key: str
+    title: StrOrPromise
+    value: Callable[[KpiSet], str]
+
+
+TEAM_COLUMNS: tuple[TeamColumn, ...] = (
+    TeamColumn("leads", gettext_lazy("Leads"), lambda k: format_count(k.leads_in)),
+    TeamColumn("hot", gettext_lazy("Hot"), lambda k: format_count(k.sales_ready)),
+    TeamColumn(
+        "sla-met",
+        gettext_lazy("SLA met"),
+        lambda k: format_percent(k.sla_compliance, 0),
+    ),
+    TeamColumn(
+        "sla-missed", gettext_lazy("SLA missed"), lambda k: format_count(sla_missed(k))
+    ),
+    TeamColumn(
+        "first-contact",
+        gettext_lazy("Median to first contact"),
+        lambda k: format_hours(k.median_working_hours_to_first_contact),
+    ),
+    TeamColumn(
+        "accepted", gettext_lazy("Accepted"), lambda k: format_count(k.accepted)
+    ),
+    TeamColumn(
+        "rejected", gettext_lazy("Rejected"), lambda k: format_count(k.rejected)
+    ),
+    TeamColumn(
+        "pipeline",
+        gettext_lazy("Open pipeline"),
+        lambda k: format_euros(k.open_pipeline_value_cents),
+    ),
+    TeamColumn(
+        "won-value", gettext_lazy("Won €"), lambda k: format_euros(k.won_value_cents)
+    ),
+    TeamColumn("won", gettext_lazy("Won"), lambda k: format_count(k.won)),
+    TeamColumn("lost", gettext_lazy("Lost"), lambda k: format_count(k.lost)),
+    TeamColumn(
+        "lead-to-won",
+        gettext_lazy("Lead to won"),
+        lambda k: format_percent(k.lead_to_won, 0),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TeamRow:
+    name: str
+    cells: list[Cell]
+    is_unassigned: bool = False
+
+
+def _team_row(name: str, kpis: KpiSet, *, is_unassigned: bool = False) -> TeamRow:
+    return TeamRow(
+        name=name,
+        cells=[Cell(str(column.title), column.value(kpis)) for column in TEAM_COLUMNS],
+        is_unassigned=is_unassigned,
+    )
+
+
+def _owner_rows(
+    groups: Mapping[int | None, KpiSet], names: Mapping[int, str]
+) -> list[TeamRow]:
+    """One row per owner by name, the leads without owner last."""
+    owned = sorted(
+        (owner_id for owner_id in groups if owner_id is not None),
+        key=lambda owner_id: (names.get(owner_id, "").casefold(), owner_id),
+    )
+    rows = [_team_row(names.get(owner_id, ""), groups[owner_id]) for owner_id in owned]
+    if None in groups:
+        rows.append(_team_row(_("No owner"), groups[None], is_unassigned=True))
+    return rows
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def team_overview(request: HtmxHttpRequest) -> HttpResponse:
+    """Leads, SLA, pipeline and won deals per salesperson and per source.
+
+    Every number is about the leads that arrived in the period, as on the
+    KPI page; htmx gets only the section, bad filters answer 422 with the
+    default period's numbers.
+    """
+    now: datetime = timezone.now()
+    today = now.astimezone(DUTCH_TIME).date()
+    form = TeamPeriodForm(request.GET or None, today=today)
+    invalid = form.is_bound and not form.is_valid()
+    if form.is_bound and not invalid:
+        start: date = form.cleaned_data["period_start"]
+        end: date = form.cleaned_data["period_end"]
+    else:
+        start, end = form.default_period()
+    facts = facts_for_period(start, end)
+    per_owner = by_owner(facts, now=now)
+    names = owner_names([owner_id for owner_id in per_owner if owner_id is not None])
+    total = _team_row(_("Total"), kpi_set(facts, now=now))
+    context = {
+        "form": form,
+        "errors": _error_texts(form),
+        "period_text": _("Leads that arrived from %(start)s to %(end)s")
+        % {
+            "start": date_format(start, "DATE_FORMAT"),
+            "end": date_format(end, "DATE_FORMAT"),
+        },
+        "columns": [str(column.title) for column in TEAM_COLUMNS],
+        "owner_rows": _owner_rows(per_owner, names),
+        "source_rows": [
+            _team_row(source or _("(no source)"), kpis)
+            for source, kpis in by_source(facts, now=now)
+        ],
+        "total": total,
+        "has_leads": bool(facts),
+    }
+    template = (
+        "insights/_team_section.html" if request.htmx else "insights/team_overview.html"
+    )
     return render(request, template, context, status=422 if invalid else 200)
