@@ -32,12 +32,15 @@ class Site:
     """The live server, the pages opened on it, and what went wrong along the way.
 
     Every request that does not go to the live server is aborted and recorded,
-    so a journey proves the app works offline (no CDN).
+    so a journey proves the app works offline (no CDN). A journey that plays
+    a customer's website on another local port lets it in with
+    ``allow_origin``.
     """
 
     url: str
     browser: Browser
     contexts: list[BrowserContext] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     script_errors: list[str] = field(default_factory=list)
@@ -91,6 +94,10 @@ class Site:
         )
         return page
 
+    def allow_origin(self, origin: str) -> None:
+        """Let pages also reach ``origin`` (``http://127.0.0.1:8123``), a test site."""
+        self.allowed_origins.append(origin.rstrip("/"))
+
     def assert_clean(self) -> None:
         """Nothing left the machine, no answer was a 5xx, no script failed."""
         assert self.blocked == [], f"Requests off the live server: {self.blocked}"
@@ -103,7 +110,10 @@ class Site:
 
     def _only_the_live_server(self, route: Route) -> None:
         url = route.request.url
-        if url == self.url or url.startswith(f"{self.url}/"):
+        if any(
+            url == origin or url.startswith(f"{origin}/")
+            for origin in (self.url, *self.allowed_origins)
+        ):
             route.continue_()
         else:
             self.blocked.append(url)
