@@ -51,8 +51,12 @@ class Site:
         locale: str = "en-GB",
         viewport: ViewportSize = DESKTOP,
         is_mobile: bool = False,
+        javascript: bool = True,
     ) -> Page:
-        """A page in a fresh browser context: no cookies, the given language."""
+        """A page in a fresh browser context: no cookies, the given language.
+
+        ``javascript=False`` plays a browser with scripts switched off.
+        """
         language = locale.split("-")[0]
         context = self.browser.new_context(
             base_url=self.url,
@@ -61,6 +65,7 @@ class Site:
             viewport=viewport,
             is_mobile=is_mobile,
             has_touch=is_mobile,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.route("**/*", self._only_the_live_server)

@@ -302,3 +302,35 @@ def test_messages_from_other_frames_and_the_page_resize_nothing(
         " === 8000"
     )
     site.assert_clean()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_without_javascript_the_embed_code_still_shows_a_working_form(
+    site: Site, customer_site: CustomerSite, size: str
+) -> None:
+    """The iframe keeps the embed code's height; the form posts as a plain page."""
+    viewport, is_mobile = SIZES[size]
+    host_url = publish_host_page(customer_site, copied_embed_code(site))
+    page = site.new_page(
+        locale="nl-NL", viewport=viewport, is_mobile=is_mobile, javascript=False
+    )
+    page.goto(host_url)
+    element, frame = form_frame(page)
+    frame.wait_for_load_state()
+
+    iframe_height, _scroll_height, content_height = frame_fit(element, frame)
+    assert iframe_height == EMBED_FALLBACK_HEIGHT
+    assert content_height <= EMBED_FALLBACK_HEIGHT
+    assert frame.locator(".topbar").count() == 0
+    screenshot_host_page(page, f"embed-{size}-nl-NL-without-javascript")
+
+    frame.locator("#id_email").fill(VISITOR_EMAIL)
+    frame.locator("#id_budget").select_option("gt-25000")
+    frame.locator("#id_consent").check()
+    frame.locator("button[type=submit]").click()
+
+    expect(frame.get_by_role("heading", name="Bedankt")).to_be_visible()
+    assert frame.url.endswith("/form/embed/thanks/")
+    assert frame.locator(".topbar").count() == 0
+    assert Lead.objects.get().source == "website"
+    site.assert_clean()
