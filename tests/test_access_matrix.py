@@ -92,6 +92,10 @@ ROUTES: dict[str, Access] = {
     "set_language": Public(POST),
     "intake:form": Public(),
     "intake:thanks": Public(),
+    # The same two pages for an iframe, and the script that sizes that iframe.
+    "intake:form-embedded": Public(),
+    "intake:thanks-embedded": Public(),
+    "intake:embed-script": Public(),
     # The double opt-in link: the page shows what its own token submitted.
     "intake:confirm": Public(),
     "intake:confirmed": Public(),

@@ -32,12 +32,15 @@ class Site:
     """The live server, the pages opened on it, and what went wrong along the way.
 
     Every request that does not go to the live server is aborted and recorded,
-    so a journey proves the app works offline (no CDN).
+    so a journey proves the app works offline (no CDN). A journey that plays
+    a customer's website on another local port lets it in with
+    ``allow_origin``.
     """
 
     url: str
     browser: Browser
     contexts: list[BrowserContext] = field(default_factory=list)
+    allowed_origins: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
     server_errors: list[str] = field(default_factory=list)
     script_errors: list[str] = field(default_factory=list)
@@ -48,8 +51,12 @@ class Site:
         locale: str = "en-GB",
         viewport: ViewportSize = DESKTOP,
         is_mobile: bool = False,
+        javascript: bool = True,
     ) -> Page:
-        """A page in a fresh browser context: no cookies, the given language."""
+        """A page in a fresh browser context: no cookies, the given language.
+
+        ``javascript=False`` plays a browser with scripts switched off.
+        """
         language = locale.split("-")[0]
         context = self.browser.new_context(
             base_url=self.url,
@@ -58,6 +65,7 @@ class Site:
             viewport=viewport,
             is_mobile=is_mobile,
             has_touch=is_mobile,
+            java_script_enabled=javascript,
         )
         context.set_default_timeout(TIMEOUT_MS)
         context.route("**/*", self._only_the_live_server)
@@ -91,6 +99,10 @@ class Site:
         )
         return page
 
+    def allow_origin(self, origin: str) -> None:
+        """Let pages also reach ``origin`` (``http://127.0.0.1:8123``), a test site."""
+        self.allowed_origins.append(origin.rstrip("/"))
+
     def assert_clean(self) -> None:
         """Nothing left the machine, no answer was a 5xx, no script failed."""
         assert self.blocked == [], f"Requests off the live server: {self.blocked}"
@@ -103,7 +115,10 @@ class Site:
 
     def _only_the_live_server(self, route: Route) -> None:
         url = route.request.url
-        if url == self.url or url.startswith(f"{self.url}/"):
+        if any(
+            url == origin or url.startswith(f"{origin}/")
+            for origin in (self.url, *self.allowed_origins)
+        ):
             route.continue_()
         else:
             self.blocked.append(url)

@@ -278,7 +278,7 @@ def test_the_embed_code_shows_an_iframe_of_the_form_to_admins() -> None:
     page = elements(response.content.decode())
     assert page.by_id["embed-snippet"][0] == "pre"
     snippet = page.text["embed-snippet"]
-    assert '<iframe src="http://testserver/form/?source=website"' in snippet
+    assert '<iframe src="http://testserver/form/embed/?source=website"' in snippet
 
 
 @pytest.mark.parametrize("role", [Role.SALES, Role.MARKETING])

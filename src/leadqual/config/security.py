@@ -161,7 +161,8 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
     """A 413 saying how much is accepted: JSON for JSON clients, else a page.
 
     The form and its thank-you page may be framed, so this page may be too:
-    a visitor in the iframe then reads the message instead of a blocked frame.
+    a visitor in the iframe then reads the message instead of a blocked frame,
+    for the embedded form (/form/embed/) without leadqual's top bar.
     """
     limit_bytes: int = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     logger.info(
@@ -179,8 +180,14 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
             "error": {"code": "request_too_large", "message": message, "fields": {}}
         }
         return JsonResponse(body, status=413)
-    response = render(request, "413.html", {"message": message}, status=413)
-    response.xframe_options_exempt = request.path == reverse("intake:form")
+    embedded = request.path == reverse("intake:form-embedded")
+    context = {
+        "message": message,
+        # Inside the iframe on the business's site: without leadqual's top bar.
+        "base_template": "intake/embedded_base.html" if embedded else "base.html",
+    }
+    response = render(request, "413.html", context, status=413)
+    response.xframe_options_exempt = embedded or request.path == reverse("intake:form")
     return response
 
 

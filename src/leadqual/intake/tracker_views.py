@@ -11,10 +11,8 @@ shape, never a 500. docs/openapi/tracker-and-webhooks.yaml describes both.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable
-from functools import cache
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from leadqual.intake.models import TrackedSite
 from leadqual.intake.ratelimit import client_address
+from leadqual.intake.scripts import script_response
 from leadqual.intake.tracker import (
     IdentifyNotSigned,
     TrackerError,
@@ -42,32 +41,14 @@ from leadqual.intake.tracker_tasks import stitch_identified_visitor_task
 logger = logging.getLogger(__name__)
 
 SCRIPT_PATH = Path(__file__).resolve().parent / "static" / "intake" / "t.js"
-# Browsers and proxies may keep the script an hour; a new release reaches
-# every site within that hour without a version in the URL.
-SCRIPT_MAX_AGE_SECONDS = 3600
 # Browsers may reuse a preflight answer this long (Chromium caps it at 2 hours).
 PREFLIGHT_MAX_AGE_SECONDS = 7200
-
-
-@cache
-def _script() -> tuple[bytes, str]:
-    content = SCRIPT_PATH.read_bytes()
-    return content, f'"{hashlib.sha256(content).hexdigest()[:32]}"'
 
 
 @require_GET
 def tracker_script(request: HttpRequest) -> HttpResponse:
     """The tracking script, for any site to include; it sends nothing before consent."""
-    content, etag = _script()
-    if request.headers.get("If-None-Match") == etag:
-        response = HttpResponse(status=304)
-    else:
-        response = HttpResponse(content, content_type="text/javascript; charset=utf-8")
-    response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={SCRIPT_MAX_AGE_SECONDS}"
-    # Loaded by other sites' pages, also those that set Cross-Origin-Embedder-Policy.
-    response["Cross-Origin-Resource-Policy"] = "cross-origin"
-    return response
+    return script_response(request, SCRIPT_PATH)
 
 
 def _error(error: TrackerError) -> JsonResponse:

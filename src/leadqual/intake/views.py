@@ -2,12 +2,17 @@
 double opt-in (intake.confirmation), and the admin's embed code.
 
 The form and thank-you page may be shown inside an iframe on the business's
-own website; every other page keeps X-Frame-Options: DENY.
+own website; every other page keeps X-Frame-Options: DENY. Their embedded
+variants (/form/embed/...) leave out leadqual's top bar and carry a script
+that tells the business's page their height, so that the page's embed script
+(/form/embed.js) sizes the iframe to fit (docs/form-embed.md).
 """
 
 from __future__ import annotations
 
 import logging
+from html import escape
+from pathlib import Path
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -42,6 +47,7 @@ from leadqual.intake.forms import (
 )
 from leadqual.intake.pipeline import InvalidLeadData
 from leadqual.intake.ratelimit import check_rate_limit, client_address, record_attempt
+from leadqual.intake.scripts import script_response
 from leadqual.intake.tracker import form_visitor_id
 from leadqual.leads.services import ConsentInput
 from leadqual.privacy.suppression import SuppressedContact
@@ -57,19 +63,32 @@ class HtmxHttpRequest(HttpRequest):
 
 # The source the embed code suggests; the admin may change it per site.
 EMBED_SOURCE = "website"
+# The page every embedded form page extends: no top bar, no menu, and the
+# script that reports the page's height to the business's page.
+EMBEDDED_BASE_TEMPLATE = "intake/embedded_base.html"
+# The iframe's height (px) in the embed code, for browsers without script:
+# the empty form on a phone fits, longer pages scroll inside the frame. With
+# script, embed.js replaces it with the page's own height.
+EMBED_FALLBACK_HEIGHT = 1500
+# The script the embed code loads on the business's page; see its comments.
+EMBED_SCRIPT_PATH = Path(__file__).resolve().parent / "static" / "intake" / "embed.js"
 # Fields never put back into a re-shown form: consent must be a fresh tick.
 _NOT_REPEATED = frozenset({"consent", HONEYPOT_FIELD, "csrfmiddlewaretoken"})
 
 
-def _form_action(source: str) -> str:
-    path = reverse("intake:form")
+def _base_template(*, embedded: bool) -> str:
+    return EMBEDDED_BASE_TEMPLATE if embedded else "base.html"
+
+
+def _form_action(source: str, *, embedded: bool) -> str:
+    path = reverse("intake:form-embedded" if embedded else "intake:form")
     return (
         path if source == DEFAULT_SOURCE else f"{path}?{urlencode({'source': source})}"
     )
 
 
-def _thanks(request: HtmxHttpRequest) -> HttpResponse:
-    url = reverse("intake:thanks")
+def _thanks(request: HtmxHttpRequest, *, embedded: bool) -> HttpResponse:
+    url = reverse("intake:thanks-embedded" if embedded else "intake:thanks")
     if request.htmx:
         return HttpResponseClientRedirect(url)
     return redirect(url)
@@ -80,13 +99,15 @@ def _render_form(
     form: LeadIntakeForm,
     *,
     source: str,
+    embedded: bool,
     status: int = 200,
     alert: str = "",
 ) -> HttpResponse:
     template = "intake/_lead_form.html" if request.htmx else "intake/lead_form.html"
     context = {
+        "base_template": _base_template(embedded=embedded),
         "form": form,
-        "form_action": _form_action(source),
+        "form_action": _form_action(source, embedded=embedded),
         "alert": alert,
         # The tracking script's visitor id (?lq_vid=), kept for the POST.
         "lq_vid": form_visitor_id(
@@ -105,11 +126,15 @@ def _render_form(
 @csrf_exempt
 @xframe_options_exempt
 @require_http_methods(["GET", "POST"])
-def lead_form(request: HtmxHttpRequest) -> HttpResponse:
-    """Show the intake form; on POST store the lead and send the visitor to thanks."""
+def lead_form(request: HtmxHttpRequest, *, embedded: bool = False) -> HttpResponse:
+    """Show the intake form; on POST store the lead and send the visitor to thanks.
+
+    ``embedded`` (the /form/embed/ URL) renders it, its errors and its
+    thank-you page without leadqual's top bar, for an iframe.
+    """
     source = source_from_query(request.GET.get("source"))
     if request.method != "POST":
-        return _render_form(request, LeadIntakeForm(), source=source)
+        return _render_form(request, LeadIntakeForm(), source=source, embedded=embedded)
 
     now = timezone.now()
     address = client_address(request)
@@ -126,6 +151,7 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
             request,
             LeadIntakeForm(initial=initial),
             source=source,
+            embedded=embedded,
             status=429,
             alert=_(
                 "You have sent this form %(limit)d times in the past hour, the most "
@@ -140,11 +166,11 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
         # A bot filled the hidden field: answer as if it worked, store nothing.
         record_attempt(address, now=now)
         logger.info("Intake form: honeypot filled, nothing stored")
-        return _thanks(request)
+        return _thanks(request, embedded=embedded)
 
     form = LeadIntakeForm(request.POST)
     if not form.is_valid():
-        return _render_form(request, form, source=source, status=422)
+        return _render_form(request, form, source=source, embedded=embedded, status=422)
     record_attempt(address, now=now)
     submission = FormSubmission(
         email=form.cleaned_data["email"],
@@ -163,11 +189,11 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
         receipt = receive_form_submission(submission, now=now)
     except InvalidLeadData as error:
         form.add_lead_errors(error.fields)
-        return _render_form(request, form, source=source, status=422)
+        return _render_form(request, form, source=source, embedded=embedded, status=422)
     except SuppressedContact:
         # An erased person: thank them as anyone else, store nothing.
         logger.info("Intake form: suppressed contact, nothing stored")
-        return _thanks(request)
+        return _thanks(request, embedded=embedded)
     logger.info(
         "Intake form for lead %s (source %s): %s",
         receipt.lead.pk,
@@ -176,14 +202,21 @@ def lead_form(request: HtmxHttpRequest) -> HttpResponse:
     )
     # The same answer for a new and a known email: the form tells nobody who
     # is a lead.
-    return _thanks(request)
+    return _thanks(request, embedded=embedded)
 
 
 @xframe_options_exempt
 @require_GET
-def thanks(request: HttpRequest) -> HttpResponse:
+def thanks(request: HttpRequest, *, embedded: bool = False) -> HttpResponse:
     """The page a visitor sees after sending the form, also inside an iframe."""
-    return render(request, "intake/form_thanks.html")
+    context = {"base_template": _base_template(embedded=embedded)}
+    return render(request, "intake/form_thanks.html", context)
+
+
+@require_GET
+def embed_script(request: HttpRequest) -> HttpResponse:
+    """The script the embed code loads on the business's page: it sizes the iframe."""
+    return script_response(request, EMBED_SCRIPT_PATH)
 
 
 def _link_problem(request: HttpRequest, error: ConfirmationLinkError) -> HttpResponse:
@@ -255,19 +288,28 @@ def confirmed(request: HttpRequest) -> HttpResponse:
 @role_required(Role.ADMIN)
 @require_GET
 def embed_code(request: HttpRequest) -> HttpResponse:
-    """The HTML an admin pastes into the business's website to show the form."""
-    form_url = request.build_absolute_uri(
-        f"{reverse('intake:form')}?{urlencode({'source': EMBED_SOURCE})}"
-    )
+    """The HTML an admin pastes into the business's website to show the form.
+
+    An iframe of the embedded form, marked ``data-leadqual-form``, and the
+    script that sizes it to the form's height. Without script the iframe
+    keeps EMBED_FALLBACK_HEIGHT and scrolls.
+    """
+    query = urlencode({"source": EMBED_SOURCE})
+    frame_url = request.build_absolute_uri(f"{reverse('intake:form-embedded')}?{query}")
+    script_url = request.build_absolute_uri(reverse("intake:embed-script"))
     # Not inside the f-string: xgettext does not find _() calls in f-strings.
-    frame_title = _("Contact form")
+    frame_title = escape(_("Contact form"))
+    # Plain text, escaped by the template that shows it.
     snippet = (
-        f'<iframe src="{form_url}" title="{frame_title}"\n'
-        '        width="100%" height="1100" loading="lazy"\n'
-        '        style="border: 0; max-width: 40rem;"></iframe>'
+        f'<iframe src="{escape(frame_url)}" title="{frame_title}" data-leadqual-form\n'
+        f'        width="100%" height="{EMBED_FALLBACK_HEIGHT}" loading="lazy"\n'
+        '        style="border: 0; max-width: 40rem;"></iframe>\n'
+        f'<script src="{escape(script_url)}" async></script>'
     )
     context = {
-        "form_url": form_url,
+        # "Try it" opens the form as a page of its own, with leadqual's top bar.
+        "form_url": request.build_absolute_uri(f"{reverse('intake:form')}?{query}"),
+        "leadqual_origin": request.build_absolute_uri("/").rstrip("/"),
         "snippet": snippet,
         "embed_source": EMBED_SOURCE,
         "default_source": DEFAULT_SOURCE,
