@@ -241,6 +241,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Logins are throttled against password guessing (accounts.throttling).
 AUTHENTICATION_BACKENDS = ["leadqual.users.throttling.ThrottledModelBackend"]
+# A stale or missing CSRF token gets the app's styled 403 page (config/error_pages.py).
+CSRF_FAILURE_VIEW = "leadqual.config.error_pages.csrf_failure"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -408,6 +410,10 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
+        # Django's own handlers print its records a second time with DEBUG on
+        # (and mail admins, of whom there are none): its records go to the
+        # root's handler like every other, at the root's level.
+        "django": {"handlers": [], "level": "NOTSET"},
         "django.request": {"filters": ["forbidden_on_one_line"]},
         "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
     },
