@@ -264,3 +264,19 @@ def test_with_debug_on_a_403_and_a_404_are_one_line_each(data_dir: Path) -> None
         "Not Found: /nowhere/"
     ]
     assert "Traceback" not in log
+
+
+def test_a_bad_host_is_one_line_in_the_server_log(server: RunningServer) -> None:
+    """Django logs a disallowed Host with the traceback of its own parsing."""
+    request = urllib.request.Request(
+        f"{server.base_url}/login/", headers={"Host": "leadqual.evil.example"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+
+    log = server.log_path.read_text()
+    lines = [line for line in log.splitlines() if "leadqual.evil.example" in line]
+    assert len(lines) == 1
+    assert " ERROR django.security.DisallowedHost: Invalid HTTP_HOST header" in lines[0]
+    assert "Traceback" not in log

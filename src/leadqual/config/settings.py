@@ -402,13 +402,23 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
-    # A 403 is one line with the user's id, not a traceback (config/log_filters.py).
+    # A 403 is one line with the user's id, any 4xx one line, not a traceback
+    # (config/log_filters.py).
     "filters": {
         "forbidden_on_one_line": {
             "()": "leadqual.config.log_filters.ForbiddenOnOneLine"
+        },
+        "client_error_on_one_line": {
+            "()": "leadqual.config.log_filters.ClientErrorOnOneLine"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_error_on_one_line"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         # Django's own handlers print its records a second time with DEBUG on
         # (and mail admins, of whom there are none): its records go to the
