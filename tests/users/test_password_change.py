@@ -50,7 +50,9 @@ def test_a_wrong_old_password_changes_nothing_and_says_so_in_dutch() -> None:
     assert response.status_code == 200
     html = response.content.decode()
     assert "<h1>Wijzig je wachtwoord</h1>" in html
-    assert 'class="field-error" id="id_old_password_error"' in html
+    assert "Je oude wachtwoord klopt niet." in html
+    # The app says "je"; Django's own Dutch says "u".
+    assert "Uw " not in html and " uw " not in html
     seller.refresh_from_db()
     assert seller.check_password(OLD)
 
