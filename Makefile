@@ -17,7 +17,7 @@ LEADQUAL := $(VENV)/bin/leadqual
 # Reinstalled only when pyproject.toml is newer than this stamp.
 STAMP := $(VENV)/.install-stamp
 
-DEMO_ENV := LEADQUAL_DEBUG=true LEADQUAL_DATA_DIR=./leadqual-data
+DEMO_ENV = LEADQUAL_DATA_DIR=./leadqual-data LEADQUAL_SECRET_KEY_FILE=$(shell mkdir -p -m 700 leadqual-data && { test -s leadqual-data/secret-key || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(50))' > leadqual-data/secret-key); } && echo leadqual-data/secret-key)
 # Two workers (pytest-xdist): each gets its own test database (test_test_gw0, ...).
 # Run serially with: make test PYTEST_ARGS=
 PYTEST_ARGS ?= -n 2

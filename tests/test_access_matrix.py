@@ -114,6 +114,7 @@ ROUTES: dict[str, Access] = {
     "admin:login": Public(),
     # Pages.
     "home": Page(ALL_ROLES),
+    "password-change": Page(ALL_ROLES),
     "triage:queue": Page(ALL_ROLES),
     "triage:next-lead": Page(ALL_ROLES),
     "triage:queue-close": Page(SALES_AND_ADMIN, POST),

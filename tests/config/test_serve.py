@@ -242,3 +242,41 @@ def test_a_403_is_one_line_in_the_server_log(server: RunningServer) -> None:
         "Forbidden (CSRF cookie not set.): /login/ (anonymous)"
     ]
     assert "Traceback" not in server.log_path.read_text()
+
+
+def test_with_debug_on_a_403_and_a_404_are_one_line_each(data_dir: Path) -> None:
+    """Django's own DEBUG console handler printed each of them a second time."""
+    with running_server(data_dir, LEADQUAL_DEBUG="true") as server:
+        request = urllib.request.Request(
+            f"{server.base_url}/login/", data=b"username=x&password=y", method="POST"
+        )
+        for url in (request, f"{server.base_url}/nowhere/"):
+            with pytest.raises(urllib.error.HTTPError):
+                urllib.request.urlopen(url, timeout=10)
+        log = server.log_path.read_text()
+
+    refusals = [line for line in log.splitlines() if "Forbidden" in line]
+    misses = [line for line in log.splitlines() if "/nowhere/" in line]
+    assert [line.split(" django.security.csrf: ")[1] for line in refusals] == [
+        "Forbidden (CSRF cookie not set.): /login/ (anonymous)"
+    ]
+    assert [line.split(" django.request: ")[1] for line in misses] == [
+        "Not Found: /nowhere/"
+    ]
+    assert "Traceback" not in log
+
+
+def test_a_bad_host_is_one_line_in_the_server_log(server: RunningServer) -> None:
+    """Django logs a disallowed Host with the traceback of its own parsing."""
+    request = urllib.request.Request(
+        f"{server.base_url}/login/", headers={"Host": "leadqual.evil.example"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+
+    log = server.log_path.read_text()
+    lines = [line for line in log.splitlines() if "leadqual.evil.example" in line]
+    assert len(lines) == 1
+    assert " ERROR django.security.DisallowedHost: Invalid HTTP_HOST header" in lines[0]
+    assert "Traceback" not in log

@@ -5,6 +5,11 @@ check that refused (``django.request``), and a CSRF failure without saying
 who (``django.security.csrf``). Both are routine: a user following an old
 link, a bot, a form kept open overnight. A 403 is logged as one line: what
 Django says, the path, and the user's or token's id, never a name.
+
+Any other 4xx is the client's mistake too: a bad Host header or a form with
+too many fields (``django.security.*``, one logger per kind) would print a
+traceback of Django's own parsing. The console shows such a record as one
+line; only a 5xx keeps its traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest
 
 FORBIDDEN = 403
+CLIENT_ERRORS = range(400, 500)
 
 
 class ForbiddenOnOneLine(logging.Filter):
@@ -50,3 +56,13 @@ def who(request: HttpRequest) -> str:
         # The session could not be read; the refusal is still worth its line.
         return "unknown user"
     return "anonymous"
+
+
+class ClientErrorOnOneLine(logging.Filter):
+    """Drops the traceback of any 4xx record; a handler filter, so it sees them all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) in CLIENT_ERRORS:
+            record.exc_info = None
+            record.exc_text = None
+        return True

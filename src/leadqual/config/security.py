@@ -22,7 +22,7 @@ would answer a bare "Bad Request (400)"; here it becomes a 413 with a
 message: a page for browsers, the API's JSON error shape for JSON clients.
 The view that reads the body raises it (caught by ``process_exception``);
 CSRF checking, which reads the body before the view, makes Django call the
-400 handler, ``bad_request`` below (``handler400`` in config/urls.py).
+400 handler, ``error_pages.bad_request`` (``handler400`` in config/urls.py).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +148,8 @@ def add_security_headers(response: HttpResponse) -> None:
     )
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
+    """The client reads JSON: an API, tracker or webhook path, or its headers say so."""
     if request.path_info.startswith(_JSON_PATH_PREFIXES):
         return True
     if request.content_type == "application/json":
@@ -175,7 +175,7 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
         "What you sent is larger than the %(limit)s this server accepts. "
         "Send less, or split it over several requests."
     ) % {"limit": filesizeformat(limit_bytes)}
-    if _wants_json(request):
+    if wants_json(request):
         body = {
             "error": {"code": "request_too_large", "message": message, "fields": {}}
         }
@@ -189,13 +189,6 @@ def request_too_large(request: HttpRequest) -> HttpResponse:
     response = render(request, "413.html", context, status=413)
     response.xframe_options_exempt = embedded or request.path == reverse("intake:form")
     return response
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 400 handler, except that a too-large body is a 413 with a message."""
-    if isinstance(exception, RequestDataTooBig):
-        return request_too_large(request)
-    return defaults.bad_request(request, exception)
 
 
 class SecurityHeadersMiddleware:

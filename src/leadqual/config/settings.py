@@ -241,6 +241,8 @@ WHITENOISE_USE_FINDERS = True
 
 # Logins are throttled against password guessing (accounts.throttling).
 AUTHENTICATION_BACKENDS = ["leadqual.users.throttling.ThrottledModelBackend"]
+# A stale or missing CSRF token gets the app's styled 403 page (config/error_pages.py).
+CSRF_FAILURE_VIEW = "leadqual.config.error_pages.csrf_failure"
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -400,14 +402,28 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     },
-    # A 403 is one line with the user's id, not a traceback (config/log_filters.py).
+    # A 403 is one line with the user's id, any 4xx one line, not a traceback
+    # (config/log_filters.py).
     "filters": {
         "forbidden_on_one_line": {
             "()": "leadqual.config.log_filters.ForbiddenOnOneLine"
+        },
+        "client_error_on_one_line": {
+            "()": "leadqual.config.log_filters.ClientErrorOnOneLine"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["client_error_on_one_line"],
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
+        # Django's own handlers print its records a second time with DEBUG on
+        # (and mail admins, of whom there are none): its records go to the
+        # root's handler like every other, at the root's level.
+        "django": {"handlers": [], "level": "NOTSET"},
         "django.request": {"filters": ["forbidden_on_one_line"]},
         "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
     },

@@ -1,15 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from leadqual.api import api
 from leadqual.config import views
-from leadqual.users.views import LoginView
+from leadqual.users.views import LoginView, PasswordChangeView
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", PasswordChangeView.as_view(), name="password-change"),
     path("i18n/", include("django.conf.urls.i18n")),
     # The composed pages (leadqual.web): the queue and the sales actions
     # under /leads/<id>/, the lead pages, the accounts pages.
@@ -28,5 +29,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
 ]
 
-# A request body over the size limit is a 413 with a message, not a bare 400.
-handler400 = "leadqual.config.security.bad_request"
+# Error pages in the app's style and language; JSON for JSON clients. A request
+# body over the size limit is a 413 with a message, not a bare 400.
+handler400 = "leadqual.config.error_pages.bad_request"
+handler403 = "leadqual.config.error_pages.permission_denied"
+handler404 = "leadqual.config.error_pages.page_not_found"
+handler500 = "leadqual.config.error_pages.server_error"
