@@ -28,6 +28,8 @@ NOT_IN_THE_MENU = {
     "login": "the way in: a signed-in user is past it",
     "intake:form": "for the website's visitors; the embed code page opens it",
     "intake:thanks": "follows a sent form",
+    "intake:form-embedded": "shown in an iframe on the business's website",
+    "intake:thanks-embedded": "follows a form sent in the iframe",
     "intake:confirmed": "follows the confirmation link in a mail",
 }
 # Pages anyone can open that the menu offers only to the roles they are for.
