@@ -156,7 +156,7 @@ def account_detail(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     contacts = account_contacts(company, now=now)
     engaged_ids = {c.lead_id for c in contacts if is_engaged(c, now=now)}
     shown: list[Lead] = list(contacts_of(company, leads))
-    names = {lead.pk: lead.full_name or lead.email for lead in shown}
+    names = {lead.pk: lead.shown_name for lead in shown}
     context = {
         "account": {
             "id": company.pk,
