@@ -24,7 +24,7 @@ from leadqual.leads.models import Lead
 from leadqual.triage.models import AlertKind, Notice
 from leadqual.triage.services import record_outcome
 from leadqual.users.roles import Role
-from leadqual.web.helpers import ago_text, euros_text
+from leadqual.web.helpers import ago_text, countdown, euros_text
 from tests.factories import CompanyFactory, LeadFactory, make_user
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +157,38 @@ def test_a_hot_notice_of_this_minute_reads_just_now(
 
     assert shown in text
     assert "0\xa0minutes" not in text and "0\xa0minuten" not in text
+
+
+@pytest.mark.parametrize(
+    ("language", "left", "overdue"),
+    [("en", "22h 0m", "2h 10m overdue"), ("nl", "22u 0m", "2u 10m te laat")],
+)
+def test_countdowns_use_the_languages_unit_letters(
+    language: str, left: str, overdue: str
+) -> None:
+    with translation.override(language):
+        assert countdown(NOW + timedelta(hours=22), now=NOW).text == left
+        late = countdown(NOW - timedelta(hours=2, minutes=10), now=NOW)
+        assert late.text == overdue
+        assert late.units == ("d h m" if language == "en" else "d u m")
+
+
+@pytest.mark.parametrize(
+    ("language", "sector"), [("en", "Wholesale"), ("nl", "Groothandel")]
+)
+def test_an_accounts_sector_reads_in_the_page_language(
+    idn_lead: Lead, language: str, sector: str
+) -> None:
+    assert idn_lead.company is not None
+    idn_lead.company.sector = "wholesale"
+    idn_lead.company.save()
+    admin = make_user("ada", role=Role.ADMIN)
+
+    client = _signed_in(admin, language)
+    detail = client.get(
+        reverse("accounts_pages:account-detail", args=[idn_lead.company.pk])
+    ).content.decode()
+    listing = client.get(reverse("accounts_pages:account-list")).content.decode()
+
+    assert f"<dd>{sector}</dd>" in detail
+    assert f'<option value="wholesale">{sector}</option>' in listing

@@ -58,15 +58,28 @@ class Countdown:
     def due_at_iso(self) -> str:
         return self.due_at.isoformat()
 
+    @property
+    def units(self) -> str:
+        """The unit letters for app.js, which updates the text in the browser."""
+        return " ".join(duration_units())
+
+
+def duration_units() -> list[str]:
+    """The unit letters of a countdown, days hours minutes: "d h m" or "d u m"."""
+    # Translators: the letters for days, hours and minutes in "2d 3h" and
+    # "3h 20m", separated by spaces (Dutch: "d u m").
+    return gettext("d h m").split()
+
 
 def _duration_text(seconds: float) -> str:
     # The same shape as static/leadqual/app.js, which takes over in the browser.
     minutes = round(abs(seconds) / 60)
     hours = minutes // 60
     days = hours // 24
+    day, hour, minute = duration_units()
     if days >= 1:
-        return f"{days}d {hours % 24}h"
-    return f"{hours}h {minutes % 60}m"
+        return f"{days}{day} {hours % 24}{hour}"
+    return f"{hours}{hour} {minutes % 60}{minute}"
 
 
 def countdown(due_at: datetime, *, now: datetime) -> Countdown:
