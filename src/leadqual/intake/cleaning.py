@@ -325,7 +325,7 @@ def clean_lead_fields(email: FieldInput, raw: Mapping[str, FieldInput]) -> Clean
         try:
             cleaned.email = normalise_email(str(email))
         except InvalidEmail as error:
-            cleaned.errors["email"] = error.message
+            cleaned.errors["email"] = _email_message(error)
     for name, value in raw.items():
         if name not in WRITABLE_FIELDS:
             known = ", ".join(["email", *WRITABLE_FIELDS])
@@ -361,10 +361,69 @@ def _clean_phone(cleaned: CleanedLead) -> None:
         )
     except InvalidPhone as error:
         del cleaned.values["phone"]
-        cleaned.errors["phone"] = error.message
+        cleaned.errors["phone"] = _phone_message(error)
         return
     cleaned.values["phone"] = number.e164
     cleaned.values["phone_country"] = number.country or None
+
+
+def _email_problems() -> dict[str, str]:
+    return {
+        "empty": gettext(
+            "The email address is empty. Give an address like name@example.nl."
+        ),
+        "too_long": gettext(
+            "The email address is %(length)s characters long; at most %(limit)s "
+            "are allowed."
+        ),
+        "space": gettext(
+            '"%(value)s" is not a valid email address: it contains a space.'
+        ),
+        "no_at": gettext(
+            '"%(value)s" is not a valid email address: it needs one "@" between a '
+            "name and a domain, like name@example.nl."
+        ),
+        "bad_local_part": gettext(
+            '"%(value)s" is not a valid email address: the part before "@" is not '
+            "allowed."
+        ),
+        "bad_domain": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" is '
+            "not valid."
+        ),
+        "no_extension": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" '
+            "needs a name and an extension, like example.nl."
+        ),
+        "bad_extension": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" has '
+            "no valid extension."
+        ),
+    }
+
+
+def _email_message(error: InvalidEmail) -> str:
+    """The error in the active language (the core writes it in English)."""
+    template = _email_problems().get(error.problem)
+    return template % error.facts if template else error.message
+
+
+def _phone_message(error: InvalidPhone) -> str:
+    """The error in the active language (the core writes it in English)."""
+    problems = {
+        "unreadable": gettext('"%(value)s" is not a phone number.'),
+        "length": gettext(
+            '"%(value)s" is not a phone number: it has too few or too many digits.'
+        ),
+    }
+    template = problems.get(error.problem)
+    if template is None:
+        return error.message
+    hint = gettext(
+        "Give digits with the country code, for example +31 6 12345678, or a "
+        "number of %(region)s."
+    )
+    return f"{template % error.facts} {hint % error.facts}"
 
 
 def _check_mx(cleaned: CleanedLead) -> None:
