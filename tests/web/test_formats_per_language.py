@@ -192,3 +192,27 @@ def test_an_accounts_sector_reads_in_the_page_language(
 
     assert f"<dd>{sector}</dd>" in detail
     assert f'<option value="wholesale">{sector}</option>' in listing
+
+
+def test_the_correction_form_explains_bad_values_in_dutch(
+    seller: User, idn_lead: Lead
+) -> None:
+    fields = {
+        "first_name": "Kees",
+        "phone": "12",
+        "employees": "veel",
+        "country": "Nederland",
+    }
+
+    response = _signed_in(seller, "nl").post(
+        reverse("triage:lead-correct", args=[idn_lead.pk]), fields
+    )
+
+    html = response.content.decode().replace("&quot;", '"')
+    assert response.status_code == 422
+    assert (
+        '"12" is geen telefoonnummer: het heeft te weinig of te veel cijfers.' in html
+    )
+    assert '"veel" is geen heel getal.' in html
+    assert '"Nederland" is geen landcode van twee letters, zoals NL of BE.' in html
+    assert "is not" not in html
