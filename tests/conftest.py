@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
@@ -14,14 +15,16 @@ API_SECRET = "lq_tests-api-token-0123456789abcdefghij"
 
 
 @pytest.fixture(autouse=True)
-def default_language_after_each_test() -> Iterator[None]:
-    """A request in Dutch leaves Dutch active in the thread (LocaleMiddleware).
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language.
 
-    Without this reset the next test in the same worker reads Dutch where it
-    expects the default language, and fails only in some test orders.
+    A request activates its language in the thread and nothing switches it
+    back: without this, messages made outside a request (an import run in
+    the test's worker thread) would come out in the language of whichever
+    test ran before.
     """
-    yield
-    translation.deactivate()
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

@@ -42,10 +42,6 @@ def test_a_field_fact_uses_words_and_formatted_values(
     assert reason_text.field_fact(name, value) == expected
 
 
-def test_a_broken_punycode_domain_is_shown_as_stored() -> None:
-    assert reason_text.unicode_domain("xn--.nl") == "xn--.nl"
-
-
 def test_event_counts_use_the_event_name_in_words_and_plurals() -> None:
     text = reason_text.event_count(EventType.PAGE_VIEW, 3, 30, 1)
     assert text == Texts(
@@ -58,3 +54,17 @@ def test_every_event_type_has_words_in_both_languages() -> None:
     for event_type in EventType:
         one = reason_text.event_count(event_type, 1, None, 0)
         assert "_" not in one.en + one.nl, event_type  # no raw names like page_view
+
+
+def test_a_moment_under_half_an_hour_ago_is_just_now() -> None:
+    text = reason_text.event_count(EventType.DEMO_REQUEST, 1, 90, 10 / (24 * 60))
+    assert text == Texts(
+        "1 demo request in the last 90 days, last just now",
+        "1 demo-aanvraag in de afgelopen 90 dagen, laatste zojuist",
+    )
+    assert reason_text.last_activity(0) == Texts(
+        "last activity just now", "laatste activiteit zojuist"
+    )
+    assert reason_text.last_activity(2 / 24) == Texts(
+        "last activity 2 hours ago", "laatste activiteit 2 uur geleden"
+    )

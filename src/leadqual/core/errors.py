@@ -39,9 +39,24 @@ class OverlappingThresholds(InvalidScoringModel):
 
 
 class InvalidEmail(LeadqualError):
-    """An email address is not syntactically valid."""
+    """An email address is not syntactically valid.
+
+    ``problem`` names what is wrong and ``facts`` holds the values the
+    message quotes, so that a page can say the same in its own language.
+    """
 
     code = "invalid_email"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problem: str = "",
+        facts: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message)
+        self.problem = problem
+        self.facts: dict[str, object] = dict(facts or {})
 
 
 class InvalidEvent(LeadqualError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -41,49 +42,66 @@ def normalise_email(raw: str) -> str:
     value = unicodedata.normalize("NFC", raw.strip()).lower()
     if not value:
         raise InvalidEmail(
-            "The email address is empty. Give an address like name@example.nl."
+            "The email address is empty. Give an address like name@example.nl.",
+            problem="empty",
         )
     if len(value) > _MAX_EMAIL_LENGTH:
         raise InvalidEmail(
             f"The email address is {len(value)} characters long; "
-            f"at most {_MAX_EMAIL_LENGTH} are allowed."
+            f"at most {_MAX_EMAIL_LENGTH} are allowed.",
+            problem="too_long",
+            facts={"length": len(value), "limit": _MAX_EMAIL_LENGTH},
         )
     if _WHITESPACE.search(value):
         raise InvalidEmail(
-            f'"{raw}" is not a valid email address: it contains a space.'
+            f'"{raw}" is not a valid email address: it contains a space.',
+            problem="space",
+            facts={"value": raw},
         )
     local, at, domain = value.rpartition("@")
     if not at or not local or not domain:
         raise InvalidEmail(
             f'"{raw}" is not a valid email address: it needs one "@" between '
-            "a name and a domain, like name@example.nl."
+            "a name and a domain, like name@example.nl.",
+            problem="no_at",
+            facts={"value": raw},
         )
     if len(local) > _MAX_LOCAL_LENGTH or not _LOCAL_PART.match(local):
         raise InvalidEmail(
-            f'"{raw}" is not a valid email address: the part before "@" is not allowed.'
+            f'"{raw}" is not a valid email address: the part before "@" is not allowed.',
+            problem="bad_local_part",
+            facts={"value": raw},
         )
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
     except UnicodeError:
         raise InvalidEmail(
-            f'"{raw}" is not a valid email address: the domain "{domain}" is not valid.'
+            f'"{raw}" is not a valid email address: the domain "{domain}" is not valid.',
+            problem="bad_domain",
+            facts={"value": raw, "domain": domain},
         ) from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
         raise InvalidEmail(
             f'"{raw}" is not a valid email address: the domain "{domain}" '
-            "needs a name and an extension, like example.nl."
+            "needs a name and an extension, like example.nl.",
+            problem="no_extension",
+            facts={"value": raw, "domain": domain},
         )
     if labels[-1].isdigit():
         raise InvalidEmail(
-            f'"{raw}" is not a valid email address: the domain "{domain}" has no valid extension.'
+            f'"{raw}" is not a valid email address: the domain "{domain}" has no valid extension.',
+            problem="bad_extension",
+            facts={"value": raw, "domain": domain},
         )
     normalised = f"{local}@{ascii_domain}"
     if len(normalised) > _MAX_EMAIL_LENGTH:
         # Punycode can make a short international domain several times longer.
         raise InvalidEmail(
             f"The email address is {len(normalised)} characters long in its ASCII "
-            f"form; at most {_MAX_EMAIL_LENGTH} are allowed."
+            f"form; at most {_MAX_EMAIL_LENGTH} are allowed.",
+            problem="too_long",
+            facts={"length": len(normalised), "limit": _MAX_EMAIL_LENGTH},
         )
     return normalised
 
@@ -135,9 +153,24 @@ DEFAULT_PHONE_REGION = "NL"
 
 
 class InvalidPhone(LeadqualError):
-    """A phone number cannot be read."""
+    """A phone number cannot be read.
+
+    ``problem`` ("unreadable", "length") and ``facts`` (the value, the region)
+    let a page say the same in its own language.
+    """
 
     code = "invalid_phone"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        problem: str = "",
+        facts: Mapping[str, object] | None = None,
+    ):
+        super().__init__(message)
+        self.problem = problem
+        self.facts: dict[str, object] = dict(facts or {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,10 +198,16 @@ def normalise_phone(raw: str, *, region: str | None = None) -> PhoneNumber:
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
-        raise InvalidPhone(f'"{raw}" is not a phone number. {hint}') from None
+        raise InvalidPhone(
+            f'"{raw}" is not a phone number. {hint}',
+            problem="unreadable",
+            facts={"value": raw, "region": default_region},
+        ) from None
     if not phonenumbers.is_possible_number(number):
         raise InvalidPhone(
-            f'"{raw}" is not a phone number: it has too few or too many digits. {hint}'
+            f'"{raw}" is not a phone number: it has too few or too many digits. {hint}',
+            problem="length",
+            facts={"value": raw, "region": default_region},
         )
     country = phonenumbers.region_code_for_number(
         number

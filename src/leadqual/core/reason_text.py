@@ -13,6 +13,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from leadqual.core.display import unicode_domain
 from leadqual.core.events import EventType
 from leadqual.core.profile import FieldValue, Urgency
 
@@ -46,6 +47,17 @@ def duration(days: float) -> Texts:
     return _days(round(days))
 
 
+JUST_NOW = Texts("just now", "zojuist")
+
+
+def ago(days: float) -> Texts:
+    """How long ago: "3 days ago", "2 hours ago", or "just now" under half an hour."""
+    if days * 24 < 0.5:
+        return JUST_NOW
+    age = duration(days)
+    return Texts(f"{age.en} ago", f"{age.nl} geleden")
+
+
 # Scoring writes these for every rule hit: the few distinct values are cached.
 @functools.lru_cache(maxsize=64)
 def _hours(hours: int) -> Texts:
@@ -58,16 +70,6 @@ def _days(count: int) -> Texts:
         f"{count} day{'s' if count != 1 else ''}",
         f"{count} dag{'en' if count != 1 else ''}",
     )
-
-
-def unicode_domain(domain: str) -> str:
-    """An internationalised domain as people read it (xn--bcher-kva.nl → bücher.nl)."""
-    if "xn--" not in domain:
-        return domain
-    try:
-        return domain.encode("ascii").decode("idna")
-    except UnicodeError:
-        return domain
 
 
 # (English, Dutch) word for each lead field, as a noun.
@@ -226,23 +228,23 @@ def event_count(
         window = duration(within_days)
         en += f" in the last {window.en}"
         nl += f" in de afgelopen {window.nl}"
-    age = duration(age_days)
-    return Texts(f"{en}, last {age.en} ago", f"{nl}, laatste {age.nl} geleden")
+    last = ago(age_days)
+    return Texts(f"{en}, last {last.en}", f"{nl}, laatste {last.nl}")
 
 
 def last_activity(age_days: float) -> Texts:
-    age = duration(age_days)
-    return Texts(f"last activity {age.en} ago", f"laatste activiteit {age.nl} geleden")
+    last = ago(age_days)
+    return Texts(f"last activity {last.en}", f"laatste activiteit {last.nl}")
 
 
 NO_ACTIVITY = Texts("no activity recorded", "geen activiteit vastgelegd")
 
 
 def quiet_since_arrival(days: float) -> Texts:
-    age = duration(days)
+    arrived = ago(days)
     return Texts(
-        f"no activity since arriving {age.en} ago",
-        f"geen activiteit sinds binnenkomst {age.nl} geleden",
+        f"no activity since arriving {arrived.en}",
+        f"geen activiteit sinds binnenkomst {arrived.nl}",
     )
 
 

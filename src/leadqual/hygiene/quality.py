@@ -67,7 +67,7 @@ class CappedList:
 def _summary(lead: Lead, missing: tuple[StrOrPromise, ...] = ()) -> LeadSummary:
     return LeadSummary(
         lead_id=lead.pk,
-        name=lead.full_name or lead.email,
+        name=lead.shown_name,
         email=lead.email,
         company=lead.company.name if lead.company else "",
         updated_at=lead.updated_at,
@@ -194,7 +194,7 @@ def recent_merges(*, now: datetime, limit: int = RECENT_MERGES) -> list[MergeRow
         MergeRow(
             merge_id=merge.pk,
             survivor_id=merge.survivor_id,
-            survivor_name=merge.survivor.full_name or merge.survivor.email,
+            survivor_name=merge.survivor.shown_name,
             merged_email=merge.merged_email,
             merged_at=merge.merged_at,
             merged_by=(

@@ -184,7 +184,8 @@ def _chart(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     values = [kpi.value(kpis) for _monday, kpis in weeks]
     bars = [
         charts.Bar(
-            label=date_format(monday, "j M"),
+            # Translators: a date format (Django's); Dutch months are lower case: "j b".
+            label=date_format(monday, _("j M")),
             value=None if value is None else float(value),
             tooltip=_("Week of %(week)s: %(value)s")
             % {

@@ -15,6 +15,8 @@ from datetime import UTC, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from leadqual.core.errors import InvalidEmail
 from leadqual.core.hygiene import (
@@ -208,15 +210,22 @@ def parse_date_time(raw: str, *, tz: tzinfo) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(
-            f'"{raw}" lies outside the years 1 to 9999. Use for example 2026-11-27.'
+            gettext(
+                '"%(value)s" lies outside the years 1 to 9999. Use for example '
+                "2026-11-27."
+            )
+            % {"value": raw}
         ) from None
 
 
 def _parse_day_first(text: str, raw: str) -> datetime:
     found = _DAY_FIRST_DATE.match(text)
     problem = ValueError(
-        f'"{raw}" is not a date. Use for example 2026-11-27, 27-11-2026 or '
-        "27/11/2026 10:15."
+        gettext(
+            '"%(value)s" is not a date. Use for example 2026-11-27, 27-11-2026 '
+            "or 27/11/2026 10:15."
+        )
+        % {"value": raw}
     )
     if not found:
         raise problem
@@ -244,10 +253,17 @@ def _clean_number(name: str, raw: FieldInput) -> int:
         number = parse(raw)
     except ValueError:
         raise ValueError(
-            f'"{raw}" is not a whole number. Use digits, for example 10000.'
+            gettext('"%(value)s" is not a whole number. Use digits, for example 10000.')
+            % {"value": raw}
         ) from None
     if number < 0 or number > _MAX_NUMBER:
-        raise ValueError(f"{number} is out of range: use 0 to {_MAX_NUMBER:,}.")
+        raise ValueError(
+            gettext("%(value)s is out of range: use 0 to %(maximum)s.")
+            % {
+                "value": number,
+                "maximum": number_format(_MAX_NUMBER, force_grouping=True),
+            }
+        )
     return number
 
 
@@ -256,14 +272,20 @@ def _clean_urgency(raw: FieldInput) -> str:
     urgency = URGENCY_SYNONYMS.get(text)
     if urgency is None:
         allowed = ", ".join(u.value for u in Urgency)
-        raise ValueError(f'"{raw}" is not an urgency. Use one of {allowed}.')
+        raise ValueError(
+            gettext('"%(value)s" is not an urgency. Use one of %(allowed)s.')
+            % {"value": raw, "allowed": allowed}
+        )
     return urgency.value
 
 
 def _clean_country(raw: FieldInput) -> str:
     text = str(raw).strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", text):
-        raise ValueError(f'"{raw}" is not a two-letter country code such as NL or BE.')
+        raise ValueError(
+            gettext('"%(value)s" is not a two-letter country code such as NL or BE.')
+            % {"value": raw}
+        )
     return text
 
 
@@ -282,7 +304,8 @@ def _clean_field(name: str, raw: FieldInput) -> CleanValue:
     limit = WRITABLE_FIELDS[name]
     if text is not None and len(text) > limit:
         raise ValueError(
-            f"is {len(text)} characters long; at most {limit} are allowed."
+            gettext("is %(length)s characters long; at most %(limit)s are allowed.")
+            % {"length": len(text), "limit": limit}
         )
     return text
 
@@ -295,18 +318,20 @@ def clean_lead_fields(email: FieldInput, raw: Mapping[str, FieldInput]) -> Clean
     """
     cleaned = CleanedLead()
     if email is None or not str(email).strip():
-        cleaned.errors["email"] = "is required: every lead needs an email address."
+        cleaned.errors["email"] = gettext(
+            "is required: every lead needs an email address."
+        )
     else:
         try:
             cleaned.email = normalise_email(str(email))
         except InvalidEmail as error:
-            cleaned.errors["email"] = error.message
+            cleaned.errors["email"] = _email_message(error)
     for name, value in raw.items():
         if name not in WRITABLE_FIELDS:
             known = ", ".join(["email", *WRITABLE_FIELDS])
-            cleaned.errors[name] = (
-                f'"{name}" is not a lead field. Known fields: {known}.'
-            )
+            cleaned.errors[name] = gettext(
+                '"%(name)s" is not a lead field. Known fields: %(known)s.'
+            ) % {"name": name, "known": known}
             continue
         try:
             cleaned.values[name] = _clean_field(name, value)
@@ -336,10 +361,69 @@ def _clean_phone(cleaned: CleanedLead) -> None:
         )
     except InvalidPhone as error:
         del cleaned.values["phone"]
-        cleaned.errors["phone"] = error.message
+        cleaned.errors["phone"] = _phone_message(error)
         return
     cleaned.values["phone"] = number.e164
     cleaned.values["phone_country"] = number.country or None
+
+
+def _email_problems() -> dict[str, str]:
+    return {
+        "empty": gettext(
+            "The email address is empty. Give an address like name@example.nl."
+        ),
+        "too_long": gettext(
+            "The email address is %(length)s characters long; at most %(limit)s "
+            "are allowed."
+        ),
+        "space": gettext(
+            '"%(value)s" is not a valid email address: it contains a space.'
+        ),
+        "no_at": gettext(
+            '"%(value)s" is not a valid email address: it needs one "@" between a '
+            "name and a domain, like name@example.nl."
+        ),
+        "bad_local_part": gettext(
+            '"%(value)s" is not a valid email address: the part before "@" is not '
+            "allowed."
+        ),
+        "bad_domain": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" is '
+            "not valid."
+        ),
+        "no_extension": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" '
+            "needs a name and an extension, like example.nl."
+        ),
+        "bad_extension": gettext(
+            '"%(value)s" is not a valid email address: the domain "%(domain)s" has '
+            "no valid extension."
+        ),
+    }
+
+
+def _email_message(error: InvalidEmail) -> str:
+    """The error in the active language (the core writes it in English)."""
+    template = _email_problems().get(error.problem)
+    return template % error.facts if template else error.message
+
+
+def _phone_message(error: InvalidPhone) -> str:
+    """The error in the active language (the core writes it in English)."""
+    problems = {
+        "unreadable": gettext('"%(value)s" is not a phone number.'),
+        "length": gettext(
+            '"%(value)s" is not a phone number: it has too few or too many digits.'
+        ),
+    }
+    template = problems.get(error.problem)
+    if template is None:
+        return error.message
+    hint = gettext(
+        "Give digits with the country code, for example +31 6 12345678, or a "
+        "number of %(region)s."
+    )
+    return f"{template % error.facts} {hint % error.facts}"
 
 
 def _check_mx(cleaned: CleanedLead) -> None:
@@ -352,7 +436,7 @@ def _check_mx(cleaned: CleanedLead) -> None:
     domain = email_domain(cleaned.email)
     status = mx_status(domain, nameservers=settings.MX_NAMESERVERS)
     if status is MxStatus.MISSING:
-        cleaned.warnings["email"] = (
-            f'the domain "{domain}" has no mail server; mail to this address '
+        cleaned.warnings["email"] = gettext(
+            'the domain "%(domain)s" has no mail server; mail to this address '
             "will probably bounce."
-        )
+        ) % {"domain": domain}

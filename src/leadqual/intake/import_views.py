@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_htmx.middleware import HtmxDetails
 
@@ -24,6 +25,7 @@ from leadqual.intake.imports import (
     TARGET_FIELDS,
     TOOL_LABELS,
     ImportReport,
+    RowProblem,
     import_leads_file,
     job_report,
     map_columns,
@@ -50,10 +52,24 @@ def _render_form(
     )
 
 
+def _problem_text(problem: RowProblem) -> str:
+    """Where and what, in the page's language."""
+    if problem.column is None:
+        return _("Row %(row)s: %(message)s") % {
+            "row": problem.row,
+            "message": problem.message,
+        }
+    return _('Row %(row)s, column "%(column)s": %(message)s') % {
+        "row": problem.row,
+        "column": problem.column,
+        "message": problem.message,
+    }
+
+
 def _report_context(report: ImportReport) -> dict[str, object]:
     return {
         "report": report,
-        "problems": [str(problem) for problem in report.problems],
+        "problems": [_problem_text(problem) for problem in report.problems],
         "kept_despite_rejections": bool(report.rejected) and report.kept > 0,
         "rejected_count": len(report.rejected),
     }
@@ -152,8 +168,9 @@ def upload(request: HttpRequest) -> HttpResponse:
         file_sha256=table.digest,
         source=source,
         total_rows=table.row_count,
-        # The columns chosen on the mapping step, for the worker.
-        mapping={"overrides": overrides},
+        # The columns chosen on the mapping step, and the uploader's language
+        # for the report's messages, for the worker.
+        mapping={"overrides": overrides, "language": get_language()},
         started_by=request.user if request.user.is_authenticated else None,
     )
     run_import_job(job.pk)

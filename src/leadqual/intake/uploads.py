@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Max
+from django.utils import translation
 
 from leadqual.core.errors import LeadqualError
 from leadqual.intake.imports import import_leads_file
@@ -118,14 +119,17 @@ def run_uploaded_import(job_id: int, *, now: datetime) -> None:
         return
     mapping = job.mapping if isinstance(job.mapping, dict) else {}
     overrides = mapping.get("overrides", {})
+    # The report's messages in the language of the person who uploaded it.
+    language = mapping.get("language") or settings.LANGUAGE_CODE
     try:
-        import_leads_file(
-            path,
-            job_id=job.pk,
-            now=now,
-            source=job.source or None,
-            mapping=dict(overrides) if isinstance(overrides, dict) else {},
-        )
+        with translation.override(str(language)):
+            import_leads_file(
+                path,
+                job_id=job.pk,
+                now=now,
+                source=job.source or None,
+                mapping=dict(overrides) if isinstance(overrides, dict) else {},
+            )
     except LeadqualError as error:
         _fail(job, error.message, now=now)
     end_upload(job)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadqual.core.bands import Band
+from leadqual.core.display import unicode_email
 from leadqual.core.events import EventType
 from leadqual.core.lifecycle import LeadStatus
 from leadqual.core.profile import Urgency
@@ -161,11 +162,16 @@ class Lead(models.Model):
         indexes = [models.Index(fields=["band", "score_total"], name="lead_band_score")]
 
     def __str__(self) -> str:
-        return self.full_name or self.email
+        return self.shown_name
 
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def shown_name(self) -> str:
+        """The name, or else the address with its domain in Unicode."""
+        return self.full_name or unicode_email(self.email)
 
 
 class Event(models.Model):

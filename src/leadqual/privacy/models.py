@@ -7,10 +7,13 @@ are about.
 
 from __future__ import annotations
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leadqual.leads.models import Lead
 
@@ -69,6 +72,50 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} {self.action} lead {self.lead_id}"
+
+    @property
+    def shown_detail(self) -> str:
+        """The detail in the page's language when the app wrote it; else as stored.
+
+        The stored detail is the record and stays in English.
+        """
+        label = _AUDIT_DETAIL_LABELS.get(self.detail)
+        if label is not None:
+            return str(label)
+        for pattern, template in _AUDIT_DETAIL_PATTERNS:
+            found = pattern.fullmatch(self.detail)
+            if found:
+                return str(template) % found.groupdict()
+        return self.detail
+
+
+# The fixed details the app writes (pages viewed, lead page panels changed).
+_AUDIT_DETAIL_LABELS = {
+    "lead page": pgettext_lazy("audit detail", "lead page"),
+    "privacy page": pgettext_lazy("audit detail", "privacy page"),
+    "reopened": pgettext_lazy("audit detail", "reopened"),
+    "reopen undone": pgettext_lazy("audit detail", "reopen undone"),
+    "bant": pgettext_lazy("audit detail", "qualification checklist"),
+    "first_contact": pgettext_lazy("audit detail", "first contact"),
+    "feedback": pgettext_lazy("audit detail", "sales feedback"),
+    "outcome": pgettext_lazy("audit detail", "outcome"),
+    "notes": pgettext_lazy("audit detail", "note or call"),
+    "owner": pgettext_lazy("audit detail", "owner"),
+}
+_AUDIT_DETAIL_PATTERNS = [
+    (
+        re.compile(r"lead (?P<lead>\d+) merged in \(merge (?P<merge>\d+)\)"),
+        pgettext_lazy("audit detail", "lead %(lead)s merged in (merge %(merge)s)"),
+    ),
+    (
+        re.compile(r"format (?P<format>\w+)"),
+        pgettext_lazy("audit detail", "format %(format)s"),
+    ),
+    (
+        re.compile(r"corrected (?P<fields>.+)"),
+        pgettext_lazy("audit detail", "corrected %(fields)s"),
+    ),
+]
 
 
 class Suppression(models.Model):

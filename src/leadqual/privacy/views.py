@@ -6,8 +6,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
+from django_stubs_ext import StrOrPromise
 
 from leadqual.leads.models import Lead
 from leadqual.privacy.audit import audit
@@ -30,11 +31,34 @@ from leadqual.users.roles import Role
 
 CONTENT_TYPES = {"json": "application/json", "csv": "text/csv"}
 
+# What each kind of stored data is called on the page (person_data's keys).
+STORED_DATA_LABELS: dict[str, StrOrPromise] = {
+    "consent_records": pgettext_lazy("stored data", "Consent records"),
+    "events": pgettext_lazy("stored data", "Events"),
+    "scores": pgettext_lazy("stored data", "Scores"),
+    "band_changes": pgettext_lazy("stored data", "Band changes"),
+    "feedback": pgettext_lazy("stored data", "Feedback"),
+    "outcomes": pgettext_lazy("stored data", "Outcomes"),
+    "tasks": pgettext_lazy("stored data", "Tasks"),
+    "qualification": pgettext_lazy("stored data", "Qualification"),
+    "notes": pgettext_lazy("stored data", "Notes and calls"),
+    "sales_actions": pgettext_lazy("stored data", "Sales actions"),
+    "alerts": pgettext_lazy("stored data", "Alerts"),
+    "webhook_deliveries": pgettext_lazy("stored data", "Webhook deliveries"),
+    "visitors": pgettext_lazy("stored data", "Website visitors"),
+    "visitor_events": pgettext_lazy("stored data", "Website visits"),
+    "pending_form_submissions": pgettext_lazy(
+        "stored data", "Unconfirmed form submissions"
+    ),
+    "merges": pgettext_lazy("stored data", "Merges"),
+    "audit_entries": pgettext_lazy("stored data", "Audit log lines"),
+}
+
 
 def _page_context(lead: Lead, *, error: str = "") -> dict[str, object]:
     data = person_data(lead, now=timezone.now())
     counts = [
-        {"table": table, "count": len(value)}
+        {"table": STORED_DATA_LABELS.get(table, table), "count": len(value)}
         for table, value in data.items()
         if isinstance(value, list)
     ]

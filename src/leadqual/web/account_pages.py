@@ -24,6 +24,7 @@ from leadqual.core.accounts import (
     is_engaged,
     score_account,
 )
+from leadqual.intake.forms import SECTOR_CHOICES
 from leadqual.leads.accounts import (
     AccountFilters,
     account_choices,
@@ -58,6 +59,12 @@ class AccountRow:
     last_activity_at: datetime | None
 
 
+def sector_label(sector: str) -> str:
+    """A stored sector in the page's language: the form's label, else as stored."""
+    label = SECTOR_CHOICES.get(sector.casefold())
+    return str(label) if label is not None else sector
+
+
 def _read_filters(
     request: HttpRequest, *, sectors: list[str], countries: list[str]
 ) -> AccountFilters:
@@ -76,7 +83,7 @@ def _account_row(company: Company) -> AccountRow:
         company_id=company.pk,
         name=company.name,
         domain=company.domain,
-        sector=company.sector,
+        sector=sector_label(company.sector),
         country=company.country,
         account_score=company.account_score,
         engaged_contacts=company.engaged_contacts,
@@ -97,7 +104,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
         "rows": [_account_row(company) for company in page.object_list],
         "page": page,
         "filters": filters,
-        "sector_choices": sectors,
+        "sector_choices": [(sector, sector_label(sector)) for sector in sectors],
         "country_choices": countries,
     }
     if request.htmx and not request.htmx.history_restore_request:
@@ -156,13 +163,13 @@ def account_detail(request: HtmxHttpRequest, company_id: int) -> HttpResponse:
     contacts = account_contacts(company, now=now)
     engaged_ids = {c.lead_id for c in contacts if is_engaged(c, now=now)}
     shown: list[Lead] = list(contacts_of(company, leads))
-    names = {lead.pk: lead.full_name or lead.email for lead in shown}
+    names = {lead.pk: lead.shown_name for lead in shown}
     context = {
         "account": {
             "id": company.pk,
             "name": company.name,
             "domain": company.domain,
-            "sector": company.sector,
+            "sector": sector_label(company.sector),
             "size_band": company.size_band,
             "country": company.country,
             "enrichment_source": company.enrichment_source,

@@ -110,8 +110,8 @@ def lead_merge(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         request,
         notice=gettext("%(duplicate)s was merged into %(survivor)s.")
         % {
-            "duplicate": duplicate.full_name or duplicate.email,
-            "survivor": survivor.full_name or survivor.email,
+            "duplicate": duplicate.shown_name,
+            "survivor": survivor.shown_name,
         },
     )
 
@@ -129,5 +129,5 @@ def merge_undo(request: HtmxHttpRequest, merge_id: int) -> HttpResponse:
     return _answer(
         request,
         notice=gettext("The merge was undone: %(lead)s is back.")
-        % {"lead": restored.full_name or restored.email},
+        % {"lead": restored.shown_name},
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import formats
+from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django_htmx.middleware import HtmxDetails
 
@@ -57,15 +58,28 @@ class Countdown:
     def due_at_iso(self) -> str:
         return self.due_at.isoformat()
 
+    @property
+    def units(self) -> str:
+        """The unit letters for app.js, which updates the text in the browser."""
+        return " ".join(duration_units())
+
+
+def duration_units() -> list[str]:
+    """The unit letters of a countdown, days hours minutes: "d h m" or "d u m"."""
+    # Translators: the letters for days, hours and minutes in "2d 3h" and
+    # "3h 20m", separated by spaces (Dutch: "d u m").
+    return gettext("d h m").split()
+
 
 def _duration_text(seconds: float) -> str:
     # The same shape as static/leadqual/app.js, which takes over in the browser.
     minutes = round(abs(seconds) / 60)
     hours = minutes // 60
     days = hours // 24
+    day, hour, minute = duration_units()
     if days >= 1:
-        return f"{days}d {hours % 24}h"
-    return f"{hours}h {minutes % 60}m"
+        return f"{days}{day} {hours % 24}{hour}"
+    return f"{hours}{hour} {minutes % 60}{minute}"
 
 
 def countdown(due_at: datetime, *, now: datetime) -> Countdown:
@@ -81,12 +95,32 @@ def countdown(due_at: datetime, *, now: datetime) -> Countdown:
     return Countdown(due_at=due_at, text=text, is_overdue=False)
 
 
+def ago_text(moment: datetime, *, now: datetime) -> str:
+    """ "5 minutes ago", or "just now" within the first minute (not "0 minutes ago")."""
+    if (now - moment).total_seconds() < 60:
+        return gettext("just now")
+    return gettext("%(time)s ago") % {"time": timesince(moment, now)}
+
+
 # --- the sales queue ------------------------------------------------------------------
 
 
 def euros_text(value_cents: int) -> str:
-    """ "€ 12,500.00" (English) or "€ 12.500,00" (Dutch)."""
+    """ "€12,500" (English) or "€ 12.500" (Dutch); cents only when there are any.
+
+    The same shape as the score's reasons (core.reason_text.euros).
+    """
+    whole_euros = value_cents % 100 == 0
     amount = formats.number_format(
-        Decimal(value_cents) / 100, decimal_pos=2, use_l10n=True, force_grouping=True
+        Decimal(value_cents) / 100,
+        decimal_pos=0 if whole_euros else 2,
+        use_l10n=True,
+        force_grouping=True,
     )
-    return f"€ {amount}"
+    # Translators: an amount in euros; Dutch writes a space after the sign.
+    return gettext("€%(amount)s") % {"amount": amount}
+
+
+def amount_example() -> str:
+    """An amount as the page's language writes it (12,500 or 12.500), for placeholders."""
+    return formats.number_format(12_500, use_l10n=True, force_grouping=True)

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from django_stubs_ext import StrOrPromise
 
+from leadqual.core.display import unicode_email
 from leadqual.core.errors import LeadIsClosed, NotClosed, NothingToUndo
 from leadqual.core.lifecycle import (
     BantAnswer,
@@ -79,6 +80,7 @@ from leadqual.web.helpers import (
     ACTING_ROLES,
     UNPROCESSABLE,
     HtmxHttpRequest,
+    amount_example,
     can_act_on_leads,
     display_name,
     euros_text,
@@ -297,6 +299,7 @@ def outcome_panel(
             for message in field_errors
         ],
         "value": value,
+        "value_example": amount_example(),
         "note": note,
         "saved": saved,
     }
@@ -382,7 +385,7 @@ def action_bar(
     reopen = _reopen_to_undo(lead) if can_act else None
     return {
         "lead_id": lead.pk,
-        "name": lead.full_name or lead.email,
+        "name": lead.shown_name,
         "band": lead.band,
         "band_label": lead.get_band_display() if lead.band else "",
         "can_act": can_act,
@@ -482,7 +485,7 @@ def _answer(
                 panel: context,
                 "panel_template": template,
                 "lead_id": lead.pk,
-                "lead_name": lead.full_name or lead.email,
+                "lead_name": lead.shown_name,
             },
             status=status,
         )
@@ -654,7 +657,7 @@ def lead_reopen(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         "leads/lead_reopen.html",
         {
             "lead_id": lead.pk,
-            "lead_name": lead.full_name or lead.email,
+            "lead_name": lead.shown_name,
             "status_label": lead.get_status_display(),
             "form": form,
         },
@@ -858,8 +861,8 @@ def lead_correct(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         "leads/lead_correct.html",
         {
             "lead_id": lead.pk,
-            "lead_name": lead.full_name or lead.email,
-            "email": lead.email,
+            "lead_name": lead.shown_name,
+            "email": unicode_email(lead.email),
             "fields": _correction_fields(values, errors),
             "has_errors": bool(errors),
         },

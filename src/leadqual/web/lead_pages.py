@@ -171,7 +171,7 @@ def _lead_row(lead: Lead) -> LeadRow:
         band=lead.band,
         band_label=lead.get_band_display() if lead.band else "",
         score=lead.score_total,
-        name=lead.full_name or lead.email,
+        name=lead.shown_name,
         company=lead.company.name if lead.company else "",
         owner=display_name(lead.owner),
         status_label=lead.get_status_display(),
@@ -472,7 +472,7 @@ def lead_detail(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
     context: dict[str, object] = {
         "lead": {
             "id": lead.pk,
-            "name": lead.full_name or lead.email,
+            "name": lead.shown_name,
             "company": lead.company.name if lead.company else "",
             "email": lead.email,
             "phone": format_phone(lead.phone),

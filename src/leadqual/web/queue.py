@@ -49,6 +49,7 @@ from leadqual.web.helpers import (
     ALL_ROLES,
     Countdown,
     HtmxHttpRequest,
+    ago_text,
     countdown,
     display_name,
     signed_in_user,
@@ -110,6 +111,7 @@ class HotNotice:
     lead_name: str
     company: str
     created_at: datetime
+    ago: str
 
 
 def _queue_rows(
@@ -126,7 +128,7 @@ def _queue_rows(
             QueueRow(
                 task_id=task.pk,
                 lead_id=lead.pk,
-                lead_name=lead.full_name or lead.email,
+                lead_name=lead.shown_name,
                 company=lead.company.name if lead.company else "",
                 band=band,
                 band_label=lead.get_band_display() if band else "",
@@ -230,9 +232,10 @@ def _hot_notices(user: User, *, now: datetime) -> list[HotNotice]:
     return [
         HotNotice(
             lead_id=notice.lead_id,
-            lead_name=notice.lead.full_name or notice.lead.email,
+            lead_name=notice.lead.shown_name,
             company=notice.lead.company.name if notice.lead.company else "",
             created_at=notice.created_at,
+            ago=ago_text(notice.created_at, now=now),
         )
         for notice in notices
     ]

@@ -3,12 +3,14 @@
 // server renders the first value, so the page reads right without script.
 (function () {
   "use strict";
-  function format(ms) {
+  // units: the letters for days, hours and minutes in the page's language
+  // (data-units, "d h m" or "d u m").
+  function format(ms, units) {
     var minutes = Math.round(Math.abs(ms) / 60000);
     var hours = Math.floor(minutes / 60);
     var days = Math.floor(hours / 24);
-    if (days >= 1) { return days + "d " + (hours % 24) + "h"; }
-    return hours + "h " + (minutes % 60) + "m";
+    if (days >= 1) { return days + units[0] + " " + (hours % 24) + units[1]; }
+    return hours + units[1] + " " + (minutes % 60) + units[2];
   }
   function tick() {
     var now = Date.now();
@@ -17,7 +19,9 @@
       if (isNaN(due)) { return; }
       var left = due - now;
       var overdueLabel = el.getAttribute("data-overdue-label") || "overdue";
-      el.textContent = left < 0 ? format(left) + " " + overdueLabel : format(left);
+      var units = (el.getAttribute("data-units") || "d h m").split(" ");
+      var text = format(left, units);
+      el.textContent = left < 0 ? text + " " + overdueLabel : text;
       el.classList.toggle("overdue", left < 0);
     });
   }
