@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import formats
 from django.utils.timesince import timesince
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django_htmx.middleware import HtmxDetails
 
+from leadqual.core.money import euro_texts
 from leadqual.users.permissions import user_role
 from leadqual.users.roles import Role
 
@@ -108,17 +108,10 @@ def ago_text(moment: datetime, *, now: datetime) -> str:
 def euros_text(value_cents: int) -> str:
     """ "€12,500" (English) or "€ 12.500" (Dutch); cents only when there are any.
 
-    The same shape as the score's reasons (core.reason_text.euros).
+    One format for every page (core.money), the same as the KPI and team pages.
     """
-    whole_euros = value_cents % 100 == 0
-    amount = formats.number_format(
-        Decimal(value_cents) / 100,
-        decimal_pos=0 if whole_euros else 2,
-        use_l10n=True,
-        force_grouping=True,
-    )
-    # Translators: an amount in euros; Dutch writes a space after the sign.
-    return gettext("€%(amount)s") % {"amount": amount}
+    texts = euro_texts(value_cents)
+    return texts.nl if (get_language() or "").startswith("nl") else texts.en
 
 
 def amount_example() -> str:
