@@ -133,6 +133,28 @@ def test_accepting_in_the_panel_with_htmx_moves_the_bar_too(seller: User) -> Non
     assert 'id="bar-accept"' not in bar and 'id="bar-reject"' in bar
 
 
+def test_winning_in_the_panel_with_htmx_takes_the_reject_buttons_away(
+    seller: User,
+) -> None:
+    lead = _lead(seller)
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=seller, now=THURSDAY)
+
+    response = _client_for(seller).post(
+        reverse("triage:lead-outcome", args=[lead.pk]),
+        {"kind": "won", "value": "45.000"},
+        headers=HX,
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    feedback = html[html.index('id="feedback"') :]
+    assert feedback.startswith(
+        'id="feedback" aria-labelledby="feedback-title" hx-swap-oob'
+    )
+    assert 'name="reason"' not in html
+    assert "reopened first" in feedback
+
+
 def test_the_bar_links_to_the_next_lead_of_the_queue(seller: User) -> None:
     lead = _lead(seller)
 

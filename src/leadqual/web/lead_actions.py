@@ -475,6 +475,13 @@ def _answer(
                 {"action_bar": bar, "oob": True},
                 request=request,
             ).encode()
+            if panel != "feedback":
+                # Won or lost (or back): the feedback buttons follow the status.
+                response.content += render_to_string(
+                    "triage/_feedback.html",
+                    {"feedback": feedback_panel(lead, can_act=True), "oob": True},
+                    request=request,
+                ).encode()
         return response
     if status != 200:
         # Without htmx the panel comes on a page of its own, with the errors.
