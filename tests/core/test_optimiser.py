@@ -81,6 +81,21 @@ def test_proposal_moves_points_toward_the_demos_true_drivers(
     assert points["urgency_now"][1] > points["urgency_now"][0]
 
 
+def test_proposal_adds_the_referral_or_partner_source_the_model_lacks(
+    optimisation: Optimisation,
+) -> None:
+    """The demo's partners and referrers send leads that want to buy now; no
+    rule of the default model looks at the source."""
+    added = {
+        candidate.rule.name: candidate.suggested_points
+        for candidate in optimisation.proposal.candidates
+        if candidate.added
+    }
+    sources = {"candidate_source_partner", "candidate_source_referral"} & set(added)
+    assert sources
+    assert all(added[name] > 0 for name in sources)
+
+
 def test_proposed_hot_band_wins_more_often_than_the_current_at_the_same_capacity(
     optimisation: Optimisation,
 ) -> None:
@@ -90,9 +105,8 @@ def test_proposed_hot_band_wins_more_often_than_the_current_at_the_same_capacity
     assert proposed.won_rate is not None
     assert current.total.won_rate is not None
     assert proposed.won_rate > current.total.won_rate
-    assert proposed.won >= current.total.won
-    # Same capacity: both hot bands are of a similar size.
-    assert abs(proposed.hot - current.total.hot) <= 0.25 * current.total.hot
+    # Not by calling more leads: both thresholds were fitted to one capacity.
+    assert proposed.hot <= current.total.hot
 
 
 def test_proposal_learns_only_from_leads_judged_before_the_replayed_weeks(

@@ -77,6 +77,9 @@ MIN_LOG_ODDS_PER_POINT = 0.01
 # A candidate joins the proposal only with at least this many points and a
 # lift whose 95% interval excludes 1.
 MIN_CANDIDATE_POINTS = 3
+# A rule nobody wrote has no author's judgement behind it: its points are
+# pulled toward 0 four times as hard as an existing rule's toward its points.
+CANDIDATE_PRIOR_FACTOR = 4.0
 MAX_NEW_RULES = 5
 WILSON_Z = 1.96
 _CATEGORY_FIELDS = ("sector", "urgency", "country", "region", "source")
@@ -676,7 +679,9 @@ def _candidates(
             (((0, 1.0),) if active else (), trials, successes, offset)
             for (active, offset), (trials, successes) in grouped.items()
         ]
-        (weight,) = fit_logistic(rows, [0.0], [settings.prior_strength])
+        (weight,) = fit_logistic(
+            rows, [0.0], [settings.prior_strength * CANDIDATE_PRIOR_FACTOR]
+        )
         cap = current.groups[rule.group].cap
         suggested = _to_points(weight / per_point, cap)
         found.append(Candidate(rule, suggested, lift, added=False))
