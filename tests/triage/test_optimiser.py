@@ -238,3 +238,15 @@ def test_optimise_stores_the_proposal_as_a_draft() -> None:
     draft = ScoringModelVersion.objects.get(is_draft=True)
     assert f"Stored the proposal as draft scoring model v{draft.version}" in output
     assert ScoringModelVersion.objects.get(is_active=True).version == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optimise_without_outcomes_changes_nothing_and_stores_no_draft() -> None:
+    LeadFactory.create(created_at=NOW - timedelta(days=20))
+
+    output = _run_command("--weeks", "2")
+
+    assert "from 0 reviewed leads" in output
+    assert "Hot threshold: 70 (unchanged: no capacity known" in output
+    assert "The proposal changes nothing: no draft stored." in output
+    assert not ScoringModelVersion.objects.filter(is_draft=True).exists()

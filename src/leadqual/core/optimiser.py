@@ -156,7 +156,7 @@ class CurvePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class Settings:
+class OptimiserSettings:
     """How the optimiser learns. Opportunities are the default target: three
     times as many as wins, and a lead that becomes one is a lead worth a call."""
 
@@ -172,7 +172,7 @@ class Proposal:
 
     current: ScoringModel
     model: ScoringModel
-    settings: Settings
+    settings: OptimiserSettings
     examples: int
     conversions: int
     log_odds_per_point: float
@@ -528,7 +528,7 @@ def propose(
     current: ScoringModel,
     training: Sequence[LeadHistory],
     *,
-    settings: Settings | None = None,
+    settings: OptimiserSettings | None = None,
 ) -> Proposal:
     """Propose new points for ``current`` from the reviewed leads in ``training``.
 
@@ -537,7 +537,7 @@ def propose(
     ``with_capacity_threshold`` sets those. With no reviewed lead or no
     conversion the points stay as they are.
     """
-    settings = settings or Settings()
+    settings = settings or OptimiserSettings()
     examples = _examples(training, current, settings.target)
     conversions = sum(1 for example in examples if example.converted)
     base_rate = conversions / len(examples) if examples else 0.0
@@ -647,7 +647,7 @@ def _candidates(
     intercept: float,
     per_point: float,
     base_rate: float,
-    settings: Settings,
+    settings: OptimiserSettings,
 ) -> list[Candidate]:
     reviewed = [history for history in training if history.conversion.reviewed]
     rules = candidate_rules(reviewed, current, min_fired=settings.min_fired)
@@ -819,7 +819,7 @@ def optimise(
     ends_at: datetime,
     weeks: int,
     capacity_per_week: int | None,
-    settings: Settings | None = None,
+    settings: OptimiserSettings | None = None,
 ) -> Optimisation:
     """Propose a model from the leads judged before the last ``weeks`` weeks
     before ``ends_at``, and replay those weeks under the current and the

@@ -31,8 +31,8 @@ from leadqual.core.model_file import with_changes
 from leadqual.core.optimiser import (
     OPTIMISER_VERSION,
     Optimisation,
+    OptimiserSettings,
     Proposal,
-    Settings,
     optimise,
 )
 from leadqual.leads.models import Lead
@@ -168,7 +168,7 @@ def run_optimiser(
     now: datetime,
     weeks: int = DEFAULT_WEEKS,
     capacity_per_week: int | None = None,
-    settings: Settings | None = None,
+    settings: OptimiserSettings | None = None,
     scoring_model: ScoringModelVersion | None = None,
 ) -> OptimiserRun:
     """Replay the leads of the last year and run ``core.optimiser.optimise``:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from leadqual.core.backtest import Backtest, Target
 from leadqual.core.errors import LeadqualError
-from leadqual.core.optimiser import RuleStatus, Settings
+from leadqual.core.optimiser import OptimiserSettings, RuleStatus
 from leadqual.triage.optimiser import (
     DEFAULT_WEEKS,
     OptimiserRun,
@@ -72,7 +72,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--target",
             choices=[target.value for target in Target],
-            default=Settings().target.value,
+            default=OptimiserSettings().target.value,
             help="what counts as a conversion (default %(default)s)",
         )
 
@@ -83,7 +83,7 @@ class Command(BaseCommand):
                 now=now,
                 weeks=options["weeks"],
                 capacity_per_week=options["capacity"],
-                settings=Settings(target=Target(options["target"])),
+                settings=OptimiserSettings(target=Target(options["target"])),
             )
         except LeadqualError as error:
             raise CommandError(error.message) from None
