@@ -77,6 +77,13 @@ class ScoringModelInUse(LeadqualError):
     code = "scoring_model_in_use"
 
 
+class DraftScoringModel(LeadqualError):
+    """A draft scoring model version was asked to score or to become active
+    before a person approved it."""
+
+    code = "draft_scoring_model"
+
+
 class NoActiveScoringModel(LeadqualError):
     """Scoring needs an active scoring model and there is none."""
 

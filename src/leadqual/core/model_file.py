@@ -8,6 +8,7 @@ name and position) and the key that is wrong, and quotes the bad value.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from typing import Final
@@ -389,3 +390,159 @@ def parse_scoring_model(text: str, *, version: int = 0) -> ScoringModel:
         description=description,
         sla=sla,
     )
+
+
+# --- writing a changed model back ---------------------------------------------------
+
+_RULES_HEADER = re.compile(r"^\s*\[\[rules\]\]\s*(#.*)?$")
+_TABLE_HEADER = re.compile(r"^\s*\[")
+_KEY_LINE = re.compile(r"^(\s*)(name|points|warm|hot)(\s*=\s*)([^#\n]*?)(\s*(#.*)?)$")
+
+
+def _toml_value(value: str | int | float | bool) -> str:  # noqa: FBT001 (a value, not a flag)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return f"{value:g}" if isinstance(value, float) else str(value)
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def _condition_toml(condition: Condition) -> str:
+    parts: list[tuple[str, str]]
+    match condition:
+        case FieldEquals(field=name, value=value):
+            parts = [("field", _toml_value(name)), ("equals", _toml_value(value))]
+        case FieldIn(field=name, values=values):
+            listed = ", ".join(_toml_value(value) for value in values)
+            parts = [("field", _toml_value(name)), ("in", f"[{listed}]")]
+        case FieldRange(field=name, minimum=low, maximum=high):
+            parts = [("field", _toml_value(name))]
+            if low is not None:
+                parts.append(
+                    ("min", _toml_value(int(low) if low.is_integer() else low))
+                )
+            if high is not None:
+                parts.append(
+                    ("max", _toml_value(int(high) if high.is_integer() else high))
+                )
+        case EventCount():
+            parts = [("event", _toml_value(condition.event_type.value))]
+            if condition.at_least != 1:
+                parts.append(("at_least", str(condition.at_least)))
+            if condition.within_days is not None:
+                parts.append(("within_days", _toml_value(condition.within_days)))
+            if condition.property_name is not None:
+                parts.append(("property", _toml_value(condition.property_name)))
+            if condition.property_pattern is not None:
+                parts.append(("matches", _toml_value(condition.property_pattern)))
+        case _:
+            raise InvalidScoringModel(
+                f"A rule with the condition {condition!r} cannot be written back to a "
+                "model file; add it by hand."
+            )
+    return "{ " + ", ".join(f"{key} = {value}" for key, value in parts) + " }"
+
+
+def rule_toml(rule: Rule) -> str:
+    """One ``[[rules]]`` table for ``rule`` (conditions of the kinds the
+    optimiser proposes: equals, in, min/max and event counts)."""
+    lines = [
+        "[[rules]]",
+        f"name = {_toml_value(rule.name)}",
+        f"group = {_toml_value(rule.group.value)}",
+        f"points = {rule.points}",
+        f"label = {_toml_value(rule.label)}",
+    ]
+    if rule.label_nl:
+        lines.append(f"label_nl = {_toml_value(rule.label_nl)}")
+    if not rule.decays:
+        lines.append("decays = false")
+    lines.append(f"when = {_condition_toml(rule.condition)}")
+    return "\n".join(lines) + "\n"
+
+
+def with_changes(
+    source: str,
+    model: ScoringModel,
+    *,
+    new_rules_comment: str = "",
+) -> str:
+    """The model file ``source`` rewritten to ``model``'s points and thresholds.
+
+    Only the ``points`` line of each rule and the ``[bands]`` values change, so
+    comments and layout stay and the diff shows exactly what changed; rules of
+    ``model`` that ``source`` lacks are appended. Raises InvalidScoringModel
+    when the result does not parse to the same points and thresholds (a rule
+    written in a layout this cannot edit, such as an inline array of tables).
+    """
+    points = {rule.name: rule.points for rule in model.rules}
+    lines = source.splitlines(keepends=True)
+    section = ""
+    block: list[int] = []
+    blocks: list[list[int]] = []
+    for number, line in enumerate(lines):
+        if _RULES_HEADER.match(line):
+            section = "rules"
+            block = []
+            blocks.append(block)
+            continue
+        if _TABLE_HEADER.match(line):
+            section = line.strip()
+            continue
+        if section == "rules":
+            block.append(number)
+        elif section.startswith("[bands]"):
+            match = _KEY_LINE.match(line.rstrip("\n"))
+            if match and match.group(2) in ("warm", "hot"):
+                value = getattr(model.thresholds, match.group(2))
+                lines[number] = _replace_value(line, match, str(value))
+    seen: set[str] = set()
+    for block in blocks:
+        name: str | None = None
+        points_line: int | None = None
+        for number in block:
+            match = _KEY_LINE.match(lines[number].rstrip("\n"))
+            if match is None:
+                continue
+            if match.group(2) == "name":
+                name = tomllib.loads(f"v = {match.group(4)}")["v"]
+            elif match.group(2) == "points":
+                points_line = number
+        if name is None or points_line is None or name not in points:
+            continue
+        seen.add(name)
+        match = _KEY_LINE.match(lines[points_line].rstrip("\n"))
+        assert match is not None
+        lines[points_line] = _replace_value(
+            lines[points_line], match, str(points[name])
+        )
+    text = "".join(lines)
+    unedited = {rule.name for rule in parse_scoring_model(source).rules} - seen
+    if unedited:
+        raise InvalidScoringModel(
+            f'The points of rule "{sorted(unedited)[0]}" could not be written into the '
+            "model file: write its rules as [[rules]] tables with one key per line, as "
+            "the default model does."
+        )
+    added = [rule for rule in model.rules if rule.name not in seen]
+    if added:
+        text = text.rstrip("\n") + "\n\n"
+        if new_rules_comment:
+            text += f"# {new_rules_comment}\n\n"
+        text += "\n".join(rule_toml(rule) for rule in added)
+    result = parse_scoring_model(text)
+    if {r.name: r.points for r in result.rules} != points or (
+        result.thresholds != model.thresholds
+    ):
+        raise InvalidScoringModel(
+            "The changed points could not be written into the model file: write its "
+            "rules as [[rules]] tables with one key per line, as the default model does."
+        )
+    return text
+
+
+def _replace_value(line: str, match: re.Match[str], value: str) -> str:
+    ending = "\n" if line.endswith("\n") else ""
+    indent, key, equals, _old, trailer = match.group(1, 2, 3, 4, 5)
+    return f"{indent}{key}{equals}{value}{trailer}{ending}"

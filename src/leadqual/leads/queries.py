@@ -189,3 +189,44 @@ def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[L
     if role is Role.SALES:
         return base.filter(Q(owner=user) | Q(owner__isnull=True))
     return base.none()
+
+
+def every_event(lead_ids: Iterable[int]) -> dict[int, list[core_events.Event]]:
+    """Every event of the leads with its properties, per lead id oldest first.
+
+    For replays (the optimiser's backtest), which judge each lead at its own
+    moment: the caller keeps what was known then. Plain SQL in chunks, as
+    ``_windowed_events``: a backtest reads hundreds of thousands of events.
+    Leads without events are absent from the result.
+    """
+    ids = sorted(set(lead_ids))
+    by_lead: dict[int, list[core_events.Event]] = {}
+    table = connection.ops.quote_name(Event._meta.db_table)
+    to_moment = _moment_reader()
+    types = {event_type.value: event_type for event_type in core_events.EventType}
+    for start in range(0, len(ids), _EVENT_CHUNK):
+        chunk = ids[start : start + _EVENT_CHUNK]
+        sql = (
+            f"SELECT lead_id, type, occurred_at, received_at, properties FROM {table} "
+            f"WHERE lead_id IN ({', '.join(['%s'] * len(chunk))}) "
+            "ORDER BY lead_id, occurred_at, id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, chunk)
+            for lead_id, type_name, occurred_at, received_at, properties in cursor:
+                event_type = types.get(type_name)
+                if event_type is None:
+                    continue
+                by_lead.setdefault(lead_id, []).append(
+                    core_events.Event(
+                        type=event_type,
+                        occurred_at=to_moment(occurred_at),
+                        properties=_properties(properties),
+                        received_at=to_moment(received_at),
+                    )
+                )
+    return by_lead
+
+
+# SQLite allows 32,766 parameters per query; stay far below it.
+_EVENT_CHUNK = 2_000

@@ -15,6 +15,9 @@ class ScoringModelVersion(models.Model):
 
     Once a version has produced a score (``first_used_at`` is set) its source
     never changes: a change is a new version. At most one version is active.
+    A draft (the optimiser's proposal) waits for a person's approval: it is
+    never active and never scores, and ``proposal`` keeps the evidence the
+    optimiser gave for it.
     """
 
     version = models.PositiveIntegerField(_("version"), unique=True)
@@ -25,6 +28,10 @@ class ScoringModelVersion(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
     first_used_at = models.DateTimeField(_("first used at"), null=True, blank=True)
+    is_draft = models.BooleanField(_("draft"), default=False)
+    # The optimiser's summary: points old and new per rule with their evidence,
+    # candidate rules, the threshold curve and the backtest (optimiser_summary).
+    proposal = models.JSONField(_("proposal"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("scoring model")
@@ -34,7 +41,11 @@ class ScoringModelVersion(models.Model):
                 fields=["is_active"],
                 condition=models.Q(is_active=True),
                 name="one_active_scoring_model",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(is_draft=True, is_active=True),
+                name="draft_scoring_model_never_active",
+            ),
         ]
 
     def __str__(self) -> str:

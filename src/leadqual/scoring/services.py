@@ -19,7 +19,7 @@ from django.db.models import Max
 
 from leadqual.core import scoring as core
 from leadqual.core.bands import Band
-from leadqual.core.errors import NoActiveScoringModel
+from leadqual.core.errors import DraftScoringModel, NoActiveScoringModel
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.profile import ACCOUNT_FIELDS
 from leadqual.core.scoring import ScoreTrigger, event_window
@@ -81,8 +81,12 @@ def load_scoring_model(
     """
     model = parse_scoring_model(source)
     with transaction.atomic():
+        # Drafts wait for approval; loading a file never approves one.
         newest = (
-            ScoringModelVersion.objects.select_for_update().order_by("-version").first()
+            ScoringModelVersion.objects.select_for_update()
+            .filter(is_draft=False)
+            .order_by("-version")
+            .first()
         )
         if newest is not None and newest.source == source:
             row, created = newest, False
@@ -104,7 +108,11 @@ def load_scoring_model(
 
 
 def activate_scoring_model(row: ScoringModelVersion, *, now: datetime) -> None:
-    """Make this version the one used for new scores."""
+    """Make this version the one used for new scores.
+
+    Raises DraftScoringModel for a draft: a draft is approved first.
+    """
+    _refuse_draft(row)
     with transaction.atomic():
         ScoringModelVersion.objects.filter(is_active=True).exclude(pk=row.pk).update(
             is_active=False
@@ -113,6 +121,47 @@ def activate_scoring_model(row: ScoringModelVersion, *, now: datetime) -> None:
         row.activated_at = now
         row.save(update_fields=["is_active", "activated_at"])
     logger.info("Activated scoring model v%s", row.version)
+
+
+def _refuse_draft(row: ScoringModelVersion) -> None:
+    if row.is_draft:
+        raise DraftScoringModel(
+            f"Scoring model v{row.version} is a draft awaiting review; it cannot score "
+            "leads or become active until someone approves it."
+        )
+
+
+def store_draft_scoring_model(
+    source: str, proposal: dict[str, object], *, now: datetime
+) -> ScoringModelVersion:
+    """Store a model file as the next version, as a draft awaiting review.
+
+    ``proposal`` is the optimiser's evidence, kept beside the source. The
+    draft is never active and never scores. Raises InvalidScoringModel when
+    the source does not parse.
+    """
+    model = parse_scoring_model(source)
+    with transaction.atomic():
+        # Lock the newest version so two drafts never take the same number.
+        list(
+            ScoringModelVersion.objects.select_for_update()
+            .order_by("-version")
+            .values_list("pk", flat=True)[:1]
+        )
+        next_version = (
+            ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
+        ) + 1
+        row = ScoringModelVersion.objects.create(
+            version=next_version,
+            name=model.name,
+            description=model.description,
+            source=source,
+            created_at=now,
+            is_draft=True,
+            proposal=proposal,
+        )
+    logger.info("Stored scoring model v%s as a draft for review", row.version)
+    return row
 
 
 def ensure_default_model(*, now: datetime) -> ScoringModelVersion:
@@ -212,6 +261,7 @@ def rescore_leads(
     (triage.services.triage_band_changes).
     """
     version = scoring_model or active_scoring_model()
+    _refuse_draft(version)
     model = parsed_model(version)
     ordered = sorted(
         {lead.pk: lead for lead in leads}.values(), key=lambda lead: lead.pk

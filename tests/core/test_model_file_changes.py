@@ -1,0 +1,79 @@
+"""Writing a proposal's points back into its model file, comments kept."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from importlib import resources
+
+import pytest
+
+from leadqual.core.bands import Thresholds
+from leadqual.core.errors import InvalidScoringModel
+from leadqual.core.events import EventType
+from leadqual.core.model_file import parse_scoring_model, with_changes
+from leadqual.core.scoring import EventCount, FieldEquals, Group, Rule
+
+SOURCE = (
+    resources.files("leadqual.scoring.model_files")
+    .joinpath("b2b_software.toml")
+    .read_text("utf-8")
+)
+
+
+def test_changed_points_and_threshold_are_written_in_place() -> None:
+    model = parse_scoring_model(SOURCE)
+    rules = tuple(
+        replace(rule, points=17) if rule.name == "sector_core" else rule
+        for rule in model.rules
+    )
+    changed = replace(model, rules=rules, thresholds=Thresholds(warm=40, hot=62))
+
+    text = with_changes(SOURCE, changed)
+
+    changed_lines = [
+        (before, after)
+        for before, after in zip(SOURCE.splitlines(), text.splitlines(), strict=True)
+        if before != after
+    ]
+    assert changed_lines == [
+        (
+            "hot = 70    # from here: sales calls within 24 hours",
+            "hot = 62    # from here: sales calls within 24 hours",
+        ),
+        ("points = 12", "points = 17"),
+    ]
+    reread = parse_scoring_model(text)
+    assert {r.name: r.points for r in reread.rules}["sector_core"] == 17
+    assert {r.name: r.points for r in reread.rules}["budget_serious"] == 12
+
+
+def test_new_rules_are_appended_as_tables() -> None:
+    model = parse_scoring_model(SOURCE)
+    new = (
+        Rule("candidate_country_be", Group.FIT, -6, FieldEquals("country", "be"),
+             'country is "be"', decays=False),
+        Rule("candidate_chat_recent", Group.INTENT, 4,
+             EventCount(EventType.CHAT, within_days=30.0), "chat", decays=False),
+    )  # fmt: skip
+    changed = replace(model, rules=model.rules + new)
+
+    text = with_changes(SOURCE, changed, new_rules_comment="Proposed by the optimiser")
+
+    reread = parse_scoring_model(text)
+    assert reread.rules[-2:] == new
+    assert "# Proposed by the optimiser" in text
+
+
+def test_a_model_written_as_an_inline_array_is_refused_with_advice() -> None:
+    inline = (
+        "format = 1\n"
+        'rules = [{ name = "a", group = "fit", points = 5, when = { field = "sector", '
+        'equals = "software" } }]\n'
+        "[groups.fit]\ncap = 40\n[groups.intent]\ncap = 35\n"
+        "[groups.engagement]\ncap = 25\n"
+    )
+    model = parse_scoring_model(inline)
+    changed = replace(model, rules=(replace(model.rules[0], points=9),))
+
+    with pytest.raises(InvalidScoringModel, match=r"\[\[rules\]\] tables"):
+        with_changes(inline, changed)

@@ -1,0 +1,252 @@
+"""The optimiser on stored leads: replay without look-ahead, drafts, the command."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+
+from leadqual.core.backtest import run_backtest
+from leadqual.core.errors import DraftScoringModel
+from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
+from leadqual.core.scoring import ScoreTrigger
+from leadqual.leads.models import Lead
+from leadqual.scoring.models import ScoringModelVersion
+from leadqual.scoring.services import (
+    activate_scoring_model,
+    active_scoring_model,
+    load_scoring_model,
+    parsed_model,
+    rescore_lead,
+)
+from leadqual.triage.optimiser import (
+    lead_histories,
+    run_optimiser,
+    store_proposal,
+    team_capacity_per_week,
+)
+from leadqual.triage.services import record_feedback, record_outcome
+from leadqual.users.models import OwnerProfile
+from tests.factories import EventFactory, LeadFactory, make_user
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+pytestmark = pytest.mark.django_db
+
+
+def _demo_request(lead: Lead, *, at: datetime, received_at: datetime) -> None:
+    EventFactory.create(
+        lead=lead,
+        type="demo_request",
+        occurred_at=at,
+        received_at=received_at,
+        properties={},
+    )
+
+
+def test_replay_ignores_events_received_after_the_decision_moment() -> None:
+    """Two leads did the same on arrival; one's demo request reached leadqual
+    only ten days later, after the moment the lead is judged (a week after
+    arrival). Only the other one is hot in the backtest."""
+    arrived = NOW - timedelta(days=30)
+    on_time = LeadFactory.create(created_at=arrived, urgency="immediate")
+    late = LeadFactory.create(created_at=arrived, urgency="immediate")
+    for lead in (on_time, late):
+        EventFactory.create(
+            lead=lead,
+            occurred_at=arrived,
+            properties={"url": "https://example.nl/prijzen"},
+        )
+    _demo_request(on_time, at=arrived, received_at=arrived + timedelta(minutes=5))
+    _demo_request(late, at=arrived, received_at=arrived + timedelta(days=10))
+
+    histories = {
+        h.lead_id: h for h in lead_histories(since=NOW - timedelta(days=60), now=NOW)
+    }
+    model = parsed_model(active_scoring_model())
+    backtest = run_backtest(
+        [histories[on_time.pk], histories[late.pk]], model, ends_at=NOW, weeks=8
+    )
+
+    assert histories[late.pk].decided_at == arrived + timedelta(days=7)
+    assert [event.type for event in histories[late.pk].events] == ["page_view"]
+    assert len(histories[on_time.pk].events) == 2
+    assert backtest.total.leads == 2
+    assert backtest.total.hot == 1
+
+
+def test_a_lead_is_judged_just_before_sales_first_touched_it() -> None:
+    """What sales caused (their reply, the meeting) never feeds the score that
+    should have told them whom to call."""
+    arrived = NOW - timedelta(days=30)
+    lead = LeadFactory.create(created_at=arrived)
+    contacted = arrived + timedelta(days=1)
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=None, now=contacted)
+    EventFactory.create(
+        lead=lead,
+        type="meeting",
+        occurred_at=contacted + timedelta(hours=3),
+        properties={},
+    )
+
+    (history,) = lead_histories(since=arrived - timedelta(days=1), now=NOW)
+
+    assert history.decided_at == contacted - timedelta(seconds=1)
+    assert history.events == ()
+    assert history.conversion.reviewed
+    assert history.conversion.accepted
+
+
+def test_team_capacity_adds_up_the_owners_who_are_not_away() -> None:
+    for name, capacity, away in (
+        ("sanne", 12, False),
+        ("daan", 8, False),
+        ("eva", 5, True),
+    ):
+        user = make_user(name)
+        OwnerProfile.objects.update_or_create(
+            user=user, defaults={"capacity": capacity, "is_away": away}
+        )
+
+    assert team_capacity_per_week() == 20
+
+
+def test_team_capacity_is_unknown_when_an_owner_has_no_limit() -> None:
+    make_user("sanne")
+
+    assert team_capacity_per_week() is None
+
+
+def _history_with_outcomes() -> None:
+    """Twenty weeks of leads: strong ones (core sector, budget, demo request)
+    mostly accepted and won, weak ones mostly rejected."""
+    for week in range(20):
+        for index in range(6):
+            arrived = NOW - timedelta(weeks=20 - week, hours=index * 5)
+            strong = index % 2 == 0
+            lead = LeadFactory.create(
+                created_at=arrived,
+                sector="software" if strong else "horeca",
+                budget_euros=20_000 if strong else 1_000,
+                employees=40 if strong else 3,
+                urgency="immediate" if strong else "exploring",
+            )
+            if strong:
+                _demo_request(lead, at=arrived, received_at=arrived)
+            touched = arrived + timedelta(days=2)
+            if strong or index == 1:
+                record_feedback(
+                    lead, Decision.ACCEPTED, reason=None, given_by=None, now=touched
+                )
+                if strong and index != 4:
+                    record_outcome(
+                        lead, OutcomeKind.OPPORTUNITY, recorded_by=None,
+                        now=touched + timedelta(days=1),
+                    )  # fmt: skip
+                    record_outcome(
+                        lead, OutcomeKind.WON, recorded_by=None,
+                        now=touched + timedelta(days=5),
+                    )  # fmt: skip
+            else:
+                record_feedback(
+                    lead, Decision.REJECTED, reason=RejectionReason.NO_FIT,
+                    given_by=None, now=touched,
+                )  # fmt: skip
+
+
+def test_stored_proposal_is_a_draft_that_never_scores() -> None:
+    _history_with_outcomes()
+    active = active_scoring_model()
+    run = run_optimiser(now=NOW, weeks=4, capacity_per_week=3)
+
+    draft = store_proposal(run, now=NOW)
+
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert not draft.is_active
+    assert draft.version == active.version + 1
+    assert active_scoring_model() == active
+    assert parsed_model(draft).thresholds.hot == run.proposal.model.thresholds.hot
+    assert draft.proposal["based_on_version"] == active.version
+    assert {"name": "sector_core", "old_points": 12}.items() <= next(
+        rule for rule in draft.proposal["rules"] if rule["name"] == "sector_core"
+    ).items()
+    with pytest.raises(DraftScoringModel):
+        activate_scoring_model(draft, now=NOW)
+    with pytest.raises(DraftScoringModel):
+        rescore_lead(
+            LeadFactory.create(),
+            now=NOW,
+            trigger=ScoreTrigger.RESCORE,
+            scoring_model=draft,
+        )
+
+
+def test_loading_the_drafts_file_stores_a_new_version_instead_of_approving_it() -> None:
+    _history_with_outcomes()
+    draft = store_proposal(
+        run_optimiser(now=NOW, weeks=4, capacity_per_week=3), now=NOW
+    )
+
+    row, created = load_scoring_model(draft.source, activate=True, now=NOW)
+
+    assert created
+    assert row.pk != draft.pk
+    draft.refresh_from_db()
+    assert draft.is_draft
+    assert not draft.is_active
+
+
+def _run_command(*args: str) -> str:
+    out = StringIO()
+    call_command("optimise", *args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optimise_dry_run_prints_the_proposal_and_the_backtest_and_stores_nothing() -> (
+    None
+):
+    _history_with_outcomes()
+    versions = ScoringModelVersion.objects.count()
+
+    output = _run_command("--dry-run", "--weeks", "4", "--capacity", "3")
+
+    assert (
+        "Proposal for scoring model v1 from 96 reviewed leads (32 reached opportunity)"
+        in output
+    )
+    assert "sector_core" in output
+    assert "too little evidence, unchanged" in output
+    assert "Hot threshold: 70 -> " in output
+    assert "for a capacity of 3 leads per week" in output
+    assert "Backtest of the last 4 weeks" in output
+    assert output.count("proposed  ") >= 4
+    assert "all weeks   proposed" in output
+    assert "Dry run: nothing stored." in output
+    assert ScoringModelVersion.objects.count() == versions
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optimise_stores_the_proposal_as_a_draft() -> None:
+    _history_with_outcomes()
+
+    output = _run_command("--weeks", "4", "--capacity", "3")
+
+    draft = ScoringModelVersion.objects.get(is_draft=True)
+    assert f"Stored the proposal as draft scoring model v{draft.version}" in output
+    assert ScoringModelVersion.objects.get(is_active=True).version == 1
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optimise_without_outcomes_changes_nothing_and_stores_no_draft() -> None:
+    LeadFactory.create(created_at=NOW - timedelta(days=20))
+
+    output = _run_command("--weeks", "2")
+
+    assert "from 0 reviewed leads" in output
+    assert "Hot threshold: 70 (unchanged: no capacity known" in output
+    assert "The proposal changes nothing: no draft stored." in output
+    assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
