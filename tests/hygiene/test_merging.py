@@ -339,11 +339,9 @@ def test_merging_keeps_one_open_task_per_kind_and_undo_reopens_the_other(
     restored = undo_merge(merge, by=seller, now=MERGED_AT + timedelta(hours=1)).restored
 
     later.refresh_from_db()
-    assert (later.lead_id, later.done_at, later.closed_reason) == (
-        survivor.pk,
-        None,
-        "",
-    )
+    assert later.lead_id == survivor.pk
+    assert later.done_at is None
+    assert later.closed_reason == ""
     assert set(
         Task.objects.filter(lead=restored, done_at__isnull=True).values_list(
             "pk", flat=True
