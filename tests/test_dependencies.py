@@ -37,11 +37,14 @@ def _runtime_imports(node: ast.AST) -> Iterator[tuple[int, str]]:
             yield node.lineno, alias.name.split(".")[0]
     elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
         yield node.lineno, node.module.split(".")[0]
+    for_mypy_only = (
+        node.body
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        else []
+    )
     for child in ast.iter_child_nodes(node):
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            if child in node.body:
-                continue
-        yield from _runtime_imports(child)
+        if child not in for_mypy_only:
+            yield from _runtime_imports(child)
 
 
 def test_every_import_of_the_app_is_a_declared_dependency() -> None:
