@@ -1733,10 +1733,11 @@ def load_plan(
     tells the webhooks), and before each thing sales does (first contact,
     feedback, BANT answers, outcomes) to a lead whose arrivals are waiting;
     before the last EXACT_HISTORY that sales step waits for the window
-    instead, and is recorded when it is received. Last, every lead is requalified at ``plan.now``. A lead whose email
-    already exists is skipped untouched, so demo data never overwrites real
-    leads. ``on_progress(arrived, total)``
-    is called every ``progress_every`` steps and at the end.
+    instead, and is recorded when it is received. Last, every lead is
+    requalified at ``plan.now``. A lead whose email already exists is skipped
+    untouched, so demo data never overwrites real leads.
+    ``on_progress(arrived, total)`` is called every ``progress_every`` steps
+    and at the end.
     """
     started = time.perf_counter()
     summary = LoadSummary()
