@@ -1,7 +1,8 @@
 # leadqual's everyday commands. Nothing here needs an activated virtualenv:
 # every tool runs from .venv/bin, which `make` creates and keeps installed.
 #
-#   make demo    create .venv, migrate, load demo data, serve on http://127.0.0.1:8000/
+#   make demo    create .venv with the app only, migrate, load demo data, serve on
+#                http://127.0.0.1:8000/
 #   make test    the whole test suite (SQLite, or PostgreSQL when DATABASE_URL is set)
 #   make lint    ruff check, ruff format --check, mypy --strict, makemigrations --check,
 #                lint-imports (layers point down, no import cycles inside an app)
@@ -14,8 +15,11 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 LEADQUAL := $(VENV)/bin/leadqual
-# Reinstalled only when pyproject.toml is newer than this stamp.
+# Reinstalled only when pyproject.toml is newer than these stamps. STAMP: the
+# app and the development tools (tests, linters, Playwright: ~560 MB);
+# APP_STAMP: the app alone (~200 MB), all `make demo` needs.
 STAMP := $(VENV)/.install-stamp
+APP_STAMP := $(VENV)/.app-install-stamp
 
 DEMO_ENV = LEADQUAL_DATA_DIR=./leadqual-data LEADQUAL_SECRET_KEY_FILE=$(shell mkdir -p -m 700 leadqual-data && { test -s leadqual-data/secret-key || (umask 077 && python3 -c 'import secrets; print(secrets.token_urlsafe(50))' > leadqual-data/secret-key); } && echo leadqual-data/secret-key)
 # Two workers (pytest-xdist): each gets its own test database (test_test_gw0, ...).
@@ -48,13 +52,23 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --disable-pip-version-check -e '.[dev]'
-	@touch $(STAMP)
+	@touch $(STAMP) $(APP_STAMP)
 
-# Loading the demo data logs every score change at INFO; a newcomer needs only
-# the summary and the logins (set LEADQUAL_LOG_LEVEL=INFO to see it all).
-demo: $(STAMP)
-	$(DEMO_ENV) $(LEADQUAL) migrate
-	$(DEMO_ENV) LEADQUAL_LOG_LEVEL=$${LEADQUAL_LOG_LEVEL:-WARNING} $(LEADQUAL) demo-data
+# The app's own dependencies only; a .venv made by `make test` has them already.
+$(APP_STAMP): pyproject.toml | $(PY)
+	@if [ $(STAMP) -nt pyproject.toml ]; then \
+		touch $(APP_STAMP); \
+	else \
+		echo "Installing leadqual and its dependencies into $(VENV) (not the development tools)"; \
+		$(PY) -m pip install --disable-pip-version-check -e . \
+			&& touch $(APP_STAMP); \
+	fi
+
+# leadqual's commands are quiet (progress and a summary); add --verbose to a
+# command to see its log lines.
+demo: $(APP_STAMP)
+	$(DEMO_ENV) $(LEADQUAL) migrate --verbosity 0
+	$(DEMO_ENV) $(LEADQUAL) demo-data
 	$(DEMO_ENV) $(LEADQUAL) serve --host 127.0.0.1 --port 8000
 
 # pytest exits with 5 when it collected no tests: that is a failure, and says so.

@@ -27,7 +27,7 @@ def _run(database: str, leads: int) -> int:
 
         output = io.StringIO()
         started, cpu_started = time.perf_counter(), time.process_time()
-        call_command("demo_data", leads=leads, now=NOW, stdout=output)
+        call_command("demo_data", leads=leads, now=NOW, no_progress=True, stdout=output)
         elapsed = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         from leadqual.leads.models import Event, Lead

@@ -6,6 +6,10 @@ import-leads``) and live as ``import_leads.py`` in an app's
 ``leadqual``, ``leadqual help`` and ``leadqual --help`` list leadqual's own
 commands first, each with what it does, and Django's maintenance commands
 after them.
+
+Commands are quiet: progress on stderr and a summary on stdout. Log records
+of warnings and errors always go to stderr; ``--verbose`` (or ``-v``, anywhere
+on the line) adds the INFO records, as does ``LEADQUAL_LOG_LEVEL=INFO``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import textwrap
 from typing import TextIO
 
 _HELP_WORDS = ("help", "--help", "-h")
+# Django's own ``-v``/``--verbosity`` takes one of these; ``-v`` alone is ours.
+_VERBOSITY_LEVELS = ("0", "1", "2", "3")
 _WIDTH = 88
 
 
@@ -64,12 +70,39 @@ def print_overview(out: TextIO) -> None:
     )
     out.write(
         "\nMore about one command: leadqual help COMMAND (or leadqual COMMAND --help).\n"
+        "Commands print progress and a summary; add --verbose (-v) to see their "
+        "log lines too.\n"
     )
+
+
+def take_verbose_flag(args: list[str]) -> tuple[list[str], bool]:
+    """``args`` without leadqual's ``--verbose``/``-v``, and whether it was there.
+
+    ``-v 2`` stays Django's verbosity (and is verbose too); ``-v`` followed by
+    anything else, or by nothing, is ``--verbose``.
+    """
+    kept: list[str] = []
+    verbose = False
+    for index, arg in enumerate(args):
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg == "--verbose" or (arg == "-v" and following not in _VERBOSITY_LEVELS):
+            verbose = True
+            continue
+        if arg in ("-v2", "-v3") or (
+            arg in ("-v", "--verbosity") and following in ("2", "3")
+        ):
+            verbose = True
+        kept.append(arg)
+    return kept, verbose
 
 
 def main(argv: list[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadqual.config.settings")
+    args[1:], verbose = take_verbose_flag(args[1:])
+    if verbose and os.environ.get("LEADQUAL_LOG_LEVEL", "").upper() != "DEBUG":
+        # Read by the settings' LOGGING, which is configured at django.setup().
+        os.environ["LEADQUAL_LOG_LEVEL"] = "INFO"
     if args[1:] == [] or (len(args) == 2 and args[1] in _HELP_WORDS):
         import django
         from django.core.exceptions import ImproperlyConfigured

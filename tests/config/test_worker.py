@@ -67,7 +67,7 @@ def test_worker_runs_a_queued_job_and_stops_cleanly_on_sigterm(data_dir: Path) -
     log_path = data_dir / "worker.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [LEADQUAL, "worker", "--workers", "1"],
+            [LEADQUAL, "worker", "--workers", "1", "--verbose"],
             env=worker_env(env),
             stdout=subprocess.PIPE,
             stderr=log,
@@ -94,7 +94,15 @@ def test_serve_runs_the_worker_in_its_own_process(data_dir: Path) -> None:
     log_path = data_dir / "serve.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [LEADQUAL, "serve", "--port", str(free_port()), "--threads", "2"],
+            [
+                LEADQUAL,
+                "serve",
+                "--port",
+                str(free_port()),
+                "--threads",
+                "2",
+                "--verbose",
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=log,

@@ -122,7 +122,7 @@ def test_a_lead_turning_hot_is_alerted_once_by_a_real_worker(
         log_path = tmp_path / "worker.log"
         with log_path.open("w") as log:
             worker = subprocess.Popen(
-                [LEADQUAL, "worker", "--workers", "2", "--no-periodic"],
+                [LEADQUAL, "worker", "--workers", "2", "--no-periodic", "--verbose"],
                 env=worker_env(env),
                 stdout=subprocess.DEVNULL,
                 stderr=log,

@@ -6,15 +6,17 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max
 
 from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
 from leadqual.core.lifecycle import OutcomeKind
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.scoring import ScoringModel
 from leadqual.demo.generator import (
+    ARRIVAL_WINDOW,
     COMPETITOR_DOMAIN,
     DEMO_SOURCES,
+    EXACT_HISTORY,
     HISTORY_DAYS,
     STALE_AFTER,
     DemoPlan,
@@ -171,3 +173,33 @@ def test_the_demo_team_works_its_queue_as_a_real_team_does() -> None:
     assert not cleared.filter(closed_by=None).exists()
     weekend_ago = NOW - timedelta(days=3, hours=1)
     assert not Notice.objects.filter(seen_at=None, created_at__lt=weekend_ago).exists()
+
+
+@pytest.mark.django_db
+def test_sales_acts_when_planned_lately_and_within_a_window_long_ago() -> None:
+    """Old sales steps wait for their arrivals' window (EXACT_HISTORY); never early.
+
+    Nothing is done before it exists: a task is closed after it was opened,
+    feedback follows the lead's arrival.
+    """
+    row = active_scoring_model()
+    plan = plan_demo_data(seed=7, now=NOW, leads=200, model=parsed_model(row))
+
+    load_plan(plan, scoring_model=row, users=ensure_demo_users())
+
+    given_at = dict(Feedback.objects.values_list("lead__email", "given_at"))
+    recent = shifted = 0
+    for planned in plan.leads:
+        if planned.feedback is None:
+            continue
+        at = given_at[planned.email]
+        if planned.feedback.at >= NOW - EXACT_HISTORY:
+            recent += 1
+            assert at == planned.feedback.at
+        else:
+            assert planned.feedback.at <= at <= planned.feedback.at + ARRIVAL_WINDOW
+            shifted += at != planned.feedback.at
+        assert at >= planned.arrived_at
+    assert recent > 0 and shifted > 0
+    done_before_opened = Task.objects.filter(done_at__lt=F("created_at"))
+    assert not done_before_opened.exists()

@@ -427,5 +427,10 @@ LOGGING = {
         "django.request": {"filters": ["forbidden_on_one_line"]},
         "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
     },
-    "root": {"handlers": ["console"], "level": env_str("LEADQUAL_LOG_LEVEL", "INFO")},
+    # Warnings and errors only: `leadqual --verbose` (or LEADQUAL_LOG_LEVEL=INFO)
+    # adds a line per band change, alert and job.
+    "root": {
+        "handlers": ["console"],
+        "level": env_str("LEADQUAL_LOG_LEVEL", "WARNING"),
+    },
 }

@@ -6,17 +6,13 @@ that is already loaded adds nothing and says so.
 
 from __future__ import annotations
 
-import logging
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
-from tqdm import tqdm
 
+from leadqual.console import ProgressBar, add_no_progress_option
 from leadqual.core.bands import Band
 from leadqual.demo.generator import (
     DEFAULT_LEADS,
@@ -60,6 +56,7 @@ class Command(BaseCommand):
             help="the moment the history ends, ISO 8601 with a time zone "
             "(default: the start of the current hour)",
         )
+        add_no_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         count: int = options["leads"]
@@ -83,27 +80,18 @@ class Command(BaseCommand):
             f"Inventing {count:,} leads of Voorbeeld Software B.V. (seed {seed}, "
             f"history until {now.astimezone(UTC):%Y-%m-%d %H:%M} UTC)..."
         )
+        # Before the progress on stderr, also when stdout is a pipe.
+        self.stdout.flush()
         plan = plan_demo_data(
             seed=seed, now=now, leads=count, model=parsed_model(scoring_model)
         )
-        with (
-            _quiet_logs(keep=options["verbosity"] >= 2),
-            tqdm(
-                total=count,
-                file=sys.stderr,
-                disable=not sys.stderr.isatty(),
-                bar_format="{desc} {bar} {elapsed}<{remaining}",
-                desc=f"0 of {count:,} leads",
-            ) as bar,
-        ):
-
-            def show(done: int, total: int) -> None:
-                bar.set_description_str(f"{done:,} of {total:,} leads", refresh=False)
-                bar.update(done - bar.n)
-
+        progress = ProgressBar("leads", enabled=not options["no_progress"])
+        try:
             summary = load_plan(
-                plan, scoring_model=scoring_model, users=users, on_progress=show
+                plan, scoring_model=scoring_model, users=users, on_progress=progress
             )
+        finally:
+            progress.close()
         self._print_summary(summary, seed=seed)
         self._print_logins()
 
@@ -138,19 +126,6 @@ class Command(BaseCommand):
                 f"Demo logins (password {DEMO_PASSWORD}): {logins} — open {APP_URL}"
             )
         )
-
-
-@contextmanager
-def _quiet_logs(*, keep: bool) -> Iterator[None]:
-    """Hide leadqual's INFO logs (a line per band change) unless ``keep``."""
-    logger = logging.getLogger("leadqual")
-    level = logger.level
-    if not keep:
-        logger.setLevel(logging.WARNING)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def _parse_now(raw: str | None) -> datetime:

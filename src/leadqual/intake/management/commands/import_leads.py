@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.console import ProgressBar
+from leadqual.console import ProgressBar, add_no_progress_option
 from leadqual.core.errors import LeadqualError
 from leadqual.intake.imports import (
     DEFAULT_SOURCE,
@@ -67,15 +66,10 @@ class Command(BaseCommand):
             action="store_true",
             help="start an interrupted import of this file over instead of resuming",
         )
-        parser.add_argument(
-            "--no-progress",
-            action="store_true",
-            help="hide the progress bar (it is hidden anyway when not on a terminal)",
-        )
+        add_no_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        show_progress = not options["no_progress"] and sys.stderr.isatty()
-        progress = ProgressBar("rows", enabled=show_progress)
+        progress = ProgressBar("rows", enabled=not options["no_progress"])
         file_name = str(options["file"])
 
         def announce_resume(done: int, total: int) -> None:

@@ -6,14 +6,13 @@ run after changing LEADQUAL_REQUALIFY_AFTER_DAYS.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.console import ProgressBar
+from leadqual.console import ProgressBar, add_no_progress_option
 from leadqual.core.errors import LeadqualError
 from leadqual.triage.requalification import requalify_stale_leads
 
@@ -31,16 +30,10 @@ class Command(BaseCommand):
             action="store_true",
             help="requalify every lead, however recent its score",
         )
-        parser.add_argument(
-            "--no-progress",
-            action="store_true",
-            help="hide the progress bar (it is hidden anyway when not on a terminal)",
-        )
+        add_no_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        progress = ProgressBar(
-            "leads", enabled=not options["no_progress"] and sys.stderr.isatty()
-        )
+        progress = ProgressBar("leads", enabled=not options["no_progress"])
 
         try:
             result = requalify_stale_leads(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from leadqual.console import ProgressBar
+from leadqual.console import ProgressBar, add_no_progress_option
 from leadqual.core.errors import LeadqualError
 from leadqual.triage.requalification import rescore_every_lead
 
@@ -21,15 +20,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument(
-            "--no-progress",
-            action="store_true",
-            help="hide the progress bar (it is hidden anyway when not on a terminal)",
-        )
+        add_no_progress_option(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        show_progress = not options["no_progress"] and sys.stderr.isatty()
-        progress = ProgressBar("leads", enabled=show_progress)
+        progress = ProgressBar("leads", enabled=not options["no_progress"])
         try:
             scored, changed = rescore_every_lead(
                 now=timezone.now(), on_progress=progress
