@@ -10,8 +10,11 @@ from __future__ import annotations
 from leadqual.core.personal_data import Erasure, PersonalFields
 
 PERSONAL_DATA = (
+    # A draft's proposal holds per-rule counts, lifts and candidate rules over
+    # coarse fields (sector, region, source, size and budget bands): no person.
     PersonalFields(
-        "scoring.ScoringModelVersion", not_personal=("name", "description", "source")
+        "scoring.ScoringModelVersion",
+        not_personal=("name", "description", "source", "proposal"),
     ),
     PersonalFields(
         "scoring.Score",
