@@ -483,6 +483,26 @@ def test_a_correction_is_cleaned_as_at_intake_audited_and_rescored(
     assert entry.detail == "corrected employees, phone, urgency"
 
 
+def test_the_correction_form_shows_sector_and_budget_as_the_page_language_does(
+    seller: User,
+) -> None:
+    lead = _lead(seller)
+    client = _client_for(seller)
+    url = reverse("triage:lead-correct", args=[lead.pk])
+
+    html = client.get(url, HTTP_ACCEPT_LANGUAGE="nl").content.decode()
+
+    assert 'value="15.000"' in html
+    assert '<option value="software" selected>Software</option>' in html
+    assert ">Groothandel</option>" in html
+    # Sent back as shown, nothing changes.
+    response = client.post(url, {**_form(lead), "budget_euros": "15.000"})
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    assert lead.budget_euros == 15_000
+    assert not SalesAction.objects.filter(kind="corrected").exists()
+
+
 # --- MEDDIC beside BANT ----------------------------------------------------------------
 
 

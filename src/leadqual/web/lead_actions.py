@@ -20,7 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -39,6 +39,7 @@ from leadqual.core.lifecycle import (
     is_closed,
 )
 from leadqual.intake.cleaning import clean_lead_fields
+from leadqual.intake.forms import SECTOR_CHOICES
 from leadqual.leads.models import STATUS_LABELS, URGENCY_LABELS, Lead
 from leadqual.leads.queries import visible_leads
 from leadqual.privacy.audit import AuditAction, audit
@@ -794,8 +795,35 @@ def _current_values(lead: Lead) -> dict[str, str]:
             value: object = lead.company.name if lead.company is not None else ""
         else:
             value = getattr(lead, name)
+        if name == "sector" and str(value).casefold() in SECTOR_CHOICES:
+            value = str(value).casefold()
+        if name == "budget_euros" and isinstance(value, int):
+            # As the page's language writes it (10.000 / 10,000); intake reads both.
+            value = formats.number_format(value, use_l10n=True, force_grouping=True)
         values[name] = "" if value is None else str(value)
     return values
+
+
+def _choices_for(name: str, value: str) -> list[dict[str, object]]:
+    """The options of a field corrected by choosing; [] for a typed field."""
+    none = [{"value": "", "label": "\u2013"}]
+    if name == "urgency":
+        return none + [
+            {"value": urgency.value, "label": label}
+            for urgency, label in URGENCY_LABELS.items()
+        ]
+    if name == "sector":
+        known = [
+            {"value": key, "label": label} for key, label in SECTOR_CHOICES.items()
+        ]
+        # A sector from an import outside the list stays choosable as it is.
+        kept = (
+            []
+            if not value or value in SECTOR_CHOICES
+            else [{"value": value, "label": value}]
+        )
+        return none + kept + known
+    return []
 
 
 def _correction_fields(
@@ -807,15 +835,7 @@ def _correction_fields(
             "label": label,
             "value": values.get(name, ""),
             "error": errors.get(name, ""),
-            "choices": (
-                [{"value": "", "label": "\u2013"}]
-                + [
-                    {"value": urgency.value, "label": label}
-                    for urgency, label in URGENCY_LABELS.items()
-                ]
-                if name == "urgency"
-                else []
-            ),
+            "choices": _choices_for(name, values.get(name, "")),
         }
         for name, label in CORRECTABLE_FIELDS.items()
     ]
