@@ -103,3 +103,32 @@ def test_a_won_lead_cannot_be_rejected_through_the_api(api_client: Client) -> No
     assert "reopen it first" in error["message"]
     lead.refresh_from_db()
     assert lead.status == "won" and not Feedback.objects.exists()
+
+
+def test_feedback_carries_sales_rating_of_lead_quality(api_client: Client) -> None:
+    lead = LeadFactory.create()
+    body = {"decision": "accepted", "rating": 4}
+    answer = body_of(post_json(api_client, f"{LEADS}/{lead.pk}/feedback", body))
+    assert answer["rating"] == 4
+    assert Feedback.objects.get().rating == 4
+
+
+@pytest.mark.parametrize(
+    ("rating", "message"),
+    [
+        (0, "must be 1 or more, got 0."),
+        (6, "must be 5 or less, got 6."),
+        ("goed", '"goed" is not a whole number.'),
+    ],
+)
+def test_a_rating_outside_1_to_5_is_refused_with_a_clear_error(
+    api_client: Client, rating: object, message: str
+) -> None:
+    lead = LeadFactory.create()
+    body = {"decision": "accepted", "rating": rating}
+    response = post_json(api_client, f"{LEADS}/{lead.pk}/feedback", body)
+    assert response.status_code == 422
+    error = body_of(response)["error"]
+    assert set(error["fields"]) == {"rating"}
+    assert error["fields"]["rating"].startswith(message)
+    assert not Feedback.objects.exists()

@@ -141,6 +141,11 @@ def test_the_kpi_set_carries_the_counts_behind_the_ratios() -> None:
         median_working_hours_to_first_contact=16.0,
         sla_compliance=1 / 3,
         error_rate=1 / 3,
+        rated=0,
+        rating_total=0,
+        average_rating=None,
+        reached_sales_ready=2,
+        mean_hours_to_sales_ready=0.0,
     )
 
 

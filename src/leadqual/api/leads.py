@@ -292,6 +292,7 @@ def give_feedback(
         Decision(payload.decision),
         reason=RejectionReason(payload.reason) if payload.reason else None,
         note=payload.note,
+        rating=payload.rating,
         given_by=user_of(request),
         now=timezone.now(),
     )
@@ -303,6 +304,7 @@ def give_feedback(
             decision=Decision(feedback.decision),
             reason=RejectionReason(feedback.reason) if feedback.reason else None,
             note=feedback.note,
+            rating=feedback.rating,
             given_at=feedback.given_at,
             lead_status=LeadStatus(lead.status),
         ),

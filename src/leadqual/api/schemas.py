@@ -361,6 +361,12 @@ class FeedbackIn(StrictIn):
         default=None, description="Required when rejected; not allowed when accepted."
     )
     note: str = Field(default="", max_length=2000)
+    rating: int | None = Field(
+        default=None,
+        ge=1,
+        le=5,
+        description="Sales' rating of the lead's quality: 1 (poor) to 5 (excellent).",
+    )
 
 
 class FeedbackOut(Answer):
@@ -368,5 +374,6 @@ class FeedbackOut(Answer):
     decision: Decision
     reason: RejectionReason | None
     note: str
+    rating: int | None
     given_at: datetime
     lead_status: LeadStatus

@@ -21,7 +21,15 @@ Definitions (numerator / denominator):
 - SLA compliance: first contacts made by their task's due time / first-
   contact tasks that are done or due (an open task that is not yet due
   does not count);
-- error rate: leads rejected as "no fit" / leads with feedback.
+- error rate: leads rejected as "no fit" / leads with feedback;
+- quality rating: the mean of sales' 1-5 ratings on the leads' latest
+  feedback / leads whose latest feedback carries a rating;
+- time to sales-ready: mean clock hours from arrival to the moment the lead
+  became sales-ready, which is the earlier of its first hot band and its
+  first acceptance by sales (a lead sales accepts while warm is ready for
+  sales as much as a hot one); leads that never got there do not count;
+- conversion (calibration): leads with an opportunity or a win / leads,
+  per band and per ten points of the lead's score now.
 """
 
 from __future__ import annotations
@@ -48,7 +56,10 @@ class LeadFacts:
     ``owner_id`` is the lead's owner now, None while nobody owns it.
     ``open_opportunity_value_cents`` is the deal value of an opportunity
     that is still open (None when the lead is no open opportunity, or its
-    deal has no value yet).
+    deal has no value yet). ``band`` and ``score`` are the lead's band and
+    0-100 score now ("" and None while unscored); ``rating`` is sales' 1-5
+    rating on the latest feedback (None: not rated); ``first_accepted_at``
+    the moment of the lead's first acceptance, None if sales never accepted it.
     """
 
     lead_id: int
@@ -66,6 +77,10 @@ class LeadFacts:
     won_value_cents: int | None = None
     first_contact_at: datetime | None = None
     first_contact_due_at: datetime | None = None
+    band: str = ""
+    score: int | None = None
+    rating: int | None = None
+    first_accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +116,11 @@ class KpiSet:
     median_working_hours_to_first_contact: float | None
     sla_compliance: float | None
     error_rate: float | None
+    rated: int
+    rating_total: int
+    average_rating: float | None
+    reached_sales_ready: int
+    mean_hours_to_sales_ready: float | None
 
 
 def ratio(numerator: int, denominator: int) -> float | None:
@@ -193,6 +213,35 @@ def _median_of(
     return statistics.median(values) if values else None
 
 
+def sales_ready_at(fact: LeadFacts) -> datetime | None:
+    """When the lead became sales-ready: its first hot band or first acceptance.
+
+    The earlier of the two; None when it was never hot nor accepted.
+    """
+    moments = [
+        moment
+        for moment in (fact.became_sales_ready_at, fact.first_accepted_at)
+        if moment is not None
+    ]
+    return min(moments) if moments else None
+
+
+def mean_hours_to_sales_ready(facts: Sequence[LeadFacts]) -> float | None:
+    """Mean clock hours from arrival to sales-ready; None if no lead got there."""
+    values = [
+        _hours(fact.arrived_at, moment)
+        for fact in facts
+        if (moment := sales_ready_at(fact)) is not None
+    ]
+    return statistics.fmean(values) if values else None
+
+
+def average_rating(facts: Sequence[LeadFacts]) -> float | None:
+    """Mean of sales' 1-5 quality ratings; None when no lead was rated."""
+    ratings = [fact.rating for fact in facts if fact.rating is not None]
+    return statistics.fmean(ratings) if ratings else None
+
+
 def median_hours_to_first_contact(facts: Sequence[LeadFacts]) -> float | None:
     """Median clock hours from arrival to first contact; None if nobody had one."""
     return _median_of(facts, _hours)
@@ -258,6 +307,7 @@ def kpi_set(
     rejected_no_fit = sum(map(is_rejected_as_no_fit, facts))
     won = sum(map(is_won, facts))
     sla_met, sla_counted = _sla_counts(facts, now=now)
+    ratings = [fact.rating for fact in facts if fact.rating is not None]
     return KpiSet(
         leads_in=len(facts),
         sales_ready=sales_ready,
@@ -290,6 +340,11 @@ def kpi_set(
         ),
         sla_compliance=ratio(sla_met, sla_counted),
         error_rate=ratio(rejected_no_fit, with_feedback),
+        rated=len(ratings),
+        rating_total=sum(ratings),
+        average_rating=ratio(sum(ratings), len(ratings)),
+        reached_sales_ready=sum(sales_ready_at(fact) is not None for fact in facts),
+        mean_hours_to_sales_ready=mean_hours_to_sales_ready(facts),
     )
 
 
@@ -364,3 +419,66 @@ def by_owner(
         owner_id: kpi_set(group, now=now, zone=zone)
         for owner_id, group in groups.items()
     }
+
+
+# The bands in the order people read them, hottest first; "" holds unscored leads.
+BAND_ORDER = ("hot", "warm", "cold", "")
+
+
+def by_band(
+    facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
+) -> list[tuple[str, KpiSet]]:
+    """The KPIs per band now, hot first and unscored ("") last; bands without leads left out."""
+    groups: dict[str, list[LeadFacts]] = {}
+    for fact in facts:
+        groups.setdefault(fact.band, []).append(fact)
+    order = {band: index for index, band in enumerate(BAND_ORDER)}
+    return [
+        (band, kpi_set(groups[band], now=now, zone=zone))
+        for band in sorted(groups, key=lambda band: (order.get(band, len(order)), band))
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreBucket:
+    """Leads whose score now is ``low``-``high`` (inclusive) and how many converted.
+
+    ``conversion`` is converted / leads, None for a bucket without leads.
+    """
+
+    low: int
+    high: int
+    leads: int
+    converted: int
+    conversion: float | None
+
+
+def calibration(facts: Sequence[LeadFacts], *, width: int = 10) -> list[ScoreBucket]:
+    """Conversion (opportunity or won) per ``width`` points of score, 0 upwards.
+
+    Ten buckets of ten points by default, 0-9 to 90-100: the top bucket also
+    holds the perfect 100. Unscored leads are left out. A well calibrated
+    model converts more in every higher bucket. Raises ValueError unless
+    ``width`` divides 100.
+    """
+    if width <= 0 or 100 % width:
+        raise ValueError(f"The bucket width must divide 100, got {width}.")
+    count = 100 // width
+    leads = [0] * count
+    converted = [0] * count
+    for fact in facts:
+        if fact.score is None:
+            continue
+        index = min(fact.score // width, count - 1)
+        leads[index] += 1
+        converted[index] += has_opportunity(fact)
+    return [
+        ScoreBucket(
+            low=index * width,
+            high=100 if index == count - 1 else (index + 1) * width - 1,
+            leads=leads[index],
+            converted=converted[index],
+            conversion=ratio(converted[index], leads[index]),
+        )
+        for index in range(count)
+    ]

@@ -150,6 +150,23 @@ def check_feedback(decision: Decision, reason: RejectionReason | None) -> None:
         )
 
 
+# Sales' rating of lead quality, beside accept or reject: 1 poor to 5 excellent.
+LOWEST_RATING = 1
+HIGHEST_RATING = 5
+
+
+def check_rating(rating: int | None) -> None:
+    """Raise InvalidFeedback unless ``rating`` is None or a whole number from 1 to 5."""
+    if rating is None:
+        return
+    if isinstance(rating, bool) or not LOWEST_RATING <= rating <= HIGHEST_RATING:
+        raise InvalidFeedback(
+            f"The rating must be a whole number from {LOWEST_RATING} to "
+            f"{HIGHEST_RATING}, got {rating!r}. Leave it out to give no rating.",
+            fields={"rating": f"{LOWEST_RATING} to {HIGHEST_RATING}"},
+        )
+
+
 def status_after_feedback(decision: Decision) -> LeadStatus:
     """The lead status that sales feedback leads to."""
     return LeadStatus.ACCEPTED if decision is Decision.ACCEPTED else LeadStatus.REJECTED

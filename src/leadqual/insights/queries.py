@@ -66,18 +66,36 @@ def _first_hot_at(leads: QuerySet[Lead]) -> dict[int, datetime]:
     return dict(rows)
 
 
-def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, tuple[bool, str | None]]:
-    """(accepted, rejection reason) of each lead's latest feedback."""
+@dataclass(frozen=True, slots=True)
+class _Feedback:
+    accepted: bool
+    rejected_reason: str | None
+    rating: int | None
+    first_accepted_at: datetime | None
+
+
+def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, _Feedback]:
+    """Each lead's latest feedback, with the moment of its first acceptance."""
     rows = (
         Feedback.objects.filter(lead__in=leads.values("pk"))
         .order_by("lead_id", "given_at", "pk")
-        .values_list("lead_id", "decision", "reason")
+        .values_list("lead_id", "decision", "reason", "rating", "given_at")
     )
-    latest: dict[int, tuple[bool, str | None]] = {}
-    # Ordered oldest first, so the last row of each lead wins.
-    for lead_id, decision, reason in rows:
+    latest: dict[int, _Feedback] = {}
+    # Ordered oldest first, so the last row of each lead wins and the first
+    # acceptance is carried along.
+    for lead_id, decision, reason, rating, given_at in rows:
         accepted = decision == Decision.ACCEPTED.value
-        latest[lead_id] = (accepted, None if accepted else (reason or None))
+        before = latest.get(lead_id)
+        first_accepted_at = before.first_accepted_at if before is not None else None
+        if accepted and first_accepted_at is None:
+            first_accepted_at = given_at
+        latest[lead_id] = _Feedback(
+            accepted=accepted,
+            rejected_reason=None if accepted else (reason or None),
+            rating=rating,
+            first_accepted_at=first_accepted_at,
+        )
     return latest
 
 
@@ -162,9 +180,9 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
     one aggregate each for band changes, feedback, outcomes, qualifications
     and first-contact tasks.
     """
-    rows: Sequence[tuple[int, datetime, str, int | None, str]] = list(
+    rows: Sequence[tuple[int, datetime, str, int | None, str, str, int | None]] = list(
         leads.order_by("created_at", "pk").values_list(
-            "pk", "created_at", "source", "owner_id", "status"
+            "pk", "created_at", "source", "owner_id", "status", "band", "score_total"
         )
     )
     if not rows:
@@ -176,9 +194,8 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
     due = _first_contact_due(leads)
     no_outcome = _Outcomes()
     facts: list[LeadFacts] = []
-    for lead_id, arrived_at, source, owner_id, status in rows:
+    for lead_id, arrived_at, source, owner_id, status, band, score in rows:
         latest = feedback.get(lead_id)
-        accepted, reason = latest if latest is not None else (None, None)
         outcome = outcomes.get(lead_id, no_outcome)
         # The status says whether the deal is open now: an opportunity that
         # sales rejected afterwards keeps its outcome row but left the pipeline.
@@ -194,14 +211,18 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
                     outcome.opportunity_value_cents if is_open_opportunity else None
                 ),
                 became_sales_ready_at=first_hot.get(lead_id),
-                accepted=accepted,
-                rejected_reason=reason,
+                accepted=latest.accepted if latest is not None else None,
+                rejected_reason=latest.rejected_reason if latest else None,
                 opportunity_at=outcome.opportunity_at,
                 won_at=outcome.won_at,
                 lost_at=outcome.lost_at,
                 won_value_cents=outcome.won_value_cents,
                 first_contact_at=contacts.get(lead_id),
                 first_contact_due_at=due.get(lead_id),
+                band=band,
+                score=score,
+                rating=latest.rating if latest is not None else None,
+                first_accepted_at=latest.first_accepted_at if latest else None,
             )
         )
     return facts

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from leadqual.core.lifecycle import (
     BantAnswer,
@@ -76,6 +77,15 @@ class TaskCloseReason(models.TextChoices):
     NO_LONGER_RELEVANT = "no longer relevant", _("No longer relevant")
     DUPLICATE = "duplicate task", _("Duplicate of another task")
 
+# Sales' rating of a lead's quality, as the buttons name it.
+RATING_LABELS: dict[int, StrOrPromise] = {
+    1: _("1 poor"),
+    2: _("2 weak"),
+    3: _("3 fair"),
+    4: _("4 good"),
+    5: _("5 excellent"),
+}
+
 
 class Feedback(models.Model):
     """Sales accepted or rejected a lead; a rejection always has a reason."""
@@ -86,6 +96,8 @@ class Feedback(models.Model):
         _("reason"), max_length=20, choices=REJECTION_REASON_LABELS, blank=True
     )
     note = models.TextField(_("note"), blank=True)
+    # Sales' rating of the lead's quality, 1 (poor) to 5 (excellent); None: not rated.
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     given_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -99,6 +111,11 @@ class Feedback(models.Model):
         verbose_name = _("feedback")
         verbose_name_plural = _("feedback")
         constraints = [
+            models.CheckConstraint(
+                condition=models.Q(rating__isnull=True)
+                | models.Q(rating__gte=1, rating__lte=5),
+                name="feedback_rating_1_to_5",
+            ),
             models.CheckConstraint(
                 condition=(models.Q(decision=Decision.REJECTED) & ~models.Q(reason=""))
                 | (models.Q(decision=Decision.ACCEPTED) & models.Q(reason="")),

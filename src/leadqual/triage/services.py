@@ -13,7 +13,12 @@ from django.db import transaction
 
 from leadqual.core.assignment import Assignment, OwnerState, choose_owner
 from leadqual.core.bands import Band
-from leadqual.core.errors import LeadqualError, NotClosed, NothingToUndo
+from leadqual.core.errors import (
+    InvalidFeedback,
+    LeadqualError,
+    NotClosed,
+    NothingToUndo,
+)
 from leadqual.core.lifecycle import (
     BantAnswer,
     CallResult,
@@ -26,6 +31,7 @@ from leadqual.core.lifecycle import (
     SalesActionKind,
     TaskKind,
     check_feedback,
+    check_rating,
     check_open,
     is_closed,
     status_after_feedback,
@@ -309,15 +315,19 @@ def record_feedback(
     *,
     reason: RejectionReason | None,
     note: str = "",
+    rating: int | None = None,
     given_by: User | None,
     now: datetime,
 ) -> Feedback:
     """Store sales feedback and move the lead to accepted or rejected.
 
-    Raises InvalidFeedback when a rejection has no reason or an acceptance
-    has one, and LeadIsClosed when the lead is won or lost (reopen it first).
+    ``rating`` is sales' optional 1-5 rating of the lead's quality. Raises
+    InvalidFeedback when a rejection has no reason, an acceptance has one or
+    the rating is not 1-5, and LeadIsClosed when the lead is won or lost
+    (reopen it first).
     """
     check_feedback(decision, reason)
+    check_rating(rating)
     with transaction.atomic():
         lead = _locked(lead)
         check_open(LeadStatus(lead.status))
@@ -326,6 +336,7 @@ def record_feedback(
             decision=decision.value,
             reason=reason.value if reason else "",
             note=note.strip(),
+            rating=rating,
             given_by=given_by,
             given_at=now,
         )
@@ -346,6 +357,32 @@ def record_feedback(
                 done_at=now, closed_reason="rejected by sales"
             )
     return feedback
+
+
+def rate_lead_quality(lead: Lead, rating: int) -> Feedback:
+    """Set sales' 1-5 rating of the lead's quality on its latest feedback.
+
+    The rating belongs to the accept or reject it explains, so rating after
+    the decision (one more click) changes that feedback row. Returns the
+    feedback; raises InvalidFeedback for a rating outside 1-5 or when the
+    lead has no feedback yet (accept or reject it first).
+    """
+    check_rating(rating)
+    with transaction.atomic():
+        latest = (
+            Feedback.objects.select_for_update()
+            .filter(lead=lead)
+            .order_by("-given_at", "-pk")
+            .first()
+        )
+        if latest is None:
+            raise InvalidFeedback(
+                f"Lead {lead.pk} has no feedback to rate yet: accept or reject it first.",
+                fields={"rating": "needs feedback"},
+            )
+        latest.rating = rating
+        latest.save(update_fields=["rating"])
+    return latest
 
 
 def record_outcome(

@@ -27,8 +27,15 @@ from django.views.decorators.http import require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.display import unicode_email
-from leadqual.core.errors import LeadIsClosed, NotClosed, NothingToUndo
+from leadqual.core.errors import (
+    InvalidFeedback,
+    LeadIsClosed,
+    NotClosed,
+    NothingToUndo,
+)
 from leadqual.core.lifecycle import (
+    HIGHEST_RATING,
+    LOWEST_RATING,
     BantAnswer,
     Framework,
     LeadStatus,
@@ -58,6 +65,7 @@ from leadqual.triage.models import (
     BANT_ANSWER_LABELS,
     CALL_RESULT_LABELS,
     OUTCOME_LABELS,
+    RATING_LABELS,
     REJECTION_REASON_LABELS,
     Feedback,
     Outcome,
@@ -68,6 +76,7 @@ from leadqual.triage.queries import sales_users
 from leadqual.triage.services import (
     add_note,
     answer_bant,
+    rate_lead_quality,
     correct_lead,
     reassign_owner,
     record_feedback,
@@ -182,10 +191,12 @@ def feedback_panel(
     form: FeedbackForm | None = None,
     saved: bool = False,
     closed_errors: list[str] | None = None,
+    rating_errors: list[str] | None = None,
 ) -> dict[str, object]:
     """Accept in one click, reject with one click per reason; the latest feedback.
 
-    A won or lost lead shows no buttons: it is reopened first (action bar).
+    Once there is feedback, sales rates the lead's quality 1-5 in one more
+    click. A won or lost lead shows no buttons: it is reopened first (action bar).
     """
     latest = (
         Feedback.objects.filter(lead=lead)
@@ -220,6 +231,7 @@ def feedback_panel(
                 "decision_label": latest.get_decision_display(),
                 "reason_label": latest.get_reason_display() if latest.reason else "",
                 "note": latest.note,
+                "rating": latest.rating,
                 "given_by": display_name(latest.given_by),
                 "given_at": latest.given_at,
             }
@@ -230,6 +242,11 @@ def feedback_panel(
             {"value": reason.value, "label": label}
             for reason, label in REJECTION_REASON_LABELS.items()
         ],
+        "ratings": [
+            {"value": value, "label": RATING_LABELS[value]}
+            for value in range(LOWEST_RATING, HIGHEST_RATING + 1)
+        ],
+        "rating_errors": rating_errors or [],
         "reason_errors": reason_errors,
         "errors": other_errors,
         "note": note,
@@ -590,6 +607,44 @@ def lead_feedback(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
         if reason is not None
         else gettext("Lead accepted.")
     )
+    return _answer(request, lead, "feedback", context, success_message=message)
+
+
+@require_POST
+@role_required(*ACTING_ROLES)
+def lead_feedback_rating(request: HtmxHttpRequest, lead_id: int) -> HttpResponse:
+    """Rate the lead's quality 1-5 on its latest feedback."""
+    lead = _lead_for_action(request, lead_id)
+    text = str(request.POST.get("rating", "")).strip()
+    rating = int(text) if text.isdigit() else None
+    try:
+        if rating is None:
+            raise InvalidFeedback(f"The rating {text!r} is not a whole number.")
+        rate_lead_quality(lead, rating)
+    except InvalidFeedback:
+        # Without feedback there is no rating form to show the error in.
+        context = (
+            feedback_panel(
+                lead,
+                can_act=True,
+                rating_errors=[
+                    gettext("Choose a rating from 1 (poor) to 5 (excellent).")
+                ],
+            )
+            if Feedback.objects.filter(lead=lead).exists()
+            else feedback_panel(
+                lead,
+                can_act=True,
+                closed_errors=[
+                    gettext("Accept or reject the lead first, then rate it.")
+                ],
+            )
+        )
+        return _answer(
+            request, lead, "feedback", context, success_message="", status=UNPROCESSABLE
+        )
+    context = feedback_panel(lead, can_act=True, saved=True)
+    message = gettext("Lead quality rated %(rating)s of 5.") % {"rating": rating}
     return _answer(request, lead, "feedback", context, success_message=message)
 
 

@@ -17,6 +17,11 @@ urlpatterns: list[URLPattern] = [
         lead_actions.lead_feedback,
         name="lead-feedback",
     ),
+    path(
+        "leads/<int:lead_id>/feedback/rating/",
+        lead_actions.lead_feedback_rating,
+        name="lead-feedback-rating",
+    ),
     path("leads/<int:lead_id>/bant/", lead_actions.lead_bant, name="lead-bant"),
     path(
         "leads/<int:lead_id>/first-contact/",
