@@ -160,6 +160,9 @@ def test_the_page_shows_the_kpis_after_real_flows(marketing_client: Client) -> N
         # The rejected lead's task is not due until Tuesday, so it does not count.
         "sla-compliance": "100.0%",
         "error-rate": "50.0%",
+        # The won lead turned hot the moment it arrived; nobody rated either lead.
+        "time-to-sales-ready": "0.0 h",
+        "quality-rating": DASH,
     }
     html = response.content.decode()
     assert '<p class="kpi-value">50.0%</p>' in html
@@ -175,8 +178,9 @@ def test_the_table_per_source_shows_each_source(marketing_client: Client) -> Non
 
     rows = {row.source: row for row in response.context["source_rows"]}
     assert set(rows) == {"referral", "website"}
-    assert [cell.value for cell in rows["website"].cells][-1] == "100.0%"
-    assert [cell.value for cell in rows["referral"].cells][-1] == "0.0%"
+    error_rate = "Error rate (no fit)"
+    assert {c.label: c.value for c in rows["website"].cells}[error_rate] == "100.0%"
+    assert {c.label: c.value for c in rows["referral"].cells}[error_rate] == "0.0%"
 
 
 def test_the_source_filter_narrows_the_numbers(marketing_client: Client) -> None:
@@ -275,13 +279,16 @@ def test_every_chart_on_the_page_is_valid_svg(marketing_client: Client) -> None:
     html = marketing_client.get(URL).content.decode()
 
     svgs = re.findall(r"<svg.*?</svg>", html, flags=re.DOTALL)
-    assert len(svgs) == 9
-    for svg in svgs:
+    assert len(svgs) == 11 + 1  # a chart per KPI, then the calibration chart
+    for svg in svgs[:-1]:
         root = ET.fromstring(svg)
         tooltips = [
             title.text for title in root.iter("{http://www.w3.org/2000/svg}title")
         ]
         assert len(tooltips) == 1 + 13  # the chart's title, then one per week
+    calibration = ET.fromstring(svgs[-1])
+    titles = list(calibration.iter("{http://www.w3.org/2000/svg}title"))
+    assert len(titles) == 1 + 10  # the chart's title, then one per ten points
     assert "Week of 23 Nov. 2026: 50.0%" in html
 
 

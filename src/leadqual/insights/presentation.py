@@ -25,7 +25,7 @@ class Kpi:
     key: str
     title: StrOrPromise
     value: Callable[[KpiSet], float | int | None]
-    kind: str  # "share", "hours" or "count"
+    kind: str  # "share", "hours", "rating" (1-5) or "count"
     detail: Callable[[KpiSet], str]
 
 
@@ -51,6 +51,13 @@ def format_hours(hours: float | None) -> str:
     if hours is None:
         return NONE_TEXT
     return _("%(hours)s h") % {"hours": format_decimal(hours)}
+
+
+def format_rating(rating: float | None) -> str:
+    """A 1-5 rating with one decimal, "4.5 of 5"; a dash for None."""
+    if rating is None:
+        return NONE_TEXT
+    return _("%(rating)s of 5") % {"rating": format_decimal(rating)}
 
 
 def format_count(count: float | None) -> str:
@@ -135,6 +142,26 @@ KPIS: tuple[Kpi, ...] = (
             kpis.rejected_no_fit, kpis.with_feedback, _("rejected as no fit")
         ),
     ),
+    Kpi(
+        "time-to-sales-ready",
+        gettext_lazy("Time to sales-ready"),
+        lambda kpis: kpis.mean_hours_to_sales_ready,
+        "hours",
+        lambda kpis: (
+            _("mean of %(count)s leads that became hot or were accepted")
+            % {"count": format_count(kpis.reached_sales_ready)}
+        ),
+    ),
+    Kpi(
+        "quality-rating",
+        gettext_lazy("Lead quality (sales' rating)"),
+        lambda kpis: kpis.average_rating,
+        "rating",
+        lambda kpis: (
+            _("mean of %(count)s ratings from 1 to 5")
+            % {"count": format_count(kpis.rated)}
+        ),
+    ),
 )
 
 
@@ -143,4 +170,6 @@ def format_kpi(kpi: Kpi, value: float | int | None) -> str:
         return format_percent(value)
     if kpi.kind == "hours":
         return format_hours(value)
+    if kpi.kind == "rating":
+        return format_rating(value)
     return format_count(value)

@@ -25,10 +25,15 @@ from django.utils.translation import gettext_lazy
 from django_htmx.middleware import HtmxDetails
 from django_stubs_ext import StrOrPromise
 
+from leadqual.core.bands import Band
 from leadqual.core.kpis import (
     KpiSet,
+    LeadFacts,
+    ScoreBucket,
+    by_band,
     by_owner,
     by_source,
+    calibration,
     kpi_set,
     sla_missed,
     weekly,
@@ -44,8 +49,10 @@ from leadqual.insights.presentation import (
     format_hours,
     format_kpi,
     format_percent,
+    format_rating,
 )
 from leadqual.insights.queries import facts_for_period, lead_sources, owner_names
+from leadqual.leads.models import BAND_LABELS
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
@@ -201,6 +208,12 @@ def _chart(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
             charts.Tick(value, format_percent(value, 0))
             for value in charts.even_ticks(1.0)
         ]
+    elif kpi.kind == "rating":
+        y_max = 5.0
+        ticks = [
+            charts.Tick(value, format_decimal(value, 0))
+            for value in charts.even_ticks(5.0, count=5)
+        ]
     else:
         y_max = charts.nice_ceiling(
             max((v for v in values if v is not None), default=0)
@@ -250,6 +263,102 @@ def _source_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
         )
         for source, kpis in groups
     ]
+
+
+# --- quality per band and calibration ---------------------------------------------
+
+BAND_COLUMNS: tuple[tuple[StrOrPromise, Callable[[KpiSet], str]], ...] = (
+    (gettext_lazy("Leads"), lambda k: format_count(k.leads_in)),
+    (gettext_lazy("Sales-accepted"), lambda k: format_percent(k.share_sales_accepted)),
+    (
+        gettext_lazy("Lead to opportunity"),
+        lambda k: format_percent(k.lead_to_opportunity),
+    ),
+    (gettext_lazy("Lead to won"), lambda k: format_percent(k.lead_to_won)),
+    (
+        gettext_lazy("Lead quality (sales' rating)"),
+        lambda k: format_rating(k.average_rating),
+    ),
+    (gettext_lazy("Ratings"), lambda k: format_count(k.rated)),
+)
+
+
+def _band_name(band: str) -> str:
+    return str(BAND_LABELS[Band(band)]) if band else _("Not scored")
+
+
+def _band_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
+    return [
+        SourceRow(
+            source=_band_name(band),
+            cells=[Cell(str(title), value(kpis)) for title, value in BAND_COLUMNS],
+        )
+        for band, kpis in groups
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRow:
+    scores: str
+    leads: str
+    converted: str
+    conversion: str
+
+
+def _bucket_label(bucket: ScoreBucket) -> str:
+    return f"{bucket.low}–{bucket.high}"
+
+
+def _calibration_chart(buckets: Sequence[ScoreBucket]) -> SafeString:
+    bars = [
+        charts.Bar(
+            label=_bucket_label(bucket),
+            value=bucket.conversion,
+            tooltip=_("Score %(scores)s: %(converted)s of %(leads)s leads converted")
+            % {
+                "scores": _bucket_label(bucket),
+                "converted": format_count(bucket.converted),
+                "leads": format_count(bucket.leads),
+            },
+        )
+        for bucket in buckets
+    ]
+    svg = charts.bar_chart(
+        chart_id="chart-calibration",
+        title=_("Conversion per score"),
+        bars=bars,
+        y_max=1.0,
+        y_ticks=[
+            charts.Tick(value, format_percent(value, 0))
+            for value in charts.even_ticks(1.0)
+        ],
+        x_axis_label=_("Score now (0-100)"),
+    )
+    return mark_safe(svg)  # bar_chart escapes every text it places
+
+
+def _bucket_rows(buckets: Sequence[ScoreBucket]) -> list[BucketRow]:
+    return [
+        BucketRow(
+            scores=_bucket_label(bucket),
+            leads=format_count(bucket.leads),
+            converted=format_count(bucket.converted),
+            conversion=format_percent(bucket.conversion),
+        )
+        for bucket in buckets
+    ]
+
+
+def quality_context(facts: Sequence[LeadFacts], *, now: datetime) -> dict[str, object]:
+    """The per-band table and the calibration chart of the KPI page."""
+    buckets = calibration(facts)
+    return {
+        "band_columns": [str(title) for title, _value in BAND_COLUMNS],
+        "band_rows": _band_rows(by_band(facts, now=now)),
+        "calibration_chart": _calibration_chart(buckets),
+        "calibration_rows": _bucket_rows(buckets),
+        "has_scores": any(bucket.leads for bucket in buckets),
+    }
 
 
 def _error_texts(form: PeriodForm) -> list[str]:
@@ -305,6 +414,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "cards": _cards(total, weeks),
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
         "source_rows": _source_rows(by_source(facts, now=now)),
+        **quality_context(facts, now=now),
     }
     template = (
         "insights/_kpi_section.html" if request.htmx else "insights/kpi_overview.html"
