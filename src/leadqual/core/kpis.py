@@ -482,3 +482,34 @@ def calibration(facts: Sequence[LeadFacts], *, width: int = 10) -> list[ScoreBuc
         )
         for index in range(count)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCount:
+    """A rule and the number of leads it gave points to, of ``out_of`` leads."""
+
+    rule: str
+    leads: int
+    out_of: int
+    share: float
+
+
+def most_common_rules(
+    rules_per_lead: Sequence[Sequence[str]], *, limit: int = 10
+) -> list[RuleCount]:
+    """The rules that fired for the most leads, most first, at most ``limit``.
+
+    ``rules_per_lead`` holds, per lead, the names of the rules that gave it
+    points; a rule counts once per lead. Ties go by rule name. Empty when no
+    lead is given.
+    """
+    counts: dict[str, int] = {}
+    for rules in rules_per_lead:
+        for rule in set(rules):
+            counts[rule] = counts.get(rule, 0) + 1
+    total = len(rules_per_lead)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return [
+        RuleCount(rule=rule, leads=count, out_of=total, share=count / total)
+        for rule, count in ranked
+    ]

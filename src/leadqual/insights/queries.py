@@ -13,14 +13,20 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 
 from leadqual.core.bands import Band
 from leadqual.core.kpis import LeadFacts, local_day_start
-from leadqual.core.lifecycle import Decision, LeadStatus, OutcomeKind, TaskKind
+from leadqual.core.lifecycle import (
+    Decision,
+    LeadStatus,
+    OutcomeKind,
+    RejectionReason,
+    TaskKind,
+)
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import BandChange
+from leadqual.scoring.models import BandChange, Score
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
 from leadqual.triage.services import CLOSED_BY_FIRST_CONTACT
 
@@ -243,4 +249,43 @@ def owner_names(owner_ids: Sequence[int]) -> dict[int, str]:
     return {
         pk: f"{first_name} {last_name}".strip() or username
         for pk, first_name, last_name, username in users
+    }
+
+
+def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, object]:
+    """The explanation JSON of each lead's score when sales rejected it as no fit.
+
+    Per lead, the latest score computed at or before its latest "no fit"
+    rejection: the score sales saw when deciding. A lead scored only after
+    its rejection is left out. Two queries whatever the number of leads.
+    """
+    score_then = (
+        Score.objects.filter(lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at"))
+        .order_by("-computed_at", "-pk")
+        .values("pk")[:1]
+    )
+    rows = (
+        Feedback.objects.filter(
+            lead_id__in=lead_ids,
+            decision=Decision.REJECTED.value,
+            reason=RejectionReason.NO_FIT.value,
+        )
+        .annotate(score_id=Subquery(score_then))
+        .order_by("lead_id", "given_at", "pk")
+        .values_list("lead_id", "score_id")
+    )
+    score_of_lead: dict[int, int | None] = {}
+    # Oldest first: the latest rejection of each lead wins.
+    for lead_id, score_id in rows:
+        score_of_lead[lead_id] = score_id
+    score_ids = [score_id for score_id in score_of_lead.values() if score_id]
+    if not score_ids:
+        return {}
+    explanations = dict(
+        Score.objects.filter(pk__in=score_ids).values_list("pk", "explanation")
+    )
+    return {
+        lead_id: explanations[score_id]
+        for lead_id, score_id in score_of_lead.items()
+        if score_id is not None
     }

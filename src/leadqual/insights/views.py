@@ -34,7 +34,9 @@ from leadqual.core.kpis import (
     by_owner,
     by_source,
     calibration,
+    is_rejected_as_no_fit,
     kpi_set,
+    most_common_rules,
     sla_missed,
     weekly,
 )
@@ -51,8 +53,14 @@ from leadqual.insights.presentation import (
     format_percent,
     format_rating,
 )
-from leadqual.insights.queries import facts_for_period, lead_sources, owner_names
+from leadqual.insights.queries import (
+    explanations_at_no_fit_rejection,
+    facts_for_period,
+    lead_sources,
+    owner_names,
+)
 from leadqual.leads.models import BAND_LABELS
+from leadqual.scoring.queries import explanation_lines
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
@@ -361,6 +369,52 @@ def quality_context(facts: Sequence[LeadFacts], *, now: datetime) -> dict[str, o
     }
 
 
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    rule: str
+    label: str
+    leads: str
+    share: str
+
+
+def _rule_label(reason: str) -> str:
+    """The rule's label without this lead's detail: "Budget (€8,500)" -> "Budget"."""
+    label, bracket, _detail = reason.rpartition(" (")
+    return label if bracket and reason.endswith(")") else reason
+
+
+def no_fit_rule_rows(facts: Sequence[LeadFacts]) -> list[RuleRow]:
+    """The rules that most often gave points to leads sales rejected as no fit.
+
+    From each lead's score when it was rejected: these rules may give points
+    too easily.
+    """
+    explanations = explanations_at_no_fit_rejection(
+        [fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)]
+    )
+    labels: dict[str, str] = {}
+    fired: list[list[str]] = []
+    for explanation in explanations.values():
+        hits = [
+            line
+            for line in explanation_lines(explanation)
+            if line.points > 0 and not line.is_adjustment
+        ]
+        for line in hits:
+            labels.setdefault(line.rule, _rule_label(line.reason))
+        fired.append([line.rule for line in hits])
+    return [
+        RuleRow(
+            rule=count.rule,
+            label=labels[count.rule],
+            leads=_("%(count)s of %(total)s")
+            % {"count": format_count(count.leads), "total": format_count(count.out_of)},
+            share=format_percent(count.share, 0),
+        )
+        for count in most_common_rules(fired)
+    ]
+
+
 def _error_texts(form: PeriodForm) -> list[str]:
     """Every problem with the filters, each named by its field, for the KPI section."""
     if not form.is_bound:
@@ -415,6 +469,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
         "source_rows": _source_rows(by_source(facts, now=now)),
         **quality_context(facts, now=now),
+        "no_fit_rules": no_fit_rule_rows(facts),
     }
     template = (
         "insights/_kpi_section.html" if request.htmx else "insights/kpi_overview.html"
