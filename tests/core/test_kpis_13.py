@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from leadqual.core.kpis import (
     LeadFacts,
+    MonthlyCost,
+    RuleCount,
     ScoreBucket,
     average_rating,
     by_band,
     by_source,
     calibration,
+    cost_per_qualified_lead,
+    costs_in_period,
     kpi_set,
     mean_hours_to_sales_ready,
+    most_common_rules,
     sales_ready_at,
 )
 from leadqual.core.sla import DUTCH_TIME
@@ -91,3 +96,29 @@ def test_calibration_counts_conversions_per_ten_points_of_score() -> None:
 def test_calibration_refuses_a_width_that_does_not_divide_100() -> None:
     with pytest.raises(ValueError, match="must divide 100, got 30"):
         calibration([], width=30)
+
+
+def test_a_months_cost_is_spread_over_its_days() -> None:
+    costs = [
+        MonthlyCost("website", date(2026, 11, 1), 30_000),  # 30 days: 1,000 a day
+        MonthlyCost("website", date(2026, 12, 1), 31_000),  # 31 days: 1,000 a day
+        MonthlyCost("beurs", date(2026, 10, 1), 99_999),  # before the period
+    ]
+    # 21 to 30 November and 1 to 5 December: 10 + 5 days.
+    assert costs_in_period(costs, date(2026, 11, 21), date(2026, 12, 5)) == {
+        "website": 15_000.0
+    }
+    assert costs_in_period(costs, date(2026, 11, 1), date(2026, 11, 30)) == {
+        "website": 30_000.0
+    }
+
+
+def test_cost_per_qualified_lead() -> None:
+    assert cost_per_qualified_lead(15_000.0, 4) == 3_750.0
+    assert cost_per_qualified_lead(15_000.0, 0) is None
+
+
+def test_the_most_common_rules_count_each_rule_once_per_lead() -> None:
+    rows = most_common_rules([["a", "b", "a"], ["b"], ["c", "b"]], limit=2)
+    assert rows == [RuleCount("b", 3, 3, 1.0), RuleCount("a", 1, 3, 1 / 3)]
+    assert most_common_rules([]) == []

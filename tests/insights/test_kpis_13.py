@@ -92,7 +92,10 @@ def _four_rated_leads() -> None:
 def _cells(html: str, table_id: str) -> list[list[str]]:
     table = html.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
     return [
-        [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)]
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
         if "<td" in row
     ]

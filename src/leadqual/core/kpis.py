@@ -34,6 +34,7 @@ Definitions (numerator / denominator):
 
 from __future__ import annotations
 
+import calendar
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -513,3 +514,39 @@ def most_common_rules(
         RuleCount(rule=rule, leads=count, out_of=total, share=count / total)
         for rule, count in ranked
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyCost:
+    """What was spent on one source in the month that starts on ``month``."""
+
+    source: str
+    month: date
+    amount_cents: int
+
+
+def costs_in_period(
+    costs: Sequence[MonthlyCost], start: date, end: date
+) -> dict[str, float]:
+    """The cost per source of the days ``start`` to ``end`` (both included), in cents.
+
+    A month's amount is spread evenly over its days, so a period holding
+    10 of November's 30 days carries a third of November's cost. Sources
+    without a cost in the period are left out.
+    """
+    totals: dict[str, float] = {}
+    for cost in costs:
+        first = cost.month.replace(day=1)
+        days_in_month = calendar.monthrange(first.year, first.month)[1]
+        last = first.replace(day=days_in_month)
+        overlap = (min(end, last) - max(start, first)).days + 1
+        if overlap <= 0:
+            continue
+        share = cost.amount_cents * overlap / days_in_month
+        totals[cost.source] = totals.get(cost.source, 0.0) + share
+    return totals
+
+
+def cost_per_qualified_lead(cost_cents: float, qualified: int) -> float | None:
+    """Cost / sales-accepted leads, in cents; None without accepted leads."""
+    return None if qualified == 0 else cost_cents / qualified

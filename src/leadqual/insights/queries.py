@@ -16,7 +16,7 @@ from django.contrib.auth.models import User
 from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
 
 from leadqual.core.bands import Band
-from leadqual.core.kpis import LeadFacts, local_day_start
+from leadqual.core.kpis import LeadFacts, MonthlyCost, local_day_start
 from leadqual.core.lifecycle import (
     Decision,
     LeadStatus,
@@ -25,6 +25,7 @@ from leadqual.core.lifecycle import (
     TaskKind,
 )
 from leadqual.core.sla import DUTCH_TIME
+from leadqual.insights.models import CampaignCost
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange, Score
 from leadqual.triage.models import Feedback, Outcome, Qualification, Task
@@ -260,7 +261,9 @@ def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, objec
     its rejection is left out. Two queries whatever the number of leads.
     """
     score_then = (
-        Score.objects.filter(lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at"))
+        Score.objects.filter(
+            lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at")
+        )
         .order_by("-computed_at", "-pk")
         .values("pk")[:1]
     )
@@ -289,3 +292,23 @@ def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, objec
         for lead_id, score_id in score_of_lead.items()
         if score_id is not None
     }
+
+
+def campaign_costs(start: date, end: date) -> list[MonthlyCost]:
+    """The costs of every month that overlaps ``start`` to ``end``, in one query."""
+    rows = CampaignCost.objects.filter(
+        month__gte=start.replace(day=1), month__lte=end
+    ).values_list("source", "month", "amount_cents")
+    return [
+        MonthlyCost(source=source, month=month, amount_cents=amount)
+        for source, month, amount in rows
+    ]
+
+
+def recent_campaign_costs(*, limit: int = 120) -> list[CampaignCost]:
+    """The latest costs entered, newest month first, then by source."""
+    return list(
+        CampaignCost.objects.select_related("entered_by").order_by("-month", "source")[
+            :limit
+        ]
+    )

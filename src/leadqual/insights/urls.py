@@ -8,4 +8,6 @@ app_name = "insights"
 urlpatterns = [
     path("", views.kpi_overview, name="kpis"),
     path("team/", views.team_overview, name="team"),
+    path("costs/", views.campaign_costs_page, name="costs"),
+    path("costs/import/", views.import_campaign_costs, name="costs-import"),
 ]

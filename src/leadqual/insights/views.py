@@ -14,14 +14,17 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 from django_stubs_ext import StrOrPromise
 
@@ -34,6 +37,8 @@ from leadqual.core.kpis import (
     by_owner,
     by_source,
     calibration,
+    cost_per_qualified_lead,
+    costs_in_period,
     is_rejected_as_no_fit,
     kpi_set,
     most_common_rules,
@@ -42,8 +47,10 @@ from leadqual.core.kpis import (
 )
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
+from leadqual.insights.forms import CampaignCostForm, CostFileForm, parse_cost_file
 from leadqual.insights.presentation import (
     KPIS,
+    NONE_TEXT,
     Kpi,
     format_count,
     format_decimal,
@@ -54,11 +61,14 @@ from leadqual.insights.presentation import (
     format_rating,
 )
 from leadqual.insights.queries import (
+    campaign_costs,
     explanations_at_no_fit_rejection,
     facts_for_period,
     lead_sources,
     owner_names,
+    recent_campaign_costs,
 )
+from leadqual.insights.services import save_campaign_costs
 from leadqual.leads.models import BAND_LABELS
 from leadqual.scoring.queries import explanation_lines
 from leadqual.users.permissions import role_required
@@ -415,6 +425,58 @@ def no_fit_rule_rows(facts: Sequence[LeadFacts]) -> list[RuleRow]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    source: str
+    cost: str
+    qualified: str
+    cost_per_qualified: str
+    is_total: bool = False
+
+
+def _cost_row(
+    source: str, cost_cents: float, qualified: int, *, is_total: bool = False
+) -> CostRow:
+    per_lead = cost_per_qualified_lead(cost_cents, qualified)
+    return CostRow(
+        source=source,
+        cost=format_euros(round(cost_cents)),
+        qualified=format_count(qualified),
+        cost_per_qualified=NONE_TEXT
+        if per_lead is None
+        else format_euros(round(per_lead)),
+        is_total=is_total,
+    )
+
+
+def cost_rows(
+    groups: Sequence[tuple[str, KpiSet]], start: date, end: date, *, source: str | None
+) -> list[CostRow]:
+    """Cost, sales-accepted leads and cost per qualified lead per source, and in total.
+
+    Every source with costs in the period or with leads; a month's cost is
+    spread over its days (``core.kpis.costs_in_period``). Empty when no cost
+    was entered for the period.
+    """
+    costs = costs_in_period(campaign_costs(start, end), start, end)
+    if source is not None:
+        costs = {name: cents for name, cents in costs.items() if name == source}
+    if not costs:
+        return []
+    accepted = {name: kpis.accepted for name, kpis in groups}
+    names = sorted(costs.keys() | {name for name in accepted if name})
+    rows = [
+        _cost_row(name or _("(no source)"), costs.get(name, 0.0), accepted.get(name, 0))
+        for name in names
+    ]
+    rows.append(
+        _cost_row(
+            _("Total"), sum(costs.values()), sum(accepted.values()), is_total=True
+        )
+    )
+    return rows
+
+
 def _error_texts(form: PeriodForm) -> list[str]:
     """Every problem with the filters, each named by its field, for the KPI section."""
     if not form.is_bound:
@@ -454,6 +516,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
     facts = facts_for_period(start, end, source=source)
     weeks = weekly(facts, start, end, DUTCH_TIME, now=now)
     total = kpi_set(facts, now=now)
+    per_source = by_source(facts, now=now)
     context = {
         "form": form,
         "errors": _error_texts(form),
@@ -467,9 +530,10 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         else _("All sources"),
         "cards": _cards(total, weeks),
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
-        "source_rows": _source_rows(by_source(facts, now=now)),
+        "source_rows": _source_rows(per_source),
         **quality_context(facts, now=now),
         "no_fit_rules": no_fit_rule_rows(facts),
+        "cost_rows": cost_rows(per_source, start, end, source=source),
     }
     template = (
         "insights/_kpi_section.html" if request.htmx else "insights/kpi_overview.html"
@@ -600,3 +664,92 @@ def team_overview(request: HtmxHttpRequest) -> HttpResponse:
         "insights/_team_section.html" if request.htmx else "insights/team_overview.html"
     )
     return render(request, template, context, status=422 if invalid else 200)
+
+
+# --- campaign costs: entered per source and month, by hand or by CSV -----------------
+
+
+def _costs_page(
+    request: HttpRequest,
+    *,
+    form: CampaignCostForm,
+    file_errors: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponse:
+    costs = recent_campaign_costs()
+    context = {
+        "form": form,
+        "file_form": CostFileForm(),
+        "file_errors": list(file_errors),
+        "sources": form.sources,
+        "costs": [
+            {
+                "source": cost.source,
+                # Translators: a month and year, Django's date format ("F Y").
+                "month": date_format(cost.month, _("F Y")),
+                "amount": format_euros(cost.amount_cents),
+            }
+            for cost in costs
+        ],
+    }
+    return render(request, "insights/campaign_costs.html", context, status=status)
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def campaign_costs_page(request: HttpRequest) -> HttpResponse:
+    """The campaign costs entered so far, and a form for one source and month."""
+    sources = lead_sources()
+    if request.method != "POST":
+        return _costs_page(request, form=CampaignCostForm(sources=sources))
+    form = CampaignCostForm(request.POST, sources=sources)
+    if not form.is_valid():
+        return _costs_page(request, form=form, status=422)
+    cost = form.cleaned_cost()
+    save_campaign_costs([cost], entered_by=_user(request), now=timezone.now())
+    messages.success(
+        request,
+        _("Saved: %(amount)s for %(source)s in %(month)s.")
+        % {
+            "amount": format_euros(cost.amount_cents),
+            "source": cost.source,
+            "month": date_format(cost.month, _("F Y")),
+        },
+    )
+    return redirect("insights:costs")
+
+
+@require_POST
+@role_required(Role.MARKETING, Role.ADMIN)
+def import_campaign_costs(request: HttpRequest) -> HttpResponse:
+    """Store every row of a CSV of costs, or none when any row is wrong."""
+    sources = lead_sources()
+    upload = request.FILES.get("file")
+    parsed = parse_cost_file(upload.read()) if upload is not None else None
+    if parsed is None or parsed.errors:
+        return _costs_page(
+            request,
+            form=CampaignCostForm(sources=sources),
+            file_errors=(
+                parsed.errors
+                if parsed is not None
+                else [_("Choose a CSV file to import.")]
+            ),
+            status=422,
+        )
+    saved = save_campaign_costs(
+        parsed.costs, entered_by=_user(request), now=timezone.now()
+    )
+    messages.success(
+        request,
+        ngettext(
+            "Imported %(count)s campaign cost.",
+            "Imported %(count)s campaign costs.",
+            saved,
+        )
+        % {"count": saved},
+    )
+    return redirect("insights:costs")
+
+
+def _user(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None

@@ -77,6 +77,7 @@ class TaskCloseReason(models.TextChoices):
     NO_LONGER_RELEVANT = "no longer relevant", _("No longer relevant")
     DUPLICATE = "duplicate task", _("Duplicate of another task")
 
+
 # Sales' rating of a lead's quality, as the buttons name it.
 RATING_LABELS: dict[int, StrOrPromise] = {
     1: _("1 poor"),
@@ -120,7 +121,7 @@ class Feedback(models.Model):
                 condition=(models.Q(decision=Decision.REJECTED) & ~models.Q(reason=""))
                 | (models.Q(decision=Decision.ACCEPTED) & models.Q(reason="")),
                 name="feedback_rejection_has_reason",
-            )
+            ),
         ]
 
     def __str__(self) -> str:

@@ -76,8 +76,8 @@ from leadqual.triage.queries import sales_users
 from leadqual.triage.services import (
     add_note,
     answer_bant,
-    rate_lead_quality,
     correct_lead,
+    rate_lead_quality,
     reassign_owner,
     record_feedback,
     record_first_contact,
