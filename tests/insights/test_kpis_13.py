@@ -248,3 +248,35 @@ def test_without_no_fit_rejections_the_page_says_so(marketing_client: Client) ->
     _four_rated_leads()  # one rejected as no fit, but never scored
     html = marketing_client.get(URL).content.decode()
     assert "No lead of this period was rejected as no fit." in html
+
+
+def test_every_kpi_has_a_12_week_sparkline(marketing_client: Client) -> None:
+    _four_rated_leads()
+    # Four weeks asked for: the trend still covers 12 weeks, ending this week.
+    html = marketing_client.get(URL, {"weeks": "4"}).content.decode()
+    sparklines = re.findall(r'<svg[^>]*class="sparkline".*?</svg>', html, re.S)
+    assert len(sparklines) == 11
+    rating = next(svg for svg in sparklines if 'id="trend-quality-rating-title"' in svg)
+    assert (
+        "Lead quality (sales&#x27; rating), 12 weeks: \N{EN DASH} in the week of "
+        "14 Sept. 2026, \N{EN DASH} in the week of 30 Nov. 2026" in rating
+    )
+    leads_in = next(svg for svg in sparklines if 'id="trend-leads-in-title"' in svg)
+    # 11 weeks without leads, then 4 in the week of 23 November, 0 this week.
+    points = re.search(r'points="([^"]+)"', leads_in)
+    assert points is not None
+    ys = [float(pair.split(",")[1]) for pair in points.group(1).split()]
+    assert len(ys) == 12
+    assert ys.count(min(ys)) == 1 and ys.index(min(ys)) == 10
+
+
+def test_a_sparkline_breaks_where_a_week_has_no_data() -> None:
+    from leadqual.insights.charts import sparkline
+
+    svg = sparkline(
+        chart_id="trend-x", title="x", values=[0.5, 0.6, None, 0.2, 0.4], y_max=1.0
+    )
+    assert svg.count("<polyline") == 2
+    assert svg.count("<circle") == 1  # the last known value
+    with pytest.raises(ValueError, match="y_max must be above 0"):
+        sparkline(chart_id="trend-x", title="x", values=[], y_max=0)

@@ -155,3 +155,71 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+SPARK_WIDTH = 120
+SPARK_HEIGHT = 28
+SPARK_PAD = 3
+
+
+def sparkline(
+    *, chart_id: str, title: str, values: Sequence[float | None], y_max: float
+) -> str:
+    """A small SVG line of ``values`` (one per week, oldest first) as a string.
+
+    ``title`` says in words what the line shows, for screen readers and as a
+    tooltip. A None value (no data that week) breaks the line; the last
+    known value gets a dot. Values are drawn between 0 and ``y_max``.
+    Raises ValueError for a bad ``chart_id`` or a ``y_max`` <= 0.
+    """
+    if not _CHART_ID.fullmatch(chart_id):
+        raise ValueError(
+            f'chart_id "{chart_id}" must be lower-case letters, digits and hyphens.'
+        )
+    if y_max <= 0:
+        raise ValueError(f"y_max must be above 0, got {y_max}.")
+    inner_width = SPARK_WIDTH - 2 * SPARK_PAD
+    inner_height = SPARK_HEIGHT - 2 * SPARK_PAD
+    step = inner_width / max(len(values) - 1, 1)
+
+    def point(index: int, value: float) -> tuple[str, str]:
+        clamped = min(max(value, 0.0), y_max)
+        x = SPARK_PAD + index * step
+        y = SPARK_PAD + inner_height - clamped / y_max * inner_height
+        return _number(x), _number(y)
+
+    runs: list[list[tuple[str, str]]] = [[]]
+    last: tuple[str, str] | None = None
+    for index, value in enumerate(values):
+        if value is None:
+            if runs[-1]:
+                runs.append([])
+            continue
+        last = point(index, value)
+        runs[-1].append(last)
+    title_id = f"{chart_id}-title"
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {SPARK_WIDTH} '
+        f'{SPARK_HEIGHT}" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
+        f'class="sparkline" role="img" aria-labelledby="{title_id}">',
+        f'<title id="{title_id}">{escape(title)}</title>',
+        f'<line x1="{SPARK_PAD}" y1="{SPARK_HEIGHT - SPARK_PAD}" '
+        f'x2="{SPARK_WIDTH - SPARK_PAD}" y2="{SPARK_HEIGHT - SPARK_PAD}" '
+        f'stroke="{GRID_COLOUR}" stroke-width="1"/>',
+    ]
+    for run in runs:
+        if len(run) == 1:
+            x, y = run[0]
+            parts.append(f'<circle cx="{x}" cy="{y}" r="1.5" fill="{BAR_COLOUR}"/>')
+        elif run:
+            points = " ".join(f"{x},{y}" for x, y in run)
+            parts.append(
+                f'<polyline points="{points}" fill="none" stroke="{BAR_COLOUR}" '
+                f'stroke-width="1.5" stroke-linejoin="round"/>'
+            )
+    if last is not None:
+        parts.append(
+            f'<circle cx="{last[0]}" cy="{last[1]}" r="2.5" fill="{BAR_COLOUR}"/>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import messages as flash
 from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.http import HttpRequest, HttpResponse
@@ -191,6 +191,7 @@ class KpiCard:
     detail: str
     chart: SafeString
     rows: list[WeekRow]
+    trend: SafeString
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,7 +252,65 @@ def _chart(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     return mark_safe(svg)  # bar_chart escapes every text it places
 
 
-def _cards(total: KpiSet, weeks: Sequence[tuple[date, KpiSet]]) -> list[KpiCard]:
+TREND_WEEKS = 12
+
+
+def _y_max(kpi: Kpi, values: Sequence[float | int | None]) -> float:
+    if kpi.kind == "share":
+        return 1.0
+    if kpi.kind == "rating":
+        return 5.0
+    return charts.nice_ceiling(max((v for v in values if v is not None), default=0))
+
+
+def _trend(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
+    """The KPI's last 12 weeks as a sparkline, its first and last week in words."""
+    values = [kpi.value(kpis) for _monday, kpis in weeks]
+    title = _(
+        "%(kpi)s, %(count)s weeks: %(first)s in the week of %(start)s, %(last)s in the week of %(end)s"
+    ) % {
+        "kpi": kpi.title,
+        "count": len(weeks),
+        "first": format_kpi(kpi, values[0]),
+        "start": date_format(weeks[0][0], "DATE_FORMAT"),
+        "last": format_kpi(kpi, values[-1]),
+        "end": date_format(weeks[-1][0], "DATE_FORMAT"),
+    }
+    svg = charts.sparkline(
+        chart_id=f"trend-{kpi.key}",
+        title=title,
+        values=[None if value is None else float(value) for value in values],
+        y_max=_y_max(kpi, values),
+    )
+    return mark_safe(svg)  # sparkline escapes its title
+
+
+def trend_weeks(
+    facts: Sequence[LeadFacts],
+    start: date,
+    end: date,
+    *,
+    source: str | None,
+    now: datetime,
+) -> list[tuple[date, KpiSet]]:
+    """The KPIs of the 12 weeks that end with the week of ``end``.
+
+    Reuses ``facts`` when the period holds those weeks, else reads them.
+    """
+    trend_start = end - timedelta(days=end.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
+    trend_facts = (
+        facts
+        if start <= trend_start
+        else facts_for_period(trend_start, end, source=source)
+    )
+    return weekly(trend_facts, trend_start, end, DUTCH_TIME, now=now)
+
+
+def _cards(
+    total: KpiSet,
+    weeks: Sequence[tuple[date, KpiSet]],
+    trend: Sequence[tuple[date, KpiSet]],
+) -> list[KpiCard]:
     return [
         KpiCard(
             key=kpi.key,
@@ -266,6 +325,7 @@ def _cards(total: KpiSet, weeks: Sequence[tuple[date, KpiSet]]) -> list[KpiCard]
                 )
                 for monday, kpis in weeks
             ],
+            trend=_trend(kpi, trend),
         )
         for kpi in KPIS
     ]
@@ -324,7 +384,7 @@ class BucketRow:
 
 
 def _bucket_label(bucket: ScoreBucket) -> str:
-    return f"{bucket.low}–{bucket.high}"
+    return f"{bucket.low}\N{EN DASH}{bucket.high}"
 
 
 def _calibration_chart(buckets: Sequence[ScoreBucket]) -> SafeString:
@@ -528,7 +588,11 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "source_text": _("Source: %(source)s") % {"source": source}
         if source
         else _("All sources"),
-        "cards": _cards(total, weeks),
+        "cards": _cards(
+            total,
+            weeks,
+            trend_weeks(facts, start, end, source=source, now=now),
+        ),
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
         "source_rows": _source_rows(per_source),
         **quality_context(facts, now=now),
@@ -706,7 +770,7 @@ def campaign_costs_page(request: HttpRequest) -> HttpResponse:
         return _costs_page(request, form=form, status=422)
     cost = form.cleaned_cost()
     save_campaign_costs([cost], entered_by=_user(request), now=timezone.now())
-    messages.success(
+    flash.success(
         request,
         _("Saved: %(amount)s for %(source)s in %(month)s.")
         % {
@@ -739,7 +803,7 @@ def import_campaign_costs(request: HttpRequest) -> HttpResponse:
     saved = save_campaign_costs(
         parsed.costs, entered_by=_user(request), now=timezone.now()
     )
-    messages.success(
+    flash.success(
         request,
         ngettext(
             "Imported %(count)s campaign cost.",
