@@ -136,6 +136,8 @@ ROUTES: dict[str, Access] = {
     "insights:kpis": Page(MARKETING_AND_ADMIN),
     "insights:team": Page(MARKETING_AND_ADMIN),
     "insights:costs": Page(MARKETING_AND_ADMIN),
+    "insights:kpis-export-csv": Page(MARKETING_AND_ADMIN),
+    "insights:kpis-export-xlsx": Page(MARKETING_AND_ADMIN),
     "insights:costs-import": Page(MARKETING_AND_ADMIN, POST),
     "intake:embed-code": Page(ADMIN_ONLY),
     "imports:upload": Page(MARKETING_AND_ADMIN),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django import forms
 from django.contrib import messages as flash
@@ -22,8 +22,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 from django_stubs_ext import StrOrPromise
@@ -47,6 +47,7 @@ from leadqual.core.kpis import (
 )
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
+from leadqual.insights.export import Column, Table, Value, tables_csv, tables_xlsx
 from leadqual.insights.forms import CampaignCostForm, CostFileForm, parse_cost_file
 from leadqual.insights.presentation import (
     KPIS,
@@ -267,7 +268,8 @@ def _trend(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     """The KPI's last 12 weeks as a sparkline, its first and last week in words."""
     values = [kpi.value(kpis) for _monday, kpis in weeks]
     title = _(
-        "%(kpi)s, %(count)s weeks: %(first)s in the week of %(start)s, %(last)s in the week of %(end)s"
+        "%(kpi)s, %(count)s weeks: %(first)s in the week of %(start)s, "
+        "%(last)s in the week of %(end)s"
     ) % {
         "kpi": kpi.title,
         "count": len(weeks),
@@ -554,6 +556,28 @@ def _error_texts(form: PeriodForm) -> list[str]:
     return texts
 
 
+def _kpi_filters(
+    request: HttpRequest, *, now: datetime
+) -> tuple[KpiFilterForm, bool, date, date, str | None]:
+    """The KPI page's filters: the form, whether it is invalid, period and source.
+
+    Invalid or no filters give the default period of all sources.
+    """
+    today = now.astimezone(DUTCH_TIME).date()
+    form = KpiFilterForm(request.GET or None, today=today, sources=lead_sources())
+    invalid = form.is_bound and not form.is_valid()
+    if form.is_bound and not invalid:
+        return (
+            form,
+            False,
+            form.cleaned_data["period_start"],
+            form.cleaned_data["period_end"],
+            form.cleaned_data["source"] or None,
+        )
+    start, end = form.default_period()
+    return form, invalid, start, end, None
+
+
 @role_required(Role.MARKETING, Role.ADMIN)
 def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
     """The KPIs of the chosen period and source; htmx gets only the KPI section.
@@ -562,17 +586,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
     13 weeks of all sources, with status 422.
     """
     now: datetime = timezone.now()
-    today = now.astimezone(DUTCH_TIME).date()
-    sources = lead_sources()
-    form = KpiFilterForm(request.GET or None, today=today, sources=sources)
-    invalid = form.is_bound and not form.is_valid()
-    if form.is_bound and not invalid:
-        start: date = form.cleaned_data["period_start"]
-        end: date = form.cleaned_data["period_end"]
-        source: str | None = form.cleaned_data["source"] or None
-    else:
-        start, end = form.default_period()
-        source = None
+    form, invalid, start, end, source = _kpi_filters(request, now=now)
     facts = facts_for_period(start, end, source=source)
     weeks = weekly(facts, start, end, DUTCH_TIME, now=now)
     total = kpi_set(facts, now=now)
@@ -598,6 +612,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         **quality_context(facts, now=now),
         "no_fit_rules": no_fit_rule_rows(facts),
         "cost_rows": cost_rows(per_source, start, end, source=source),
+        "export_query": request.GET.urlencode() if not invalid else "",
     }
     template = (
         "insights/_kpi_section.html" if request.htmx else "insights/kpi_overview.html"
@@ -817,3 +832,144 @@ def import_campaign_costs(request: HttpRequest) -> HttpResponse:
 
 def _user(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
+
+
+# --- export: the KPI tables as CSV and XLSX -------------------------------------------
+
+_EXPORT_KINDS = {
+    "share": "share",
+    "hours": "hours",
+    "rating": "rating",
+    "count": "count",
+}
+
+
+def _kpi_columns() -> tuple[Column, ...]:
+    return tuple(Column(str(kpi.title), _EXPORT_KINDS[kpi.kind]) for kpi in KPIS)
+
+
+def _rounded(value: float | int | None) -> Value:
+    return round(value, 4) if isinstance(value, float) else value
+
+
+def _kpi_values(kpis: KpiSet) -> tuple[Value, ...]:
+    return tuple(_rounded(kpi.value(kpis)) for kpi in KPIS)
+
+
+def _cost_values(name: str, cost_cents: float, qualified: int) -> tuple[Value, ...]:
+    """Source, cost in euros, qualified leads and euros per qualified lead."""
+    per_lead = cost_per_qualified_lead(cost_cents, qualified)
+    return (
+        name or _("(no source)"),
+        round(cost_cents / 100, 2),
+        qualified,
+        None if per_lead is None else round(per_lead / 100, 2),
+    )
+
+
+def export_tables(
+    facts: Sequence[LeadFacts],
+    start: date,
+    end: date,
+    *,
+    source: str | None,
+    now: datetime,
+) -> list[Table]:
+    """The KPI page's tables with plain numbers: period, weeks, sources, bands, costs."""
+    total = kpi_set(facts, now=now)
+    per_source = by_source(facts, now=now)
+    costs = costs_in_period(campaign_costs(start, end), start, end)
+    if source is not None:
+        costs = {name: cents for name, cents in costs.items() if name == source}
+    accepted = {name: kpis.accepted for name, kpis in per_source}
+    # Without any cost in the period the table stays empty, as on the page.
+    cost_sources = sorted(costs.keys() | (set(accepted) if costs else set()))
+    return [
+        Table(
+            _("KPIs"),
+            (Column(_("KPI")), Column(_("Value"))),
+            tuple((str(kpi.title), _rounded(kpi.value(total))) for kpi in KPIS),
+        ),
+        Table(
+            _("Per week"),
+            (Column(_("Week starting")), *_kpi_columns()),
+            tuple(
+                (monday.isoformat(), *_kpi_values(kpis))
+                for monday, kpis in weekly(facts, start, end, DUTCH_TIME, now=now)
+            ),
+        ),
+        Table(
+            _("Per source"),
+            (Column(_("Source")), *_kpi_columns()),
+            tuple(
+                (name or _("(no source)"), *_kpi_values(kpis))
+                for name, kpis in per_source
+            ),
+        ),
+        Table(
+            _("Per band"),
+            (Column(_("Band")), *_kpi_columns()),
+            tuple(
+                (_band_name(band), *_kpi_values(kpis))
+                for band, kpis in by_band(facts, now=now)
+            ),
+        ),
+        Table(
+            _("Cost per qualified lead"),
+            (
+                Column(_("Source")),
+                Column(_("Costs"), "euros"),
+                Column(_("Qualified leads"), "count"),
+                Column(_("Cost per qualified lead"), "euros"),
+            ),
+            tuple(
+                _cost_values(name, costs.get(name, 0.0), accepted.get(name, 0))
+                for name in cost_sources
+            ),
+        ),
+    ]
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def kpi_export_csv(request: HttpRequest) -> HttpResponse:
+    """The KPI tables of the chosen period and source as one CSV file."""
+    return _kpi_export(request, "csv")
+
+
+@role_required(Role.MARKETING, Role.ADMIN)
+def kpi_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The KPI tables of the chosen period and source as a workbook, a sheet each."""
+    return _kpi_export(request, "xlsx")
+
+
+def _kpi_export(
+    request: HttpRequest, file_format: Literal["csv", "xlsx"]
+) -> HttpResponse:
+    """The download; bad filters answer 422 with what is wrong, as text."""
+    now: datetime = timezone.now()
+    form, invalid, start, end, source = _kpi_filters(request, now=now)
+    if invalid:
+        return HttpResponse(
+            "\n".join(_error_texts(form)),
+            status=422,
+            content_type="text/plain; charset=utf-8",
+        )
+    facts = facts_for_period(start, end, source=source)
+    tables = export_tables(facts, start, end, source=source, now=now)
+    name = f"kpis-{start.isoformat()}-{end.isoformat()}"
+    if file_format == "csv":
+        dutch = (get_language() or "").startswith("nl")
+        # A BOM tells Excel the file is UTF-8, so "€" and "é" survive.
+        response = HttpResponse(
+            "\ufeff" + tables_csv(tables, decimal_comma=dutch),
+            content_type="text/csv; charset=utf-8",
+        )
+    else:
+        response = HttpResponse(
+            tables_xlsx(tables),
+            content_type=(
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            ),
+        )
+    response["Content-Disposition"] = f'attachment; filename="{name}.{file_format}"'
+    return response
