@@ -104,7 +104,8 @@ def test_the_csv_holds_every_table_with_plain_numbers(marketing_client: Client) 
     assert period["Lead quality (sales' rating)"] == "4"
     assert period["Error rate (no fit)"] == "0"
     assert period["SLA compliance"] == ""  # no first-contact task: no ratio
-    assert len(blocks["Per week"]) == 1 + 5  # header, then 5 weeks of November
+    # Header, then the weeks of 26 October (1 November is a Sunday) to 30 November.
+    assert len(blocks["Per week"]) == 1 + 6
     assert [row[0] for row in blocks["Per band"][1:]] == ["Hot", "Cold"]
     assert blocks["Cost per qualified lead"] == [
         ["Source", "Costs", "Qualified leads", "Cost per qualified lead"],
