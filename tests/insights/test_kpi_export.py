@@ -110,6 +110,7 @@ def test_the_csv_holds_every_table_with_plain_numbers(marketing_client: Client) 
     assert blocks["Cost per qualified lead"] == [
         ["Source", "Costs", "Qualified leads", "Cost per qualified lead"],
         ["website", "900", "1", "900"],
+        ["Total", "900", "1", "900"],
     ]
 
 
@@ -149,6 +150,7 @@ def test_the_xlsx_has_a_sheet_per_table_with_formatted_numbers(
     assert sources.cell(row=2, column=accepted + 1).number_format == "0.0%"
     costs = workbook["Cost per qualified lead"]
     assert [cell.value for cell in costs[2]] == ["website", 900, 1, 900]
+    assert [cell.value for cell in costs[3]] == ["Total", 900, 1, 900]
 
 
 def test_bad_filters_answer_422_with_the_reason(marketing_client: Client) -> None:

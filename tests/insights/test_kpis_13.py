@@ -14,7 +14,7 @@ from pytest_django import DjangoAssertNumQueries
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.queries import facts_for_period
-from leadqual.insights.views import no_fit_rule_rows
+from leadqual.insights.quality import no_fit_explanations, no_fit_rule_rows
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.services import record_feedback, record_outcome
@@ -220,7 +220,7 @@ def test_the_rules_most_common_among_leads_rejected_as_no_fit() -> None:
     anna = Lead.objects.get(email="anna@kapsalon.nl")
     assert anna.scores.count() == 2  # a score after the rejection exists, unused
     day = THURSDAY.date()
-    rows = no_fit_rule_rows(facts_for_period(day, day))
+    rows = no_fit_rule_rows(no_fit_explanations(facts_for_period(day, day)))
     assert [(row.rule, row.leads, row.share) for row in rows] == [
         ("budget_serious", "2 of 3", "67%"),
         ("sector_core", "2 of 3", "67%"),

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import calendar
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -550,3 +550,52 @@ def costs_in_period(
 def cost_per_qualified_lead(cost_cents: float, qualified: int) -> float | None:
     """Cost / sales-accepted leads, in cents; None without accepted leads."""
     return None if qualified == 0 else cost_cents / qualified
+
+
+@dataclass(frozen=True, slots=True)
+class SourceCost:
+    """A source's cost in a period, its sales-accepted leads and their ratio (cents).
+
+    ``source`` is None for the total of all sources.
+    """
+
+    source: str | None
+    cost_cents: float
+    qualified: int
+    cost_per_qualified_cents: float | None
+
+
+def costs_per_source(
+    costs: Mapping[str, float], qualified: Mapping[str, int]
+) -> list[SourceCost]:
+    """Cost per qualified lead per source, sorted, then the total of all sources.
+
+    Covers every source with a cost or with qualified leads. Empty when no
+    cost was entered: then no cost per lead is known, not even a zero.
+    """
+    if not costs:
+        return []
+    rows = [
+        SourceCost(
+            source=source,
+            cost_cents=costs.get(source, 0.0),
+            qualified=qualified.get(source, 0),
+            cost_per_qualified_cents=cost_per_qualified_lead(
+                costs.get(source, 0.0), qualified.get(source, 0)
+            ),
+        )
+        for source in sorted(costs.keys() | qualified.keys())
+    ]
+    total_cost = sum(costs.values())
+    total_qualified = sum(qualified.values())
+    rows.append(
+        SourceCost(
+            source=None,
+            cost_cents=total_cost,
+            qualified=total_qualified,
+            cost_per_qualified_cents=cost_per_qualified_lead(
+                total_cost, total_qualified
+            ),
+        )
+    )
+    return rows

@@ -33,15 +33,12 @@ from leadqual.core.kpis import (
     KpiSet,
     LeadFacts,
     ScoreBucket,
+    SourceCost,
     by_band,
     by_owner,
     by_source,
     calibration,
-    cost_per_qualified_lead,
-    costs_in_period,
-    is_rejected_as_no_fit,
     kpi_set,
-    most_common_rules,
     sla_missed,
     weekly,
 )
@@ -51,7 +48,6 @@ from leadqual.insights.export import Column, Table, Value, tables_csv, tables_xl
 from leadqual.insights.forms import CampaignCostForm, CostFileForm, parse_cost_file
 from leadqual.insights.presentation import (
     KPIS,
-    NONE_TEXT,
     Kpi,
     format_count,
     format_decimal,
@@ -61,9 +57,13 @@ from leadqual.insights.presentation import (
     format_percent,
     format_rating,
 )
+from leadqual.insights.quality import (
+    cost_rows,
+    no_fit_explanations,
+    no_fit_rule_rows,
+    period_costs,
+)
 from leadqual.insights.queries import (
-    campaign_costs,
-    explanations_at_no_fit_rejection,
     facts_for_period,
     lead_sources,
     owner_names,
@@ -71,7 +71,6 @@ from leadqual.insights.queries import (
 )
 from leadqual.insights.services import save_campaign_costs
 from leadqual.leads.models import BAND_LABELS
-from leadqual.scoring.queries import explanation_lines
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
@@ -441,104 +440,6 @@ def quality_context(facts: Sequence[LeadFacts], *, now: datetime) -> dict[str, o
     }
 
 
-@dataclass(frozen=True, slots=True)
-class RuleRow:
-    rule: str
-    label: str
-    leads: str
-    share: str
-
-
-def _rule_label(reason: str) -> str:
-    """The rule's label without this lead's detail: "Budget (€8,500)" -> "Budget"."""
-    label, bracket, _detail = reason.rpartition(" (")
-    return label if bracket and reason.endswith(")") else reason
-
-
-def no_fit_rule_rows(facts: Sequence[LeadFacts]) -> list[RuleRow]:
-    """The rules that most often gave points to leads sales rejected as no fit.
-
-    From each lead's score when it was rejected: these rules may give points
-    too easily.
-    """
-    explanations = explanations_at_no_fit_rejection(
-        [fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)]
-    )
-    labels: dict[str, str] = {}
-    fired: list[list[str]] = []
-    for explanation in explanations.values():
-        hits = [
-            line
-            for line in explanation_lines(explanation)
-            if line.points > 0 and not line.is_adjustment
-        ]
-        for line in hits:
-            labels.setdefault(line.rule, _rule_label(line.reason))
-        fired.append([line.rule for line in hits])
-    return [
-        RuleRow(
-            rule=count.rule,
-            label=labels[count.rule],
-            leads=_("%(count)s of %(total)s")
-            % {"count": format_count(count.leads), "total": format_count(count.out_of)},
-            share=format_percent(count.share, 0),
-        )
-        for count in most_common_rules(fired)
-    ]
-
-
-@dataclass(frozen=True, slots=True)
-class CostRow:
-    source: str
-    cost: str
-    qualified: str
-    cost_per_qualified: str
-    is_total: bool = False
-
-
-def _cost_row(
-    source: str, cost_cents: float, qualified: int, *, is_total: bool = False
-) -> CostRow:
-    per_lead = cost_per_qualified_lead(cost_cents, qualified)
-    return CostRow(
-        source=source,
-        cost=format_euros(round(cost_cents)),
-        qualified=format_count(qualified),
-        cost_per_qualified=NONE_TEXT
-        if per_lead is None
-        else format_euros(round(per_lead)),
-        is_total=is_total,
-    )
-
-
-def cost_rows(
-    groups: Sequence[tuple[str, KpiSet]], start: date, end: date, *, source: str | None
-) -> list[CostRow]:
-    """Cost, sales-accepted leads and cost per qualified lead per source, and in total.
-
-    Every source with costs in the period or with leads; a month's cost is
-    spread over its days (``core.kpis.costs_in_period``). Empty when no cost
-    was entered for the period.
-    """
-    costs = costs_in_period(campaign_costs(start, end), start, end)
-    if source is not None:
-        costs = {name: cents for name, cents in costs.items() if name == source}
-    if not costs:
-        return []
-    accepted = {name: kpis.accepted for name, kpis in groups}
-    names = sorted(costs.keys() | {name for name in accepted if name})
-    rows = [
-        _cost_row(name or _("(no source)"), costs.get(name, 0.0), accepted.get(name, 0))
-        for name in names
-    ]
-    rows.append(
-        _cost_row(
-            _("Total"), sum(costs.values()), sum(accepted.values()), is_total=True
-        )
-    )
-    return rows
-
-
 def _error_texts(form: PeriodForm) -> list[str]:
     """Every problem with the filters, each named by its field, for the KPI section."""
     if not form.is_bound:
@@ -610,8 +511,8 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
         "source_rows": _source_rows(per_source),
         **quality_context(facts, now=now),
-        "no_fit_rules": no_fit_rule_rows(facts),
-        "cost_rows": cost_rows(per_source, start, end, source=source),
+        "no_fit_rules": no_fit_rule_rows(no_fit_explanations(facts)),
+        "cost_rows": cost_rows(period_costs(per_source, start, end, source=source)),
         "export_query": request.GET.urlencode() if not invalid else "",
     }
     template = (
@@ -856,13 +757,13 @@ def _kpi_values(kpis: KpiSet) -> tuple[Value, ...]:
     return tuple(_rounded(kpi.value(kpis)) for kpi in KPIS)
 
 
-def _cost_values(name: str, cost_cents: float, qualified: int) -> tuple[Value, ...]:
+def _cost_values(row: SourceCost) -> tuple[Value, ...]:
     """Source, cost in euros, qualified leads and euros per qualified lead."""
-    per_lead = cost_per_qualified_lead(cost_cents, qualified)
+    per_lead = row.cost_per_qualified_cents
     return (
-        name or _("(no source)"),
-        round(cost_cents / 100, 2),
-        qualified,
+        _("Total") if row.source is None else (row.source or _("(no source)")),
+        round(row.cost_cents / 100, 2),
+        row.qualified,
         None if per_lead is None else round(per_lead / 100, 2),
     )
 
@@ -878,12 +779,6 @@ def export_tables(
     """The KPI page's tables with plain numbers: period, weeks, sources, bands, costs."""
     total = kpi_set(facts, now=now)
     per_source = by_source(facts, now=now)
-    costs = costs_in_period(campaign_costs(start, end), start, end)
-    if source is not None:
-        costs = {name: cents for name, cents in costs.items() if name == source}
-    accepted = {name: kpis.accepted for name, kpis in per_source}
-    # Without any cost in the period the table stays empty, as on the page.
-    cost_sources = sorted(costs.keys() | (set(accepted) if costs else set()))
     return [
         Table(
             _("KPIs"),
@@ -923,8 +818,8 @@ def export_tables(
                 Column(_("Cost per qualified lead"), "euros"),
             ),
             tuple(
-                _cost_values(name, costs.get(name, 0.0), accepted.get(name, 0))
-                for name in cost_sources
+                _cost_values(row)
+                for row in period_costs(per_source, start, end, source=source)
             ),
         ),
     ]

@@ -1,0 +1,129 @@
+"""The KPI tables that need more than one fact row per lead, as people read them.
+
+The cost per qualified lead (campaign costs) and the rules behind "no fit"
+rejections (stored explanations): the KPI page, its export and the weekly
+report all show them, so they are built here once, in the active language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.utils.translation import gettext as _
+
+from leadqual.core.kpis import (
+    KpiSet,
+    LeadFacts,
+    SourceCost,
+    costs_in_period,
+    costs_per_source,
+    is_rejected_as_no_fit,
+    most_common_rules,
+)
+from leadqual.insights.presentation import (
+    NONE_TEXT,
+    format_count,
+    format_euros,
+    format_percent,
+)
+from leadqual.insights.queries import campaign_costs, explanations_at_no_fit_rejection
+from leadqual.scoring.queries import explanation_lines
+
+
+@dataclass(frozen=True, slots=True)
+class RuleRow:
+    rule: str
+    label: str
+    leads: str
+    share: str
+
+
+def _rule_label(reason: str) -> str:
+    """The rule's label without this lead's detail: "Budget (€8,500)" -> "Budget"."""
+    label, bracket, _detail = reason.rpartition(" (")
+    return label if bracket and reason.endswith(")") else reason
+
+
+def no_fit_explanations(facts: Sequence[LeadFacts]) -> list[object]:
+    """The stored explanations of the scores sales saw when rejecting as no fit."""
+    explanations = explanations_at_no_fit_rejection(
+        [fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)]
+    )
+    return list(explanations.values())
+
+
+def no_fit_rule_rows(
+    explanations: Iterable[object], *, limit: int = 10
+) -> list[RuleRow]:
+    """The rules that most often gave points to leads sales rejected as no fit.
+
+    ``explanations`` are the scores sales saw (``no_fit_explanations``):
+    a rule high in this list may give points too easily.
+    """
+    labels: dict[str, str] = {}
+    fired: list[list[str]] = []
+    for explanation in explanations:
+        hits = [
+            line
+            for line in explanation_lines(explanation)
+            if line.points > 0 and not line.is_adjustment
+        ]
+        for line in hits:
+            labels.setdefault(line.rule, _rule_label(line.reason))
+        fired.append([line.rule for line in hits])
+    return [
+        RuleRow(
+            rule=count.rule,
+            label=labels[count.rule],
+            leads=_("%(count)s of %(total)s")
+            % {"count": format_count(count.leads), "total": format_count(count.out_of)},
+            share=format_percent(count.share, 0),
+        )
+        for count in most_common_rules(fired, limit=limit)
+    ]
+
+
+def period_costs(
+    groups: Sequence[tuple[str, KpiSet]], start: date, end: date, *, source: str | None
+) -> list[SourceCost]:
+    """Cost, sales-accepted leads and cost per qualified lead per source, then the total.
+
+    A month's cost is spread over its days (``core.kpis.costs_in_period``);
+    with ``source``, only that source. Empty when no cost was entered for
+    the period.
+    """
+    costs = costs_in_period(campaign_costs(start, end), start, end)
+    if source is not None:
+        costs = {name: cents for name, cents in costs.items() if name == source}
+    return costs_per_source(costs, {name: kpis.accepted for name, kpis in groups})
+
+
+@dataclass(frozen=True, slots=True)
+class CostRow:
+    source: str
+    cost: str
+    qualified: str
+    cost_per_qualified: str
+    is_total: bool = False
+
+
+def cost_rows(costs: Sequence[SourceCost]) -> list[CostRow]:
+    """The cost table's rows as texts, the total last."""
+    return [
+        CostRow(
+            source=(
+                _("Total") if row.source is None else (row.source or _("(no source)"))
+            ),
+            cost=format_euros(round(row.cost_cents)),
+            qualified=format_count(row.qualified),
+            cost_per_qualified=(
+                NONE_TEXT
+                if row.cost_per_qualified_cents is None
+                else format_euros(round(row.cost_per_qualified_cents))
+            ),
+            is_total=row.source is None,
+        )
+        for row in costs
+    ]
