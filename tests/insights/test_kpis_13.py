@@ -13,8 +13,8 @@ from pytest_django import DjangoAssertNumQueries
 
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.insights.queries import facts_for_period
 from leadqual.insights.quality import no_fit_explanations, no_fit_rule_rows
+from leadqual.insights.queries import facts_for_period
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.services import record_feedback, record_outcome

@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from leadqual.core.errors import LeadqualError
-from leadqual.core.kpis import KpiSet, by_source, kpi_set
+from leadqual.core.kpis import KpiSet, SourceCost, by_source, kpi_set
 from leadqual.core.kpis import week_start as week_start_of
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import WeeklyReportSent
@@ -38,6 +38,14 @@ from leadqual.insights.presentation import (
     Kpi,
     format_decimal,
     format_kpi,
+)
+from leadqual.insights.quality import (
+    CostRow,
+    RuleRow,
+    cost_rows,
+    no_fit_explanations,
+    no_fit_rule_rows,
+    period_costs,
 )
 from leadqual.insights.queries import facts_for_period
 from leadqual.integrations.email import OutgoingEmail, send_email
@@ -50,6 +58,8 @@ logger = logging.getLogger(__name__)
 # out (the longest legitimate send is one SMTP timeout, 10 s): take it over.
 STALE_CLAIM_AFTER = timedelta(minutes=15)
 _WEEK = timedelta(weeks=1)
+# The mail names the few rules most common among "no fit" rejections; the page all.
+NO_FIT_RULES_IN_MAIL = 3
 
 
 class EmailNotConfigured(LeadqualError):
@@ -93,6 +103,10 @@ class WeeklyReport:
     this_week: KpiSet
     week_before: KpiSet
     sources: tuple[SourceWeek, ...]
+    # The week's cost per qualified lead per source (empty without costs),
+    # and the explanations sales saw when rejecting the week's leads as no fit.
+    costs: tuple[SourceCost, ...] = ()
+    no_fit_explanations: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +144,8 @@ def weekly_report(
     this_week = [f for f in facts if week_start_of(f.arrived_at, zone=zone) == monday]
     week_before = [f for f in facts if week_start_of(f.arrived_at, zone=zone) != monday]
     empty = kpi_set([], now=now, zone=zone)
-    current_sources = dict(by_source(this_week, now=now, zone=zone))
+    per_source = by_source(this_week, now=now, zone=zone)
+    current_sources = dict(per_source)
     previous_sources = dict(by_source(week_before, now=now, zone=zone))
     return WeeklyReport(
         week_start=monday,
@@ -145,6 +160,10 @@ def weekly_report(
             )
             for source in sorted(current_sources.keys() | previous_sources.keys())
         ),
+        costs=tuple(
+            period_costs(per_source, monday, monday + timedelta(days=6), source=None)
+        ),
+        no_fit_explanations=tuple(no_fit_explanations(this_week)),
     )
 
 
@@ -301,6 +320,8 @@ class ReportContent:
     sources: tuple[str, ...]
     source_lines: tuple[SourceLine, ...]
     link: str
+    cost_rows: tuple[CostRow, ...] = ()
+    no_fit_rules: tuple[RuleRow, ...] = ()
 
 
 def _change(kpi: Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
@@ -363,6 +384,10 @@ def report_content(report: WeeklyReport) -> ReportContent:
             for kpi in KPIS
         ),
         link=kpis_link(report),
+        cost_rows=tuple(cost_rows(report.costs)),
+        no_fit_rules=tuple(
+            no_fit_rule_rows(report.no_fit_explanations, limit=NO_FIT_RULES_IN_MAIL)
+        ),
     )
 
 
