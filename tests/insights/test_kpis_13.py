@@ -159,7 +159,7 @@ def test_the_new_kpis_are_in_dutch(marketing_client: Client) -> None:
     _four_rated_leads()
     html = marketing_client.get(URL, headers={"Accept-Language": "nl"}).content.decode()
     assert _value(html, "quality-rating") == "3,3 van 5"
-    assert "Per temperatuur" in html and "Scoort een hogere score beter?" in html
+    assert "Per temperatuur" in html and "Converteert een hogere score beter?" in html
     assert "Heet" in html
 
 

@@ -109,19 +109,24 @@ class CostRow:
     is_total: bool = False
 
 
+def _whole_euros(cents: float) -> str:
+    # A month's cost spread over days leaves cents nobody spent: show whole euros.
+    return format_euros(round(cents / 100) * 100)
+
+
 def cost_rows(costs: Sequence[SourceCost]) -> list[CostRow]:
-    """The cost table's rows as texts, the total last."""
+    """The cost table's rows as texts in whole euros, the total last."""
     return [
         CostRow(
             source=(
                 _("Total") if row.source is None else (row.source or _("(no source)"))
             ),
-            cost=format_euros(round(row.cost_cents)),
+            cost=_whole_euros(row.cost_cents),
             qualified=format_count(row.qualified),
             cost_per_qualified=(
                 NONE_TEXT
                 if row.cost_per_qualified_cents is None
-                else format_euros(round(row.cost_per_qualified_cents))
+                else _whole_euros(row.cost_per_qualified_cents)
             ),
             is_total=row.source is None,
         )
