@@ -13,9 +13,6 @@ from pytest_django import DjangoAssertNumQueries
 
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.insights.quality import no_fit_explanations, no_fit_rule_rows
-from leadqual.insights.queries import facts_for_period
-from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.services import record_feedback, record_outcome
 from leadqual.users.roles import Role
@@ -169,85 +166,29 @@ def _many_leads(count: int) -> None:
         _accept(lead, hours=number % 7, rating=number % 5 + 1)
 
 
-@pytest.mark.parametrize("count", [4, 40])
-def test_the_page_takes_the_same_queries_for_4_and_40_leads(
-    marketing_client: Client,
-    count: int,
-    django_assert_max_num_queries: DjangoAssertNumQueries,
-) -> None:
-    _many_leads(count)
-    with django_assert_max_num_queries(14):
-        response = marketing_client.get(URL)
-    assert response.status_code == 200
-
-
-WARM_FIELDS = {
-    "sector": "software",
-    "employees": "25",
-    "budget_euros": "15000",
-    "urgency": "immediate",
+# Session and user, the sources, then a fixed set of grouped queries: the
+# facts (6), no-fit explanations, costs; a period shorter than the 12-week
+# trend reads the trend's facts once more.
+QUERY_BUDGETS = {
+    "/kpis/": 12,
+    "/kpis/?weeks=4": 18,
+    "/kpis/export.csv": 11,
+    "/kpis/export.xlsx": 11,
 }
 
 
-def _rejected_no_fit_leads() -> None:
-    """Two warm software leads and a small retail one rejected as no fit, one accepted."""
-    for email in ("kees@bouwbedrijf.nl", "piet@installatie.nl"):
-        _reject(submit_lead(email, WARM_FIELDS, now=THURSDAY).lead, rating=None)
-    small = submit_lead(
-        "anna@kapsalon.nl", {"sector": "retail", "employees": "2"}, now=THURSDAY
-    ).lead
-    _reject(small, rating=None)
-    # Rescored after the rejection: the demo request was not what sales saw.
-    submit_events(
-        [
-            RawEvent(
-                "anna@kapsalon.nl",
-                "demo_request",
-                (THURSDAY + timedelta(hours=3)).isoformat(),
-                {},
-                "anna-demo",
-            )
-        ],
-        now=THURSDAY + timedelta(hours=3),
-        source="api",
-    )
-    accepted = submit_lead("ria@software.nl", WARM_FIELDS, now=THURSDAY).lead
-    _accept(accepted, hours=1, rating=None)
-
-
-def test_the_rules_most_common_among_leads_rejected_as_no_fit() -> None:
-    _rejected_no_fit_leads()
-    anna = Lead.objects.get(email="anna@kapsalon.nl")
-    assert anna.scores.count() == 2  # a score after the rejection exists, unused
-    day = THURSDAY.date()
-    rows = no_fit_rule_rows(no_fit_explanations(facts_for_period(day, day)))
-    assert [(row.rule, row.leads, row.share) for row in rows] == [
-        ("budget_serious", "2 of 3", "67%"),
-        ("sector_core", "2 of 3", "67%"),
-        ("size_sweet_spot", "2 of 3", "67%"),
-        ("urgency_now", "2 of 3", "67%"),
-        ("sector_adjacent", "1 of 3", "33%"),
-        ("size_small", "1 of 3", "33%"),
-    ]
-    assert rows[0].label == "Budget of 10,000 euros or more"
-
-
-def test_the_page_lists_the_no_fit_rules(marketing_client: Client) -> None:
-    _rejected_no_fit_leads()
-    html = marketing_client.get(URL).content.decode()
-    cells = _cells(html, "kpi-no-fit-rules")
-    assert cells[0] == [
-        "Budget of 10,000 euros or more budget_serious",
-        "2 of 3",
-        "67%",
-    ]
-    assert len(cells) == 6
-
-
-def test_without_no_fit_rejections_the_page_says_so(marketing_client: Client) -> None:
-    _four_rated_leads()  # one rejected as no fit, but never scored
-    html = marketing_client.get(URL).content.decode()
-    assert "No lead of this period was rejected as no fit." in html
+@pytest.mark.parametrize("count", [4, 40])
+@pytest.mark.parametrize("url", list(QUERY_BUDGETS))
+def test_the_page_and_exports_take_the_same_queries_for_4_and_40_leads(
+    marketing_client: Client,
+    count: int,
+    url: str,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    _many_leads(count)
+    with django_assert_max_num_queries(QUERY_BUDGETS[url]):
+        response = marketing_client.get(url)
+    assert response.status_code == 200
 
 
 def test_every_kpi_has_a_12_week_sparkline(marketing_client: Client) -> None:

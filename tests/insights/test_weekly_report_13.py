@@ -8,11 +8,12 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 from django.test import override_settings
+from pytest_django import DjangoAssertNumQueries
 
 from leadqual.core.lifecycle import Decision, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import CampaignCost
-from leadqual.insights.report import send_weekly_report
+from leadqual.insights.report import send_weekly_report, weekly_report
 from leadqual.intake.pipeline import submit_lead
 from leadqual.triage.services import record_feedback
 from leadqual.users.models import OwnerProfile
@@ -116,3 +117,35 @@ def test_the_mail_has_the_new_kpis_in_english_and_dutch(sink: SmtpSink) -> None:
     assert "Regels achter leads die als 'past niet' zijn afgewezen" in dutch.part(
         "text/html"
     ).replace("&#x27;", "'")
+
+
+def _leads_last_week(count: int) -> None:
+    for number in range(count):
+        lead = submit_lead(
+            f"lead{number}@bouwbedrijf.nl",
+            {**WARM_FIELDS, "source": "website" if number % 2 else "beurs"},
+            now=LAST_THURSDAY,
+        ).lead
+        record_feedback(
+            lead,
+            Decision.REJECTED,
+            reason=RejectionReason.NO_FIT,
+            rating=number % 5 + 1,
+            given_by=None,
+            now=LAST_THURSDAY + timedelta(hours=1),
+        )
+
+
+@pytest.mark.parametrize("count", [3, 30])
+def test_the_report_takes_the_same_queries_for_3_and_30_leads(
+    count: int, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    _leads_last_week(count)
+    CampaignCost.objects.create(
+        source="website", month=date(2026, 11, 1), amount_cents=90_000
+    )
+    # The facts (6), the no-fit explanations (2) and the costs (1).
+    with django_assert_max_num_queries(9):
+        report = weekly_report(week_start=date(2026, 11, 23), now=MONDAY_7)
+    assert report.this_week.leads_in == count
+    assert len(report.no_fit_explanations) == count
