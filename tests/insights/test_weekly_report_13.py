@@ -107,6 +107,7 @@ def test_the_mail_has_the_new_kpis_in_english_and_dutch(sink: SmtpSink) -> None:
         "Rules behind leads rejected as no fit\nBudget of 10,000 euros or more: 1 of 1"
         in text
     )
+    assert "Per band\nWarm: 2 leads, 0.0% to opportunity, rated 2.5 of 5" in text
     html = english.part("text/html")
     assert 'id="cost-per-qualified-lead"' in html
     assert "<li>Works in a sector we serve best: 1 of 1</li>" in html
@@ -114,6 +115,10 @@ def test_the_mail_has_the_new_kpis_in_english_and_dutch(sink: SmtpSink) -> None:
     assert "Kwaliteit van leads (beoordeling door sales): 2,5 van 5" in dutch_text
     assert "Tijd tot salesklaar: 6,0 u" in dutch_text
     assert "Kosten per gekwalificeerde lead\nwebsite: € 210 (€ 210 / 1)" in dutch_text
+    assert (
+        "Per temperatuur\nWarm: 2 leads, 0,0% naar verkoopkans, beoordeeld met 2,5 van 5"
+        in dutch_text
+    )
     assert "Regels achter leads die als 'past niet' zijn afgewezen" in dutch.part(
         "text/html"
     ).replace("&#x27;", "'")

@@ -13,6 +13,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from leadqual.core.bands import Band
 from leadqual.core.kpis import (
     KpiSet,
     LeadFacts,
@@ -29,7 +30,13 @@ from leadqual.insights.presentation import (
     format_percent,
 )
 from leadqual.insights.queries import campaign_costs, explanations_at_no_fit_rejection
+from leadqual.leads.models import BAND_LABELS
 from leadqual.scoring.queries import explanation_lines
+
+
+def band_name(band: str) -> str:
+    """The band as people read it: "Hot"; "Not scored" for a lead without score."""
+    return str(BAND_LABELS[Band(band)]) if band else _("Not scored")
 
 
 @dataclass(frozen=True, slots=True)

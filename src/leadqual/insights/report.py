@@ -28,7 +28,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from leadqual.core.errors import LeadqualError
-from leadqual.core.kpis import KpiSet, SourceCost, by_source, kpi_set
+from leadqual.core.kpis import KpiSet, SourceCost, by_band, by_source, kpi_set
 from leadqual.core.kpis import week_start as week_start_of
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import WeeklyReportSent
@@ -36,12 +36,16 @@ from leadqual.insights.presentation import (
     KPIS,
     NONE_TEXT,
     Kpi,
+    format_count,
     format_decimal,
     format_kpi,
+    format_percent,
+    format_rating,
 )
 from leadqual.insights.quality import (
     CostRow,
     RuleRow,
+    band_name,
     cost_rows,
     no_fit_explanations,
     no_fit_rule_rows,
@@ -107,6 +111,8 @@ class WeeklyReport:
     # and the explanations sales saw when rejecting the week's leads as no fit.
     costs: tuple[SourceCost, ...] = ()
     no_fit_explanations: tuple[object, ...] = ()
+    # The week's leads per band they have now, hot first.
+    bands: tuple[tuple[str, KpiSet], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +170,7 @@ def weekly_report(
             period_costs(per_source, monday, monday + timedelta(days=6), source=None)
         ),
         no_fit_explanations=tuple(no_fit_explanations(this_week)),
+        bands=tuple(by_band(this_week, now=now, zone=zone)),
     )
 
 
@@ -322,6 +329,7 @@ class ReportContent:
     link: str
     cost_rows: tuple[CostRow, ...] = ()
     no_fit_rules: tuple[RuleRow, ...] = ()
+    band_lines: tuple[str, ...] = ()
 
 
 def _change(kpi: Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
@@ -388,7 +396,20 @@ def report_content(report: WeeklyReport) -> ReportContent:
         no_fit_rules=tuple(
             no_fit_rule_rows(report.no_fit_explanations, limit=NO_FIT_RULES_IN_MAIL)
         ),
+        band_lines=tuple(_band_line(band, kpis) for band, kpis in report.bands),
     )
+
+
+def _band_line(band: str, kpis: KpiSet) -> str:
+    """One band in a line: Hot: 2 leads, 50.0% to opportunity, rated 4.5 of 5."""
+    return _(
+        "%(band)s: %(leads)s leads, %(conversion)s to opportunity, rated %(rating)s"
+    ) % {
+        "band": band_name(band),
+        "leads": format_count(kpis.leads_in),
+        "conversion": format_percent(kpis.lead_to_opportunity),
+        "rating": format_rating(kpis.average_rating),
+    }
 
 
 def weekly_report_email(report: WeeklyReport, user: User) -> OutgoingEmail:

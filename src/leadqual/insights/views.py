@@ -28,7 +28,6 @@ from django.views.decorators.http import require_POST
 from django_htmx.middleware import HtmxDetails
 from django_stubs_ext import StrOrPromise
 
-from leadqual.core.bands import Band
 from leadqual.core.kpis import (
     KpiSet,
     LeadFacts,
@@ -58,6 +57,7 @@ from leadqual.insights.presentation import (
     format_rating,
 )
 from leadqual.insights.quality import (
+    band_name,
     cost_rows,
     no_fit_explanations,
     no_fit_rule_rows,
@@ -70,7 +70,6 @@ from leadqual.insights.queries import (
     recent_campaign_costs,
 )
 from leadqual.insights.services import save_campaign_costs
-from leadqual.leads.models import BAND_LABELS
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
@@ -362,14 +361,10 @@ BAND_COLUMNS: tuple[tuple[StrOrPromise, Callable[[KpiSet], str]], ...] = (
 )
 
 
-def _band_name(band: str) -> str:
-    return str(BAND_LABELS[Band(band)]) if band else _("Not scored")
-
-
 def _band_rows(groups: Sequence[tuple[str, KpiSet]]) -> list[SourceRow]:
     return [
         SourceRow(
-            source=_band_name(band),
+            source=band_name(band),
             cells=[Cell(str(title), value(kpis)) for title, value in BAND_COLUMNS],
         )
         for band, kpis in groups
@@ -805,7 +800,7 @@ def export_tables(
             _("Per band"),
             (Column(_("Band")), *_kpi_columns()),
             tuple(
-                (_band_name(band), *_kpi_values(kpis))
+                (band_name(band), *_kpi_values(kpis))
                 for band, kpis in by_band(facts, now=now)
             ),
         ),
