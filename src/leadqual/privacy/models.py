@@ -19,7 +19,7 @@ from leadqual.leads.models import Lead
 
 
 class AuditAction(models.TextChoices):
-    """What someone did with a lead's personal data."""
+    """What someone did with a lead's personal data, or with the scoring model."""
 
     VIEWED = "viewed", _("Viewed")
     EXPORTED = "exported", _("Exported")
@@ -27,6 +27,9 @@ class AuditAction(models.TextChoices):
     MERGED = "merged", _("Merged")
     ERASED = "erased", _("Erased")
     ANONYMISED = "anonymised", _("Anonymised")
+    # Decisions on the scoring model that scores every lead (no lead_id).
+    MODEL_APPROVED = "model_approved", _("Scoring model approved")
+    MODEL_REJECTED = "model_rejected", _("Scoring model rejected")
 
 
 class LawfulBasis(models.TextChoices):
