@@ -38,6 +38,7 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.scoring.services import default_model_source, store_draft_scoring_model
 from leadqual.users.roles import Role
 from leadqual.users.scopes import Scope
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
@@ -134,6 +135,13 @@ ROUTES: dict[str, Access] = {
     "leads:merge-undo": Page(MARKETING_AND_ADMIN, POST),
     "insights:kpis": Page(MARKETING_AND_ADMIN),
     "insights:team": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-list": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-detail": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-export": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-import": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-points": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-approve": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-reject": Page(MARKETING_AND_ADMIN, POST),
     "intake:embed-code": Page(ADMIN_ONLY),
     "imports:upload": Page(MARKETING_AND_ADMIN),
     "imports:job": Page(MARKETING_AND_ADMIN),
@@ -271,6 +279,9 @@ def scene() -> Scene:
         status=DeliveryStatus.DELIVERED,
     )
     ApiTokenFactory.create(secret=TOKEN, scopes=[])
+    draft = store_draft_scoring_model(
+        default_model_source(), {}, now=timezone.now()
+    )
     assert lead.company is not None
     return Scene(
         users=users,
@@ -282,6 +293,7 @@ def scene() -> Scene:
             "pk": job.pk,
             "endpoint_id": endpoint.pk,
             "delivery_id": delivery.pk,
+            "version": draft.version,
             "file_format": "json",
             "key": "not-the-key",
             "token": "not-a-confirmation-token",

@@ -24,7 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
@@ -650,7 +650,11 @@ def version_points(request: HttpRequest, version: int) -> HttpResponse:
     )
     messages.success(
         request,
-        gettext("Points of %(count)s rules changed in draft version %(version)s.")
+        ngettext(
+            "Points of %(count)s rule changed in draft version %(version)s.",
+            "Points of %(count)s rules changed in draft version %(version)s.",
+            len(changed),
+        )
         % {"count": len(changed), "version": version},
     )
     return redirect("scoring_models:version-detail", version=version)
