@@ -41,6 +41,7 @@ from leadqual.insights.presentation import (
 )
 from leadqual.insights.queries import facts_for_period
 from leadqual.integrations.email import OutgoingEmail, send_email
+from leadqual.scoring.queries import newest_open_draft
 from leadqual.triage.alert_delivery import language_of
 from leadqual.users.roles import Role
 
@@ -301,6 +302,9 @@ class ReportContent:
     sources: tuple[str, ...]
     source_lines: tuple[SourceLine, ...]
     link: str
+    # The review page of the newest undecided draft model; "" when none waits.
+    proposal_link: str = ""
+    proposal_version: int | None = None
 
 
 def _change(kpi: Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
@@ -331,6 +335,7 @@ def kpis_link(report: WeeklyReport) -> str:
 def report_content(report: WeeklyReport) -> ReportContent:
     """What the report says, in the active language."""
     week = date_format(report.week_start, "DATE_FORMAT")
+    draft = newest_open_draft()
     return ReportContent(
         subject=_("KPIs of the week of %(week)s") % {"week": week},
         period=_("Leads that arrived from %(start)s to %(end)s")
@@ -363,7 +368,21 @@ def report_content(report: WeeklyReport) -> ReportContent:
             for kpi in KPIS
         ),
         link=kpis_link(report),
+        proposal_link=(
+            _absolute(
+                reverse(
+                    "scoring_models:version-detail", kwargs={"version": draft.version}
+                )
+            )
+            if draft is not None
+            else ""
+        ),
+        proposal_version=draft.version if draft is not None else None,
     )
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.BASE_URL.rstrip('/')}{path}"
 
 
 def weekly_report_email(report: WeeklyReport, user: User) -> OutgoingEmail:
