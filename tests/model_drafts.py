@@ -66,7 +66,9 @@ def history_with_outcomes(now: datetime, *, weeks: int = 20) -> None:
                 )
 
 
-def optimiser_draft(now: datetime, *, capacity_per_week: int = 3) -> ScoringModelVersion:
+def optimiser_draft(
+    now: datetime, *, capacity_per_week: int = 3
+) -> ScoringModelVersion:
     """The optimiser's proposal on ``history_with_outcomes``, stored as a draft."""
     history_with_outcomes(now)
     run = run_optimiser(now=now, weeks=4, capacity_per_week=capacity_per_week)

@@ -279,9 +279,7 @@ def scene() -> Scene:
         status=DeliveryStatus.DELIVERED,
     )
     ApiTokenFactory.create(secret=TOKEN, scopes=[])
-    draft = store_draft_scoring_model(
-        default_model_source(), {}, now=timezone.now()
-    )
+    draft = store_draft_scoring_model(default_model_source(), {}, now=timezone.now())
     assert lead.company is not None
     return Scene(
         users=users,

@@ -38,7 +38,9 @@ def test_the_mail_links_to_the_newest_undecided_draft() -> None:
     text, html = _mail()
 
     link = f"https://leads.example.nl/scoring-model/v{newer.version}/"
-    assert f"A new scoring model (v{newer.version}) waits for your review: {link}" in text
+    assert (
+        f"A new scoring model (v{newer.version}) waits for your review: {link}" in text
+    )
     assert f'<a href="{link}">' in html
     assert f"/v{older.version}/" not in text
 

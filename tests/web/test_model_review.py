@@ -7,9 +7,9 @@ runs tasks at once in the tests); each decision is audited.
 
 from __future__ import annotations
 
-from html import unescape
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 import time_machine
@@ -349,7 +349,9 @@ def test_an_uploaded_model_file_becomes_a_new_draft(client: Client) -> None:
     [
         (b"[model\nname = 1", "not valid TOML"),
         (
-            default_model_source().replace("points = 12", 'points = "veel"', 1).encode(),
+            default_model_source()
+            .replace("points = 12", 'points = "veel"', 1)
+            .encode(),
             'Rule "sector_core" (rules[0]), points: expected a whole number',
         ),
         (b"\xff\xfe not text", "not UTF-8 text"),

@@ -72,11 +72,6 @@ class ScoringModelVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
 
-    @property
-    def is_open_draft(self) -> bool:
-        """A draft that still waits for someone's decision."""
-        return self.is_draft and not self.decision
-
     def save(self, *args: object, **kwargs: object) -> None:
         if self.pk is not None:
             stored = (
@@ -94,6 +89,11 @@ class ScoringModelVersion(models.Model):
                     "changed. Load the changed file as a new version instead."
                 )
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_open_draft(self) -> bool:
+        """A draft that still waits for someone's decision."""
+        return self.is_draft and not self.decision
 
 
 class Score(models.Model):

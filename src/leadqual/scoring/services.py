@@ -175,7 +175,12 @@ def store_draft_scoring_model(
 
 
 def _claim_open_draft(
-    version: int, decision: DraftDecision, *, by: User | None, reason: str, now: datetime
+    version: int,
+    decision: DraftDecision,
+    *,
+    by: User | None,
+    reason: str,
+    now: datetime,
 ) -> ScoringModelVersion:
     """Mark the open draft ``version`` as decided, in one conditional update.
 

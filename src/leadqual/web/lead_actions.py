@@ -806,18 +806,18 @@ def _current_values(lead: Lead) -> dict[str, str]:
 
 def _choices_for(name: str, value: str) -> list[dict[str, object]]:
     """The options of a field corrected by choosing; [] for a typed field."""
-    none = [{"value": "", "label": "\u2013"}]
+    none: list[dict[str, object]] = [{"value": "", "label": "\u2013"}]
     if name == "urgency":
         return none + [
             {"value": urgency.value, "label": label}
             for urgency, label in URGENCY_LABELS.items()
         ]
     if name == "sector":
-        known = [
+        known: list[dict[str, object]] = [
             {"value": key, "label": label} for key, label in SECTOR_CHOICES.items()
         ]
         # A sector from an import outside the list stays choosable as it is.
-        kept = (
+        kept: list[dict[str, object]] = (
             []
             if not value or value in SECTOR_CHOICES
             else [{"value": value, "label": value}]

@@ -152,7 +152,7 @@ def _version_rows() -> list[VersionRow]:
                 status_label=label,
                 created_at=_when(row.created_at),
                 decided=decided,
-                scores=format_count(row.score_count),  # type: ignore[attr-defined]
+                scores=format_count(row.score_count),
                 is_open_draft=row.is_open_draft,
             )
         )
@@ -251,13 +251,22 @@ class Review:
     has_evidence: bool
     field_errors: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def curve_marked(self) -> list[CurveLine]:
+        """The current and the proposed threshold's points of the curve."""
+        return [line for line in self.curve if line.mark]
+
 
 def _dict(value: object) -> Mapping[str, object]:
     return value if isinstance(value, dict) else {}
 
 
 def _list(value: object) -> list[Mapping[str, object]]:
-    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+    return (
+        [item for item in value if isinstance(item, dict)]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def _int(value: object) -> int | None:
@@ -300,9 +309,7 @@ def _note(status: str, *, proposed: int | None, new_points: int) -> str:
     notes = {
         RuleStatus.CHANGED.value: gettext("Changed on the evidence"),
         RuleStatus.UNCHANGED.value: gettext("The evidence supports the points"),
-        RuleStatus.TOO_LITTLE_EVIDENCE.value: gettext(
-            "Too little evidence: unchanged"
-        ),
+        RuleStatus.TOO_LITTLE_EVIDENCE.value: gettext("Too little evidence: unchanged"),
         RuleStatus.NEW.value: gettext("New rule"),
     }
     note = notes.get(status, "")
@@ -492,23 +499,30 @@ def _facts(
             facts.append((gettext("Reason"), row.decision_reason))
     if proposal.get("imported_from"):
         facts.append((gettext("Imported from"), str(proposal["imported_from"])))
-    targets = {
-        "accepted": gettext("accepted by sales"),
-        "opportunity": gettext("became an opportunity"),
-        "won": gettext("won"),
-    }
     examples = _int(proposal.get("examples"))
     if examples is not None:
+        learnt = {
+            "accepted": gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s were "
+                "accepted by sales"
+            ),
+            "won": gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s were won"
+            ),
+        }.get(
+            str(proposal.get("target")),
+            gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s became "
+                "an opportunity"
+            ),
+        )
         facts.append(
             (
                 gettext("Learnt from"),
-                gettext(
-                    "%(examples)s reviewed leads, of which %(conversions)s %(target)s"
-                )
+                learnt
                 % {
                     "examples": format_count(examples),
                     "conversions": _count_text(proposal.get("conversions")),
-                    "target": targets.get(str(proposal.get("target")), ""),
                 },
             )
         )

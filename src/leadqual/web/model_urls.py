@@ -14,7 +14,5 @@ urlpatterns: list[URLPattern] = [
         "v<int:version>/approve/", model_pages.version_approve, name="version-approve"
     ),
     path("v<int:version>/reject/", model_pages.version_reject, name="version-reject"),
-    path(
-        "v<int:version>/export/", model_pages.version_export, name="version-export"
-    ),
+    path("v<int:version>/export/", model_pages.version_export, name="version-export"),
 ]
