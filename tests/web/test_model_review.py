@@ -369,3 +369,20 @@ def test_a_bad_model_file_is_refused_with_what_is_wrong(
     assert response.status_code == 422
     assert problem in unescape(response.content.decode())
     assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
+
+
+def test_the_audit_log_shows_decisions_on_the_model_in_dutch(
+    draft: ScoringModelVersion,
+) -> None:
+    admin = make_user("anna", role=Role.ADMIN)
+    client = Client()
+    client.force_login(admin)
+    client.post(_url("version-approve", draft.version), {"confirm": "yes"})
+
+    response = client.get(
+        reverse("privacy:audit-log"), headers={"accept-language": "nl"}
+    )
+
+    page = response.content.decode()
+    assert "Scoremodel goedgekeurd" in page
+    assert f"scoremodel v{draft.version}" in page

@@ -118,6 +118,26 @@ _AUDIT_DETAIL_PATTERNS = [
         re.compile(r"corrected (?P<fields>.+)"),
         pgettext_lazy("audit detail", "corrected %(fields)s"),
     ),
+    # Decisions on the scoring model (web/model_pages.py); a rejection's
+    # reason is shown as it was written.
+    (
+        re.compile(r"scoring model v(?P<version>\d+)"),
+        pgettext_lazy("audit detail", "scoring model v%(version)s"),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): imported"),
+        pgettext_lazy("audit detail", "scoring model v%(version)s: imported"),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): points of (?P<rules>.+)"),
+        pgettext_lazy(
+            "audit detail", "scoring model v%(version)s: points of %(rules)s"
+        ),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): (?P<reason>.+)", re.DOTALL),
+        pgettext_lazy("audit detail", "scoring model v%(version)s: %(reason)s"),
+    ),
 ]
 
 
