@@ -139,6 +139,7 @@ ROUTES: dict[str, Access] = {
     "scoring_models:version-detail": Page(MARKETING_AND_ADMIN),
     "scoring_models:version-export": Page(MARKETING_AND_ADMIN),
     "scoring_models:version-import": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:optimise": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-points": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-approve": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-reject": Page(MARKETING_AND_ADMIN, POST),

@@ -29,10 +29,11 @@ from leadqual.scoring.services import (
     parsed_model,
     rescore_lead,
 )
+from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
 from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES
 from tests.factories import LeadFactory, make_user
-from tests.model_drafts import optimiser_draft
+from tests.model_drafts import history_with_outcomes, optimiser_draft
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -386,3 +387,25 @@ def test_the_audit_log_shows_decisions_on_the_model_in_dutch(
     page = response.content.decode()
     assert "Scoremodel goedgekeurd" in page
     assert f"scoremodel v{draft.version}" in page
+
+
+def test_running_the_optimiser_from_the_page_stores_its_draft(client: Client) -> None:
+    """Tasks run at once in the tests; a worker runs them in production."""
+    history_with_outcomes(NOW)
+    seller = make_user("sanne", role=Role.SALES)
+    OwnerProfile.objects.update_or_create(user=seller, defaults={"capacity": 3})
+
+    response = client.post(reverse("scoring_models:optimise"), follow=True)
+
+    draft = ScoringModelVersion.objects.get(is_draft=True)
+    assert draft.proposal["capacity_per_week"] == 3
+    assert draft.proposal["based_on_version"] == 1
+    assert "The optimiser stored a new draft." in response.content.decode()
+    assert active_scoring_model().version == 1
+
+
+def test_an_optimiser_run_that_changes_nothing_stores_no_draft(client: Client) -> None:
+    response = client.post(reverse("scoring_models:optimise"), follow=True)
+
+    assert "unless it changes nothing" in response.content.decode()
+    assert not ScoringModelVersion.objects.filter(is_draft=True).exists()

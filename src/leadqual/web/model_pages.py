@@ -47,7 +47,7 @@ from leadqual.scoring.services import (
     reject_draft,
     store_draft_scoring_model,
 )
-from leadqual.triage.jobs import requalify_all_leads
+from leadqual.triage.jobs import propose_scoring_model, requalify_all_leads
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
@@ -837,3 +837,23 @@ def version_import(request: HttpRequest) -> HttpResponse:
         % {"version": row.version},
     )
     return redirect("scoring_models:version-detail", version=row.version)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def run_optimiser_now(request: HttpRequest) -> HttpResponse:
+    """Queue the optimiser; its draft appears in the list when it is done."""
+    drafts_before = ScoringModelVersion.objects.filter(is_draft=True).count()
+    propose_scoring_model()
+    if ScoringModelVersion.objects.filter(is_draft=True).count() > drafts_before:
+        # Tasks ran at once (no separate worker): the draft is there already.
+        messages.success(request, gettext("The optimiser stored a new draft."))
+    else:
+        messages.info(
+            request,
+            gettext(
+                "The optimiser runs in the background. Its proposal appears here "
+                "as a draft when it is done, unless it changes nothing."
+            ),
+        )
+    return redirect("scoring_models:version-list")

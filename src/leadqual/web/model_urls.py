@@ -8,6 +8,7 @@ app_name = "scoring_models"
 urlpatterns: list[URLPattern] = [
     path("", model_pages.version_list, name="version-list"),
     path("import/", model_pages.version_import, name="version-import"),
+    path("optimise/", model_pages.run_optimiser_now, name="optimise"),
     path("v<int:version>/", model_pages.version_detail, name="version-detail"),
     path("v<int:version>/points/", model_pages.version_points, name="version-points"),
     path(
