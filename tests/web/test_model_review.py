@@ -226,7 +226,7 @@ def test_approving_twice_changes_nothing_the_second_time(
         _url("version-approve", draft.version), {"confirm": "yes"}, follow=True
     )
 
-    assert "was already approved or rejected" in response.content.decode()
+    assert "is no draft waiting for a decision" in response.content.decode()
     assert AuditEntry.objects.filter(action=AuditAction.MODEL_APPROVED).count() == 1
 
 
@@ -238,7 +238,7 @@ def test_a_version_that_is_no_draft_cannot_be_approved(client: Client) -> None:
         _url("version-approve", active.version), {"confirm": "yes"}, follow=True
     )
 
-    assert "was already approved or rejected" in response.content.decode()
+    assert "is no draft waiting for a decision" in response.content.decode()
     active.refresh_from_db()
     assert active.decision == ""
     assert active.activated_at == activated_at
@@ -261,7 +261,7 @@ def test_of_two_reviewers_approving_at_once_only_one_decides(
     )
 
     assert first.status_code == 302
-    assert "was already approved or rejected" in second.content.decode()
+    assert "is no draft waiting for a decision" in second.content.decode()
     draft.refresh_from_db()
     assert draft.decided_by == admin
     with pytest.raises(DraftAlreadyDecided):
@@ -303,7 +303,7 @@ def test_a_rejected_draft_stays_readable_marked_rejected_with_its_reason(
     refused = client.post(
         _url("version-approve", draft.version), {"confirm": "yes"}, follow=True
     )
-    assert "was already approved or rejected" in refused.content.decode()
+    assert "is no draft waiting for a decision" in refused.content.decode()
 
 
 def test_a_version_downloads_as_its_toml_file(

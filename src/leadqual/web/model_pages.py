@@ -614,7 +614,7 @@ def _decided_already(request: HttpRequest, version: int) -> HttpResponse:
     messages.error(
         request,
         gettext(
-            "Version %(version)s was already approved or rejected; nothing changed."
+            "Version %(version)s is no draft waiting for a decision; nothing changed."
         )
         % {"version": version},
     )
