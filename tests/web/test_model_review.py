@@ -107,6 +107,7 @@ def test_the_review_shows_rules_thresholds_and_the_backtest_from_the_proposal(
     assert 'id="backtest-total"' in html
     assert html.count("→") >= 5 * 5  # four weeks and the total, five cells each
     assert 'id="approve-form"' in html
+    assert 'id="stale-draft"' not in html
 
 
 def test_the_review_reads_in_dutch_with_dutch_numbers(
@@ -409,3 +410,18 @@ def test_an_optimiser_run_that_changes_nothing_stores_no_draft(client: Client) -
 
     assert "unless it changes nothing" in response.content.decode()
     assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
+
+
+def test_a_draft_compared_with_an_older_version_warns_before_approval(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    newer = default_model_source().replace("points = 12", "points = 13", 1)
+    _upload(client, newer.encode())
+    uploaded = ScoringModelVersion.objects.get(version=draft.version + 1)
+    client.post(_url("version-approve", uploaded.version), {"confirm": "yes"})
+
+    html = _page(client, draft.version)
+
+    assert 'id="stale-draft"' in html
+    assert f"Version {uploaded.version} is active now" in html
+    assert 'id="stale-draft"' not in _page(client, uploaded.version)

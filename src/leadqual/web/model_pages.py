@@ -250,6 +250,8 @@ class Review:
     weeks: list[WeekLine]
     has_evidence: bool
     field_errors: dict[str, str] = field(default_factory=dict)
+    # The active version when it is not the one the draft was compared with.
+    active_since_then: int | None = None
 
     @property
     def curve_marked(self) -> list[CurveLine]:
@@ -559,6 +561,7 @@ def build_review(
     )
     base = parsed_model(base_row) if base_row is not None else None
     status, label = status_of(row)
+    active = ScoringModelVersion.objects.filter(is_active=True).first()
     thresholds: list[tuple[StrOrPromise, str, str]] = []
     for name, title in (("hot", gettext("Hot from")), ("warm", gettext("Warm from"))):
         new = getattr(model.thresholds, name)
@@ -578,6 +581,11 @@ def build_review(
         weeks=_week_lines(proposal),
         has_evidence="rules" in proposal,
         field_errors=dict(errors or {}),
+        active_since_then=(
+            active.version
+            if row.is_open_draft and active is not None and active.version != based_on
+            else None
+        ),
     )
 
 
