@@ -38,6 +38,7 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.scoring.services import default_model_source, store_draft_scoring_model
 from leadqual.users.roles import Role
 from leadqual.users.scopes import Scope
 from tests.factories import ApiTokenFactory, LeadFactory, make_user
@@ -139,6 +140,14 @@ ROUTES: dict[str, Access] = {
     "insights:kpis-export-csv": Page(MARKETING_AND_ADMIN),
     "insights:kpis-export-xlsx": Page(MARKETING_AND_ADMIN),
     "insights:costs-import": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-list": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-detail": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-export": Page(MARKETING_AND_ADMIN),
+    "scoring_models:version-import": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:optimise": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-points": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-approve": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-reject": Page(MARKETING_AND_ADMIN, POST),
     "intake:embed-code": Page(ADMIN_ONLY),
     "imports:upload": Page(MARKETING_AND_ADMIN),
     "imports:job": Page(MARKETING_AND_ADMIN),
@@ -276,6 +285,7 @@ def scene() -> Scene:
         status=DeliveryStatus.DELIVERED,
     )
     ApiTokenFactory.create(secret=TOKEN, scopes=[])
+    draft = store_draft_scoring_model(default_model_source(), {}, now=timezone.now())
     assert lead.company is not None
     return Scene(
         users=users,
@@ -287,6 +297,7 @@ def scene() -> Scene:
             "pk": job.pk,
             "endpoint_id": endpoint.pk,
             "delivery_id": delivery.pk,
+            "version": draft.version,
             "file_format": "json",
             "key": "not-the-key",
             "token": "not-a-confirmation-token",

@@ -59,6 +59,7 @@ from leadqual.integrations.models import (
     WebhookEndpoint,
 )
 from leadqual.leads.models import Lead
+from leadqual.triage.optimiser import run_optimiser, store_proposal
 from leadqual.triage.services import (
     add_note,
     record_feedback,
@@ -312,6 +313,10 @@ def scene(settings: Settings, tmp_path: Path) -> Iterator[Scene]:
             sequence=1,
             status=DeliveryStatus.FAILED,
         )
+        # The optimiser's proposal on these leads, as a draft to review.
+        draft = store_proposal(
+            run_optimiser(now=NOW, weeks=4, capacity_per_week=3), now=NOW
+        )
         assert kees.company is not None
         yield Scene(
             admin=admin,
@@ -325,6 +330,7 @@ def scene(settings: Settings, tmp_path: Path) -> Iterator[Scene]:
                 "delivery_id": [delivery.pk],
                 "file_format": ["json"],
                 "token": ["not-a-confirmation-token"],
+                "version": [1, draft.version],
             },
         )
 

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("leadqual.web.triage_urls")),
     path("leads/", include("leadqual.web.lead_urls")),
     path("kpis/", include("leadqual.insights.urls")),
+    path("scoring-model/", include("leadqual.web.model_urls")),
     path("form/", include("leadqual.intake.urls")),
     # The tracking script and its endpoints: /t.js, /t/...
     path("", include("leadqual.intake.tracker_urls")),

@@ -84,6 +84,13 @@ class DraftScoringModel(LeadqualError):
     code = "draft_scoring_model"
 
 
+class DraftAlreadyDecided(LeadqualError):
+    """A draft scoring model version was approved or rejected already (or is
+    no draft): a decision is taken once."""
+
+    code = "draft_already_decided"
+
+
 class NoActiveScoringModel(LeadqualError):
     """Scoring needs an active scoring model and there is none."""
 

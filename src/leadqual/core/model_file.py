@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 from leadqual.core.bands import Thresholds
@@ -546,3 +546,94 @@ def _replace_value(line: str, match: re.Match[str], value: str) -> str:
     ending = "\n" if line.endswith("\n") else ""
     indent, key, equals, _old, trailer = match.group(1, 2, 3, 4, 5)
     return f"{indent}{key}{equals}{value}{trailer}{ending}"
+
+
+# --- points typed by a person -------------------------------------------------------
+
+
+def _points_lines(lines: Sequence[str]) -> dict[str, int]:
+    """The line number of each rule's ``points`` key, by rule name."""
+    found: dict[str, int] = {}
+    name: str | None = None
+    points_line: int | None = None
+    in_rule = False
+
+    def close() -> None:
+        if in_rule and name is not None and points_line is not None:
+            found.setdefault(name, points_line)
+
+    for number, line in enumerate(lines):
+        if _RULES_HEADER.match(line):
+            close()
+            in_rule, name, points_line = True, None, None
+            continue
+        if _TABLE_HEADER.match(line):
+            close()
+            in_rule, name, points_line = False, None, None
+            continue
+        if not in_rule:
+            continue
+        match = _KEY_LINE.match(line.rstrip("\n"))
+        if match is None:
+            continue
+        if match.group(2) == "name":
+            try:
+                value = tomllib.loads(f"v = {match.group(4)}")["v"]
+            except tomllib.TOMLDecodeError:
+                continue
+            name = value if isinstance(value, str) else None
+        elif match.group(2) == "points":
+            points_line = number
+    close()
+    return found
+
+
+def _with_points_text(lines: list[str], number: int, text: str) -> list[str]:
+    match = _KEY_LINE.match(lines[number].rstrip("\n"))
+    assert match is not None
+    changed = list(lines)
+    changed[number] = _replace_value(lines[number], match, text)
+    return changed
+
+
+def with_typed_points(source: str, typed: Mapping[str, str]) -> str:
+    """The model file with the ``points`` of the named rules set to the values
+    a person typed, each written into the file as typed and the result read
+    with ``parse_scoring_model``, exactly as a model file is.
+
+    Raises InvalidScoringModel whose ``fields`` hold a message per rule name
+    at fault (every rule is checked on its own, so all errors show at once),
+    or a message without fields when the whole file fails (thresholds).
+    """
+    lines = source.splitlines(keepends=True)
+    where = _points_lines(lines)
+    errors: dict[str, str] = {}
+    for name, raw in typed.items():
+        text = raw.strip()
+        if name not in where:
+            errors[name] = f'Rule "{name}": there is no such rule in this model file.'
+            continue
+        # One value on one line: a typed newline or comment would add keys.
+        if not text or any(mark in text for mark in ("\n", "\r", "#", "=")):
+            errors[name] = (
+                f'Rule "{name}", points: expected a whole number, got {_quote(raw)}.'
+            )
+            continue
+        try:
+            parse_scoring_model("".join(_with_points_text(lines, where[name], text)))
+        except InvalidScoringModel as error:
+            if error.message.startswith("The scoring model file is not valid TOML"):
+                errors[name] = (
+                    f'Rule "{name}", points: expected a whole number, got {_quote(raw)}.'
+                )
+            else:
+                errors[name] = error.message
+    if errors:
+        raise InvalidScoringModel(
+            "Some points cannot be used: see the rules marked.", fields=errors
+        )
+    for name, raw in typed.items():
+        lines = _with_points_text(lines, where[name], raw.strip())
+    text = "".join(lines)
+    parse_scoring_model(text)
+    return text

@@ -53,6 +53,7 @@ from leadqual.insights.quality import (
 )
 from leadqual.insights.queries import facts_for_period
 from leadqual.integrations.email import OutgoingEmail, send_email
+from leadqual.scoring.queries import newest_open_draft
 from leadqual.triage.alert_delivery import language_of
 from leadqual.users.roles import Role
 
@@ -330,6 +331,9 @@ class ReportContent:
     cost_rows: tuple[CostRow, ...] = ()
     no_fit_rules: tuple[RuleRow, ...] = ()
     band_lines: tuple[str, ...] = ()
+    # The review page of the newest undecided draft model; "" when none waits.
+    proposal_link: str = ""
+    proposal_version: int | None = None
 
 
 def _change(kpi: Kpi, this_week: KpiSet, week_before: KpiSet) -> str:
@@ -360,6 +364,7 @@ def kpis_link(report: WeeklyReport) -> str:
 def report_content(report: WeeklyReport) -> ReportContent:
     """What the report says, in the active language."""
     week = date_format(report.week_start, "DATE_FORMAT")
+    draft = newest_open_draft()
     return ReportContent(
         subject=_("KPIs of the week of %(week)s") % {"week": week},
         period=_("Leads that arrived from %(start)s to %(end)s")
@@ -397,6 +402,16 @@ def report_content(report: WeeklyReport) -> ReportContent:
             no_fit_rule_rows(report.no_fit_explanations, limit=NO_FIT_RULES_IN_MAIL)
         ),
         band_lines=tuple(_band_line(band, kpis) for band, kpis in report.bands),
+        proposal_link=(
+            _absolute(
+                reverse(
+                    "scoring_models:version-detail", kwargs={"version": draft.version}
+                )
+            )
+            if draft is not None
+            else ""
+        ),
+        proposal_version=draft.version if draft is not None else None,
     )
 
 
@@ -410,6 +425,10 @@ def _band_line(band: str, kpis: KpiSet) -> str:
         "conversion": format_percent(kpis.lead_to_opportunity),
         "rating": format_rating(kpis.average_rating),
     }
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.BASE_URL.rstrip('/')}{path}"
 
 
 def weekly_report_email(report: WeeklyReport, user: User) -> OutgoingEmail:

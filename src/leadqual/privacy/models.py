@@ -19,7 +19,7 @@ from leadqual.leads.models import Lead
 
 
 class AuditAction(models.TextChoices):
-    """What someone did with a lead's personal data."""
+    """What someone did with a lead's personal data, or with the scoring model."""
 
     VIEWED = "viewed", _("Viewed")
     EXPORTED = "exported", _("Exported")
@@ -27,6 +27,9 @@ class AuditAction(models.TextChoices):
     MERGED = "merged", _("Merged")
     ERASED = "erased", _("Erased")
     ANONYMISED = "anonymised", _("Anonymised")
+    # Decisions on the scoring model that scores every lead (no lead_id).
+    MODEL_APPROVED = "model_approved", _("Scoring model approved")
+    MODEL_REJECTED = "model_rejected", _("Scoring model rejected")
 
 
 class LawfulBasis(models.TextChoices):
@@ -114,6 +117,26 @@ _AUDIT_DETAIL_PATTERNS = [
     (
         re.compile(r"corrected (?P<fields>.+)"),
         pgettext_lazy("audit detail", "corrected %(fields)s"),
+    ),
+    # Decisions on the scoring model (web/model_pages.py); a rejection's
+    # reason is shown as it was written.
+    (
+        re.compile(r"scoring model v(?P<version>\d+)"),
+        pgettext_lazy("audit detail", "scoring model v%(version)s"),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): imported"),
+        pgettext_lazy("audit detail", "scoring model v%(version)s: imported"),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): points of (?P<rules>.+)"),
+        pgettext_lazy(
+            "audit detail", "scoring model v%(version)s: points of %(rules)s"
+        ),
+    ),
+    (
+        re.compile(r"scoring model v(?P<version>\d+): (?P<reason>.+)", re.DOTALL),
+        pgettext_lazy("audit detail", "scoring model v%(version)s: %(reason)s"),
     ),
 ]
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leadqual.core.errors import ScoringModelInUse
 from leadqual.leads.models import BAND_LABELS, Lead
+
+
+class DraftDecision(models.TextChoices):
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
 
 
 class ScoringModelVersion(models.Model):
@@ -32,6 +38,21 @@ class ScoringModelVersion(models.Model):
     # The optimiser's summary: points old and new per rule with their evidence,
     # candidate rules, the threshold curve and the backtest (optimiser_summary).
     proposal = models.JSONField(_("proposal"), default=dict, blank=True)
+    # A person's decision on a draft: approved (it became active) or rejected
+    # (it stays a draft, readable, and never scores).
+    decision = models.CharField(
+        _("decision"), max_length=10, choices=DraftDecision.choices, blank=True
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         verbose_name = _("scoring model")
@@ -68,6 +89,11 @@ class ScoringModelVersion(models.Model):
                     "changed. Load the changed file as a new version instead."
                 )
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def is_open_draft(self) -> bool:
+        """A draft that still waits for someone's decision."""
+        return self.is_draft and not self.decision
 
 
 class Score(models.Model):

@@ -12,9 +12,17 @@ from leadqual.core.personal_data import Erasure, PersonalFields
 PERSONAL_DATA = (
     # A draft's proposal holds per-rule counts, lifts and candidate rules over
     # coarse fields (sector, region, source, size and budget bands): no person.
+    # The decision's reason is a marketer's note on the model, not on a lead.
     PersonalFields(
         "scoring.ScoringModelVersion",
-        not_personal=("name", "description", "source", "proposal"),
+        not_personal=(
+            "name",
+            "description",
+            "source",
+            "proposal",
+            "decision",
+            "decision_reason",
+        ),
     ),
     PersonalFields(
         "scoring.Score",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import get_language
 
-from leadqual.scoring.models import Score
+from leadqual.scoring.models import Score, ScoringModelVersion
 
 REASONS_PER_LEAD = 3
 
@@ -105,3 +105,12 @@ def latest_score(lead_id: int) -> Score | None:
 def score_history(lead_id: int) -> QuerySet[Score]:
     """Every stored score of the lead, oldest first (a row per change)."""
     return Score.objects.filter(lead_id=lead_id).order_by("computed_at", "id")
+
+
+def newest_open_draft() -> ScoringModelVersion | None:
+    """The newest draft scoring model nobody approved or rejected yet, if any."""
+    return (
+        ScoringModelVersion.objects.filter(is_draft=True, decision="")
+        .order_by("-version")
+        .first()
+    )

@@ -14,20 +14,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
 from leadqual.core import scoring as core
 from leadqual.core.bands import Band
-from leadqual.core.errors import DraftScoringModel, NoActiveScoringModel
-from leadqual.core.model_file import parse_scoring_model
+from leadqual.core.errors import (
+    DraftAlreadyDecided,
+    DraftScoringModel,
+    NoActiveScoringModel,
+)
+from leadqual.core.model_file import parse_scoring_model, with_typed_points
 from leadqual.core.profile import ACCOUNT_FIELDS
 from leadqual.core.scoring import ScoreTrigger, event_window
 from leadqual.db import bulk_insert, bulk_update, insert_rows
 from leadqual.leads.accounts import rescore_accounts
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.queries import events_for_scoring, lead_profile
-from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
+from leadqual.scoring.models import (
+    BandChange,
+    DraftDecision,
+    Score,
+    ScoringModelVersion,
+)
 from leadqual.scoring.queries import latest_scores
 
 logger = logging.getLogger(__name__)
@@ -161,6 +171,101 @@ def store_draft_scoring_model(
             proposal=proposal,
         )
     logger.info("Stored scoring model v%s as a draft for review", row.version)
+    return row
+
+
+def _claim_open_draft(
+    version: int,
+    decision: DraftDecision,
+    *,
+    by: User | None,
+    reason: str,
+    now: datetime,
+) -> ScoringModelVersion:
+    """Mark the open draft ``version`` as decided, in one conditional update.
+
+    Two people deciding at once: only one update finds the draft still open,
+    the other raises DraftAlreadyDecided.
+    """
+    claimed = ScoringModelVersion.objects.filter(
+        version=version, is_draft=True, decision=""
+    ).update(
+        decision=decision,
+        decided_at=now,
+        decided_by=by,
+        decision_reason=reason,
+        is_draft=decision is DraftDecision.REJECTED,
+    )
+    if claimed != 1:
+        raise DraftAlreadyDecided(
+            f"Scoring model v{version} is not a draft waiting for a decision: "
+            "someone approved or rejected it already, or it never was a draft."
+        )
+    return ScoringModelVersion.objects.get(version=version)
+
+
+def approve_draft(
+    version: int, *, by: User | None, reason: str = "", now: datetime
+) -> ScoringModelVersion:
+    """Publish the open draft ``version`` as the active scoring model.
+
+    The version active until now stays stored and readable, and every score
+    keeps the version that produced it. The caller rescores the leads
+    (``triage.jobs.requalify_all_leads``) once this has committed. Raises
+    DraftAlreadyDecided when the version is no open draft, InvalidScoringModel
+    when its source does not parse.
+    """
+    with transaction.atomic():
+        row = _claim_open_draft(
+            version, DraftDecision.APPROVED, by=by, reason=reason, now=now
+        )
+        parse_scoring_model(row.source)
+        activate_scoring_model(row, now=now)
+    logger.info("Scoring model v%s approved by user %s", version, by and by.pk)
+    return row
+
+
+def reject_draft(
+    version: int, *, by: User | None, reason: str, now: datetime
+) -> ScoringModelVersion:
+    """Reject the open draft ``version``: it stays readable and never scores.
+
+    Raises DraftAlreadyDecided when the version is no open draft, ValueError
+    for an empty reason (the form asks for one first).
+    """
+    if not reason.strip():
+        raise ValueError("A rejection needs a reason.")
+    with transaction.atomic():
+        row = _claim_open_draft(
+            version, DraftDecision.REJECTED, by=by, reason=reason.strip(), now=now
+        )
+    logger.info("Scoring model v%s rejected by user %s", version, by and by.pk)
+    return row
+
+
+def change_draft_points(version: int, typed: dict[str, str]) -> ScoringModelVersion:
+    """Set points of the open draft ``version`` to what a person typed per rule.
+
+    Every value is written into the model file and read back by the model
+    file parser (``core.model_file.with_typed_points``); nothing is stored
+    unless all are valid. Raises InvalidScoringModel with a message per rule
+    name in ``fields``, DraftAlreadyDecided when the version is no open draft.
+    """
+    with transaction.atomic():
+        row = (
+            ScoringModelVersion.objects.select_for_update()
+            .filter(version=version)
+            .first()
+        )
+        if row is None or not row.is_open_draft:
+            raise DraftAlreadyDecided(
+                f"Scoring model v{version} is not a draft waiting for a decision; "
+                "only an open draft can be changed."
+            )
+        source = with_typed_points(row.source, typed)
+        if source != row.source:
+            row.source = source
+            row.save(update_fields=["source"])
     return row
 
 

@@ -14,6 +14,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.triage.alerts import check_sla_deadlines
+from leadqual.triage.optimiser import proposes_a_change, run_optimiser, store_proposal
 from leadqual.triage.requalification import requalify_stale_leads
 
 # Daily at 03:15 UTC (Huey keeps its clock in UTC): after midnight's traffic,
@@ -45,6 +46,20 @@ def requalify_all_leads() -> None:
         include_all=True,
         trigger=ScoreTrigger.MODEL_ACTIVATED,
     )
+
+
+@db_task(retries=1, retry_delay=300)  # type: ignore[misc]
+def propose_scoring_model() -> None:
+    """Run the optimiser on the outcomes so far (as `leadqual optimise` does)
+    and store its proposal as a draft for review, unless it changes nothing.
+
+    Safe to run twice: a second run stores a second draft to review, never
+    an active version.
+    """
+    now = timezone.now()
+    run = run_optimiser(now=now)
+    if proposes_a_change(run):
+        store_proposal(run, now=now)
 
 
 @db_periodic_task(SLA_CHECK_SCHEDULE, retries=2, retry_delay=60)  # type: ignore[misc]

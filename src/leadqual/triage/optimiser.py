@@ -298,6 +298,14 @@ def optimiser_summary(run: OptimiserRun) -> dict[str, object]:
     }
 
 
+def proposes_a_change(run: OptimiserRun) -> bool:
+    """True when the proposal changes points, adds a rule or moves a threshold."""
+    proposal = run.proposal
+    return bool(proposal.changed_rules) or (
+        proposal.model.thresholds != proposal.current.thresholds
+    )
+
+
 def store_proposal(run: OptimiserRun, *, now: datetime) -> ScoringModelVersion:
     """Store the run's proposal as a draft scoring model version for review.
 

@@ -13,6 +13,7 @@ from leadqual.core.optimiser import OptimiserSettings, RuleStatus
 from leadqual.triage.optimiser import (
     DEFAULT_WEEKS,
     OptimiserRun,
+    proposes_a_change,
     run_optimiser,
     store_proposal,
 )
@@ -92,9 +93,7 @@ class Command(BaseCommand):
         if options["dry_run"]:
             self.stdout.write("Dry run: nothing stored.")
             return
-        if not run.proposal.changed_rules and (
-            run.proposal.model.thresholds == run.proposal.current.thresholds
-        ):
+        if not proposes_a_change(run):
             self.stdout.write("The proposal changes nothing: no draft stored.")
             return
         try:

@@ -1,0 +1,867 @@
+"""The scoring model's versions, and the review of a draft (#13, "people decide").
+
+A marketer reads a draft beside the version it was based on: per rule old and
+new points with the optimiser's evidence, the new thresholds on their
+precision/recall curve, and the backtest of both models, all from the draft's
+stored ``proposal`` (nothing is recomputed here). They may change points by
+hand (validated by the model file parser), then approve (the draft becomes
+the active version and every lead is rescored in the background) or reject
+with a reason. Versions download as TOML, and an uploaded TOML file becomes a
+new draft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django import forms
+from django.contrib import messages
+from django.db.models import Count
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
+from django.views.decorators.http import require_GET, require_POST
+from django_stubs_ext import StrOrPromise
+
+from leadqual.core.errors import DraftAlreadyDecided, InvalidScoringModel
+from leadqual.core.model_file import parse_scoring_model
+from leadqual.core.optimiser import RuleStatus
+from leadqual.core.scoring import Group, ScoringModel
+from leadqual.insights.presentation import (
+    NONE_TEXT,
+    format_count,
+    format_decimal,
+    format_percent,
+)
+from leadqual.privacy.audit import AuditAction, audit
+from leadqual.scoring.models import DraftDecision, ScoringModelVersion
+from leadqual.scoring.services import (
+    approve_draft,
+    change_draft_points,
+    parsed_model,
+    reject_draft,
+    store_draft_scoring_model,
+)
+from leadqual.triage.jobs import propose_scoring_model, requalify_all_leads
+from leadqual.users.permissions import role_required
+from leadqual.users.roles import Role
+from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
+
+# Marketing reviews the model; admins may too. Sales never sees these pages.
+REVIEWERS = (Role.MARKETING, Role.ADMIN)
+# A model file is a few kilobytes; the default one is under 10 KB.
+MAX_MODEL_FILE_BYTES = 256 * 1024
+MAX_REASON_LENGTH = 1000
+CURVE_STEP = 5
+GROUP_LABELS = {
+    Group.FIT: gettext_lazy("Fit"),
+    Group.INTENT: gettext_lazy("Intent"),
+    Group.ENGAGEMENT: gettext_lazy("Engagement"),
+}
+
+
+def _is_dutch() -> bool:
+    return (get_language() or "").startswith("nl")
+
+
+def _version_or_404(version: int) -> ScoringModelVersion:
+    row = (
+        ScoringModelVersion.objects.select_related("decided_by")
+        .filter(version=version)
+        .first()
+    )
+    if row is None:
+        raise Http404
+    return row
+
+
+def _when(moment: datetime | None) -> str:
+    if moment is None:
+        return NONE_TEXT
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _signed(number: int) -> str:
+    if number == 0:
+        return "0"
+    return f"+{number}" if number > 0 else f"\N{MINUS SIGN}{abs(number)}"
+
+
+# --- status ---------------------------------------------------------------------------
+
+
+def status_of(row: ScoringModelVersion) -> tuple[str, StrOrPromise]:
+    """The version's status key and label: active, draft, rejected, retired or
+    stored (never active)."""
+    if row.is_active:
+        return "active", gettext("Active")
+    if row.decision == DraftDecision.REJECTED:
+        return "rejected", gettext("Rejected")
+    if row.is_draft:
+        return "draft", gettext("Draft, waiting for review")
+    if row.activated_at is not None:
+        return "retired", gettext("Retired")
+    return "stored", gettext("Stored, never active")
+
+
+# --- the list ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRow:
+    version: int
+    name: str
+    status: str
+    status_label: StrOrPromise
+    created_at: str
+    decided: str
+    scores: str
+    is_open_draft: bool
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("Scoring model file (TOML)"))
+
+
+def _version_rows() -> list[VersionRow]:
+    rows = (
+        ScoringModelVersion.objects.select_related("decided_by")
+        .annotate(score_count=Count("scores"))
+        .order_by("-version")
+    )
+    result = []
+    for row in rows:
+        status, label = status_of(row)
+        decided = ""
+        if row.decided_at is not None:
+            decided = gettext("%(decision)s by %(person)s, %(when)s") % {
+                "decision": row.get_decision_display(),
+                "person": display_name(row.decided_by) or NONE_TEXT,
+                "when": _when(row.decided_at),
+            }
+        result.append(
+            VersionRow(
+                version=row.version,
+                name=row.name,
+                status=status,
+                status_label=label,
+                created_at=_when(row.created_at),
+                decided=decided,
+                scores=format_count(row.score_count),
+                is_open_draft=row.is_open_draft,
+            )
+        )
+    return result
+
+
+def _render_list(
+    request: HttpRequest, form: ImportForm, *, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "scoring/version_list.html",
+        {
+            "rows": _version_rows(),
+            "form": form,
+            "max_kilobytes": MAX_MODEL_FILE_BYTES // 1024,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@role_required(*REVIEWERS)
+def version_list(request: HttpRequest) -> HttpResponse:
+    """Every version, newest first: active, drafts, rejected and retired ones."""
+    return _render_list(request, ImportForm())
+
+
+# --- the review ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLine:
+    name: str
+    label: str
+    group: StrOrPromise
+    old_points: str
+    new_points: int
+    change: str
+    change_class: str
+    fired: str
+    lift: str
+    note: str
+    typed: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateLine:
+    name: str
+    label: str
+    suggested_points: str
+    fired: str
+    lift: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurveLine:
+    threshold: int
+    hot_per_week: str
+    precision: str
+    recall: str
+    expected_per_week: str
+    mark: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    label: str
+    current: str
+    proposed: str
+
+
+@dataclass(frozen=True, slots=True)
+class WeekLine:
+    title: str
+    cells: list[Cell]
+    is_total: bool = False
+
+
+@dataclass
+class Review:
+    """What the review page shows of one version, built from stored values."""
+
+    row: ScoringModelVersion
+    status: str
+    status_label: StrOrPromise
+    based_on: int | None
+    facts: list[tuple[StrOrPromise, str]]
+    rules: list[RuleLine]
+    candidates_added: list[CandidateLine]
+    candidates_left: list[CandidateLine]
+    thresholds: list[tuple[StrOrPromise, str, str]]
+    curve: list[CurveLine]
+    weeks: list[WeekLine]
+    has_evidence: bool
+    field_errors: dict[str, str] = field(default_factory=dict)
+    # The active version when it is not the one the draft was compared with.
+    active_since_then: int | None = None
+
+    @property
+    def curve_marked(self) -> list[CurveLine]:
+        """The current and the proposed threshold's points of the curve."""
+        return [line for line in self.curve if line.mark]
+
+
+def _dict(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Mapping[str, object]]:
+    return (
+        [item for item in value if isinstance(item, dict)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _lift_text(item: Mapping[str, object]) -> str:
+    lift = _float(item.get("lift"))
+    if lift is None:
+        return NONE_TEXT
+    low, high = _float(item.get("lift_low")), _float(item.get("lift_high"))
+    if low is None or high is None:
+        return format_decimal(lift, 2)
+    return gettext("%(lift)s (%(low)s to %(high)s)") % {
+        "lift": format_decimal(lift, 2),
+        "low": format_decimal(low, 2),
+        "high": format_decimal(high, 2),
+    }
+
+
+def _count_text(value: object) -> str:
+    number = _int(value)
+    return NONE_TEXT if number is None else format_count(number)
+
+
+def _rule_label(model: ScoringModel, name: str) -> str:
+    for rule in model.rules:
+        if rule.name == name:
+            return (rule.label_nl or rule.label) if _is_dutch() else rule.label
+    return name
+
+
+def _note(status: str, *, proposed: int | None, new_points: int) -> str:
+    notes = {
+        RuleStatus.CHANGED.value: gettext("Changed on the evidence"),
+        RuleStatus.UNCHANGED.value: gettext("The evidence supports the points"),
+        RuleStatus.TOO_LITTLE_EVIDENCE.value: gettext("Too little evidence: unchanged"),
+        RuleStatus.NEW.value: gettext("New rule"),
+    }
+    note = notes.get(status, "")
+    if proposed is not None and proposed != new_points:
+        edited = gettext("changed by hand (the optimiser proposed %(points)s)") % {
+            "points": proposed
+        }
+        note = f"{note}; {edited}" if note else edited
+    return note
+
+
+def _rule_lines(
+    model: ScoringModel,
+    base: ScoringModel | None,
+    proposal: Mapping[str, object],
+    typed: Mapping[str, str],
+    errors: Mapping[str, str],
+) -> list[RuleLine]:
+    evidence = {str(item.get("name")): item for item in _list(proposal.get("rules"))}
+    for item in _list(proposal.get("candidates")):
+        if item.get("added"):
+            evidence.setdefault(
+                str(item.get("name")),
+                {**item, "status": RuleStatus.NEW.value, "new_points": None},
+            )
+    old = {rule.name: rule.points for rule in base.rules} if base else {}
+    lines = []
+    for rule in model.rules:
+        item = evidence.get(rule.name, {})
+        previous = old.get(rule.name)
+        change = rule.points - previous if previous is not None else None
+        proposed = _int(item.get("new_points", item.get("suggested_points")))
+        lines.append(
+            RuleLine(
+                name=rule.name,
+                label=_rule_label(model, rule.name),
+                group=GROUP_LABELS[rule.group],
+                old_points=NONE_TEXT if previous is None else str(previous),
+                new_points=rule.points,
+                change=gettext("new") if change is None else _signed(change),
+                change_class=(
+                    "points-pos"
+                    if change is None or change > 0
+                    else "points-neg"
+                    if change < 0
+                    else "muted"
+                ),
+                fired=_count_text(item.get("fired")),
+                lift=_lift_text(item) if item else NONE_TEXT,
+                note=(
+                    _note(
+                        str(item.get("status", "")),
+                        proposed=proposed,
+                        new_points=rule.points,
+                    )
+                    if item
+                    else (gettext("New rule") if previous is None else "")
+                ),
+                typed=typed.get(rule.name, str(rule.points)),
+                error=errors.get(rule.name, ""),
+            )
+        )
+    return lines
+
+
+def _candidate_lines(
+    proposal: Mapping[str, object], *, added: bool
+) -> list[CandidateLine]:
+    return [
+        CandidateLine(
+            name=str(item.get("name", "")),
+            label=str(item.get("label", item.get("name", ""))),
+            suggested_points=_count_text(item.get("suggested_points")),
+            fired=_count_text(item.get("fired")),
+            lift=_lift_text(item),
+        )
+        for item in _list(proposal.get("candidates"))
+        if bool(item.get("added")) is added
+    ]
+
+
+def _curve_lines(proposal: Mapping[str, object]) -> list[CurveLine]:
+    hot = _dict(proposal.get("hot_threshold"))
+    old, new = _int(hot.get("old")), _int(hot.get("new"))
+    lines = []
+    for point in _list(proposal.get("curve")):
+        threshold = _int(point.get("threshold"))
+        if threshold is None:
+            continue
+        if threshold % CURVE_STEP and threshold not in (old, new):
+            continue
+        marks = []
+        if threshold == old:
+            marks.append(gettext("current"))
+        if threshold == new:
+            marks.append(gettext("proposed"))
+        hot_per_week = _float(point.get("hot_per_week"))
+        expected = _float(point.get("expected_per_week"))
+        lines.append(
+            CurveLine(
+                threshold=threshold,
+                hot_per_week=(
+                    NONE_TEXT if hot_per_week is None else format_decimal(hot_per_week)
+                ),
+                precision=format_percent(_float(point.get("precision")), 0),
+                recall=format_percent(_float(point.get("recall")), 0),
+                expected_per_week=(
+                    NONE_TEXT if expected is None else format_decimal(expected, 2)
+                ),
+                mark=", ".join(marks),
+            )
+        )
+    return lines
+
+
+def _week_cells(
+    current: Mapping[str, object], proposed: Mapping[str, object]
+) -> list[Cell]:
+    def both(key: str, *, rate: bool) -> tuple[str, str]:
+        if rate:
+            return (
+                format_percent(_float(current.get(key)), 0),
+                format_percent(_float(proposed.get(key)), 0),
+            )
+        return _count_text(current.get(key)), _count_text(proposed.get(key))
+
+    columns: Sequence[tuple[str, str, bool]] = (
+        ("hot", gettext("Hot leads"), False),
+        ("accepted_rate", gettext("Accepted"), True),
+        ("opportunity_rate", gettext("Opportunity"), True),
+        ("won_rate", gettext("Won"), True),
+        ("missed_won", gettext("Won but not hot"), False),
+    )
+    cells = []
+    for key, label, rate in columns:
+        left, right = both(key, rate=rate)
+        cells.append(Cell(label=label, current=left, proposed=right))
+    return cells
+
+
+def _week_lines(proposal: Mapping[str, object]) -> list[WeekLine]:
+    backtest = _dict(proposal.get("backtest"))
+    current = _dict(backtest.get("current"))
+    proposed = _dict(backtest.get("proposed"))
+    lines = []
+    for old_week, new_week in zip(
+        _list(current.get("weeks")), _list(proposed.get("weeks")), strict=False
+    ):
+        starts = parse_datetime(str(old_week.get("starts_at", "")))
+        title = (
+            date_format(timezone.localtime(starts), "SHORT_DATE_FORMAT")
+            if starts is not None
+            else NONE_TEXT
+        )
+        lines.append(WeekLine(title=title, cells=_week_cells(old_week, new_week)))
+    if current.get("total") and proposed.get("total"):
+        lines.append(
+            WeekLine(
+                title=gettext("All weeks"),
+                cells=_week_cells(
+                    _dict(current.get("total")), _dict(proposed.get("total"))
+                ),
+                is_total=True,
+            )
+        )
+    return lines
+
+
+def _facts(
+    row: ScoringModelVersion, proposal: Mapping[str, object]
+) -> list[tuple[StrOrPromise, str]]:
+    facts: list[tuple[StrOrPromise, str]] = [
+        (gettext("Created"), _when(row.created_at)),
+    ]
+    if row.decided_at is not None:
+        facts.append(
+            (
+                row.get_decision_display(),
+                gettext("%(when)s by %(person)s")
+                % {
+                    "when": _when(row.decided_at),
+                    "person": display_name(row.decided_by) or NONE_TEXT,
+                },
+            )
+        )
+        if row.decision_reason:
+            facts.append((gettext("Reason"), row.decision_reason))
+    if proposal.get("imported_from"):
+        facts.append((gettext("Imported from"), str(proposal["imported_from"])))
+    examples = _int(proposal.get("examples"))
+    if examples is not None:
+        learnt = {
+            "accepted": gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s were "
+                "accepted by sales"
+            ),
+            "won": gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s were won"
+            ),
+        }.get(
+            str(proposal.get("target")),
+            gettext(
+                "%(examples)s reviewed leads, of which %(conversions)s became "
+                "an opportunity"
+            ),
+        )
+        facts.append(
+            (
+                gettext("Learnt from"),
+                learnt
+                % {
+                    "examples": format_count(examples),
+                    "conversions": _count_text(proposal.get("conversions")),
+                },
+            )
+        )
+    weeks = _int(proposal.get("weeks"))
+    if weeks is not None:
+        capacity = _int(proposal.get("capacity_per_week"))
+        facts.append(
+            (
+                gettext("Backtest"),
+                gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
+                % {
+                    "weeks": weeks,
+                    "capacity": NONE_TEXT if capacity is None else capacity,
+                },
+            )
+        )
+    return facts
+
+
+def build_review(
+    row: ScoringModelVersion,
+    *,
+    typed: Mapping[str, str] | None = None,
+    errors: Mapping[str, str] | None = None,
+) -> Review:
+    """The review of ``row`` from its source and stored proposal."""
+    proposal = _dict(row.proposal)
+    model = parse_scoring_model(row.source, version=row.version)
+    based_on = _int(proposal.get("based_on_version"))
+    base_row = (
+        ScoringModelVersion.objects.filter(version=based_on).first()
+        if based_on is not None
+        else None
+    )
+    base = parsed_model(base_row) if base_row is not None else None
+    status, label = status_of(row)
+    active = ScoringModelVersion.objects.filter(is_active=True).first()
+    thresholds: list[tuple[StrOrPromise, str, str]] = []
+    for name, title in (("hot", gettext("Hot from")), ("warm", gettext("Warm from"))):
+        new = getattr(model.thresholds, name)
+        old = getattr(base.thresholds, name) if base is not None else None
+        thresholds.append((title, NONE_TEXT if old is None else str(old), str(new)))
+    return Review(
+        row=row,
+        status=status,
+        status_label=label,
+        based_on=based_on,
+        facts=_facts(row, proposal),
+        rules=_rule_lines(model, base, proposal, typed or {}, errors or {}),
+        candidates_added=_candidate_lines(proposal, added=True),
+        candidates_left=_candidate_lines(proposal, added=False)[:10],
+        thresholds=thresholds,
+        curve=_curve_lines(proposal),
+        weeks=_week_lines(proposal),
+        has_evidence="rules" in proposal,
+        field_errors=dict(errors or {}),
+        active_since_then=(
+            active.version
+            if row.is_open_draft and active is not None and active.version != based_on
+            else None
+        ),
+    )
+
+
+def _render_review(
+    request: HttpRequest,
+    review: Review,
+    *,
+    status: int = 200,
+    form_errors: Mapping[str, str] | None = None,
+    reason: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "scoring/version_review.html",
+        {
+            "review": review,
+            "row": review.row,
+            "errors": form_errors or {},
+            "reason": reason,
+            "max_reason_length": MAX_REASON_LENGTH,
+        },
+        status=status,
+    )
+
+
+@require_GET
+@role_required(*REVIEWERS)
+def version_detail(request: HttpRequest, version: int) -> HttpResponse:
+    """One version: for an open draft the review with its actions."""
+    return _render_review(request, build_review(_version_or_404(version)))
+
+
+def _decided_already(request: HttpRequest, version: int) -> HttpResponse:
+    messages.error(
+        request,
+        gettext(
+            "Version %(version)s is no draft waiting for a decision; nothing changed."
+        )
+        % {"version": version},
+    )
+    return redirect("scoring_models:version-detail", version=version)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def version_points(request: HttpRequest, version: int) -> HttpResponse:
+    """Store points typed per rule into the open draft, all or nothing."""
+    row = _version_or_404(version)
+    if not row.is_open_draft:
+        return _decided_already(request, version)
+    model = parsed_model(row)
+    typed = {
+        rule.name: request.POST.get(f"points-{rule.name}", str(rule.points))
+        for rule in model.rules
+    }
+    changed = {
+        name: text
+        for name, text in typed.items()
+        if text.strip() != str(next(r.points for r in model.rules if r.name == name))
+    }
+    if not changed:
+        messages.info(request, gettext("No points changed."))
+        return redirect("scoring_models:version-detail", version=version)
+    try:
+        change_draft_points(version, changed)
+    except DraftAlreadyDecided:
+        return _decided_already(request, version)
+    except InvalidScoringModel as error:
+        errors = {
+            name: gettext(
+                "“%(value)s” cannot be used: points are a whole number, "
+                "such as 10 or -5."
+            )
+            % {"value": typed[name]}
+            for name in error.fields
+        }
+        review = build_review(row, typed=typed, errors=errors)
+        return _render_review(request, review, status=UNPROCESSABLE)
+    audit(
+        request.user,
+        AuditAction.CHANGED,
+        None,
+        detail=f"scoring model v{version}: points of {', '.join(sorted(changed))}",
+    )
+    messages.success(
+        request,
+        ngettext(
+            "Points of %(count)s rule changed in draft version %(version)s.",
+            "Points of %(count)s rules changed in draft version %(version)s.",
+            len(changed),
+        )
+        % {"count": len(changed), "version": version},
+    )
+    return redirect("scoring_models:version-detail", version=version)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def version_approve(request: HttpRequest, version: int) -> HttpResponse:
+    """Publish the open draft after the reviewer ticked the confirmation."""
+    row = _version_or_404(version)
+    if not row.is_open_draft:
+        return _decided_already(request, version)
+    if request.POST.get("confirm") != "yes":
+        return _render_review(
+            request,
+            build_review(row),
+            status=UNPROCESSABLE,
+            form_errors={
+                "confirm": gettext(
+                    "Tick the box to confirm: approving changes every lead's score."
+                )
+            },
+        )
+    user = signed_in_user(request)
+    try:
+        approve_draft(version, by=user, now=timezone.now())
+    except DraftAlreadyDecided:
+        return _decided_already(request, version)
+    audit(user, AuditAction.MODEL_APPROVED, None, detail=f"scoring model v{version}")
+    # After the commit: the worker rescores every lead under the new version
+    # and triages the band changes (at once when tasks run immediately).
+    requalify_all_leads()
+    messages.success(
+        request,
+        gettext(
+            "Version %(version)s is now the active scoring model. Every lead is "
+            "being rescored with it in the background."
+        )
+        % {"version": version},
+    )
+    return redirect("scoring_models:version-detail", version=version)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def version_reject(request: HttpRequest, version: int) -> HttpResponse:
+    """Reject the open draft; the reason is required and kept with it."""
+    row = _version_or_404(version)
+    if not row.is_open_draft:
+        return _decided_already(request, version)
+    reason = request.POST.get("reason", "").strip()
+    problem = ""
+    if not reason:
+        problem = gettext("Say why you reject this draft.")
+    elif len(reason) > MAX_REASON_LENGTH:
+        problem = gettext("Keep the reason under %(count)s characters.") % {
+            "count": MAX_REASON_LENGTH
+        }
+    if problem:
+        return _render_review(
+            request,
+            build_review(row),
+            status=UNPROCESSABLE,
+            form_errors={"reason": problem},
+            reason=reason,
+        )
+    user = signed_in_user(request)
+    try:
+        reject_draft(version, by=user, reason=reason, now=timezone.now())
+    except DraftAlreadyDecided:
+        return _decided_already(request, version)
+    audit(
+        user,
+        AuditAction.MODEL_REJECTED,
+        None,
+        detail=f"scoring model v{version}: {reason}",
+    )
+    messages.success(
+        request,
+        gettext("Draft version %(version)s rejected. It stays readable here.")
+        % {"version": version},
+    )
+    return redirect("scoring_models:version-detail", version=version)
+
+
+@require_GET
+@role_required(*REVIEWERS)
+def version_export(request: HttpRequest, version: int) -> HttpResponse:
+    """The version's model file, to download."""
+    row = _version_or_404(version)
+    response = HttpResponse(row.source, content_type="application/toml; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="leadqual-scoring-model-v{row.version}.toml"'
+    )
+    return response
+
+
+def _read_upload(form: ImportForm) -> str | None:
+    """The uploaded file as text, or None with the error added to the form."""
+    upload = form.cleaned_data["file"]
+    if upload.size > MAX_MODEL_FILE_BYTES:
+        form.add_error(
+            "file",
+            gettext(
+                "The file is %(size)s KB; a scoring model file may be at most "
+                "%(limit)s KB."
+            )
+            % {
+                "size": format_count(upload.size // 1024),
+                "limit": MAX_MODEL_FILE_BYTES // 1024,
+            },
+        )
+        return None
+    try:
+        return bytes(upload.read()).decode("utf-8")
+    except UnicodeDecodeError:
+        form.add_error(
+            "file",
+            gettext("The file is not UTF-8 text. Save it as UTF-8 and try again."),
+        )
+        return None
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def version_import(request: HttpRequest) -> HttpResponse:
+    """Store an uploaded model file as a new draft, after the parser checked it."""
+    form = ImportForm(request.POST, request.FILES)
+    source = _read_upload(form) if form.is_valid() else None
+    if source is None:
+        return _render_list(request, form, status=UNPROCESSABLE)
+    try:
+        parse_scoring_model(source)
+    except InvalidScoringModel as error:
+        form.add_error(
+            "file",
+            gettext(
+                "This file cannot be used as a scoring model. %(problem)s Correct "
+                "it and upload it again."
+            )
+            % {"problem": " ".join(error.message.split())},
+        )
+        return _render_list(request, form, status=UNPROCESSABLE)
+    upload_name = str(form.cleaned_data["file"].name)[:200]
+    based_on = ScoringModelVersion.objects.filter(is_active=True).first()
+    row = store_draft_scoring_model(
+        source,
+        {
+            "imported_from": upload_name,
+            "based_on_version": based_on.version if based_on else None,
+        },
+        now=timezone.now(),
+    )
+    audit(
+        request.user,
+        AuditAction.CHANGED,
+        None,
+        detail=f"scoring model v{row.version}: imported",
+    )
+    messages.success(
+        request,
+        gettext(
+            "The file is stored as draft version %(version)s. Review it, then "
+            "approve or reject it."
+        )
+        % {"version": row.version},
+    )
+    return redirect("scoring_models:version-detail", version=row.version)
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def run_optimiser_now(request: HttpRequest) -> HttpResponse:
+    """Queue the optimiser; its draft appears in the list when it is done."""
+    drafts_before = ScoringModelVersion.objects.filter(is_draft=True).count()
+    propose_scoring_model()
+    if ScoringModelVersion.objects.filter(is_draft=True).count() > drafts_before:
+        # Tasks ran at once (no separate worker): the draft is there already.
+        messages.success(request, gettext("The optimiser stored a new draft."))
+    else:
+        messages.info(
+            request,
+            gettext(
+                "The optimiser runs in the background. Its proposal appears here "
+                "as a draft when it is done, unless it changes nothing."
+            ),
+        )
+    return redirect("scoring_models:version-list")
