@@ -5,35 +5,7 @@ from __future__ import annotations
 from leadqual.core.backtest import Conversion, LeadHistory, decision_moment
 from leadqual.core.events import Event
 from leadqual.core.lifecycle import Decision, OutcomeKind
-from leadqual.core.profile import LeadProfile
-from leadqual.demo.generator import DemoPlan, PlannedLead
-
-
-def _profile(planned: PlannedLead) -> LeadProfile:
-    fields = planned.fields
-
-    def text(name: str) -> str | None:
-        value = fields.get(name)
-        return str(value) if value not in (None, "") else None
-
-    def number(name: str) -> int | None:
-        value = fields.get(name)
-        return value if isinstance(value, int) else None
-
-    return LeadProfile(
-        email=planned.email,
-        sector=text("sector"),
-        employees=number("employees"),
-        budget_euros=number("budget_euros"),
-        urgency=text("urgency"),
-        job_title=text("job_title"),
-        country=text("country"),
-        region=text("region"),
-        source=text("source"),
-        company_name=text("company"),
-        phone=text("phone"),
-        arrived_at=planned.arrived_at,
-    )
+from leadqual.demo.generator import DemoPlan, lead_profile
 
 
 def plan_histories(plan: DemoPlan) -> list[LeadHistory]:
@@ -58,7 +30,9 @@ def plan_histories(plan: DemoPlan) -> list[LeadHistory]:
         histories.append(
             LeadHistory(
                 lead_id=planned.number,
-                profile=_profile(planned),
+                profile=lead_profile(
+                    planned.email, planned.fields, arrived_at=planned.arrived_at
+                ),
                 events=events,
                 decided_at=decision_moment(
                     planned.arrived_at, min(touches) if touches else None

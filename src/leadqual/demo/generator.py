@@ -1005,8 +1005,10 @@ def _behaviour(
 # --- scoring as leadqual will, and sales --------------------------------------------
 
 
-def _profile(person: _Person) -> LeadProfile:
-    fields = person.fields
+def lead_profile(
+    email: str, fields: Mapping[str, FieldAnswer], *, arrived_at: datetime | None = None
+) -> LeadProfile:
+    """A planned lead's fields as the scoring engine reads them."""
 
     def text(name: str) -> str | None:
         value = fields.get(name)
@@ -1017,7 +1019,7 @@ def _profile(person: _Person) -> LeadProfile:
         return value if isinstance(value, int) else None
 
     return LeadProfile(
-        email=person.email,
+        email=email,
         sector=text("sector"),
         employees=number("employees"),
         budget_euros=number("budget_euros"),
@@ -1028,6 +1030,7 @@ def _profile(person: _Person) -> LeadProfile:
         source=text("source"),
         company_name=text("company"),
         phone=text("phone"),
+        arrived_at=arrived_at,
     )
 
 
@@ -1303,7 +1306,7 @@ def _plan_lead(
     now: datetime,
     model: ScoringModel,
 ) -> PlannedLead:
-    profile = _profile(person)
+    profile = lead_profile(person.email, person.fields)
     drafts, intents = _behaviour(rng, person, now=now)
     before_sales = _score_history(
         profile,
