@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from leadqual.core.backtest import run_backtest
 from leadqual.core.errors import DraftScoringModel
-from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
+from leadqual.core.lifecycle import Decision
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import ScoringModelVersion
@@ -28,9 +28,10 @@ from leadqual.triage.optimiser import (
     store_proposal,
     team_capacity_per_week,
 )
-from leadqual.triage.services import record_feedback, record_outcome
+from leadqual.triage.services import record_feedback
 from leadqual.users.models import OwnerProfile
 from tests.factories import EventFactory, LeadFactory, make_user
+from tests.model_drafts import history_with_outcomes
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 pytestmark = pytest.mark.django_db
@@ -119,45 +120,8 @@ def test_team_capacity_is_unknown_when_an_owner_has_no_limit() -> None:
     assert team_capacity_per_week() is None
 
 
-def _history_with_outcomes() -> None:
-    """Twenty weeks of leads: strong ones (core sector, budget, demo request)
-    mostly accepted and won, weak ones mostly rejected."""
-    for week in range(20):
-        for index in range(6):
-            arrived = NOW - timedelta(weeks=20 - week, hours=index * 5)
-            strong = index % 2 == 0
-            lead = LeadFactory.create(
-                created_at=arrived,
-                sector="software" if strong else "horeca",
-                budget_euros=20_000 if strong else 1_000,
-                employees=40 if strong else 3,
-                urgency="immediate" if strong else "exploring",
-            )
-            if strong:
-                _demo_request(lead, at=arrived, received_at=arrived)
-            touched = arrived + timedelta(days=2)
-            if strong or index == 1:
-                record_feedback(
-                    lead, Decision.ACCEPTED, reason=None, given_by=None, now=touched
-                )
-                if strong and index != 4:
-                    record_outcome(
-                        lead, OutcomeKind.OPPORTUNITY, recorded_by=None,
-                        now=touched + timedelta(days=1),
-                    )  # fmt: skip
-                    record_outcome(
-                        lead, OutcomeKind.WON, recorded_by=None,
-                        now=touched + timedelta(days=5),
-                    )  # fmt: skip
-            else:
-                record_feedback(
-                    lead, Decision.REJECTED, reason=RejectionReason.NO_FIT,
-                    given_by=None, now=touched,
-                )  # fmt: skip
-
-
 def test_stored_proposal_is_a_draft_that_never_scores() -> None:
-    _history_with_outcomes()
+    history_with_outcomes(NOW)
     active = active_scoring_model()
     run = run_optimiser(now=NOW, weeks=4, capacity_per_week=3)
 
@@ -185,7 +149,7 @@ def test_stored_proposal_is_a_draft_that_never_scores() -> None:
 
 
 def test_loading_the_drafts_file_stores_a_new_version_instead_of_approving_it() -> None:
-    _history_with_outcomes()
+    history_with_outcomes(NOW)
     draft = store_proposal(
         run_optimiser(now=NOW, weeks=4, capacity_per_week=3), now=NOW
     )
@@ -209,7 +173,7 @@ def _run_command(*args: str) -> str:
 def test_optimise_dry_run_prints_the_proposal_and_the_backtest_and_stores_nothing() -> (
     None
 ):
-    _history_with_outcomes()
+    history_with_outcomes(NOW)
     versions = ScoringModelVersion.objects.count()
 
     output = _run_command("--dry-run", "--weeks", "4", "--capacity", "3")
@@ -231,7 +195,7 @@ def test_optimise_dry_run_prints_the_proposal_and_the_backtest_and_stores_nothin
 
 @time_machine.travel(NOW, tick=False)
 def test_optimise_stores_the_proposal_as_a_draft() -> None:
-    _history_with_outcomes()
+    history_with_outcomes(NOW)
 
     output = _run_command("--weeks", "4", "--capacity", "3")
 
