@@ -9,10 +9,10 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import formats
 from django.utils.timesince import timesince
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django_htmx.middleware import HtmxDetails
 
-from leadqual.core.money import euro_texts
+from leadqual.insights.presentation import format_euros
 from leadqual.users.permissions import user_role
 from leadqual.users.roles import Role
 
@@ -106,12 +106,8 @@ def ago_text(moment: datetime, *, now: datetime) -> str:
 
 
 def euros_text(value_cents: int) -> str:
-    """ "€12,500" (English) or "€ 12.500" (Dutch); cents only when there are any.
-
-    One format for every page (core.money), the same as the KPI and team pages.
-    """
-    texts = euro_texts(value_cents)
-    return texts.nl if (get_language() or "").startswith("nl") else texts.en
+    """ "€12,500" (English) or "€ 12.500" (Dutch): the KPI pages' format."""
+    return format_euros(value_cents)
 
 
 def amount_example() -> str:
