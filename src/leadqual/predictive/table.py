@@ -21,7 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from leadqual.predictive.errors import UnknownColumn, UnreadableData
+from leadqual.predictive.errors import UnknownColumn, UnreadableData, UnusableTarget
 
 # Only words that clearly mean "nothing chosen" count as missing: a real
 # category such as "Other" or "No" carries information and stays.
@@ -278,3 +278,78 @@ def infer_kind(name: str, values: Sequence[str | None]) -> ColumnKind:
     if mean_words >= 6 and unique_share > 0.5:
         return ColumnKind.TEXT
     return ColumnKind.CATEGORICAL
+
+
+_POSITIVE_WORDS: Final = frozenset(
+    {
+        "1",
+        "1.0",
+        "true",
+        "yes",
+        "y",
+        "won",
+        "win",
+        "converted",
+        "ja",
+        "j",
+        "gewonnen",
+        "waar",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcomes:
+    """The outcome column read as won/not won, and the rows that have one."""
+
+    rows: tuple[int, ...]
+    outcomes: tuple[bool, ...]
+    positive: str
+    skipped: int
+
+
+def outcomes_from_column(
+    table: Table, name: str, *, positive: str | None = None
+) -> Outcomes:
+    """Read column ``name`` as the outcome; rows with an empty cell are skipped.
+
+    Without ``positive``, a two-valued column with a value such as 1, yes,
+    true, won or ja counts that value as positive. Raises ``UnknownColumn`` or
+    ``UnusableTarget`` saying which values there are.
+    """
+    values = table.column(name)
+    distinct = sorted({value for value in values if value is not None})
+    listed = ", ".join(f'"{value}"' for value in distinct[:20])
+    if positive is not None:
+        matches = [
+            value
+            for value in distinct
+            if value.casefold() == positive.strip().casefold()
+        ]
+        if not matches:
+            raise UnusableTarget(
+                f'Column "{name}" has no value "{positive}". Its values are: {listed}.'
+            )
+        chosen = matches[0]
+    else:
+        if len(distinct) != 2:
+            raise UnusableTarget(
+                f'Column "{name}" has {len(distinct)} different values ({listed}); '
+                "name the value that means a positive outcome with --positive."
+            )
+        recognised = [
+            value for value in distinct if value.casefold() in _POSITIVE_WORDS
+        ]
+        if len(recognised) != 1:
+            raise UnusableTarget(
+                f'Column "{name}" has the values {listed}; say which one means a '
+                "positive outcome with --positive."
+            )
+        chosen = recognised[0]
+    rows = tuple(index for index, value in enumerate(values) if value is not None)
+    return Outcomes(
+        rows=rows,
+        outcomes=tuple(values[index] == chosen for index in rows),
+        positive=chosen,
+        skipped=table.n_rows - len(rows),
+    )
