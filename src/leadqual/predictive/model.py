@@ -55,6 +55,8 @@ MIN_PER_CLASS: Final = 5
 # Trees need this many outcomes of each kind before they can add anything.
 TREES_FROM_PER_CLASS: Final = 50
 PENALTIES: Final = (1.0, 4.0, 16.0, 64.0, 256.0)
+# Weight of the pull of the calibration slope toward 1, in outcomes' log-loss.
+_PLATT_PULL: Final = 5.0
 BLEND_WEIGHTS: Final = tuple(step / 10 for step in range(11))
 REASONS_PER_SIDE: Final = 3
 # A reason must move the log-odds at least this much to be shown.
@@ -678,7 +680,12 @@ def fit_offset_logistic(
 
 
 def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
-    """Platt scaling of log-odds to calibrated probabilities (tiny L2 on the slope)."""
+    """Platt scaling of log-odds to calibrated probabilities.
+
+    The slope is pulled toward 1 (the log-odds as they are) with the weight of
+    a few outcomes, so that tens of outcomes adjust the level but cannot turn a
+    prior around; thousands of outcomes set the slope freely.
+    """
     target = outcomes.astype(np.float64)
     centre = float(logit.mean())
     centred = logit - centre
@@ -686,12 +693,11 @@ def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
     def objective(parameters: FloatArray) -> tuple[float, FloatArray]:
         slope, intercept = parameters
         z = slope * centred + intercept
-        loss = float(np.sum(np.logaddexp(0.0, z) - target * z)) + 1e-3 * slope**2
+        pull = _PLATT_PULL * (slope - 1.0)
+        loss = float(np.sum(np.logaddexp(0.0, z) - target * z)) + pull * (slope - 1.0)
         residual = sigmoid(z) - target
-        return loss, np.array([residual @ centred + 2e-3 * slope, residual.sum()])
+        return loss, np.array([residual @ centred + 2 * pull, residual.sum()])
 
-    result = optimize.minimize(
-        objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"
-    )
+    result = optimize.minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
     slope, intercept = (float(value) for value in result.x)
     return Platt(slope, intercept - slope * centre)
