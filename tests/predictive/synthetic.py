@@ -12,7 +12,13 @@ import numpy.typing as npt
 from leadqual.predictive import Table
 
 SECTORS = ("software", "retail", "health", "logistics", "education")
-SECTOR_EFFECT = {"software": 1.2, "retail": -0.6, "health": 0.4, "logistics": -0.2, "education": -1.0}
+SECTOR_EFFECT = {
+    "software": 1.2,
+    "retail": -0.6,
+    "health": 0.4,
+    "logistics": -0.2,
+    "education": -1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -46,10 +52,16 @@ def synthetic_leads(rows: int, *, seed: int = 0) -> Leads:
             float(value) if known else "n/a"
             for value, known in zip(budget, budget_known, strict=True)
         ],
-        "Region": [str(value) for value in rng.choice(["north", "south", "east", "west"], rows)],
-        "Source": [str(value) for value in rng.choice(["Select", "web", "event", "referral"], rows)],
+        "Region": [
+            str(value) for value in rng.choice(["north", "south", "east", "west"], rows)
+        ],
+        "Source": [
+            str(value)
+            for value in rng.choice(["Select", "web", "event", "referral"], rows)
+        ],
         "Signed up": [
-            (start + timedelta(days=int(day))).isoformat() for day in rng.integers(0, 365, rows)
+            (start + timedelta(days=int(day))).isoformat()
+            for day in rng.integers(0, 365, rows)
         ],
         "Newsletter": ["No"] * rows,
     }
@@ -64,5 +76,7 @@ def logit(probability: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
 
 
 def correlation(left: npt.ArrayLike, right: npt.ArrayLike) -> float:
-    value = float(np.corrcoef(np.asarray(left, dtype=float), np.asarray(right, dtype=float))[0, 1])
+    value = float(
+        np.corrcoef(np.asarray(left, dtype=float), np.asarray(right, dtype=float))[0, 1]
+    )
     return 0.0 if math.isnan(value) else value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ from tests.predictive.synthetic import synthetic_leads
 SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 
 
-def _with(columns: dict[str, list[object]], **extra: list[object]) -> Table:
-    return Table.from_columns(columns | extra)
+def _with(columns: dict[str, list[object]], **extra: Sequence[object]) -> Table:
+    return Table.from_columns({**columns, **extra})
 
 
 def _flags(table: Table, outcomes: list[bool]) -> dict[str, tuple[LeakReason, ...]]:
@@ -25,7 +26,9 @@ def _flags(table: Table, outcomes: list[bool]) -> dict[str, tuple[LeakReason, ..
     return {flag.column: flag.reasons for flag in chosen.flagged}
 
 
-def test_a_column_that_alone_predicts_the_outcome_is_flagged_and_a_clean_one_is_not() -> None:
+def test_a_column_that_alone_predicts_the_outcome_is_flagged_and_a_clean_one_is_not() -> (
+    None
+):
     leads = synthetic_leads(600, seed=1)
     rng = np.random.default_rng(1)
     # Agrees with the outcome for 97% of the leads, under a name that says nothing.
@@ -41,7 +44,12 @@ def test_a_column_that_alone_predicts_the_outcome_is_flagged_and_a_clean_one_is_
 def test_values_that_read_like_call_outcomes_are_flagged() -> None:
     leads = synthetic_leads(400, seed=2)
     rng = np.random.default_rng(2)
-    notes = ["Gebeld, offerte verstuurd", "Will revert after the call", "webinar", "Busy"]
+    notes = [
+        "Gebeld, offerte verstuurd",
+        "Will revert after the call",
+        "webinar",
+        "Busy",
+    ]
     flags = _flags(
         _with(leads.columns, Memo=[str(rng.choice(notes)) for _ in leads.outcomes]),
         leads.outcomes,
@@ -50,7 +58,9 @@ def test_values_that_read_like_call_outcomes_are_flagged() -> None:
     assert flags == {"Memo": (LeakReason.OUTCOME_WORDS,)}
 
 
-@pytest.mark.parametrize("name", ["Lead Rating", "Status", "LastContactType", "Toegewezen aan"])
+@pytest.mark.parametrize(
+    "name", ["Lead Rating", "Status", "LastContactType", "Toegewezen aan"]
+)
 def test_a_name_that_says_staff_fill_it_in_is_flagged(name: str) -> None:
     leads = synthetic_leads(300, seed=3)
     rng = np.random.default_rng(3)
@@ -60,7 +70,9 @@ def test_a_name_that_says_staff_fill_it_in_is_flagged(name: str) -> None:
     assert flags == {name: (LeakReason.STAFF_FIELD,)}
 
 
-def test_a_field_filled_in_mostly_for_converted_leads_is_flagged_for_its_missingness() -> None:
+def test_a_field_filled_in_mostly_for_converted_leads_is_flagged_for_its_missingness() -> (
+    None
+):
     leads = synthetic_leads(600, seed=4)
     rng = np.random.default_rng(4)
     filled = [
@@ -96,7 +108,9 @@ def _xeducation() -> Path:
     return source
 
 
-def test_the_guard_flags_exactly_the_post_contact_columns_of_the_xeducation_data() -> None:
+def test_the_guard_flags_exactly_the_post_contact_columns_of_the_xeducation_data() -> (
+    None
+):
     """The data card lists the columns sales or staff fill in after contact."""
     table = read_table(_xeducation())
     outcomes = outcomes_from_column(table, "Converted")
@@ -119,7 +133,14 @@ def test_the_guard_flags_exactly_the_post_contact_columns_of_the_xeducation_data
 def test_no_column_name_or_value_of_the_xeducation_data_is_in_the_code() -> None:
     """Generic rules only: the guard and the model must work on data they never saw."""
     header = _xeducation().read_text(encoding="utf-8").splitlines()[0].split(",")
-    telling = [*header, "Horizzon", "Will revert", "Olark", "Asymmetrique", "X Education"]
+    telling = [
+        *header,
+        "Horizzon",
+        "Will revert",
+        "Olark",
+        "Asymmetrique",
+        "X Education",
+    ]
     source = Path(__file__).resolve().parents[2] / "src" / "leadqual" / "predictive"
     code = "\n".join(path.read_text(encoding="utf-8") for path in source.rglob("*.py"))
 

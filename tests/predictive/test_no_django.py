@@ -28,14 +28,22 @@ print(json.dumps({
 
 def test_importing_every_predictive_module_does_not_import_django() -> None:
     completed = subprocess.run(
-        [sys.executable, "-c", _PROBE], capture_output=True, text=True, check=False, timeout=120
+        [sys.executable, "-c", _PROBE],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
     expected = sorted(
         info.name
-        for info in pkgutil.walk_packages(leadqual.predictive.__path__, "leadqual.predictive.")
+        for info in pkgutil.walk_packages(
+            leadqual.predictive.__path__, "leadqual.predictive."
+        )
     )
     assert report["modules"] == expected
     assert "leadqual.predictive.model" in expected
-    assert report["django"] == [], f"leadqual.predictive imported Django: {report['django']}"
+    assert report["django"] == [], (
+        f"leadqual.predictive imported Django: {report['django']}"
+    )

@@ -21,7 +21,9 @@ def model() -> TrainedModel:
     return train(leads.table, leads.outcomes)
 
 
-def test_a_saved_model_predicts_the_same_after_loading(model: TrainedModel, tmp_path: Path) -> None:
+def test_a_saved_model_predicts_the_same_after_loading(
+    model: TrainedModel, tmp_path: Path
+) -> None:
     path = tmp_path / "leads.model"
     new = synthetic_leads(100, seed=41)
 
@@ -29,16 +31,23 @@ def test_a_saved_model_predicts_the_same_after_loading(model: TrainedModel, tmp_
     loaded = load_model(path)
 
     assert model.trees is not None and loaded.trees is not None
-    np.testing.assert_array_equal(loaded.predict(new.table).probability, model.predict(new.table).probability)
+    np.testing.assert_array_equal(
+        loaded.predict(new.table).probability, model.predict(new.table).probability
+    )
     assert loaded.card == model.card
     assert loaded.predict(new.table).reasons_for == model.predict(new.table).reasons_for
 
 
-def test_a_pickle_is_refused_without_being_unpickled(model: TrainedModel, tmp_path: Path) -> None:
+def test_a_pickle_is_refused_without_being_unpickled(
+    model: TrainedModel, tmp_path: Path
+) -> None:
     path = tmp_path / "model.pkl"
     path.write_bytes(pickle.dumps(model))
 
-    with pytest.raises(NotALeadqualModel, match="not a model file leadqual wrote .*pickles are never loaded"):
+    with pytest.raises(
+        NotALeadqualModel,
+        match=r"not a model file leadqual wrote .*pickles are never loaded",
+    ):
         load_model(path)
 
 
@@ -47,7 +56,7 @@ def test_another_programs_zip_is_refused(tmp_path: Path) -> None:
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("model.skops", b"anything")
 
-    with pytest.raises(NotALeadqualModel, match="unexpected contents"):
+    with pytest.raises(NotALeadqualModel, match=r"unexpected contents"):
         load_model(path)
 
 
@@ -58,7 +67,9 @@ def _rewrite(source: Path, target: Path, member: str, change: bytes) -> None:
             copy.writestr(name, change if name == member else data)
 
 
-def test_a_model_file_changed_after_writing_is_refused(model: TrainedModel, tmp_path: Path) -> None:
+def test_a_model_file_changed_after_writing_is_refused(
+    model: TrainedModel, tmp_path: Path
+) -> None:
     path = tmp_path / "leads.model"
     save_model(model, path)
     with zipfile.ZipFile(path) as archive:
@@ -67,11 +78,15 @@ def test_a_model_file_changed_after_writing_is_refused(model: TrainedModel, tmp_
     tampered = tmp_path / "tampered.model"
     _rewrite(path, tampered, "model.json", json.dumps(body, sort_keys=True).encode())
 
-    with pytest.raises(NotALeadqualModel, match="model.json was changed after it was written"):
+    with pytest.raises(
+        NotALeadqualModel, match=r"model.json was changed after it was written"
+    ):
         load_model(tampered)
 
 
-def test_a_model_file_of_another_format_version_is_incompatible(model: TrainedModel, tmp_path: Path) -> None:
+def test_a_model_file_of_another_format_version_is_incompatible(
+    model: TrainedModel, tmp_path: Path
+) -> None:
     path = tmp_path / "leads.model"
     save_model(model, path)
     with zipfile.ZipFile(path) as archive:
@@ -80,5 +95,5 @@ def test_a_model_file_of_another_format_version_is_incompatible(model: TrainedMo
     older = tmp_path / "older.model"
     _rewrite(path, older, "manifest.json", json.dumps(manifest).encode())
 
-    with pytest.raises(IncompatibleModel, match="format 99"):
+    with pytest.raises(IncompatibleModel, match=r"format 99"):
         load_model(older)

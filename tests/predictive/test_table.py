@@ -13,13 +13,16 @@ from leadqual.predictive.table import clean_cell, infer_kind, outcomes_from_colu
 
 
 @pytest.mark.parametrize(
-    "placeholder", ["", "  ", "Select", "SELECT", "-- Kies --", "n/a", "N/A", "none", "Unknown", "-"]
+    "placeholder",
+    ["", "  ", "Select", "SELECT", "-- Kies --", "n/a", "N/A", "none", "Unknown", "-"],
 )
 def test_placeholder_words_are_missing(placeholder: str) -> None:
     assert clean_cell(placeholder) is None
 
 
-@pytest.mark.parametrize("value", ["Other", "No", "0", "-1", "Selected clients", "Geen"])
+@pytest.mark.parametrize(
+    "value", ["Other", "No", "0", "-1", "Selected clients", "Geen"]
+)
 def test_real_values_are_not_mistaken_for_placeholders(value: str) -> None:
     assert clean_cell(value) == value
 
@@ -30,10 +33,15 @@ def test_column_kinds_are_inferred_from_values_and_identifier_names() -> None:
         "Customer number": list(range(1000, 1000 + rows)),
         "Visits": [index % 7 for index in range(rows)],
         "Turnover": [f"{index * 1.5:.1f}".replace(".", ",") for index in range(rows)],
-        "Sector": [("retail", "software", "health")[index % 3] for index in range(rows)],
+        "Sector": [
+            ("retail", "software", "health")[index % 3] for index in range(rows)
+        ],
         "Created": [f"2026-01-{1 + index % 28:02d}" for index in range(rows)],
         "Email": [f"person{index}@example.com" for index in range(rows)],
-        "Message": [f"we would like a demo of product {index} next week" for index in range(rows)],
+        "Message": [
+            f"we would like a demo of product {index} next week"
+            for index in range(rows)
+        ],
         "Opt in": ["No"] * rows,
     }
     table = Table.from_columns(columns)
@@ -59,7 +67,9 @@ def test_a_unique_number_without_an_identifier_name_stays_numeric() -> None:
 
 def test_a_semicolon_csv_with_placeholders_is_read(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
-    path.write_text("Name;Sector;Budget\nAnna;Select;1000\nKees;retail;\n", encoding="utf-8")
+    path.write_text(
+        "Name;Sector;Budget\nAnna;Select;1000\nKees;retail;\n", encoding="utf-8"
+    )
 
     table = read_table(path)
 
@@ -85,27 +95,27 @@ def test_an_xlsx_sheet_is_read(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableData, match="There is no file .*nothing.csv"):
+    with pytest.raises(UnreadableData, match=r"There is no file .*nothing.csv"):
         read_table(tmp_path / "nothing.csv")
 
 
 def test_a_row_with_too_many_cells_is_reported_with_its_number(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("a,b\n1,2\n3,4,5\n", encoding="utf-8")
-    with pytest.raises(UnreadableData, match="row 3: 3 cells but the header names 2"):
+    with pytest.raises(UnreadableData, match=r"row 3: 3 cells but the header names 2"):
         read_table(path)
 
 
 def test_duplicate_column_names_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("a,a\n1,2\n", encoding="utf-8")
-    with pytest.raises(UnreadableData, match='"a" appear more than once'):
+    with pytest.raises(UnreadableData, match=r'"a" appear more than once'):
         read_table(path)
 
 
 def test_an_unknown_column_lists_the_columns() -> None:
     table = Table.from_columns({"Sector": ["retail"], "Won": ["yes"]})
-    with pytest.raises(UnknownColumn, match='no column "Converted".*"Sector", "Won"'):
+    with pytest.raises(UnknownColumn, match=r'no column "Converted".*"Sector", "Won"'):
         table.column("Converted")
 
 
@@ -121,11 +131,13 @@ def test_yes_counts_as_the_positive_outcome_and_empty_outcomes_are_skipped() -> 
 
 def test_a_target_with_unclear_values_asks_for_positive() -> None:
     table = Table.from_columns({"Stage": ["open", "closed", "open"]})
-    with pytest.raises(UnusableTarget, match="--positive"):
+    with pytest.raises(UnusableTarget, match=r"--positive"):
         outcomes_from_column(table, "Stage")
 
 
 def test_a_positive_value_that_is_not_there_lists_the_values() -> None:
     table = Table.from_columns({"Won": ["0", "1"]})
-    with pytest.raises(UnusableTarget, match='no value "yes". Its values are: "0", "1"'):
+    with pytest.raises(
+        UnusableTarget, match=r'no value "yes". Its values are: "0", "1"'
+    ):
         outcomes_from_column(table, "Won", positive="yes")

@@ -17,7 +17,12 @@ from leadqual.predictive import evaluate, read_table
 from leadqual.predictive.evaluation import LOGISTIC_NAME, MODEL_NAME, NAIVE_BAYES_NAME
 from leadqual.predictive.table import outcomes_from_column
 
-SOURCE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "xeducation_leads.csv"
+SOURCE = (
+    Path(__file__).resolve().parents[2].parent
+    / "shared"
+    / "data"
+    / "xeducation_leads.csv"
+)
 
 
 def test_the_model_beats_the_published_baselines_on_the_xeducation_data() -> None:
@@ -35,5 +40,9 @@ def test_the_model_beats_the_published_baselines_on_the_xeducation_data() -> Non
     for baseline in (NAIVE_BAYES_NAME, LOGISTIC_NAME):
         assert model.brier < evaluation.scores_of(baseline).brier
     assert len(evaluation.columns.flagged) == 9
-    table_lines = [line for line in evaluation.as_text().splitlines() if line.startswith(("leadqual", "naive", "logistic"))]
+    table_lines = [
+        line
+        for line in evaluation.as_text().splitlines()
+        if line.startswith(("leadqual", "naive", "logistic"))
+    ]
     assert len(table_lines) == 3

@@ -86,7 +86,8 @@ class Evaluation:
             ]
         lines += [
             "",
-            f"{'model':<{width}}{'ROC-AUC':>8}{'PR-AUC':>8}{'lift@10%':>9}{'Brier':>8}{'log loss':>10}",
+            f"{'model':<{width}}{'ROC-AUC':>8}{'PR-AUC':>8}{'lift@10%':>9}"
+            f"{'Brier':>8}{'log loss':>10}",
         ]
         for model in self.models:
             scores = model.scores

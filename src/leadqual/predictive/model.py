@@ -145,14 +145,17 @@ class TrainedModel:
                 + ". Use data with the same columns as the training data."
             )
         prior = _prior_for(self, table.n_rows, prior_logit)
+        linear = self.encoder.linear_matrix(table)
         if self.fell_back_to_prior:
             probability = self.prior_calibration.apply(prior)
         else:
             with threadpool_limits(limits=THREADS):
-                probability = self.calibration.apply(self._blend_logit(table, prior))
+                probability = self.calibration.apply(
+                    self._blend_logit(table, linear, prior)
+                )
         scores = np.rint(100 * probability).astype(np.int64)
         limits = thresholds or Thresholds()
-        reasons_for, reasons_against = self._reasons(table)
+        reasons_for, reasons_against = self._reasons(table, linear)
         return Predictions(
             probability=probability,
             score=scores,
@@ -161,16 +164,14 @@ class TrainedModel:
             reasons_against=reasons_against,
         )
 
-    def _blend_logit(self, table: Table, prior: FloatArray) -> FloatArray:
-        linear = (
-            prior
-            + self.linear_intercept
-            + self.encoder.linear_matrix(table) @ self.linear_weights
-        )
+    def _blend_logit(
+        self, table: Table, matrix: sparse.csr_matrix, prior: FloatArray
+    ) -> FloatArray:
+        linear = prior + self.linear_intercept + matrix @ self.linear_weights
         if self.trees is None:
             return np.asarray(linear, dtype=np.float64)
         trees = self.trees.decision_function(
-            _tree_matrix(self.encoder, table, prior, self.uses_prior)
+            _tree_matrix(self.encoder, table, prior, uses_prior=self.uses_prior)
         )
         return np.asarray(
             self.linear_share * linear + (1 - self.linear_share) * trees,
@@ -178,7 +179,7 @@ class TrainedModel:
         )
 
     def _reasons(
-        self, table: Table
+        self, table: Table, matrix: sparse.csr_matrix
     ) -> tuple[tuple[tuple[Reason, ...], ...], tuple[tuple[Reason, ...], ...]]:
         if self.fell_back_to_prior or not self.encoder.columns:
             empty: tuple[tuple[Reason, ...], ...] = tuple(
@@ -188,9 +189,7 @@ class TrainedModel:
         # Relative to the average lead of the training data, so a column's
         # usual value is no reason either way.
         effects = (
-            _column_effects(
-                self.encoder, self.encoder.linear_matrix(table), self.linear_weights
-            )
+            _column_effects(self.encoder, matrix, self.linear_weights)
             - self.effect_centre
         )
         order = np.argsort(-effects, axis=1, kind="stable")
@@ -257,7 +256,7 @@ def _column_effects(
 
 
 def _tree_matrix(
-    encoder: Encoder, table: Table, prior: FloatArray, uses_prior: bool
+    encoder: Encoder, table: Table, prior: FloatArray, *, uses_prior: bool
 ) -> FloatArray:
     matrix, _ = encoder.tree_matrix(table)
     return np.column_stack([matrix, prior]) if uses_prior else matrix
@@ -451,7 +450,7 @@ def _fit_model(
         else _checked_prior(prior_logit, table.n_rows)
     )
     linear = encoder.linear_matrix(table)
-    trees_matrix = _tree_matrix(encoder, table, prior, uses_prior)
+    trees_matrix = _tree_matrix(encoder, table, prior, uses_prior=uses_prior)
     categorical = encoder.tree_matrix(table.take([]))[1] + (
         [False] if uses_prior else []
     )
@@ -698,6 +697,8 @@ def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
         residual = sigmoid(z) - target
         return loss, np.array([residual @ centred + 2 * pull, residual.sum()])
 
-    result = optimize.minimize(objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    result = optimize.minimize(
+        objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"
+    )
     slope, intercept = (float(value) for value in result.x)
     return Platt(slope, intercept - slope * centre)
