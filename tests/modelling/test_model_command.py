@@ -221,3 +221,16 @@ def test_the_leadqual_console_script_trains_a_model(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Model card: predicts Won" in result.stdout
     assert (tmp_path / "m.model").is_file()
+
+
+def test_a_time_column_value_that_is_not_a_date_is_reported_with_its_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "history.csv"
+    _write_leads(path, 60, seed=59)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].replace("2025-", "sometime-", 1)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r'Row 4, column "Signed up": .*sometime'):
+        _run("evaluate", str(path), "--target", "Won", "--time-column", "Signed up")
