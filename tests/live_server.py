@@ -97,12 +97,18 @@ class LiveServer:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
+        self.wait_until_serving(self.process, self.data_dir / "serve.log")
+
+    def wait_until_serving(
+        self, process: subprocess.Popen[Any], log_path: Path
+    ) -> None:
+        """Wait until the API answers on our port; fails when ``process`` exits."""
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise AssertionError(
-                    f"leadqual serve exited with {self.process.returncode}: "
-                    + (self.data_dir / "serve.log").read_text()
+                    f"{process.args!r} exited with {process.returncode}: "
+                    + log_path.read_text()
                 )
             try:
                 with urllib.request.urlopen(
@@ -112,8 +118,7 @@ class LiveServer:
             except (urllib.error.URLError, ConnectionError):
                 if time.monotonic() > deadline:
                     raise AssertionError(
-                        "leadqual serve did not answer: "
-                        + (self.data_dir / "serve.log").read_text()
+                        f"{process.args!r} did not answer: " + log_path.read_text()
                     ) from None
                 time.sleep(0.1)
 
