@@ -26,9 +26,10 @@ workers = settings.WEB_CONCURRENCY
 # database; more processes, not more threads, use more cores.
 worker_class = "gthread"
 threads = settings.WEB_THREADS
-# Load Django once in the master, before forking: a bad setting or a missing
-# migration module fails once, and the workers share the loaded code.
-preload_app = True
+# Each web process loads Django itself, so SIGHUP (systemctl reload) starts
+# processes with the new code; a bad setting still stops the master, which
+# reads the settings above before it forks.
+preload_app = False
 # A batch of 1,000 events under load takes seconds; a worker silent for two
 # minutes is stuck and replaced.
 timeout = 120
