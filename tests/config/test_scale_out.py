@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -50,7 +51,7 @@ create_user("sanne", role=Role.SALES, email="sanne@example.nl", password="x" * 2
 """
 
 
-def unavailable(message: str) -> None:
+def unavailable(message: str) -> NoReturn:
     """Skip, or fail under CI=true, where every leg must run."""
     if os.environ.get("CI") == "true":
         pytest.fail(f"{message} CI=true, so the run fails.", pytrace=False)
