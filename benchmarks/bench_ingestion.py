@@ -42,7 +42,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -333,7 +332,7 @@ def _wait_until_serving(port: int, log: Path) -> None:
                 f"http://127.0.0.1:{port}/api/v1/openapi.json", timeout=5
             ):
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset, or timed out while a worker boots
             if time.monotonic() > deadline:
                 raise SystemExit(
                     f"The server did not answer: {log.read_text()}"

@@ -11,7 +11,6 @@ import json
 import signal
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +114,7 @@ class LiveServer:
                     f"http://127.0.0.1:{self.port}/api/v1/openapi.json", timeout=5
                 ):
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or timed out while a worker boots
                 if time.monotonic() > deadline:
                     raise AssertionError(
                         f"{process.args!r} did not answer: " + log_path.read_text()
