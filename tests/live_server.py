@@ -11,7 +11,6 @@ import json
 import signal
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,23 +96,28 @@ class LiveServer:
             stdout=subprocess.DEVNULL,
             stderr=self.log,
         )
+        self.wait_until_serving(self.process, self.data_dir / "serve.log")
+
+    def wait_until_serving(
+        self, process: subprocess.Popen[Any], log_path: Path
+    ) -> None:
+        """Wait until the API answers on our port; fails when ``process`` exits."""
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
-            if self.process.poll() is not None:
+            if process.poll() is not None:
                 raise AssertionError(
-                    f"leadqual serve exited with {self.process.returncode}: "
-                    + (self.data_dir / "serve.log").read_text()
+                    f"{process.args!r} exited with {process.returncode}: "
+                    + log_path.read_text()
                 )
             try:
                 with urllib.request.urlopen(
                     f"http://127.0.0.1:{self.port}/api/v1/openapi.json", timeout=5
                 ):
                     return
-            except (urllib.error.URLError, ConnectionError):
+            except OSError:  # refused, reset, or timed out while a worker boots
                 if time.monotonic() > deadline:
                     raise AssertionError(
-                        "leadqual serve did not answer: "
-                        + (self.data_dir / "serve.log").read_text()
+                        f"{process.args!r} did not answer: " + log_path.read_text()
                     ) from None
                 time.sleep(0.1)
 

@@ -171,11 +171,27 @@ TEMPLATES = [
 SQLITE_ENGINE = "leadqual.config.sqlite_backend"
 
 
+# Seconds a database connection stays open for the next request or job of the
+# same thread; 0 closes it after each one. With several web processes on
+# PostgreSQL every thread of every process holds one (docs/deployment.md).
+DB_CONN_MAX_AGE_SECONDS = env_int(
+    "LEADQUAL_DB_CONN_MAX_AGE_SECONDS", 60, minimum=0, maximum=24 * 60 * 60
+)
+
+
 def _database_settings() -> dict[str, Any]:
     url = env_optional_str("DATABASE_URL")
     if url is not None:
         try:
-            config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+            config: dict[str, Any] = dict(
+                dj_database_url.parse(
+                    url,
+                    conn_max_age=DB_CONN_MAX_AGE_SECONDS,
+                    # A kept connection the server dropped (a restart, an idle
+                    # timeout) is replaced before use instead of failing a request.
+                    conn_health_checks=DB_CONN_MAX_AGE_SECONDS > 0,
+                )
+            )
         except ValueError as error:
             raise ImproperlyConfigured(
                 f'DATABASE_URL is not a database URL leadqual can use: "{url}" ({error}). '
@@ -331,12 +347,15 @@ REDIS_URL = env_optional_str("REDIS_URL")
 TASKS_IMMEDIATE = env_bool("LEADQUAL_TASKS_IMMEDIATE", default=False)
 # `leadqual serve` runs the worker in its own process on SQLite unless false.
 WORKER_IN_PROCESS = env_bool("LEADQUAL_WORKER_IN_PROCESS", default=True)
+# Jobs one worker runs at once, each in a thread: `leadqual worker` (unless
+# --workers says otherwise) and the worker inside `leadqual serve`.
+WORKER_THREADS = env_int("LEADQUAL_WORKER_THREADS", 2, minimum=1, maximum=100)
 
 
 def _huey_settings() -> dict[str, Any]:
     import importlib.util
 
-    consumer = {"workers": 2, "worker_type": "thread"}
+    consumer = {"workers": WORKER_THREADS, "worker_type": "thread"}
     # Huey's Django integration follows DEBUG unless "immediate" is set: set it.
     common = {"name": "leadqual", "immediate": TASKS_IMMEDIATE, "utc": True}
     if REDIS_URL is None:
@@ -360,6 +379,15 @@ def _huey_settings() -> dict[str, Any]:
 
 
 HUEY = _huey_settings()
+
+# The scale-out web server, gunicorn (config/gunicorn.py, docs/deployment.md):
+# how many processes, threads in each, and where it listens. `leadqual serve`
+# (waitress, one process) does not read these.
+WEB_CONCURRENCY = env_int(
+    "WEB_CONCURRENCY", max(2, os.cpu_count() or 1), minimum=1, maximum=256
+)
+WEB_THREADS = env_int("LEADQUAL_WEB_THREADS", 4, minimum=1, maximum=100)
+WEB_BIND = env_list("LEADQUAL_WEB_BIND", ["127.0.0.1:8000"])
 
 # Every lead is rescored when its score is this many days old (30-90).
 REQUALIFY_AFTER_DAYS = env_int(
@@ -397,6 +425,10 @@ ALERT_ON_WARM = env_bool("LEADQUAL_ALERT_ON_WARM", default=False)
 # Links in alerts point here: the address people open leadqual at.
 BASE_URL = env_str("LEADQUAL_BASE_URL", "http://localhost:8000").rstrip("/")
 
+# Warnings and errors only: `leadqual --verbose` (or LEADQUAL_LOG_LEVEL=INFO)
+# adds a line per band change, alert and job.
+LOG_LEVEL = env_str("LEADQUAL_LOG_LEVEL", "WARNING")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -428,10 +460,8 @@ LOGGING = {
         "django.request": {"filters": ["forbidden_on_one_line"]},
         "django.security.csrf": {"filters": ["forbidden_on_one_line"]},
     },
-    # Warnings and errors only: `leadqual --verbose` (or LEADQUAL_LOG_LEVEL=INFO)
-    # adds a line per band change, alert and job.
     "root": {
         "handlers": ["console"],
-        "level": env_str("LEADQUAL_LOG_LEVEL", "WARNING"),
+        "level": LOG_LEVEL,
     },
 }

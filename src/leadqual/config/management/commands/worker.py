@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers",
             default=None,
-            help="jobs run at once, each in a thread (default 2)",
+            help="jobs run at once, each in a thread (default LEADQUAL_WORKER_THREADS, 2)",
         )
         parser.add_argument(
             "--no-periodic",
