@@ -249,3 +249,16 @@ def test_a_lead_sales_only_judged_counts_in_its_band_at_the_feedback(
     html = marketing_client.get(URL).content.decode()
 
     assert [row[0] for row in _cells(html, "kpi-per-band")] == ["Warm"]
+
+
+def test_the_band_stored_with_feedback_is_the_band_in_the_database_then() -> None:
+    """A caller holding an older copy of the lead still stores its band now."""
+    lead = _lead("website", "warm", 50)
+    stale = Lead.objects.get(pk=lead.pk)
+    Lead.objects.filter(pk=lead.pk).update(band="hot", score_total=80)
+
+    _accept(stale, hours=1, rating=None)
+    record_outcome(stale, OutcomeKind.OPPORTUNITY, recorded_by=None, now=THURSDAY)
+
+    assert lead.feedback.get().band == "hot"
+    assert lead.outcomes.get().band == "hot"

@@ -490,10 +490,14 @@ def record_first_contact(
 
 
 def _locked(lead: Lead) -> Lead:
-    """The lead's row, locked for this transaction, with its current status."""
+    """The lead's row, locked for this transaction, with its current status,
+    owner, band and score (the caller's copy may predate a rescore; feedback
+    and outcomes store the band, webhooks send band and score)."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     lead.status = locked.status
     lead.owner_id = locked.owner_id
+    lead.band = locked.band
+    lead.score_total = locked.score_total
     return lead
 
 
