@@ -18,7 +18,14 @@ from leadqual.insights.presentation import NONE_TEXT
 from leadqual.scoring.models import Score, ScoringModelVersion
 from leadqual.scoring.services import parsed_model, rescore_lead
 from leadqual.users.roles import Role
-from tests.browser.helpers import DESKTOP, PHONE, Site, fits_the_width, screenshot
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    fits_the_width,
+    screenshot,
+)
 from tests.factories import LeadFactory, make_user
 from tests.model_drafts import optimiser_draft
 
@@ -110,14 +117,19 @@ def test_a_marketer_reviews_the_draft_approves_it_and_the_leads_are_rescored(
     expect(page.locator("#curve-marked tr.marked")).to_have_count(2)
     expect(page.locator("#candidates-left")).to_contain_text(text["candidate"])
     assert "candidate_" not in page.locator("main").inner_text()
-    screenshot(page, f"model-review-backtest-{size}-{locale}")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#backtest").screenshot(
+        path=SCREENSHOTS / f"model-review-backtest-{size}-{locale}.png"
+    )
 
     # Thresholds changed by hand: a crossed pair is refused at the field.
     page.locator("#threshold-input-warm").fill("80")
     page.locator("#save-thresholds").click()
     page.wait_for_load_state()
     expect(page.locator("#threshold-error-warm")).to_contain_text(text["crossed"])
-    screenshot(page, f"model-review-threshold-error-{size}-{locale}")
+    page.locator("#thresholds").screenshot(
+        path=SCREENSHOTS / f"model-review-threshold-error-{size}-{locale}.png"
+    )
     page.locator("#threshold-input-warm").fill("40")
     page.locator("#threshold-input-hot").fill("72")
     page.locator("#save-thresholds").click()

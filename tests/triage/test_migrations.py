@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from leadqual.scoring.services import ensure_default_model
 from tests.factories import LeadFactory
 
 BEFORE = [("triage", "0008_feedback_rating")]
@@ -21,18 +22,18 @@ T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 def test_earlier_feedback_and_outcomes_get_the_band_of_the_score_then() -> None:
     scored = LeadFactory.create(band="cold", score_total=10)
     never_scored = LeadFactory.create(band="warm", score_total=None)
+    # A transactional test before this one may have flushed the installed model.
+    version = ensure_default_model(now=T0)
     try:
         executor = MigrationExecutor(connection)
         executor.migrate(BEFORE)
         apps = executor.loader.project_state(BEFORE + SCORES).apps
-        ScoringModelVersion = apps.get_model("scoring", "ScoringModelVersion")
         Score = apps.get_model("scoring", "Score")
         Feedback = apps.get_model("triage", "Feedback")
         Outcome = apps.get_model("triage", "Outcome")
-        version = ScoringModelVersion.objects.get(is_active=True)
         for band, hours in (("warm", 0), ("hot", 5)):
             Score.objects.create(
-                lead_id=scored.pk, scoring_model=version, model_version=version.version,
+                lead_id=scored.pk, scoring_model_id=version.pk, model_version=version.version,
                 fit=0, intent=0, engagement=0, total=50, band=band,
                 computed_at=T0 + timedelta(hours=hours),
             )  # fmt: skip

@@ -608,3 +608,12 @@ def test_bad_optimiser_inputs_are_refused_at_the_field_and_nothing_runs(
     assert error is not None
     assert message in error.group(1)
     assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
+
+
+def test_a_threshold_the_optimiser_left_alone_carries_no_note(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    html = _page(client, draft.version)
+
+    warm_row = html[html.index('id="threshold-warm"') :].split("</tr>", 1)[0]
+    assert f'<td data-label="Note" class="col-note">{NONE_TEXT}</td>' in warm_row

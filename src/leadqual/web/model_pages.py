@@ -490,6 +490,9 @@ def _threshold_note(key: str, new: int, proposal: Mapping[str, object]) -> str:
         return gettext("changed by hand (the optimiser proposed %(points)s)") % {
             "points": proposed
         }
+    if proposed == _int(_dict(proposal.get(f"{key}_threshold")).get("old")):
+        # The optimiser left it as it was: nothing to explain.
+        return ""
     capacity = _int(proposal.get("capacity_per_week"))
     if key == "hot" and capacity is not None:
         return gettext(
