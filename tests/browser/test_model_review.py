@@ -14,10 +14,18 @@ import pytest
 from playwright.sync_api import ViewportSize, expect
 
 from leadqual.core.scoring import ScoreTrigger
+from leadqual.insights.presentation import NONE_TEXT
 from leadqual.scoring.models import Score, ScoringModelVersion
-from leadqual.scoring.services import rescore_lead
+from leadqual.scoring.services import parsed_model, rescore_lead
 from leadqual.users.roles import Role
-from tests.browser.helpers import DESKTOP, PHONE, Site, fits_the_width, screenshot
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    SCREENSHOTS,
+    Site,
+    fits_the_width,
+    screenshot,
+)
 from tests.factories import LeadFactory, make_user
 from tests.model_drafts import optimiser_draft
 
@@ -38,6 +46,10 @@ TEXT = {
         "published": "Version 2 is now the active scoring model.",
         "active": "Active",
         "retired": "Retired",
+        "candidate": "Timing just exploring",
+        "thresholds_saved": "Thresholds changed in draft version 2.",
+        "crossed": "Warm must start below hot",
+        "won": "Won",
     },
     "nl-NL": {
         "menu": "Scoremodel",
@@ -52,6 +64,10 @@ TEXT = {
         "published": "Versie 2 is nu het actieve scoremodel.",
         "active": "Actief",
         "retired": "Buiten gebruik",
+        "candidate": "Planning oriënteert zich",
+        "thresholds_saved": "Drempels aangepast in conceptversie 2.",
+        "crossed": "Warm moet onder heet beginnen",
+        "won": "Gewonnen",
     },
 }
 SIZES: dict[str, tuple[ViewportSize, bool]] = {
@@ -81,6 +97,9 @@ def test_a_marketer_reviews_the_draft_approves_it_and_the_leads_are_rescored(
     page.wait_for_load_state()
     draft_row = page.locator("#version-2")
     expect(draft_row).to_contain_text(text["draft"])
+    # The optimiser's inputs start at the command's defaults.
+    expect(page.locator("#id_weeks")).to_have_value("8")
+    expect(page.locator("#id_capacity")).to_have_value("")
     assert fits_the_width(page), "the list of versions scrolls sideways"
     screenshot(page, f"model-review-list-{size}-{locale}")
     draft_row.get_by_role("link", name=text["review"]).click()
@@ -90,9 +109,33 @@ def test_a_marketer_reviews_the_draft_approves_it_and_the_leads_are_rescored(
     expect(page.get_by_role("heading", name=text["rules"])).to_be_visible()
     expect(page.locator("#rule-urgency_now .col-old")).to_have_text("8")
     expect(page.get_by_role("heading", name=text["backtest"])).to_be_visible()
-    expect(page.locator("#backtest-total th")).to_have_text(text["total"])
-    expect(page.locator("#backtest-total td").first).to_contain_text("0 → 12")
+    # Won rate of the hot leads: the current model at its own threshold, at
+    # the threshold fitted to the same capacity, and the proposal.
+    won = page.locator("#backtest-totals tbody tr").nth(3)
+    expect(won.locator("th")).to_have_text(text["won"])
+    expect(won.locator("td")).to_have_text([NONE_TEXT, "67%", "67%"])
     expect(page.locator("#curve-marked tr.marked")).to_have_count(2)
+    expect(page.locator("#candidates-left")).to_contain_text(text["candidate"])
+    assert "candidate_" not in page.locator("main").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("#backtest").screenshot(
+        path=SCREENSHOTS / f"model-review-backtest-{size}-{locale}.png"
+    )
+
+    # Thresholds changed by hand: a crossed pair is refused at the field.
+    page.locator("#threshold-input-warm").fill("80")
+    page.locator("#save-thresholds").click()
+    page.wait_for_load_state()
+    expect(page.locator("#threshold-error-warm")).to_contain_text(text["crossed"])
+    page.locator("#thresholds").screenshot(
+        path=SCREENSHOTS / f"model-review-threshold-error-{size}-{locale}.png"
+    )
+    page.locator("#threshold-input-warm").fill("40")
+    page.locator("#threshold-input-hot").fill("72")
+    page.locator("#save-thresholds").click()
+    page.wait_for_load_state()
+    expect(page.locator(".messages")).to_contain_text(text["thresholds_saved"])
+    expect(page.locator("#threshold-hot .col-change")).to_have_text("+2")
 
     # A point changed by hand shows as a change in the diff.
     page.locator("#points-urgency_now").fill("11")
@@ -124,6 +167,7 @@ def test_a_marketer_reviews_the_draft_approves_it_and_the_leads_are_rescored(
     draft.refresh_from_db()
     assert draft.is_active
     assert ScoringModelVersion.objects.get(version=1).is_active is False
+    assert parsed_model(draft).thresholds.hot == 72
     latest = Score.objects.filter(lead=lead).latest("computed_at", "pk")
     assert latest.model_version == 2
     assert Score.objects.filter(lead=lead, model_version=1).exists()

@@ -10,7 +10,11 @@ import pytest
 from leadqual.core.bands import Thresholds
 from leadqual.core.errors import InvalidScoringModel
 from leadqual.core.events import EventType
-from leadqual.core.model_file import parse_scoring_model, with_changes
+from leadqual.core.model_file import (
+    parse_scoring_model,
+    with_changes,
+    with_typed_thresholds,
+)
 from leadqual.core.scoring import EventCount, FieldEquals, Group, Rule
 
 SOURCE = (
@@ -77,3 +81,46 @@ def test_a_model_written_as_an_inline_array_is_refused_with_advice() -> None:
 
     with pytest.raises(InvalidScoringModel, match=r"\[\[rules\]\] tables"):
         with_changes(inline, changed)
+
+
+def test_typed_thresholds_are_written_into_the_bands_table() -> None:
+    text = with_typed_thresholds(SOURCE, {"warm": " 45 ", "hot": "72"})
+
+    assert parse_scoring_model(text).thresholds == Thresholds(warm=45, hot=72)
+    assert "warm = 45   # from here: marketing nurture" in text
+    assert len(text.splitlines()) == len(SOURCE.splitlines())
+
+
+def test_a_threshold_the_file_lacks_is_added_to_its_bands() -> None:
+    source = SOURCE.replace(
+        "[bands]\nwarm = 40   # from here: marketing nurture\n"
+        "hot = 70    # from here: sales calls within 24 hours\n",
+        "",
+    )
+    assert "[bands]" not in source
+
+    text = with_typed_thresholds(source, {"hot": "65"})
+
+    assert parse_scoring_model(text).thresholds == Thresholds(warm=40, hot=65)
+
+
+@pytest.mark.parametrize(
+    ("typed", "fields"),
+    [
+        ({"warm": "4O", "hot": "70"}, {"warm"}),
+        ({"warm": "40", "hot": "70.5"}, {"hot"}),
+        ({"warm": "40", "hot": "70\nwarm = 1"}, {"hot"}),
+        ({"warm": "true", "hot": "70"}, {"warm"}),
+        ({"warm": "0", "hot": "70"}, {"warm"}),
+        ({"warm": "40", "hot": "101"}, {"hot"}),
+        ({"warm": "70", "hot": "70"}, {"warm", "hot"}),
+        ({"cold": "10"}, {"cold"}),
+    ],
+)
+def test_bad_thresholds_are_refused_per_field(
+    typed: dict[str, str], fields: set[str]
+) -> None:
+    with pytest.raises(InvalidScoringModel) as caught:
+        with_typed_thresholds(SOURCE, typed)
+
+    assert set(caught.value.fields) == fields

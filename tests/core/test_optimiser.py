@@ -21,6 +21,7 @@ from leadqual.core.optimiser import (
     Optimisation,
     Proposal,
     RuleStatus,
+    candidate_rules,
     choose_threshold,
     optimise,
     propose,
@@ -183,3 +184,19 @@ def test_wilson_interval_holds_the_observed_share() -> None:
     low, high = wilson_interval(8, 40)
     assert 0 < low < 0.2 < high < 1
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+def test_candidate_rules_have_english_and_dutch_labels(
+    model: ScoringModel, histories: list[LeadHistory]
+) -> None:
+    labels = {
+        rule.name: (rule.label, rule.label_nl)
+        for rule in candidate_rules(histories, model)
+    }
+
+    assert labels["candidate_urgency_exploring"] == (
+        "Timing just exploring",
+        "Planning oriënteert zich",
+    )
+    assert all(label_nl for _label, label_nl in labels.values())
+    assert not any("candidate_" in en + nl for en, nl in labels.values())

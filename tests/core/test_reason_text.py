@@ -7,7 +7,7 @@ import pytest
 from leadqual.core import reason_text
 from leadqual.core.events import EventType
 from leadqual.core.profile import FieldValue
-from leadqual.core.reason_text import Texts
+from leadqual.core.reason_text import Texts, event_within, field_range
 
 
 def test_euros_are_written_the_english_and_the_dutch_way() -> None:
@@ -67,4 +67,30 @@ def test_a_moment_under_half_an_hour_ago_is_just_now() -> None:
     )
     assert reason_text.last_activity(2 / 24) == Texts(
         "last activity 2 hours ago", "laatste activiteit 2 uur geleden"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "low", "high", "english", "dutch"),
+    [
+        ("employees", 10, 49, "10 to 49 employees", "10 tot en met 49 medewerkers"),
+        (
+            "budget_euros",
+            5000,
+            None,
+            "budget at least €5,000",
+            "budget minstens € 5.000",
+        ),
+        ("employees", None, 9, "at most 9 employees", "hoogstens 9 medewerkers"),
+    ],
+)
+def test_a_range_of_a_number_field_reads_in_both_languages(
+    name: str, low: int | None, high: int | None, english: str, dutch: str
+) -> None:
+    assert field_range(name, low, high) == Texts(english, dutch)
+
+
+def test_an_event_in_a_window_reads_in_both_languages() -> None:
+    assert event_within(EventType.DEMO_REQUEST, 30) == Texts(
+        "demo request in the last 30 days", "demo-aanvraag in de afgelopen 30 dagen"
     )

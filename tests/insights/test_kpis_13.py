@@ -221,3 +221,44 @@ def test_a_sparkline_breaks_where_a_week_has_no_data() -> None:
     assert svg.count("<circle") == 1  # the last known value
     with pytest.raises(ValueError, match="y_max must be above 0"):
         sparkline(chart_id="trend-x", title="x", values=[], y_max=0)
+
+
+def test_a_lead_counts_in_the_band_it_had_when_its_outcome_was_recorded(
+    marketing_client: Client,
+) -> None:
+    """Won while hot, faded to cold since: it stays a hot lead in the KPIs."""
+    won = _lead("website", "hot", 85)
+    _accept(won, hours=1, rating=5)
+    record_outcome(won, OutcomeKind.WON, recorded_by=None, now=THURSDAY)
+    Lead.objects.filter(pk=won.pk).update(band="cold", score_total=20)
+
+    html = marketing_client.get(URL).content.decode()
+
+    assert _cells(html, "kpi-per-band") == [
+        ["Hot", "1", "100.0%", "100.0%", "100.0%", "5.0 of 5", "1"],
+    ]
+
+
+def test_a_lead_sales_only_judged_counts_in_its_band_at_the_feedback(
+    marketing_client: Client,
+) -> None:
+    rejected = _lead("website", "warm", 50)
+    _reject(rejected, rating=2)
+    Lead.objects.filter(pk=rejected.pk).update(band="hot", score_total=75)
+
+    html = marketing_client.get(URL).content.decode()
+
+    assert [row[0] for row in _cells(html, "kpi-per-band")] == ["Warm"]
+
+
+def test_the_band_stored_with_feedback_is_the_band_in_the_database_then() -> None:
+    """A caller holding an older copy of the lead still stores its band now."""
+    lead = _lead("website", "warm", 50)
+    stale = Lead.objects.get(pk=lead.pk)
+    Lead.objects.filter(pk=lead.pk).update(band="hot", score_total=80)
+
+    _accept(stale, hours=1, rating=None)
+    record_outcome(stale, OutcomeKind.OPPORTUNITY, recorded_by=None, now=THURSDAY)
+
+    assert lead.feedback.get().band == "hot"
+    assert lead.outcomes.get().band == "hot"

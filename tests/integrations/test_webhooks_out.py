@@ -402,3 +402,36 @@ def test_a_reopened_win_is_sent_and_its_undo_sends_the_win_again(
     assert won_again["type"] == "lead.outcome"
     assert won_again["data"]["outcome"] == won["data"]["outcome"]
     assert won_again["data"]["lead"]["status"] == "won"
+
+
+def test_an_outcome_carries_sales_rating_and_the_band_when_it_was_recorded(
+    receiver: Receiver, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    endpoint_for(receiver)
+    lead = LeadFactory.create(band="hot", score_total=81)
+    with (
+        time_machine.travel(T0, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        record_feedback(
+            lead, Decision.ACCEPTED, reason=None, rating=4, given_by=None, now=T0
+        )
+        record_outcome(lead, OutcomeKind.OPPORTUNITY, recorded_by=None, now=T0)
+
+    outcome = bodies(receiver)[-1]["data"]["outcome"]
+    assert outcome["rating"] == 4
+    assert outcome["band"] == "hot"
+
+
+def test_an_outcome_of_an_unrated_lead_says_so(
+    receiver: Receiver, django_capture_on_commit_callbacks: CaptureCallbacks
+) -> None:
+    endpoint_for(receiver)
+    lead = LeadFactory.create(status="accepted")
+    with (
+        time_machine.travel(T0, tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        record_outcome(lead, OutcomeKind.LOST, recorded_by=None, now=T0)
+
+    assert bodies(receiver)[-1]["data"]["outcome"]["rating"] is None

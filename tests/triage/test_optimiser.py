@@ -214,3 +214,24 @@ def test_optimise_without_outcomes_changes_nothing_and_stores_no_draft() -> None
     assert "Hot threshold: 70 (unchanged: no capacity known" in output
     assert "The proposal changes nothing: no draft stored." in output
     assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_optimise_prints_the_current_model_at_the_capacity_threshold_beside_both() -> (
+    None
+):
+    """The won rate of the proposal is compared at the same capacity: the
+    current model at its own threshold 70 makes no lead hot here."""
+    history_with_outcomes(NOW)
+
+    output = _run_command("--dry-run", "--weeks", "4", "--capacity", "3")
+
+    totals = {
+        line[len("all weeks") :].strip().split("  ")[0]: line
+        for line in output.splitlines()
+        if line.startswith("all weeks")
+    }
+    assert list(totals) == ["current", "current, capacity threshold", "proposed"]
+    assert totals["current"].split()[-2] == "-"
+    assert totals["current, capacity threshold"].split()[-2] == "67%"
+    assert totals["proposed"].split()[-2] == "67%"

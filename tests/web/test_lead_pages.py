@@ -12,9 +12,11 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from leadqual.core.lifecycle import Decision
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
+from leadqual.triage.services import rate_lead_quality, record_feedback
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
@@ -301,3 +303,23 @@ def test_the_list_shows_fifty_leads_a_page(marketer: User) -> None:
 
     assert len(_names(first)) == 50 and len(_names(second)) == 1
     assert "Page 1 of 2" in first and "?page=2" in first
+
+
+def test_the_timeline_shows_sales_rating_beside_their_decision() -> None:
+    seller = make_user("sanne")
+    lead = _hot_lead()
+    given_at = THURSDAY + timedelta(hours=2)
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=seller, now=given_at)
+    rate_lead_quality(lead, 4)
+
+    with time_machine.travel(given_at + timedelta(hours=1), tick=False):
+        html = _client_for(seller).get(
+            reverse("leads:lead-detail", args=[lead.pk]),
+            headers={"accept-language": "nl"},
+        )
+
+    timeline = html.content.decode()
+    timeline = timeline[timeline.index('id="timeline"') :]
+    accepted = timeline[timeline.index("action-accepted") :].split("</li>", 1)[0]
+    assert "Beoordeling" in accepted
+    assert "4 van 5" in accepted

@@ -7,6 +7,7 @@ runs tasks at once in the tests); each decision is audited.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from html import unescape
@@ -18,8 +19,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from leadqual.core.bands import Thresholds
 from leadqual.core.errors import DraftAlreadyDecided
 from leadqual.core.scoring import ScoreTrigger
+from leadqual.insights.presentation import NONE_TEXT
 from leadqual.privacy.models import AuditAction, AuditEntry
 from leadqual.scoring.models import DraftDecision, Score, ScoringModelVersion
 from leadqual.scoring.services import (
@@ -29,6 +32,7 @@ from leadqual.scoring.services import (
     parsed_model,
     rescore_lead,
 )
+from leadqual.triage.optimiser import DEFAULT_WEEKS
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
 from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES
@@ -104,8 +108,9 @@ def test_the_review_shows_rules_thresholds_and_the_backtest_from_the_proposal(
     assert "Too little evidence: unchanged" in html
     assert "69 <small>(proposed)</small>" in html
     assert "70 <small>(current)</small>" in html
-    assert 'id="backtest-total"' in html
-    assert html.count("→") >= 5 * 5  # four weeks and the total, five cells each
+    assert 'id="backtest-totals"' in html
+    # The head and five measures of the totals, then four weeks.
+    assert html.count('class="model-current_at_capacity') == 1 + 5 + 4
     assert 'id="approve-form"' in html
     assert 'id="stale-draft"' not in html
 
@@ -396,7 +401,9 @@ def test_running_the_optimiser_from_the_page_stores_its_draft(client: Client) ->
     seller = make_user("sanne", role=Role.SALES)
     OwnerProfile.objects.update_or_create(user=seller, defaults={"capacity": 3})
 
-    response = client.post(reverse("scoring_models:optimise"), follow=True)
+    response = client.post(
+        reverse("scoring_models:optimise"), {"weeks": "8"}, follow=True
+    )
 
     draft = ScoringModelVersion.objects.get(is_draft=True)
     assert draft.proposal["capacity_per_week"] == 3
@@ -406,7 +413,9 @@ def test_running_the_optimiser_from_the_page_stores_its_draft(client: Client) ->
 
 
 def test_an_optimiser_run_that_changes_nothing_stores_no_draft(client: Client) -> None:
-    response = client.post(reverse("scoring_models:optimise"), follow=True)
+    response = client.post(
+        reverse("scoring_models:optimise"), {"weeks": "8"}, follow=True
+    )
 
     assert "unless it changes nothing" in response.content.decode()
     assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
@@ -425,3 +434,186 @@ def test_a_draft_compared_with_an_older_version_warns_before_approval(
     assert 'id="stale-draft"' in html
     assert f"Version {uploaded.version} is active now" in html
     assert 'id="stale-draft"' not in _page(client, uploaded.version)
+
+
+def _visible_text(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_backtest_sets_the_proposal_beside_the_current_model_at_its_capacity(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    """At its own threshold (70) the current model makes no lead hot; at the
+    threshold fitted to the same capacity (69) it does: that is the fair
+    comparison with the proposal."""
+    html = _page(client, draft.version)
+
+    assert "Current model at the capacity threshold" in html
+    won = re.search(r"<th scope=\"row\">Won</th>(.*?)</tr>", html, re.S)
+    assert won is not None
+    cells = re.findall(r'class="model-(\w+)">([^<]*)</td>', won.group(1))
+    assert cells == [
+        ("current", NONE_TEXT),
+        ("current_at_capacity", "67%"),
+        ("proposed", "67%"),
+    ]
+    assert "hot from 69" in html
+
+
+def test_candidate_rules_read_in_dutch_without_their_names(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    text = _visible_text(_page(client, draft.version, accept_language="nl"))
+
+    assert "Planning oriënteert zich" in text
+    assert "Budget minstens € 20.000" in text
+    assert "candidate_" not in text
+
+
+def test_changing_thresholds_stores_them_in_the_draft_and_shows_the_change(
+    client: Client, draft: ScoringModelVersion, marketer: User
+) -> None:
+    response = client.post(
+        _url("version-thresholds", draft.version), {"warm": "45", "hot": "72"}
+    )
+
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert parsed_model(draft).thresholds == Thresholds(warm=45, hot=72)
+    assert "warm = 45" in draft.source
+    html = _page(client, draft.version)
+    hot_row = html[html.index('id="threshold-hot"') :]
+    assert '<td data-label="Change" class="col-change points-pos">+2</td>' in hot_row
+    assert "changed by hand (the optimiser proposed 69)" in hot_row
+    entry = AuditEntry.objects.get(action=AuditAction.CHANGED, lead_id=None)
+    assert entry.detail == f"scoring model v{draft.version}: thresholds hot 72, warm 45"
+
+
+def test_the_proposed_hot_threshold_says_it_fits_the_capacity(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    html = _page(client, draft.version)
+
+    assert 'id="threshold-input-hot" value="69"' in html
+    assert (
+        "The sales-ready threshold the optimiser proposes for a capacity of 3 leads "
+        "a week" in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"warm": "40", "hot": "7o"}, "hot", "“7o” cannot be used"),
+        ({"warm": "40.5", "hot": "70"}, "warm", "a threshold is a whole number"),
+        ({"warm": "0", "hot": "70"}, "warm", "The warm band must start above 0"),
+        ({"warm": "40", "hot": "101"}, "hot", "at 100 points or lower"),
+        ({"warm": "80", "hot": "70"}, "warm", "Warm must start below hot"),
+        ({"warm": "40", "hot": "70\nwarm = 1"}, "hot", "cannot be used"),
+    ],
+)
+def test_invalid_thresholds_are_refused_at_the_field_and_nothing_is_stored(
+    client: Client,
+    draft: ScoringModelVersion,
+    typed: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    source = draft.source
+
+    response = client.post(_url("version-thresholds", draft.version), typed)
+
+    assert response.status_code == 422
+    error = re.search(
+        rf'<p class="field-error" id="threshold-error-{field}" role="alert">([^<]*)</p>',
+        response.content.decode(),
+    )
+    assert error is not None
+    assert message in unescape(error.group(1))
+    draft.refresh_from_db()
+    assert draft.source == source
+
+
+def test_invalid_thresholds_in_dutch_say_what_is_wrong_in_dutch(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    response = client.post(
+        _url("version-thresholds", draft.version),
+        {"warm": "80", "hot": "70"},
+        headers={"accept-language": "nl"},
+    )
+
+    assert response.status_code == 422
+    assert "Warm moet onder heet beginnen" in unescape(response.content.decode())
+
+
+def test_approving_publishes_the_thresholds_changed_by_hand(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    client.post(_url("version-thresholds", draft.version), {"warm": "35", "hot": "66"})
+
+    client.post(_url("version-approve", draft.version), {"confirm": "yes"})
+
+    assert parsed_model(active_scoring_model()).thresholds == Thresholds(35, 66)
+
+
+def test_the_optimiser_form_defaults_to_the_weeks_and_capacity_of_the_command(
+    client: Client,
+) -> None:
+    for name, capacity in (("sanne", 3), ("piet", 4)):
+        OwnerProfile.objects.update_or_create(
+            user=make_user(name, role=Role.SALES), defaults={"capacity": capacity}
+        )
+
+    html = client.get(reverse("scoring_models:version-list")).content.decode()
+
+    assert f'name="weeks" id="id_weeks" value="{DEFAULT_WEEKS}"' in html
+    assert 'name="capacity" id="id_capacity" value="7"' in html
+
+
+def test_the_optimiser_runs_with_the_weeks_and_capacity_typed(client: Client) -> None:
+    history_with_outcomes(NOW)
+
+    client.post(reverse("scoring_models:optimise"), {"weeks": "4", "capacity": "5"})
+
+    draft = ScoringModelVersion.objects.get(is_draft=True)
+    assert draft.proposal["weeks"] == 4
+    assert draft.proposal["capacity_per_week"] == 5
+
+
+@pytest.mark.parametrize(
+    ("typed", "field", "message"),
+    [
+        ({"weeks": "", "capacity": ""}, "weeks", "Say how many recent weeks"),
+        ({"weeks": "0", "capacity": ""}, "weeks", "from 1 to 26"),
+        ({"weeks": "27", "capacity": ""}, "weeks", "from 1 to 26"),
+        ({"weeks": "eight", "capacity": ""}, "weeks", "from 1 to 26"),
+        ({"weeks": "8", "capacity": "0"}, "capacity", "1 or more"),
+        ({"weeks": "8", "capacity": "2.5"}, "capacity", "1 or more"),
+        ({"weeks": "8", "capacity": "10001"}, "capacity", "at most 10000"),
+    ],
+)
+def test_bad_optimiser_inputs_are_refused_at_the_field_and_nothing_runs(
+    client: Client, typed: dict[str, str], field: str, message: str
+) -> None:
+    history_with_outcomes(NOW)
+
+    response = client.post(reverse("scoring_models:optimise"), typed)
+
+    assert response.status_code == 422
+    html = unescape(response.content.decode())
+    error = re.search(
+        rf'<p class="field-error" id="{field}-error" role="alert">([^<]*)</p>', html
+    )
+    assert error is not None
+    assert message in error.group(1)
+    assert not ScoringModelVersion.objects.filter(is_draft=True).exists()
+
+
+def test_a_threshold_the_optimiser_left_alone_carries_no_note(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    html = _page(client, draft.version)
+
+    warm_row = html[html.index('id="threshold-warm"') :].split("</tr>", 1)[0]
+    assert f'<td data-label="Note" class="col-note">{NONE_TEXT}</td>' in warm_row

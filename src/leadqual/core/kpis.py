@@ -82,6 +82,9 @@ class LeadFacts:
     score: int | None = None
     rating: int | None = None
     first_accepted_at: datetime | None = None
+    # The band when sales recorded the lead's latest outcome (opportunity,
+    # won, lost) or, without one, its latest feedback; "" when neither.
+    outcome_band: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,10 +432,14 @@ BAND_ORDER = ("hot", "warm", "cold", "")
 def by_band(
     facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
 ) -> list[tuple[str, KpiSet]]:
-    """The KPIs per band now, hot first and unscored ("") last; bands without leads left out."""
+    """The KPIs per band, hot first and unscored ("") last; bands without leads
+    left out. A lead counts in the band it had when sales recorded its latest
+    outcome or feedback (``outcome_band``), a lead sales never judged in its
+    band now: a won lead whose score faded since still counts as the hot
+    lead it was when it was won."""
     groups: dict[str, list[LeadFacts]] = {}
     for fact in facts:
-        groups.setdefault(fact.band, []).append(fact)
+        groups.setdefault(fact.outcome_band or fact.band, []).append(fact)
     order = {band: index for index, band in enumerate(BAND_ORDER)}
     return [
         (band, kpi_set(groups[band], now=now, zone=zone))

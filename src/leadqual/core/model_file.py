@@ -637,3 +637,105 @@ def with_typed_points(source: str, typed: Mapping[str, str]) -> str:
     text = "".join(lines)
     parse_scoring_model(text)
     return text
+
+
+# --- thresholds typed by a person ---------------------------------------------------
+
+BAND_KEYS: Final = ("warm", "hot")
+
+
+def _bands_lines(lines: Sequence[str]) -> tuple[int | None, dict[str, int]]:
+    """The line number of the ``[bands]`` header and of its ``warm``/``hot`` keys."""
+    header: int | None = None
+    found: dict[str, int] = {}
+    in_bands = False
+    for number, line in enumerate(lines):
+        if _TABLE_HEADER.match(line):
+            in_bands = line.split("#", 1)[0].strip() == "[bands]"
+            if in_bands:
+                header = number
+            continue
+        if in_bands:
+            match = _KEY_LINE.match(line.rstrip("\n"))
+            if match and match.group(2) in BAND_KEYS:
+                found.setdefault(match.group(2), number)
+    return header, found
+
+
+def typed_whole_number(raw: str) -> int | None:
+    """The whole number a person typed, read as the model file reads it; None
+    for anything else (a fraction, text, a second key on a new line)."""
+    text = raw.strip()
+    # One value on one line: a typed newline or comment would add keys.
+    if not text or any(mark in text for mark in ("\n", "\r", "#", "=")):
+        return None
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def with_typed_thresholds(source: str, typed: Mapping[str, str]) -> str:
+    """The model file with the ``[bands]`` thresholds a person typed
+    (``warm``, ``hot``; a key left out keeps its value), read back with
+    ``parse_scoring_model`` exactly as a model file is.
+
+    A key the file lacks is added to its ``[bands]`` table (and the table to
+    the file). Raises InvalidScoringModel whose ``fields`` hold a message per
+    key at fault: not a whole number, or the pair breaking 0 < warm < hot <= 100
+    (the message names the bound; a crossed pair marks both keys).
+    """
+    current = parse_scoring_model(source).thresholds
+    errors: dict[str, str] = {}
+    values = {"warm": current.warm, "hot": current.hot}
+    for key, raw in typed.items():
+        if key not in BAND_KEYS:
+            errors[key] = f'[bands]: unknown key "{key}". Known keys: hot, warm.'
+            continue
+        number = typed_whole_number(raw)
+        if number is None:
+            errors[key] = f"[bands] {key}: expected a whole number, got {_quote(raw)}."
+            continue
+        values[key] = number
+    if not errors:
+        warm, hot = values["warm"], values["hot"]
+        if warm <= 0:
+            errors["warm"] = f"[bands] warm: must be above 0, got {warm}."
+        if hot > 100:
+            errors["hot"] = f"[bands] hot: must be at most 100, got {hot}."
+        if warm >= hot:
+            for key in BAND_KEYS:
+                errors.setdefault(
+                    key,
+                    f"[bands]: warm must be below hot, got warm = {warm} and "
+                    f"hot = {hot}.",
+                )
+    if errors:
+        raise OverlappingThresholds(
+            "Some thresholds cannot be used: see the fields marked.", fields=errors
+        )
+    lines = source.splitlines(keepends=True)
+    header, where = _bands_lines(lines)
+    if header is None:
+        text = "".join(lines).rstrip("\n") + "\n\n[bands]\n"
+        text += "".join(f"{key} = {values[key]}\n" for key in BAND_KEYS)
+    else:
+        missing = [key for key in BAND_KEYS if key not in where]
+        for key, number in where.items():
+            match = _KEY_LINE.match(lines[number].rstrip("\n"))
+            assert match is not None
+            lines[number] = _replace_value(lines[number], match, str(values[key]))
+        added = [f"{key} = {values[key]}\n" for key in missing]
+        lines[header + 1 : header + 1] = added
+        text = "".join(lines)
+    result = parse_scoring_model(text)
+    if (result.thresholds.warm, result.thresholds.hot) != (
+        values["warm"],
+        values["hot"],
+    ):
+        raise InvalidScoringModel(
+            "The thresholds could not be written into the model file: write them in "
+            "a [bands] table with one key per line, as the default model does."
+        )
+    return text

@@ -54,6 +54,7 @@ from leadqual.core.backtest import (
 )
 from leadqual.core.bands import Thresholds
 from leadqual.core.events import EventType
+from leadqual.core.reason_text import Texts, event_within, field_fact, field_range
 from leadqual.core.scoring import (
     TOTAL_MAX,
     Condition,
@@ -85,6 +86,8 @@ WILSON_Z = 1.96
 _CATEGORY_FIELDS = ("sector", "urgency", "country", "region", "source")
 _NUMBER_FIELDS = ("employees", "budget_euros")
 _CANDIDATE_EVENT_DAYS = 30.0
+# Names of proposed rules: never a name a person gave a rule in the model.
+CANDIDATE_PREFIX = "candidate_"
 
 
 class RuleStatus(StrEnum):
@@ -131,6 +134,7 @@ class RuleChange:
     new_points: int
     status: RuleStatus
     lift: Lift
+    label_nl: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,7 +410,7 @@ def candidate_rules(
             if isinstance(number, int) and not isinstance(number, bool):
                 numbers[name].append(number)
         event_types.update(event.type for event in history.events)
-    conditions: list[tuple[str, Condition, str]] = []
+    conditions: list[tuple[str, Condition, Texts]] = []
     for name in _CATEGORY_FIELDS:
         for value, count in sorted(values[name].items()):
             if count >= min_fired:
@@ -414,7 +418,7 @@ def candidate_rules(
                     (
                         f"{name}_{_slug(value)}",
                         FieldEquals(name, value),
-                        f'{name} is "{value}"',
+                        field_fact(name, value),
                     )
                 )
     for name in _NUMBER_FIELDS:
@@ -427,14 +431,11 @@ def candidate_rules(
             maximum = None if high is None else high - 1
             if low is not None and maximum is not None and maximum < low:
                 continue
-            shown_low = "" if low is None else str(low)
-            shown_high = "" if maximum is None else str(maximum)
-            label = f"{name} {shown_low}-{shown_high}"
             conditions.append(
                 (
                     f"{name}_{low or 0}_{maximum if maximum is not None else 'up'}",
                     FieldRange(name, low, maximum),
-                    label,
+                    field_range(name, low, maximum),
                 )
             )
     window = event_window(model)
@@ -444,19 +445,32 @@ def candidate_rules(
                 (
                     f"{event_type.value}_recent",
                     EventCount(event_type, within_days=_CANDIDATE_EVENT_DAYS),
-                    f"{event_type.value} in the last {_CANDIDATE_EVENT_DAYS:g} days",
+                    event_within(event_type, _CANDIDATE_EVENT_DAYS),
                 )
             )
     taken = {rule.name for rule in model.rules}
     rules = []
     for name, condition, label in conditions:
-        if _has_condition(model, condition) or f"candidate_{name}" in taken:
+        if _has_condition(model, condition) or f"{CANDIDATE_PREFIX}{name}" in taken:
             continue
         group = Group.INTENT if isinstance(condition, EventCount) else Group.FIT
         rules.append(
-            Rule(f"candidate_{name}", group, 0, condition, label, decays=False)
+            Rule(
+                f"{CANDIDATE_PREFIX}{name}",
+                group,
+                0,
+                condition,
+                _capitalised(label.en),
+                label_nl=_capitalised(label.nl),
+                decays=False,
+            )
         )
     return rules
+
+
+def _capitalised(text: str) -> str:
+    # Rule labels start with a capital, as the default model's do; "€ 5.000" stays.
+    return text[:1].upper() + text[1:]
 
 
 def _probe_model(rules: Sequence[Rule]) -> ScoringModel:
@@ -607,7 +621,14 @@ def propose(
         lift = lift_of(converted_counts[rule.name], fired_counts[rule.name], base_rate)
         changes.append(
             RuleChange(
-                rule.name, rule.label, rule.group, rule.points, new_points, status, lift
+                rule.name,
+                rule.label,
+                rule.group,
+                rule.points,
+                new_points,
+                status,
+                lift,
+                rule.label_nl,
             )
         )
         new_rules.append(replace(rule, points=new_points))
@@ -623,6 +644,7 @@ def propose(
             RuleChange(
                 candidate.rule.name, candidate.rule.label, candidate.rule.group, 0,
                 candidate.suggested_points, RuleStatus.NEW, candidate.lift,
+                candidate.rule.label_nl,
             )
         )  # fmt: skip
     model = replace(current, rules=tuple(new_rules), version=0)

@@ -232,6 +232,47 @@ def event_count(
     return Texts(f"{en}, last {last.en}", f"{nl}, laatste {last.nl}")
 
 
+def field_range(name: str, low: int | None, high: int | None) -> Texts:
+    """A range of a number field in words: "10 to 49 employees", "budget at
+    least € 5.000". Both ends are included; None leaves that end open."""
+    if name == "budget_euros":
+        shown_low, shown_high = (
+            euros(low) if low is not None else None,
+            euros(high) if high is not None else None,
+        )
+    else:
+        shown_low, shown_high = (
+            whole(low) if low is not None else None,
+            whole(high) if high is not None else None,
+        )
+    if shown_low is not None and shown_high is not None:
+        span = Texts(
+            f"{shown_low.en} to {shown_high.en}",
+            f"{shown_low.nl} tot en met {shown_high.nl}",
+        )
+    elif shown_low is not None:
+        span = Texts(f"at least {shown_low.en}", f"minstens {shown_low.nl}")
+    elif shown_high is not None:
+        span = Texts(f"at most {shown_high.en}", f"hoogstens {shown_high.nl}")
+    else:
+        return Texts(f"any {_field_word(name).en}", f"elk {_field_word(name).nl}")
+    if name == "employees":
+        return Texts(f"{span.en} employees", f"{span.nl} medewerkers")
+    word = _field_word(name)
+    return Texts(f"{word.en} {span.en}", f"{word.nl} {span.nl}")
+
+
+def event_within(event_type: EventType, within_days: float) -> Texts:
+    """At least one event of a type in a window: "a demo request in the last 30 days"."""
+    one_en, _more_en, one_nl, _more_nl = _EVENT_WORDS.get(
+        event_type, (event_type, event_type, event_type, event_type)
+    )
+    window = duration(within_days)
+    return Texts(
+        f"{one_en} in the last {window.en}", f"{one_nl} in de afgelopen {window.nl}"
+    )
+
+
 def last_activity(age_days: float) -> Texts:
     last = ago(age_days)
     return Texts(f"last activity {last.en}", f"laatste activiteit {last.nl}")

@@ -39,6 +39,8 @@ class _Outcomes:
     lost_at: datetime | None = None
     won_value_cents: int | None = None
     opportunity_value_cents: int | None = None
+    # The band stored on the latest outcome that counts ("" before bands were).
+    band: str = ""
 
 
 def arrived_leads(
@@ -79,6 +81,7 @@ class _Feedback:
     rejected_reason: str | None
     rating: int | None
     first_accepted_at: datetime | None
+    band: str
 
 
 def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, _Feedback]:
@@ -86,12 +89,12 @@ def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, _Feedback]:
     rows = (
         Feedback.objects.filter(lead__in=leads.values("pk"))
         .order_by("lead_id", "given_at", "pk")
-        .values_list("lead_id", "decision", "reason", "rating", "given_at")
+        .values_list("lead_id", "decision", "reason", "rating", "given_at", "band")
     )
     latest: dict[int, _Feedback] = {}
     # Ordered oldest first, so the last row of each lead wins and the first
     # acceptance is carried along.
-    for lead_id, decision, reason, rating, given_at in rows:
+    for lead_id, decision, reason, rating, given_at, band in rows:
         accepted = decision == Decision.ACCEPTED.value
         before = latest.get(lead_id)
         first_accepted_at = before.first_accepted_at if before is not None else None
@@ -102,6 +105,7 @@ def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, _Feedback]:
             rejected_reason=None if accepted else (reason or None),
             rating=rating,
             first_accepted_at=first_accepted_at,
+            band=band,
         )
     return latest
 
@@ -116,15 +120,17 @@ def _outcomes(leads: QuerySet[Lead]) -> dict[int, _Outcomes]:
         # A reopened deal is open again: its won or lost outcome no longer counts.
         Outcome.objects.filter(lead__in=leads.values("pk"), reopened_at__isnull=True)
         .order_by("lead_id", "occurred_at", "pk")
-        .values_list("lead_id", "kind", "occurred_at", "value_cents")
+        .values_list("lead_id", "kind", "occurred_at", "value_cents", "band")
     )
     first_at: dict[int, dict[str, datetime]] = {}
+    latest_band: dict[int, str] = {}
     won_value: dict[int, int] = {}
     opportunity_value: dict[int, int] = {}
     # Ordered oldest first: the first moment of a kind stays, the latest
     # opportunity value wins (a seller may record the opportunity again).
-    for lead_id, kind, occurred_at, value_cents in rows:
+    for lead_id, kind, occurred_at, value_cents, band in rows:
         first_at.setdefault(lead_id, {}).setdefault(kind, occurred_at)
+        latest_band[lead_id] = band
         if value_cents is None:
             continue
         if kind == OutcomeKind.WON.value:
@@ -144,6 +150,7 @@ def _outcomes(leads: QuerySet[Lead]) -> dict[int, _Outcomes]:
                 else None
             ),
             opportunity_value_cents=opportunity_value.get(lead_id),
+            band=latest_band.get(lead_id, ""),
         )
     return outcomes
 
@@ -230,6 +237,7 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
                 score=score,
                 rating=latest.rating if latest is not None else None,
                 first_accepted_at=latest.first_accepted_at if latest else None,
+                outcome_band=outcome.band or (latest.band if latest else ""),
             )
         )
     return facts

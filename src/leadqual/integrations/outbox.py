@@ -41,6 +41,7 @@ class OutcomeLike(Protocol):
     kind: str
     value_cents: int | None
     occurred_at: datetime
+    band: str
 
 
 class OwnerData(TypedDict):
@@ -198,11 +199,15 @@ def feedback_data(feedback: FeedbackLike) -> dict[str, Any]:
     }
 
 
-def outcome_data(outcome: OutcomeLike) -> dict[str, Any]:
-    """A triage.Outcome row as ``lead.outcome`` shows it (no free-text note)."""
+def outcome_data(outcome: OutcomeLike, *, rating: int | None) -> dict[str, Any]:
+    """A triage.Outcome row as ``lead.outcome`` shows it (no free-text note),
+    with sales' 1-5 rating of the lead on its latest feedback (None: not rated)
+    and the lead's band when the outcome was recorded (None: unknown)."""
     return {
         "kind": outcome.kind,
         "value_cents": outcome.value_cents,
+        "rating": rating,
+        "band": outcome.band or None,
         "occurred_at": outcome.occurred_at.astimezone(UTC)
         .isoformat()
         .replace("+00:00", "Z"),

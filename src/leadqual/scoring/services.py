@@ -25,7 +25,11 @@ from leadqual.core.errors import (
     DraftScoringModel,
     NoActiveScoringModel,
 )
-from leadqual.core.model_file import parse_scoring_model, with_typed_points
+from leadqual.core.model_file import (
+    parse_scoring_model,
+    with_typed_points,
+    with_typed_thresholds,
+)
 from leadqual.core.profile import ACCOUNT_FIELDS
 from leadqual.core.scoring import ScoreTrigger, event_window
 from leadqual.db import bulk_insert, bulk_update, insert_rows
@@ -263,6 +267,32 @@ def change_draft_points(version: int, typed: dict[str, str]) -> ScoringModelVers
                 "only an open draft can be changed."
             )
         source = with_typed_points(row.source, typed)
+        if source != row.source:
+            row.source = source
+            row.save(update_fields=["source"])
+    return row
+
+
+def change_draft_thresholds(version: int, typed: dict[str, str]) -> ScoringModelVersion:
+    """Set the warm/hot thresholds of the open draft ``version`` to what a
+    person typed (``core.model_file.with_typed_thresholds``).
+
+    Nothing is stored unless both are valid. Raises InvalidScoringModel with a
+    message per key (``warm``, ``hot``) in ``fields``, DraftAlreadyDecided
+    when the version is no open draft.
+    """
+    with transaction.atomic():
+        row = (
+            ScoringModelVersion.objects.select_for_update()
+            .filter(version=version)
+            .first()
+        )
+        if row is None or not row.is_open_draft:
+            raise DraftAlreadyDecided(
+                f"Scoring model v{version} is not a draft waiting for a decision; "
+                "only an open draft can be changed."
+            )
+        source = with_typed_thresholds(row.source, typed)
         if source != row.source:
             row.source = source
             row.save(update_fields=["source"])

@@ -14,7 +14,12 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.triage.alerts import check_sla_deadlines
-from leadqual.triage.optimiser import proposes_a_change, run_optimiser, store_proposal
+from leadqual.triage.optimiser import (
+    DEFAULT_WEEKS,
+    proposes_a_change,
+    run_optimiser,
+    store_proposal,
+)
 from leadqual.triage.requalification import requalify_stale_leads
 
 # Daily at 03:15 UTC (Huey keeps its clock in UTC): after midnight's traffic,
@@ -49,15 +54,18 @@ def requalify_all_leads() -> None:
 
 
 @db_task(retries=1, retry_delay=300)  # type: ignore[misc]
-def propose_scoring_model() -> None:
-    """Run the optimiser on the outcomes so far (as `leadqual optimise` does)
-    and store its proposal as a draft for review, unless it changes nothing.
+def propose_scoring_model(
+    weeks: int = DEFAULT_WEEKS, capacity_per_week: int | None = None
+) -> None:
+    """Run the optimiser on the outcomes so far (as `leadqual optimise --weeks
+    N --capacity N` does; no capacity: the team's) and store its proposal as
+    a draft for review, unless it changes nothing.
 
     Safe to run twice: a second run stores a second draft to review, never
     an active version.
     """
     now = timezone.now()
-    run = run_optimiser(now=now)
+    run = run_optimiser(now=now, weeks=weeks, capacity_per_week=capacity_per_week)
     if proposes_a_change(run):
         store_proposal(run, now=now)
 

@@ -18,7 +18,7 @@ from leadqual.core.lifecycle import (
     SalesActionKind,
     TaskKind,
 )
-from leadqual.leads.models import Lead
+from leadqual.leads.models import BAND_LABELS, Lead
 
 DECISION_LABELS = {Decision.ACCEPTED: _("Accepted"), Decision.REJECTED: _("Rejected")}
 REJECTION_REASON_LABELS = {
@@ -99,6 +99,11 @@ class Feedback(models.Model):
     note = models.TextField(_("note"), blank=True)
     # Sales' rating of the lead's quality, 1 (poor) to 5 (excellent); None: not rated.
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    # The lead's band when sales gave the feedback: the KPIs per band count a
+    # lead where it was when sales judged it, not where it drifted since.
+    band = models.CharField(
+        _("band when given"), max_length=10, choices=BAND_LABELS, blank=True
+    )
     given_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -138,6 +143,10 @@ class Outcome(models.Model):
     )
     note = models.TextField(_("note"), blank=True)
     occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    # The lead's band when the outcome was recorded (see Feedback.band).
+    band = models.CharField(
+        _("band when recorded"), max_length=10, choices=BAND_LABELS, blank=True
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,

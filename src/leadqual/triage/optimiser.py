@@ -247,10 +247,15 @@ def optimiser_summary(run: OptimiserRun) -> dict[str, object]:
             "old": proposal.current.thresholds.hot,
             "new": proposal.model.thresholds.hot,
         },
+        "warm_threshold": {
+            "old": proposal.current.thresholds.warm,
+            "new": proposal.model.thresholds.warm,
+        },
         "rules": [
             {
                 "name": rule.name,
                 "label": rule.label,
+                "label_nl": rule.label_nl,
                 "group": rule.group.value,
                 "old_points": rule.old_points,
                 "new_points": rule.new_points,
@@ -267,6 +272,7 @@ def optimiser_summary(run: OptimiserRun) -> dict[str, object]:
             {
                 "name": candidate.rule.name,
                 "label": candidate.rule.label,
+                "label_nl": candidate.rule.label_nl,
                 "suggested_points": candidate.suggested_points,
                 "added": candidate.added,
                 "fired": candidate.lift.fired,

@@ -337,6 +337,7 @@ def record_feedback(
             reason=reason.value if reason else "",
             note=note.strip(),
             rating=rating,
+            band=lead.band,
             given_by=given_by,
             given_at=now,
         )
@@ -409,12 +410,18 @@ def record_outcome(
             value_cents=value_cents,
             note=note.strip(),
             occurred_at=now,
+            band=lead.band,
             recorded_by=recorded_by,
         )
         lead.status = status_after_outcome(kind).value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
-        emit("lead.outcome", lead, {"outcome": outcome_data(outcome)}, now=now)
+        emit(
+            "lead.outcome",
+            lead,
+            {"outcome": outcome_data(outcome, rating=_latest_rating(lead.pk))},
+            now=now,
+        )
         _log(
             lead,
             SalesActionKind(kind.value),
@@ -483,11 +490,25 @@ def record_first_contact(
 
 
 def _locked(lead: Lead) -> Lead:
-    """The lead's row, locked for this transaction, with its current status."""
+    """The lead's row, locked for this transaction, with its current status,
+    owner, band and score (the caller's copy may predate a rescore; feedback
+    and outcomes store the band, webhooks send band and score)."""
     locked = Lead.objects.select_for_update().get(pk=lead.pk)
     lead.status = locked.status
     lead.owner_id = locked.owner_id
+    lead.band = locked.band
+    lead.score_total = locked.score_total
     return lead
+
+
+def _latest_rating(lead_id: int) -> int | None:
+    """Sales' 1-5 rating on the lead's latest feedback; None: not rated (yet)."""
+    return (
+        Feedback.objects.filter(lead_id=lead_id)
+        .order_by("-given_at", "-pk")
+        .values_list("rating", flat=True)
+        .first()
+    )
 
 
 def _log(
@@ -597,7 +618,12 @@ def undo_reopen(
         lead.save(update_fields=["status", "updated_at"])
         # The outcome counts again: receivers hear it as they heard it first.
         for outcome in counted_again[-1:]:
-            emit("lead.outcome", lead, {"outcome": outcome_data(outcome)}, now=now)
+            emit(
+                "lead.outcome",
+                lead,
+                {"outcome": outcome_data(outcome, rating=_latest_rating(lead.pk))},
+                now=now,
+            )
         action.undone_at = now
         action.save(update_fields=["undone_at"])
         _log(

@@ -44,6 +44,7 @@ from leadqual.scoring.services import parsed_model
 from leadqual.triage.models import (
     BANT_ANSWER_LABELS,
     REJECTION_REASON_LABELS,
+    Feedback,
     Note,
     SalesAction,
 )
@@ -348,6 +349,9 @@ def _event_items(lead: Lead) -> list[TimelineItem]:
     return items
 
 
+_FEEDBACK_ACTIONS = frozenset({SalesActionKind.ACCEPTED, SalesActionKind.REJECTED})
+
+
 def _action_details(action: SalesAction) -> list[dict[str, object]]:
     """What a sales action was about, in words (detail holds codes, not text)."""
     kind = SalesActionKind(action.kind)
@@ -396,11 +400,29 @@ def _action_details(action: SalesAction) -> list[dict[str, object]]:
     return []
 
 
+def _rating_detail(rating: int | None) -> list[dict[str, object]]:
+    if rating is None:
+        return []
+    return [
+        {
+            "label": gettext("Rating"),
+            "value": gettext("%(rating)s of 5") % {"rating": rating},
+        }
+    ]
+
+
 def _action_items(lead: Lead) -> list[TimelineItem]:
     actions = (
         SalesAction.objects.filter(lead=lead)
         .select_related("done_by", "from_owner", "to_owner")
         .order_by("-done_at", "-id")[:TIMELINE_LENGTH]
+    )
+    # An accept or reject is logged at the moment its feedback was given; the
+    # rating may be added to that feedback later with one more click.
+    ratings = dict(
+        Feedback.objects.filter(lead=lead, rating__isnull=False).values_list(
+            "given_at", "rating"
+        )
     )
     return [
         TimelineItem(
@@ -409,7 +431,12 @@ def _action_items(lead: Lead) -> list[TimelineItem]:
             css=f"timeline-sales action-{action.kind}",
             label=action.get_kind_display(),
             by=display_name(action.done_by),
-            details=_action_details(action),
+            details=_action_details(action)
+            + (
+                _rating_detail(ratings.get(action.done_at))
+                if action.kind in _FEEDBACK_ACTIONS
+                else []
+            ),
             is_undone=action.undone_at is not None,
         )
         for action in actions

@@ -29,8 +29,12 @@ from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.errors import DraftAlreadyDecided, InvalidScoringModel
-from leadqual.core.model_file import parse_scoring_model
-from leadqual.core.optimiser import RuleStatus
+from leadqual.core.model_file import (
+    BAND_KEYS,
+    parse_scoring_model,
+    typed_whole_number,
+)
+from leadqual.core.optimiser import CANDIDATE_PREFIX, RuleStatus
 from leadqual.core.scoring import Group, ScoringModel
 from leadqual.insights.presentation import (
     NONE_TEXT,
@@ -43,11 +47,13 @@ from leadqual.scoring.models import DraftDecision, ScoringModelVersion
 from leadqual.scoring.services import (
     approve_draft,
     change_draft_points,
+    change_draft_thresholds,
     parsed_model,
     reject_draft,
     store_draft_scoring_model,
 )
 from leadqual.triage.jobs import propose_scoring_model, requalify_all_leads
+from leadqual.triage.optimiser import DEFAULT_WEEKS, team_capacity_per_week
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
@@ -128,6 +134,54 @@ class ImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Scoring model file (TOML)"))
 
 
+# The optimiser learns from a year of outcomes (TRAINING_DAYS): a replay of
+# more than half of it would leave too little to learn from.
+MAX_OPTIMISER_WEEKS = 26
+MAX_CAPACITY_PER_WEEK = 10_000
+
+
+_WEEKS_ERROR = gettext_lazy("Weeks must be a whole number from 1 to 26, such as 8.")
+_CAPACITY_ERROR = gettext_lazy(
+    "The capacity must be a whole number of leads a week, 1 or more, such as 30. "
+    "Leave it empty to use the owners' capacities."
+)
+
+
+class OptimiseForm(forms.Form):
+    """The optimiser's inputs, as `leadqual optimise --weeks N --capacity N`."""
+
+    weeks = forms.IntegerField(
+        label=gettext_lazy("Weeks to replay"),
+        min_value=1,
+        max_value=MAX_OPTIMISER_WEEKS,
+        error_messages={
+            "required": gettext_lazy("Say how many recent weeks to replay."),
+            "invalid": _WEEKS_ERROR,
+            "min_value": _WEEKS_ERROR,
+            "max_value": _WEEKS_ERROR,
+        },
+    )
+    capacity = forms.IntegerField(
+        label=gettext_lazy("Leads sales can contact a week"),
+        required=False,
+        min_value=1,
+        max_value=MAX_CAPACITY_PER_WEEK,
+        error_messages={
+            "invalid": _CAPACITY_ERROR,
+            "min_value": _CAPACITY_ERROR,
+            "max_value": gettext_lazy(
+                "The capacity can be at most %(limit_value)s leads a week."
+            ),
+        },
+    )
+
+
+def _optimise_form() -> OptimiseForm:
+    return OptimiseForm(
+        initial={"weeks": DEFAULT_WEEKS, "capacity": team_capacity_per_week()}
+    )
+
+
 def _version_rows() -> list[VersionRow]:
     rows = (
         ScoringModelVersion.objects.select_related("decided_by")
@@ -160,7 +214,11 @@ def _version_rows() -> list[VersionRow]:
 
 
 def _render_list(
-    request: HttpRequest, form: ImportForm, *, status: int = 200
+    request: HttpRequest,
+    form: ImportForm,
+    *,
+    optimise_form: OptimiseForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     return render(
         request,
@@ -168,6 +226,7 @@ def _render_list(
         {
             "rows": _version_rows(),
             "form": form,
+            "optimise_form": optimise_form or _optimise_form(),
             "max_kilobytes": MAX_MODEL_FILE_BYTES // 1024,
         },
         status=status,
@@ -188,6 +247,7 @@ def version_list(request: HttpRequest) -> HttpResponse:
 class RuleLine:
     name: str
     label: str
+    shows_name: bool
     group: StrOrPromise
     old_points: str
     new_points: int
@@ -195,6 +255,19 @@ class RuleLine:
     change_class: str
     fired: str
     lift: str
+    note: str
+    typed: str
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdLine:
+    key: str
+    title: StrOrPromise
+    old: str
+    new: int
+    change: str
+    change_class: str
     note: str
     typed: str
     error: str
@@ -220,17 +293,27 @@ class CurveLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Cell:
-    label: str
-    current: str
-    proposed: str
+class BacktestRow:
+    """One model's results in one replayed week (or all weeks)."""
+
+    week: str
+    model: StrOrPromise
+    model_key: str
+    cells: list[tuple[str, str]]
+    starts_week: bool
+    is_total: bool = False
 
 
 @dataclass(frozen=True, slots=True)
-class WeekLine:
-    title: str
-    cells: list[Cell]
-    is_total: bool = False
+class Backtest:
+    """The backtest per model: the totals side by side, then week by week.
+
+    ``models``: (key, title, hot threshold) of each replayed model, current
+    first; ``totals``: per measure its label and per model (key, title, value)."""
+
+    models: list[tuple[str, StrOrPromise, str]]
+    totals: list[tuple[str, list[tuple[str, StrOrPromise, str]]]]
+    rows: list[BacktestRow]
 
 
 @dataclass
@@ -245,9 +328,9 @@ class Review:
     rules: list[RuleLine]
     candidates_added: list[CandidateLine]
     candidates_left: list[CandidateLine]
-    thresholds: list[tuple[StrOrPromise, str, str]]
+    thresholds: list[ThresholdLine]
     curve: list[CurveLine]
-    weeks: list[WeekLine]
+    backtest: Backtest | None
     has_evidence: bool
     field_errors: dict[str, str] = field(default_factory=dict)
     # The active version when it is not the one the draft was compared with.
@@ -348,6 +431,9 @@ def _rule_lines(
             RuleLine(
                 name=rule.name,
                 label=_rule_label(model, rule.name),
+                # A proposed rule's name is made up from its condition: its
+                # label says the same in the reader's language.
+                shows_name=not rule.name.startswith(CANDIDATE_PREFIX),
                 group=GROUP_LABELS[rule.group],
                 old_points=NONE_TEXT if previous is None else str(previous),
                 new_points=rule.points,
@@ -377,13 +463,80 @@ def _rule_lines(
     return lines
 
 
+def _evidence_label(item: Mapping[str, object]) -> str:
+    """The stored label of a rule or candidate in the page's language.
+
+    Proposals stored before candidates had Dutch labels fall back to the
+    English one, never to the rule's name."""
+    english = str(item.get("label") or item.get("name", ""))
+    if _is_dutch():
+        return str(item.get("label_nl") or english)
+    return english
+
+
+def _change_class(change: int | None) -> str:
+    if change is None or change > 0:
+        return "points-pos"
+    return "points-neg" if change < 0 else "muted"
+
+
+def _threshold_note(key: str, new: int, proposal: Mapping[str, object]) -> str:
+    """Where the threshold came from: the optimiser (for the team's capacity)
+    or a person who changed the optimiser's value."""
+    proposed = _int(_dict(proposal.get(f"{key}_threshold")).get("new"))
+    if proposed is None:
+        return ""
+    if proposed != new:
+        return gettext("changed by hand (the optimiser proposed %(points)s)") % {
+            "points": proposed
+        }
+    if proposed == _int(_dict(proposal.get(f"{key}_threshold")).get("old")):
+        # The optimiser left it as it was: nothing to explain.
+        return ""
+    capacity = _int(proposal.get("capacity_per_week"))
+    if key == "hot" and capacity is not None:
+        return gettext(
+            "The sales-ready threshold the optimiser proposes for a capacity of "
+            "%(capacity)s leads a week"
+        ) % {"capacity": capacity}
+    return gettext("Proposed by the optimiser")
+
+
+def _threshold_lines(
+    model: ScoringModel,
+    base: ScoringModel | None,
+    proposal: Mapping[str, object],
+    typed: Mapping[str, str],
+    errors: Mapping[str, str],
+) -> list[ThresholdLine]:
+    lines = []
+    for key, title in (("hot", gettext("Hot from")), ("warm", gettext("Warm from"))):
+        new = getattr(model.thresholds, key)
+        old = getattr(base.thresholds, key) if base is not None else None
+        change = new - old if old is not None else None
+        lines.append(
+            ThresholdLine(
+                key=key,
+                title=title,
+                old=NONE_TEXT if old is None else str(old),
+                new=new,
+                change=NONE_TEXT if change is None else _signed(change),
+                change_class=_change_class(change),
+                note=_threshold_note(key, new, proposal),
+                typed=typed.get(key, str(new)),
+                error=errors.get(key, ""),
+            )
+        )
+    return lines
+
+
 def _candidate_lines(
     proposal: Mapping[str, object], *, added: bool
 ) -> list[CandidateLine]:
     return [
         CandidateLine(
             name=str(item.get("name", "")),
-            label=str(item.get("label", item.get("name", ""))),
+            label=_evidence_label(item),
             suggested_points=_count_text(item.get("suggested_points")),
             fired=_count_text(item.get("fired")),
             lift=_lift_text(item),
@@ -427,57 +580,77 @@ def _curve_lines(proposal: Mapping[str, object]) -> list[CurveLine]:
     return lines
 
 
-def _week_cells(
-    current: Mapping[str, object], proposed: Mapping[str, object]
-) -> list[Cell]:
-    def both(key: str, *, rate: bool) -> tuple[str, str]:
-        if rate:
-            return (
-                format_percent(_float(current.get(key)), 0),
-                format_percent(_float(proposed.get(key)), 0),
-            )
-        return _count_text(current.get(key)), _count_text(proposed.get(key))
-
-    columns: Sequence[tuple[str, str, bool]] = (
+def _backtest_measures() -> list[tuple[str, str, bool]]:
+    return [
         ("hot", gettext("Hot leads"), False),
         ("accepted_rate", gettext("Accepted"), True),
         ("opportunity_rate", gettext("Opportunity"), True),
         ("won_rate", gettext("Won"), True),
         ("missed_won", gettext("Won but not hot"), False),
+    ]
+
+
+def _measure_text(week: Mapping[str, object], key: str, *, rate: bool) -> str:
+    if rate:
+        return format_percent(_float(week.get(key)), 0)
+    return _count_text(week.get(key))
+
+
+def _backtest(proposal: Mapping[str, object]) -> Backtest | None:
+    """The stored backtest of the current model, the current points at the
+    threshold fitted to the same capacity (when a capacity was known) and
+    the proposal: the middle one is the fair comparison for the proposal."""
+    stored = _dict(proposal.get("backtest"))
+    titles: Sequence[tuple[str, StrOrPromise]] = (
+        ("current", gettext("Current model")),
+        ("current_at_capacity", gettext("Current model at the capacity threshold")),
+        ("proposed", gettext("Proposed model")),
     )
-    cells = []
-    for key, label, rate in columns:
-        left, right = both(key, rate=rate)
-        cells.append(Cell(label=label, current=left, proposed=right))
-    return cells
-
-
-def _week_lines(proposal: Mapping[str, object]) -> list[WeekLine]:
-    backtest = _dict(proposal.get("backtest"))
-    current = _dict(backtest.get("current"))
-    proposed = _dict(backtest.get("proposed"))
-    lines = []
-    for old_week, new_week in zip(
-        _list(current.get("weeks")), _list(proposed.get("weeks")), strict=False
-    ):
-        starts = parse_datetime(str(old_week.get("starts_at", "")))
+    runs = [
+        (key, title, _dict(stored.get(key)))
+        for key, title in titles
+        if _dict(stored.get(key)).get("total")
+    ]
+    if not any(key == "proposed" for key, _title, _run in runs):
+        return None
+    measures = _backtest_measures()
+    models = [
+        (key, title, _count_text(run.get("hot_threshold"))) for key, title, run in runs
+    ]
+    totals = [
+        (
+            label,
+            [
+                (model_key, title, _measure_text(_dict(run["total"]), key, rate=rate))
+                for model_key, title, run in runs
+            ],
+        )
+        for key, label, rate in measures
+    ]
+    rows: list[BacktestRow] = []
+    week_lists = [_list(run.get("weeks")) for *_, run in runs]
+    for index in range(min(len(weeks) for weeks in week_lists)):
+        starts = parse_datetime(str(week_lists[0][index].get("starts_at", "")))
         title = (
             date_format(timezone.localtime(starts), "SHORT_DATE_FORMAT")
             if starts is not None
             else NONE_TEXT
         )
-        lines.append(WeekLine(title=title, cells=_week_cells(old_week, new_week)))
-    if current.get("total") and proposed.get("total"):
-        lines.append(
-            WeekLine(
-                title=gettext("All weeks"),
-                cells=_week_cells(
-                    _dict(current.get("total")), _dict(proposed.get("total"))
-                ),
-                is_total=True,
+        for position, (model_key, model_title, _run) in enumerate(runs):
+            week = week_lists[position][index]
+            rows.append(
+                BacktestRow(
+                    week=title,
+                    model=model_title,
+                    model_key=model_key,
+                    cells=[
+                        (label, _measure_text(week, key, rate=rate))
+                        for key, label, rate in measures
+                    ],
+                    starts_week=position == 0,
+                )
             )
-        )
-    return lines
+    return Backtest(models=models, totals=totals, rows=rows)
 
 
 def _facts(
@@ -549,8 +722,12 @@ def build_review(
     *,
     typed: Mapping[str, str] | None = None,
     errors: Mapping[str, str] | None = None,
+    typed_thresholds: Mapping[str, str] | None = None,
+    threshold_errors: Mapping[str, str] | None = None,
 ) -> Review:
-    """The review of ``row`` from its source and stored proposal."""
+    """The review of ``row`` from its source and stored proposal; ``typed``
+    and ``errors`` per rule name, ``typed_thresholds`` and
+    ``threshold_errors`` per band key, when a change was refused."""
     proposal = _dict(row.proposal)
     model = parse_scoring_model(row.source, version=row.version)
     based_on = _int(proposal.get("based_on_version"))
@@ -562,11 +739,9 @@ def build_review(
     base = parsed_model(base_row) if base_row is not None else None
     status, label = status_of(row)
     active = ScoringModelVersion.objects.filter(is_active=True).first()
-    thresholds: list[tuple[StrOrPromise, str, str]] = []
-    for name, title in (("hot", gettext("Hot from")), ("warm", gettext("Warm from"))):
-        new = getattr(model.thresholds, name)
-        old = getattr(base.thresholds, name) if base is not None else None
-        thresholds.append((title, NONE_TEXT if old is None else str(old), str(new)))
+    thresholds = _threshold_lines(
+        model, base, proposal, typed_thresholds or {}, threshold_errors or {}
+    )
     return Review(
         row=row,
         status=status,
@@ -578,7 +753,7 @@ def build_review(
         candidates_left=_candidate_lines(proposal, added=False)[:10],
         thresholds=thresholds,
         curve=_curve_lines(proposal),
-        weeks=_week_lines(proposal),
+        backtest=_backtest(proposal),
         has_evidence="rules" in proposal,
         field_errors=dict(errors or {}),
         active_since_then=(
@@ -678,6 +853,68 @@ def version_points(request: HttpRequest, version: int) -> HttpResponse:
             len(changed),
         )
         % {"count": len(changed), "version": version},
+    )
+    return redirect("scoring_models:version-detail", version=version)
+
+
+def _threshold_error(key: str, typed: Mapping[str, str]) -> str:
+    """Why a typed threshold cannot be used, in the reader's language."""
+    number = typed_whole_number(typed.get(key, ""))
+    if number is None:
+        return gettext(
+            "“%(value)s” cannot be used: a threshold is a whole number from 1 to "
+            "100, such as 40 or 70."
+        ) % {"value": typed.get(key, "")}
+    if key == "warm" and number <= 0:
+        return gettext("The warm band must start above 0 points.")
+    if key == "hot" and number > 100:
+        return gettext("The hot band must start at 100 points or lower.")
+    return gettext(
+        "Warm must start below hot (0 < warm < hot <= 100), for example warm "
+        "40 and hot 70."
+    )
+
+
+@require_POST
+@role_required(*REVIEWERS)
+def version_thresholds(request: HttpRequest, version: int) -> HttpResponse:
+    """Store the warm and hot thresholds typed into the open draft, both or neither."""
+    row = _version_or_404(version)
+    if not row.is_open_draft:
+        return _decided_already(request, version)
+    thresholds = parsed_model(row).thresholds
+    typed = {
+        key: request.POST.get(key, str(getattr(thresholds, key))) for key in BAND_KEYS
+    }
+    changed = {
+        key: text
+        for key, text in typed.items()
+        if text.strip() != str(getattr(thresholds, key))
+    }
+    if not changed:
+        messages.info(request, gettext("No thresholds changed."))
+        return redirect("scoring_models:version-detail", version=version)
+    try:
+        change_draft_thresholds(version, typed)
+    except DraftAlreadyDecided:
+        return _decided_already(request, version)
+    except InvalidScoringModel as error:
+        errors = {key: _threshold_error(key, typed) for key in error.fields}
+        review = build_review(row, typed_thresholds=typed, threshold_errors=errors)
+        return _render_review(request, review, status=UNPROCESSABLE)
+    audit(
+        request.user,
+        AuditAction.CHANGED,
+        None,
+        detail=(
+            f"scoring model v{version}: thresholds "
+            + ", ".join(f"{key} {typed[key].strip()}" for key in sorted(changed))
+        ),
+    )
+    messages.success(
+        request,
+        gettext("Thresholds changed in draft version %(version)s.")
+        % {"version": version},
     )
     return redirect("scoring_models:version-detail", version=version)
 
@@ -850,9 +1087,15 @@ def version_import(request: HttpRequest) -> HttpResponse:
 @require_POST
 @role_required(*REVIEWERS)
 def run_optimiser_now(request: HttpRequest) -> HttpResponse:
-    """Queue the optimiser; its draft appears in the list when it is done."""
+    """Queue the optimiser with the weeks and capacity typed (no capacity: the
+    owners' capacities added up); its draft appears in the list when done."""
+    form = OptimiseForm(request.POST)
+    if not form.is_valid():
+        return _render_list(
+            request, ImportForm(), optimise_form=form, status=UNPROCESSABLE
+        )
     drafts_before = ScoringModelVersion.objects.filter(is_draft=True).count()
-    propose_scoring_model()
+    propose_scoring_model(form.cleaned_data["weeks"], form.cleaned_data["capacity"])
     if ScoringModelVersion.objects.filter(is_draft=True).count() > drafts_before:
         # Tasks ran at once (no separate worker): the draft is there already.
         messages.success(request, gettext("The optimiser stored a new draft."))

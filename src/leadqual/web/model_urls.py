@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern] = [
     path("v<int:version>/", model_pages.version_detail, name="version-detail"),
     path("v<int:version>/points/", model_pages.version_points, name="version-points"),
     path(
+        "v<int:version>/thresholds/",
+        model_pages.version_thresholds,
+        name="version-thresholds",
+    ),
+    path(
         "v<int:version>/approve/", model_pages.version_approve, name="version-approve"
     ),
     path("v<int:version>/reject/", model_pages.version_reject, name="version-reject"),

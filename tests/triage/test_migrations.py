@@ -1,0 +1,63 @@
+"""Migration triage 0009 gives earlier feedback and outcomes the band of their moment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from leadqual.scoring.services import ensure_default_model
+from tests.factories import LeadFactory
+
+BEFORE = [("triage", "0008_feedback_rating")]
+AFTER = [("triage", "0009_band_at_feedback_and_outcome")]
+# Scores live in scoring, which 0008 does not depend on.
+SCORES = [("scoring", "0005_draft_decision")]
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_earlier_feedback_and_outcomes_get_the_band_of_the_score_then() -> None:
+    scored = LeadFactory.create(band="cold", score_total=10)
+    never_scored = LeadFactory.create(band="warm", score_total=None)
+    # A transactional test before this one may have flushed the installed model.
+    version = ensure_default_model(now=T0)
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(BEFORE)
+        apps = executor.loader.project_state(BEFORE + SCORES).apps
+        Score = apps.get_model("scoring", "Score")
+        Feedback = apps.get_model("triage", "Feedback")
+        Outcome = apps.get_model("triage", "Outcome")
+        for band, hours in (("warm", 0), ("hot", 5)):
+            Score.objects.create(
+                lead_id=scored.pk, scoring_model_id=version.pk, model_version=version.version,
+                fit=0, intent=0, engagement=0, total=50, band=band,
+                computed_at=T0 + timedelta(hours=hours),
+            )  # fmt: skip
+        Feedback.objects.create(
+            lead_id=scored.pk, decision="accepted", given_at=T0 + timedelta(hours=1)
+        )
+        Outcome.objects.create(
+            lead_id=scored.pk, kind="won", occurred_at=T0 + timedelta(hours=6)
+        )
+        Feedback.objects.create(
+            lead_id=never_scored.pk, decision="accepted", given_at=T0
+        )
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(AFTER)
+        apps = executor.loader.project_state(AFTER).apps
+        Feedback = apps.get_model("triage", "Feedback")
+        Outcome = apps.get_model("triage", "Outcome")
+
+        assert Feedback.objects.get(lead_id=scored.pk).band == "warm"
+        assert Outcome.objects.get(lead_id=scored.pk).band == "hot"
+        # No score that old: the band the lead has at the migration.
+        assert Feedback.objects.get(lead_id=never_scored.pk).band == "warm"
+    finally:
+        # Later tests need the schema of today, also when this one failed.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
