@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from leadqual.db import bulk_insert, bulk_update, insert_rows
-from leadqual.leads.models import Event, Lead
+from leadqual.db import bulk_insert, bulk_update, copy_rows, insert_rows, reserve_ids
+from leadqual.leads.models import Company, Event, Lead
 from leadqual.scoring.models import BandChange, Score
 from leadqual.scoring.services import active_scoring_model
 from tests.factories import CompanyFactory, LeadFactory, make_user
@@ -99,3 +100,76 @@ def test_insert_rows_stores_plain_values_by_field() -> None:
         "cold",
         NOW,
     )
+
+
+def test_copy_rows_stores_text_times_json_and_nulls_as_django_reads_them() -> None:
+    lead = LeadFactory.create()
+    amsterdam = datetime(
+        2026, 11, 27, 11, 15, 30, 250, tzinfo=ZoneInfo("Europe/Amsterdam")
+    )
+    rows = [
+        (
+            lead.pk,
+            "page_view",
+            amsterdam,
+            NOW,
+            {"url": "/prijzen", "n": 1},
+            "demo",
+            "",
+            "x-1",
+        ),
+        (
+            lead.pk,
+            "email_open",
+            NOW,
+            NOW,
+            {"title": "Zoë \u2018q\u2019"},
+            "demo",
+            "",
+            None,
+        ),
+    ]
+
+    written = copy_rows(
+        Event,
+        [
+            "lead_id", "type", "occurred_at", "received_at", "properties",
+            "source", "sender", "external_id",
+        ],
+        rows,
+    )  # fmt: skip
+
+    assert written == 2
+    stored = list(Event.objects.filter(lead=lead).order_by("id"))
+    assert [event.occurred_at for event in stored] == [amsterdam, NOW]
+    assert stored[0].properties == {"url": "/prijzen", "n": 1}
+    assert stored[1].properties == {"title": "Zoë \u2018q\u2019"}
+    assert [event.external_id for event in stored] == ["x-1", None]
+    # 11:15 in Amsterdam is 10:15 UTC: stored as a moment, not as local text.
+    half_past = datetime(2026, 11, 27, 10, 30, tzinfo=UTC)
+    assert Event.objects.filter(lead=lead, occurred_at__lt=half_past).count() == 2
+
+
+def test_copy_rows_refuses_a_row_of_the_wrong_width() -> None:
+    lead = LeadFactory.create()
+    with pytest.raises(ValueError, match="has 2 values for 3 columns"):
+        copy_rows(Event, ["lead_id", "type", "occurred_at"], [(lead.pk, "chat")])
+
+
+def test_rows_written_with_reserved_ids_leave_the_next_id_free() -> None:
+    first = CompanyFactory.create()
+    reserved = reserve_ids(Company, 3)
+    copy_rows(
+        Company,
+        [
+            "id", "name", "normalised_name", "domain", "created_at", "sector",
+            "size_band", "country", "enrichment_source", "engaged_contacts",
+        ],
+        [(pk, f"Bedrijf {pk}", f"bedrijf {pk}", "", NOW, "", "", "", "", 0)
+         for pk in reserved],
+    )  # fmt: skip
+    later = CompanyFactory.create()
+    assert len(set(reserved)) == 3
+    assert min(reserved) > first.pk
+    assert later.pk > max(reserved)
+    assert Company.objects.filter(pk__in=reserved).count() == 3

@@ -464,7 +464,15 @@ def _round_to(value: float, step: int) -> int:
     return max(step, round(value / step) * step)
 
 
-def _draw_company(rng: random.Random, used_names: set[str]) -> _Company:
+def _draw_company(
+    rng: random.Random, used_names: set[str], *, number: int | None = None
+) -> _Company:
+    """A company of a drawn archetype, its name unused in ``used_names`` if possible.
+
+    With ``number`` (bulk mode, see demo.bulk) the number joins the name and
+    the domain: past a few thousand companies the vocabulary repeats itself,
+    and a million leads must not share a few thousand companies.
+    """
     archetype = _weighted(rng, [(a, a.weight) for a in ARCHETYPES])
     in_belgium = rng.random() < 0.11
     regions = REGIONS_BE if in_belgium else REGIONS_NL
@@ -482,6 +490,8 @@ def _draw_company(rng: random.Random, used_names: set[str]) -> _Company:
         if base not in used_names:
             break
     used_names.add(base)
+    if number is not None:
+        base = f"{base} {number}"
     employees = _log_uniform(rng, *archetype.employees)
     if in_belgium:
         form = rng.choice(("BV", "NV", "BV", ""))
@@ -600,7 +610,14 @@ def _draw_person(
     companies: list[_Company],
     used_names: set[str],
     used_emails: set[str],
+    number: int | None = None,
 ) -> _Person:
+    """One lead before its history.
+
+    With ``number`` (bulk mode) the person's company and, at a shared domain
+    (free mail, throw-away, the competitor), the email carry the number, so
+    every email is unique without remembering all of them.
+    """
     source, _w, intent_multiplier, noise_share = _weighted(
         rng, [(s, s[1]) for s in SOURCES]
     )
@@ -621,7 +638,7 @@ def _draw_person(
     elif companies and rng.random() < 0.12:
         company = rng.choice(companies)  # a colleague of an earlier lead
     else:
-        company = _draw_company(rng, used_names)
+        company = _draw_company(rng, used_names, number=number)
         companies.append(company)
     surnames = SURNAMES_BE if company.country == "BE" else SURNAMES_NL
     first, last = rng.choice(FIRST_NAMES), rng.choice(surnames)
@@ -654,20 +671,25 @@ def _draw_person(
         job_title, authority = rng.choice(("Productmanager", "Marketing manager")), 0.0
         budget = 10_000
     if kind == "disposable":
+        digits = rng.randrange(10, 99) if number is None else number
         email = _unique_email(
-            f"{_slug(first, '')}{rng.randrange(10, 99)}",
+            f"{_slug(first, '')}{digits}",
             rng.choice(DISPOSABLE_DOMAINS),
             used_emails,
         )
     elif free_mail:
         domains = FREE_MAIL_BE if company.country == "BE" else FREE_MAIL_NL
+        digits = rng.randrange(1, 99) if number is None else number
         email = _unique_email(
-            f"{_slug(first, '')}{_slug(last, '')}{rng.randrange(1, 99)}",
+            f"{_slug(first, '')}{_slug(last, '')}{digits}",
             rng.choice(domains),
             used_emails,
         )
     else:
-        email = _unique_email(_email_local_part(rng, first, last), domain, used_emails)
+        local = _email_local_part(rng, first, last)
+        if number is not None and company is COMPETITOR:
+            local = f"{local}{number}"
+        email = _unique_email(local, domain, used_emails)
 
     budget_score = math.sqrt(min(1.0, budget / 20_000))
     fit = _clip(
@@ -949,16 +971,17 @@ def _behaviour(
     intents: dict[date, float] = {}
     with_domain = _has_work_domain(person)
     employees = person.fields["employees"]
+    # Once per lead, not per day: bulk mode runs this loop for millions of leads.
+    daily_decay = math.exp(-1 / person.decay_days)
     for offset in range((last_day - first_day).days + 1):
         day = first_day + timedelta(days=offset)
         if offset > 0:
-            intent = max(0.01, intent * math.exp(-1 / person.decay_days))
+            intent = max(0.01, intent * daily_decay)
         if person.revival is not None and person.revival[0] == day:
             intent = max(intent, person.revival[1])
         intents[day] = intent
         if offset == 0:
             continue
-        batch = f"day-{day.isoformat()}"
         weekday = day.weekday()
         visit_chance = (0.015 + 0.3 * intent) * (1.0 if weekday < 5 else 0.3)
         if person.kind == "disposable":
@@ -968,7 +991,7 @@ def _behaviour(
             if start is not None:
                 drafts += _session(
                     rng, person, intent=intent, start=start, now=now,
-                    mailbox=mailbox, batch=batch,
+                    mailbox=mailbox, batch=f"day-{day.isoformat()}",
                 )  # fmt: skip
         if weekday == 1 and mailbox.subscribed and not mailbox.bounced:
             drafts += _newsletter(
@@ -991,14 +1014,23 @@ def _behaviour(
                     "provider": "demo-intent",
                 }
                 drafts.append(
-                    _Draft(seen_at, EventType.INTENT_SIGNAL, properties, batch)
+                    _Draft(
+                        seen_at,
+                        EventType.INTENT_SIGNAL,
+                        properties,
+                        f"day-{day.isoformat()}",
+                    )
                 )
         if weekday == 3 and day.day <= 7:
             webinar_at = _local_at(day, 15, 0)
             chance = 0.03 + 0.25 * intent * fit
             if webinar_at < now and rng.random() < chance:
                 name: dict[str, JsonValue] = {"name": WEBINARS[day.month % 2]}
-                drafts.append(_Draft(webinar_at, EventType.WEBINAR, name, batch))
+                drafts.append(
+                    _Draft(
+                        webinar_at, EventType.WEBINAR, name, f"day-{day.isoformat()}"
+                    )
+                )
     return drafts, intents
 
 
