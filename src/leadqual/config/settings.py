@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "leadqual.intake",
     "leadqual.insights",
     "leadqual.integrations",
+    "leadqual.modelling",
     "leadqual.privacy",
     "leadqual.demo",
     "leadqual.web",
