@@ -19,7 +19,7 @@ from django.urls import reverse
 from leadqual.modelling.models import ModelStatus, PredictiveModelVersion
 from leadqual.modelling.services import monitor_model
 from leadqual.privacy.models import AuditAction, AuditEntry
-from leadqual.scoring.services import active_scoring_model
+from leadqual.scoring.services import active_scoring_model, load_scoring_model
 from leadqual.users.roles import Role
 from tests.factories import EventFactory, LeadFactory, make_user
 from tests.model_drafts import history_with_outcomes
@@ -218,3 +218,30 @@ def test_the_model_in_use_shows_its_weekly_check(
     page = _text(client, reverse("modelling:model-detail", args=[trained.version]))
     assert 'id="monitoring-alert"' in page
     assert "Drift in sector" in page
+
+
+INLINE_GROUPS = """
+groups = { fit = { cap = 40 }, intent = { cap = 35 }, engagement = { cap = 25 } }
+[[rules]]
+name = "size"
+group = "fit"
+points = 10
+when = { field = "employees", min = 5 }
+"""
+
+
+def test_a_scoring_model_the_ai_group_cannot_be_written_into_changes_nothing(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    load_scoring_model(INLINE_GROUPS, activate=True, now=NOW)
+    active = active_scoring_model()
+    response = client.post(
+        reverse("modelling:model-approve", args=[trained.version]),
+        {"confirm": "yes"},
+        follow=True,
+    )
+    assert "The AI group could not be added" in unescape(response.content.decode())
+    trained.refresh_from_db()
+    assert trained.status == ModelStatus.DRAFT
+    assert active_scoring_model().pk == active.pk
+    assert not AuditEntry.objects.filter(action=AuditAction.MODEL_APPROVED).exists()

@@ -25,6 +25,7 @@ from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
+from leadqual.core.errors import InvalidScoringModel
 from leadqual.insights.presentation import (
     NONE_TEXT,
     format_count,
@@ -41,6 +42,7 @@ from leadqual.modelling.services import (
 )
 from leadqual.modelling.tasks import refresh_predictions_task, train_model_task
 from leadqual.privacy.audit import AuditAction, audit
+from leadqual.triage.jobs import requalify_all_leads
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
@@ -483,11 +485,25 @@ def model_approve(request: HttpRequest, version: int) -> HttpResponse:
         approval = approve_model(version, by=user, now=timezone.now())
     except DecisionNotPossible:
         return _decided_already(request, version)
+    except InvalidScoringModel as error:
+        messages.error(
+            request,
+            gettext(
+                "The AI group could not be added to the active scoring model, so "
+                "nothing changed. %(problem)s"
+            )
+            % {"problem": error.message},
+        )
+        return redirect("modelling:model-detail", version=version)
     detail = f"predictive model v{version}"
     if approval.scoring_model is not None:
         detail += f"; scoring model v{approval.scoring_model.version} adds the ai group"
     audit(user, AuditAction.MODEL_APPROVED, None, detail=detail)
+    # After the commit: chances first, so that the rescore of every lead
+    # under a new scoring model version already reads them.
     refresh_predictions_task()
+    if approval.scoring_model is not None:
+        requalify_all_leads()
     if approval.scoring_model is not None:
         messages.success(
             request,
