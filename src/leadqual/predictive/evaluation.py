@@ -86,7 +86,8 @@ class Evaluation:
             ]
         lines += [
             "",
-            f"{'model':<{width}}{'ROC-AUC':>8}{'PR-AUC':>8}{'lift@10%':>9}{'Brier':>8}{'log loss':>10}",
+            f"{'model':<{width}}{'ROC-AUC':>8}{'PR-AUC':>8}{'lift@10%':>9}"
+            f"{'Brier':>8}{'log loss':>10}",
         ]
         for model in self.models:
             scores = model.scores
@@ -96,7 +97,7 @@ class Evaluation:
                 f"{_format(scores.log_loss, 10)}"
             )
         lines += ["", "Calibration: predicted / observed rate per tenth of the rows"]
-        column = 14
+        column = max(len(_short(model.name)) for model in self.models) + 3
         lines.append(
             f"{'tenth':<6}"
             + "".join(f"{_short(model.name):>{column}}" for model in self.models)
@@ -165,7 +166,8 @@ def evaluate(
     )
     predictions = {name: np.full(outcomes.size, math.nan) for name in names}
     for split in splits:
-        training, held_out = table.take(split.training), table.take(split.held_out)
+        training = table.take(split.training.tolist())
+        held_out = table.take(split.held_out.tolist())
         model = fit_model(
             training,
             outcomes[split.training],

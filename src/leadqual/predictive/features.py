@@ -51,10 +51,19 @@ def min_category_count(n_rows: int) -> int:
 
 def numeric_values(values: Sequence[str | None]) -> FloatArray:
     """The cells as floats, NaN where missing or not a number."""
-    parsed = (None if value is None else parse_number(value) for value in values)
-    return np.array(
-        [math.nan if number is None else number for number in parsed], dtype=np.float64
-    )
+    # Each distinct cell is parsed once: lead data repeats its values.
+    parsed: dict[str, float] = {}
+    numbers = np.empty(len(values), dtype=np.float64)
+    for index, value in enumerate(values):
+        if value is None:
+            numbers[index] = math.nan
+            continue
+        number = parsed.get(value)
+        if number is None:
+            found = parse_number(value)
+            number = parsed[value] = math.nan if found is None else found
+        numbers[index] = number
+    return numbers
 
 
 def _word_counts(values: Sequence[str | None]) -> FloatArray:
@@ -67,12 +76,24 @@ def _word_counts(values: Sequence[str | None]) -> FloatArray:
 def _date_parts(
     values: Sequence[str | None],
 ) -> tuple[list[str | None], list[str | None]]:
+    parts: dict[str, tuple[str | None, str | None]] = {}
     weekdays: list[str | None] = []
     months: list[str | None] = []
     for value in values:
-        moment = None if value is None else parse_date(value)
-        weekdays.append(None if moment is None else _WEEKDAYS[moment.weekday()])
-        months.append(None if moment is None else f"{moment.month:02d}")
+        if value is None:
+            weekdays.append(None)
+            months.append(None)
+            continue
+        if value not in parts:
+            moment = parse_date(value)
+            parts[value] = (
+                (None, None)
+                if moment is None
+                else (_WEEKDAYS[moment.weekday()], f"{moment.month:02d}")
+            )
+        weekday, month = parts[value]
+        weekdays.append(weekday)
+        months.append(month)
     return weekdays, months
 
 

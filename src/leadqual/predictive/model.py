@@ -55,6 +55,8 @@ MIN_PER_CLASS: Final = 5
 # Trees need this many outcomes of each kind before they can add anything.
 TREES_FROM_PER_CLASS: Final = 50
 PENALTIES: Final = (1.0, 4.0, 16.0, 64.0, 256.0)
+# Weight of the pull of the calibration slope toward 1, in outcomes' log-loss.
+_PLATT_PULL: Final = 5.0
 BLEND_WEIGHTS: Final = tuple(step / 10 for step in range(11))
 REASONS_PER_SIDE: Final = 3
 # A reason must move the log-odds at least this much to be shown.
@@ -143,14 +145,17 @@ class TrainedModel:
                 + ". Use data with the same columns as the training data."
             )
         prior = _prior_for(self, table.n_rows, prior_logit)
+        linear = self.encoder.linear_matrix(table)
         if self.fell_back_to_prior:
             probability = self.prior_calibration.apply(prior)
         else:
             with threadpool_limits(limits=THREADS):
-                probability = self.calibration.apply(self._blend_logit(table, prior))
+                probability = self.calibration.apply(
+                    self._blend_logit(table, linear, prior)
+                )
         scores = np.rint(100 * probability).astype(np.int64)
         limits = thresholds or Thresholds()
-        reasons_for, reasons_against = self._reasons(table)
+        reasons_for, reasons_against = self._reasons(table, linear)
         return Predictions(
             probability=probability,
             score=scores,
@@ -159,16 +164,14 @@ class TrainedModel:
             reasons_against=reasons_against,
         )
 
-    def _blend_logit(self, table: Table, prior: FloatArray) -> FloatArray:
-        linear = (
-            prior
-            + self.linear_intercept
-            + self.encoder.linear_matrix(table) @ self.linear_weights
-        )
+    def _blend_logit(
+        self, table: Table, matrix: sparse.csr_matrix, prior: FloatArray
+    ) -> FloatArray:
+        linear = prior + self.linear_intercept + matrix @ self.linear_weights
         if self.trees is None:
             return np.asarray(linear, dtype=np.float64)
         trees = self.trees.decision_function(
-            _tree_matrix(self.encoder, table, prior, self.uses_prior)
+            _tree_matrix(self.encoder, table, prior, uses_prior=self.uses_prior)
         )
         return np.asarray(
             self.linear_share * linear + (1 - self.linear_share) * trees,
@@ -176,7 +179,7 @@ class TrainedModel:
         )
 
     def _reasons(
-        self, table: Table
+        self, table: Table, matrix: sparse.csr_matrix
     ) -> tuple[tuple[tuple[Reason, ...], ...], tuple[tuple[Reason, ...], ...]]:
         if self.fell_back_to_prior or not self.encoder.columns:
             empty: tuple[tuple[Reason, ...], ...] = tuple(
@@ -186,9 +189,7 @@ class TrainedModel:
         # Relative to the average lead of the training data, so a column's
         # usual value is no reason either way.
         effects = (
-            _column_effects(
-                self.encoder, self.encoder.linear_matrix(table), self.linear_weights
-            )
+            _column_effects(self.encoder, matrix, self.linear_weights)
             - self.effect_centre
         )
         order = np.argsort(-effects, axis=1, kind="stable")
@@ -255,7 +256,7 @@ def _column_effects(
 
 
 def _tree_matrix(
-    encoder: Encoder, table: Table, prior: FloatArray, uses_prior: bool
+    encoder: Encoder, table: Table, prior: FloatArray, *, uses_prior: bool
 ) -> FloatArray:
     matrix, _ = encoder.tree_matrix(table)
     return np.column_stack([matrix, prior]) if uses_prior else matrix
@@ -449,7 +450,7 @@ def _fit_model(
         else _checked_prior(prior_logit, table.n_rows)
     )
     linear = encoder.linear_matrix(table)
-    trees_matrix = _tree_matrix(encoder, table, prior, uses_prior)
+    trees_matrix = _tree_matrix(encoder, table, prior, uses_prior=uses_prior)
     categorical = encoder.tree_matrix(table.take([]))[1] + (
         [False] if uses_prior else []
     )
@@ -678,7 +679,12 @@ def fit_offset_logistic(
 
 
 def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
-    """Platt scaling of log-odds to calibrated probabilities (tiny L2 on the slope)."""
+    """Platt scaling of log-odds to calibrated probabilities.
+
+    The slope is pulled toward 1 (the log-odds as they are) with the weight of
+    a few outcomes, so that tens of outcomes adjust the level but cannot turn a
+    prior around; thousands of outcomes set the slope freely.
+    """
     target = outcomes.astype(np.float64)
     centre = float(logit.mean())
     centred = logit - centre
@@ -686,9 +692,10 @@ def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
     def objective(parameters: FloatArray) -> tuple[float, FloatArray]:
         slope, intercept = parameters
         z = slope * centred + intercept
-        loss = float(np.sum(np.logaddexp(0.0, z) - target * z)) + 1e-3 * slope**2
+        pull = _PLATT_PULL * (slope - 1.0)
+        loss = float(np.sum(np.logaddexp(0.0, z) - target * z)) + pull * (slope - 1.0)
         residual = sigmoid(z) - target
-        return loss, np.array([residual @ centred + 2e-3 * slope, residual.sum()])
+        return loss, np.array([residual @ centred + 2 * pull, residual.sum()])
 
     result = optimize.minimize(
         objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"

@@ -200,7 +200,9 @@ def _read_xlsx(path: Path) -> tuple[list[str], list[list[object]]]:
         raise UnreadableData(f"{path} is not a readable XLSX file: {error}.") from error
     try:
         sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+        rows: list[list[object]] = [
+            list(row) for row in sheet.iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
     if not rows:
@@ -349,7 +351,9 @@ def outcomes_from_column(
     rows = tuple(index for index, value in enumerate(values) if value is not None)
     return Outcomes(
         rows=rows,
-        outcomes=tuple(values[index] == chosen for index in rows),
+        outcomes=tuple(
+            str(values[index]).casefold() == chosen.casefold() for index in rows
+        ),
         positive=chosen,
         skipped=table.n_rows - len(rows),
     )
