@@ -38,6 +38,7 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from leadqual.modelling.models import ModelStatus, PredictiveModelVersion
 from leadqual.scoring.services import default_model_source, store_draft_scoring_model
 from leadqual.users.roles import Role
 from leadqual.users.scopes import Scope
@@ -148,6 +149,11 @@ ROUTES: dict[str, Access] = {
     "scoring_models:version-points": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-approve": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-reject": Page(MARKETING_AND_ADMIN, POST),
+    "modelling:model-list": Page(MARKETING_AND_ADMIN),
+    "modelling:model-train": Page(MARKETING_AND_ADMIN, POST),
+    "modelling:model-detail": Page(MARKETING_AND_ADMIN),
+    "modelling:model-approve": Page(MARKETING_AND_ADMIN, POST),
+    "modelling:model-reject": Page(MARKETING_AND_ADMIN, POST),
     "intake:embed-code": Page(ADMIN_ONLY),
     "imports:upload": Page(MARKETING_AND_ADMIN),
     "imports:job": Page(MARKETING_AND_ADMIN),
@@ -286,6 +292,10 @@ def scene() -> Scene:
     )
     ApiTokenFactory.create(secret=TOKEN, scopes=[])
     draft = store_draft_scoring_model(default_model_source(), {}, now=timezone.now())
+    # A predictive model with the same number, so its pages have one to show.
+    PredictiveModelVersion.objects.create(
+        version=draft.version, status=ModelStatus.REJECTED
+    )
     assert lead.company is not None
     return Scene(
         users=users,

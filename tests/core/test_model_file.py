@@ -92,7 +92,9 @@ def test_the_shipped_default_model_parses() -> None:
     assert model.version == 3
     assert model.thresholds == Thresholds(warm=40, hot=70)
     assert sum(settings.cap for settings in model.groups.values()) == 100
-    assert {rule.group for rule in model.rules} == set(Group)
+    assert {rule.group for rule in model.rules} == set(Group) - {Group.AI}
+    # No predictive model feeds the default: the ai group gives nothing.
+    assert model.groups[Group.AI].cap == 0
     assert len(model.rules) > 20
 
 

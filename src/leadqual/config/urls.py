@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("leads/", include("leadqual.web.lead_urls")),
     path("kpis/", include("leadqual.insights.urls")),
     path("scoring-model/", include("leadqual.web.model_urls")),
+    path("predictive-model/", include("leadqual.web.predictive_urls")),
     path("form/", include("leadqual.intake.urls")),
     # The tracking script and its endpoints: /t.js, /t/...
     path("", include("leadqual.intake.tracker_urls")),

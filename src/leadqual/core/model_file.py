@@ -284,6 +284,10 @@ def _parse_groups(value: object) -> dict[Group, GroupSettings]:
     _check_keys(table, {g.value for g in Group}, "[groups]")
     groups: dict[Group, GroupSettings] = {}
     for group in Group:
+        if group is Group.AI and group.value not in table:
+            # Optional: only a model that takes the predictive model's
+            # probability in has it (core.ai_input.with_ai_group).
+            continue
         if group.value not in table:
             raise InvalidScoringModel(
                 f"[groups.{group}] is missing: every group needs a cap."

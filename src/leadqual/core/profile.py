@@ -47,6 +47,7 @@ LEAD_FIELDS: Mapping[str, FieldKind] = {
     "has_phone": FieldKind.BOOLEAN,
     "account_score": FieldKind.NUMBER,
     "account_engaged_contacts": FieldKind.NUMBER,
+    "ai_probability": FieldKind.NUMBER,
 }
 
 # The fields that describe the lead's company as an account (leads.accounts).
@@ -75,6 +76,9 @@ class LeadProfile:
     # contacts are engaged (how much of the buying group is active).
     account_score: int | None = None
     account_engaged_contacts: int | None = None
+    # The approved predictive model's chance that the lead converts, in whole
+    # percent 0-100 (None: no approved model, or not predicted yet).
+    ai_probability: int | None = None
     # When the lead arrived (Lead.created_at): inactivity is counted from
     # here when the lead has no later event. None: unknown (old callers).
     arrived_at: datetime | None = None
@@ -98,4 +102,5 @@ class LeadProfile:
             "has_phone": bool(self.phone),
             "account_score": self.account_score,
             "account_engaged_contacts": self.account_engaged_contacts,
+            "ai_probability": self.ai_probability,
         }

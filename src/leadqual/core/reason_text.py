@@ -89,6 +89,7 @@ _FIELD_WORDS: Mapping[str, tuple[str, str]] = {
     "has_phone": ("phone number", "telefoonnummer"),
     "account_score": ("account score", "accountscore"),
     "account_engaged_contacts": ("engaged contacts", "betrokken contactpersonen"),
+    "ai_probability": ("predicted chance", "voorspelde kans"),
 }
 
 # The sectors the intake form offers (stored in English), in Dutch.
@@ -205,6 +206,8 @@ def field_fact(name: str, value: FieldValue) -> Texts:
         )
     if name == "job_title":
         return Texts(f'job title "{shown.en}"', f'functie "{shown.nl}"')
+    if name == "ai_probability":
+        return Texts(f"predicted chance {shown.en}%", f"voorspelde kans {shown.nl}%")
     word = _field_word(name)
     return Texts(f"{word.en} {shown.en}", f"{word.nl} {shown.nl}")
 

@@ -2,8 +2,10 @@
 
 A score is a pure function of (scoring model, lead profile, events, now):
 
-- Every rule belongs to one group (fit, intent, engagement) and, when its
-  condition holds, adds its points (negative points are penalties).
+- Every rule belongs to one group (fit, intent, engagement, and ai when an
+  approved predictive model feeds its probability in as the lead field
+  ``ai_probability``) and, when its condition holds, adds its points
+  (negative points are penalties).
 - Positive points of event rules fade with the group's half-life, counted
   from the most recent matching event. Penalties never fade: an unsubscribe
   stays an unsubscribe.
@@ -39,6 +41,9 @@ class Group(StrEnum):
     FIT = "fit"
     INTENT = "intent"
     ENGAGEMENT = "engagement"
+    # The predictive model's probability as one more input (#14). A model
+    # without it gives the group a cap of 0, so older models score as before.
+    AI = "ai"
 
 
 class ScoreTrigger(StrEnum):
@@ -58,6 +63,7 @@ class ScoreTrigger(StrEnum):
     MERGE = "merge"
     MERGE_UNDO = "merge_undo"
     MODEL_ACTIVATED = "model_activated"
+    PREDICTION = "prediction"
 
 
 _GROUPS = tuple(Group)  # iterating the enum itself is slow in the scoring loop
@@ -187,6 +193,11 @@ class ScoringModel:
     sla: SlaSettings = field(default_factory=SlaSettings)
 
     def __post_init__(self) -> None:
+        if Group.AI not in self.groups:
+            # Frozen: the optional group is filled in once, at construction.
+            object.__setattr__(
+                self, "groups", {**self.groups, Group.AI: GroupSettings(cap=0)}
+            )
         missing = [group.value for group in Group if group not in self.groups]
         if missing:
             raise InvalidScoringModel(
@@ -301,6 +312,7 @@ class Score:
     explanation: tuple[RuleHit, ...]
     model_version: int
     computed_at: datetime
+    ai: int = 0
 
     def sub_score(self, group: Group) -> int:
         match group:
@@ -310,6 +322,8 @@ class Score:
                 return self.intent
             case Group.ENGAGEMENT:
                 return self.engagement
+            case Group.AI:
+                return self.ai
             case _:
                 assert_never(group)
 
@@ -604,6 +618,7 @@ def score_lead(
         fit=sub_scores[Group.FIT],
         intent=sub_scores[Group.INTENT],
         engagement=sub_scores[Group.ENGAGEMENT],
+        ai=sub_scores[Group.AI],
         total=total,
         band=band_for(total, model.thresholds),
         explanation=tuple(hits),

@@ -65,6 +65,7 @@ from leadqual.leads.services import (
     store_events,
     upsert_leads,
 )
+from leadqual.modelling.services import predict_arrivals
 from leadqual.privacy.consent import ConsentToRecord, record_consents
 from leadqual.privacy.suppression import (
     check_not_suppressed,
@@ -73,6 +74,7 @@ from leadqual.privacy.suppression import (
 from leadqual.scoring.models import ScoringModelVersion
 from leadqual.scoring.services import (
     Rescored,
+    active_scoring_model,
     rescore_with_accounts,
 )
 from leadqual.triage.services import TriageResult, triage_band_changes
@@ -325,8 +327,12 @@ def _receive(
         touched = {lead.pk: lead for lead in arrived}
         touched.update({row.lead_id: row.lead for row in stored.stored})
         ordered = [touched[pk] for pk in sorted(touched)]
+        version = scoring_model or active_scoring_model()
+        # The approved predictive model's chance is one more fact of the lead,
+        # read by the ai group's rules: set before scoring, like any field.
+        predict_arrivals(ordered, scoring_model=version, now=now)
         rescored = rescore_with_accounts(
-            ordered, now=now, trigger=arrivals.trigger, scoring_model=scoring_model
+            ordered, now=now, trigger=arrivals.trigger, scoring_model=version
         )
         emit_many(
             [

@@ -147,6 +147,11 @@ class Lead(models.Model):
     score_total = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
     band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS, blank=True)
     scored_at = models.DateTimeField(_("scored at"), null=True, blank=True)
+    # The approved predictive model's chance that the lead converts, in whole
+    # percent (modelling refreshes it); rules of the ai group read it.
+    ai_probability = models.PositiveSmallIntegerField(
+        _("predicted chance (%)"), null=True, blank=True
+    )
     # When requalification last looked at the lead, whether or not its score
     # changed (scored_at moves only with a changed score).
     requalified_at = models.DateTimeField(_("requalified at"), null=True, blank=True)

@@ -38,6 +38,7 @@ def lead_profile(lead: Lead) -> LeadProfile:
         phone=lead.phone or None,
         account_score=company.account_score if company else None,
         account_engaged_contacts=company.engaged_contacts if company else None,
+        ai_probability=lead.ai_probability,
         arrived_at=lead.created_at,
     )
 

@@ -107,6 +107,8 @@ class Score(models.Model):
     fit = models.PositiveSmallIntegerField(_("fit"))
     intent = models.PositiveSmallIntegerField(_("intent"))
     engagement = models.PositiveSmallIntegerField(_("engagement"))
+    # The predictive model's group: 0 unless the scoring model has one.
+    ai = models.PositiveSmallIntegerField(_("AI"), default=0)
     total = models.PositiveSmallIntegerField(_("total"))
     band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS)
     # [{"rule", "group", "points", "reason", "is_adjustment"}], in the core's order.

@@ -69,6 +69,7 @@ GROUP_LABELS = {
     Group.FIT: _("Fit"),
     Group.INTENT: _("Intent"),
     Group.ENGAGEMENT: _("Engagement"),
+    Group.AI: _("AI (predictive model)"),
 }
 # Event properties worth showing on the timeline, in this order.
 TIMELINE_PROPERTIES = (
@@ -239,9 +240,15 @@ def _breakdown(score: Score, model: ScoringModel) -> dict[str, object]:
         Group.FIT: score.fit,
         Group.INTENT: score.intent,
         Group.ENGAGEMENT: score.engagement,
+        Group.AI: score.ai,
     }
     groups = []
     for group, label in GROUP_LABELS.items():
+        if model.groups[group].cap == 0 and not any(
+            line.group == group.value for line in lines
+        ):
+            # A model without the ai group: no empty "0 / 0" heading.
+            continue
         groups.append(
             {
                 "key": group.value,

@@ -68,6 +68,7 @@ GROUP_LABELS = {
     Group.FIT: gettext_lazy("Fit"),
     Group.INTENT: gettext_lazy("Intent"),
     Group.ENGAGEMENT: gettext_lazy("Engagement"),
+    Group.AI: gettext_lazy("AI (predictive model)"),
 }
 
 
