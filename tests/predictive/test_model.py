@@ -9,6 +9,7 @@ from sklearn.metrics import roc_auc_score
 from leadqual.core.bands import Band
 from leadqual.predictive import Table, train
 from leadqual.predictive.errors import TooFewRows, UnknownColumn, UnusableTarget
+from leadqual.predictive.model import fit_platt
 from tests.predictive.synthetic import correlation, logit, synthetic_leads
 
 
@@ -184,3 +185,16 @@ def test_predicting_data_without_a_training_column_names_it() -> None:
     model = train(leads.table, leads.outcomes)
     with pytest.raises(UnknownColumn, match=r'lacks columns .*"Sector"'):
         model.predict(leads.table.without(["Sector"]))
+
+
+def test_calibration_never_turns_a_ranking_upside_down() -> None:
+    # Log-odds that rank the outcomes backwards, as noise on a small held-out
+    # set can: the calibration flattens them instead of inverting them.
+    rng = np.random.default_rng(3)
+    log_odds = rng.normal(size=200)
+    outcomes = rng.random(200) < 1 / (1 + np.exp(3 * log_odds))
+
+    calibration = fit_platt(log_odds, outcomes)
+
+    assert calibration.slope >= 0.0
+    assert np.all(np.diff(calibration.apply(np.sort(log_odds))) >= 0.0)

@@ -683,7 +683,10 @@ def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
 
     The slope is pulled toward 1 (the log-odds as they are) with the weight of
     a few outcomes, so that tens of outcomes adjust the level but cannot turn a
-    prior around; thousands of outcomes set the slope freely.
+    prior around; thousands of outcomes set the slope freely. The slope never
+    goes below zero: a calibration must not turn a ranking upside down (on a
+    small held-out set noise can point that way); a model whose log-odds do not
+    rank the held-out outcomes then loses to the prior and is not used.
     """
     target = outcomes.astype(np.float64)
     centre = float(logit.mean())
@@ -698,7 +701,11 @@ def fit_platt(logit: FloatArray, outcomes: BoolArray) -> Platt:
         return loss, np.array([residual @ centred + 2 * pull, residual.sum()])
 
     result = optimize.minimize(
-        objective, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B"
+        objective,
+        np.array([1.0, 0.0]),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None), (None, None)],
     )
     slope, intercept = (float(value) for value in result.x)
     return Platt(slope, intercept - slope * centre)
