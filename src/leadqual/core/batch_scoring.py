@@ -63,7 +63,7 @@ from leadqual.core.scoring import (
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Floats = npt.NDArray[np.float64]
-V = TypeVar("V")
+V = TypeVar("V", covariant=True)
 T = TypeVar("T")
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -391,13 +391,18 @@ class BatchScores:
     def band(self, index: int) -> Band:
         return BANDS[int(self.band_codes[index])]
 
-    def _per_lead(self, pick: Callable[[RuleHit], T]) -> list[list[T]]:
+    def _per_lead(
+        self, pick: Callable[[RuleHit], T], only: Bools | None = None
+    ) -> list[list[T]]:
+        """Per lead its lines through ``pick``; empty for leads not in ``only``."""
         per_lead: list[list[T]] = [[] for _ in range(self.count)]
         for entry in self.lines:
             picked = [pick(line) for line in entry.lines]
-            for row, line in zip(
-                entry.rows.tolist(), entry.line_of_row.tolist(), strict=True
-            ):
+            rows, line_of_row = entry.rows, entry.line_of_row
+            if only is not None:
+                wanted = only[rows]
+                rows, line_of_row = rows[wanted], line_of_row[wanted]
+            for row, line in zip(rows.tolist(), line_of_row.tolist(), strict=True):
                 per_lead[row].append(picked[line])
         return per_lead
 
@@ -423,17 +428,24 @@ class BatchScores:
             for index, explanation in enumerate(self.explanations())
         ]
 
-    def explanation_texts(self) -> list[str]:
-        """Every lead's explanation as JSON text, a list of ``explanation_record``."""
+    def explanation_texts(self, only: Bools | None = None) -> list[str]:
+        """Every lead's explanation as JSON text, a list of ``explanation_record``
+        (``json.dumps`` of it). With ``only``: "[]" for the leads not in it."""
         return [
             "[" + ", ".join(parts) + "]"
-            for parts in self._per_lead(lambda hit: json.dumps(explanation_record(hit)))
+            for parts in self._per_lead(
+                lambda hit: json.dumps(explanation_record(hit)), only
+            )
         ]
 
-    def rule_points(self) -> list[tuple[tuple[str, int], ...]]:
-        """Per lead the (rule, points) of each explanation line, in order."""
+    def rule_points(
+        self, only: Bools | None = None
+    ) -> list[tuple[tuple[str, int], ...]]:
+        """Per lead the (rule, points) of each explanation line, in order.
+        With ``only``: empty for the leads not in it."""
         return [
-            tuple(lines) for lines in self._per_lead(lambda hit: (hit.rule, hit.points))
+            tuple(lines)
+            for lines in self._per_lead(lambda hit: (hit.rule, hit.points), only)
         ]
 
     def fired_rules(self) -> list[frozenset[str]]:
