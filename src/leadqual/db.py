@@ -210,12 +210,15 @@ def insert_rows(
     model: type[models.Model],
     attnames: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    prepared: Sequence[str] = (),
 ) -> int:
     """Insert plain rows of values for these fields (by attname), in bulk.
 
     For rows nobody reads back in this request (band changes): no model
-    instance is made per row. Values are converted by their fields. Returns
-    how many rows were inserted.
+    instance is made per row. Values are converted by their fields, except
+    for those named in ``prepared`` (see ``update_rows``). Returns how many
+    rows were inserted.
     """
     if not rows:
         return 0
@@ -226,7 +229,10 @@ def insert_rows(
         next(field for field in meta.concrete_fields if field.attname == name)
         for name in attnames
     ]
-    converters = [_converter(field, connection) for field in fields]
+    converters = [
+        None if name in prepared else _converter(field, connection)
+        for name, field in zip(attnames, fields, strict=True)
+    ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     per_statement = _rows_per_statement(connection, len(fields))
@@ -251,12 +257,16 @@ def update_rows(
     model: type[models.Model],
     attnames: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    prepared: Sequence[str] = (),
 ) -> int:
     """Write plain rows of (primary key, value per field of ``attnames``) in bulk.
 
     ``bulk_update`` without a model instance per row, for batches of many
-    thousands. Values are converted by their fields. Returns the number of
-    rows written.
+    thousands. Values are converted by their fields, except for the fields
+    named in ``prepared``, whose values are already as the database takes
+    them (``prepared_value``: one moment converted once for every row).
+    Returns the number of rows written.
     """
     if not rows:
         return 0
@@ -275,7 +285,10 @@ def update_rows(
             for row in rows
         ]
         return model._base_manager.using(alias).bulk_update(objects, list(attnames))
-    converters = [_converter(field, connection) for field in targets]
+    converters = [
+        None if name in prepared else _converter(field, connection)
+        for name, field in zip(attnames, targets, strict=True)
+    ]
     table = connection.ops.quote_name(meta.db_table)
     per_statement = _rows_per_statement(connection, len(targets) + 1)
     written = 0
@@ -302,11 +315,13 @@ def insert_rows_returning_ids(
     rows: Sequence[Sequence[Any]],
     *,
     json_texts: Sequence[str] = (),
+    prepared: Sequence[str] = (),
 ) -> list[int]:
     """``insert_rows`` that returns the new ids, in the order of ``rows``.
 
     The fields named in ``json_texts`` take JSON already written as text
-    (a batch renders it faster than a JSONField converts each value).
+    (a batch renders it faster than a JSONField converts each value); those
+    in ``prepared`` take values already as the database takes them.
     """
     if not rows:
         return []
@@ -320,7 +335,9 @@ def insert_rows_returning_ids(
         for name in attnames
     ]
     converters = [
-        None if name in json_texts else _converter(field, connection)
+        None
+        if name in json_texts or name in prepared
+        else _converter(field, connection)
         for name, field in zip(attnames, fields, strict=True)
     ]
     quote = connection.ops.quote_name
@@ -350,3 +367,10 @@ def insert_rows_returning_ids(
             )
             ids.extend(new_id for (new_id,) in cursor.fetchall())
     return ids
+
+
+def prepared_value(model: type[models.Model], attname: str, value: Any) -> Any:
+    """``value`` of the field ``attname`` as the database driver takes it."""
+    connection = connections[router.db_for_write(model)]
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return field.get_db_prep_save(value, connection)

@@ -25,6 +25,7 @@ explanation lines; ``scores()`` gives the same ``Score`` values as calling
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -120,6 +121,20 @@ def _key(value: object) -> object:
 
 def column_of(values: Iterable[V]) -> Column[V]:
     """Factorise ``values`` into a Column (distinct values in order of appearance)."""
+    listed = values if isinstance(values, list | tuple) else list(values)
+    index: dict[V, int] = {}
+    try:
+        # setdefault reads len(index) before it inserts: a new value's code.
+        codes = [index.setdefault(value, len(index)) for value in listed]
+    except TypeError:  # a list or dict value: not hashable
+        return _column_by_key(listed)
+    numeric = {type(value) for value in index} & {bool, int, float}
+    if len(numeric) > 1:  # True == 1 == 1.0 to a dict, but not to a rule
+        return _column_by_key(listed)
+    return Column(tuple(index), np.array(codes, dtype=np.int64))
+
+
+def _column_by_key(values: Iterable[V]) -> Column[V]:
     index: dict[object, int] = {}
     distinct: list[V] = []
     codes: list[int] = []
@@ -395,16 +410,30 @@ class BatchScores:
         self, pick: Callable[[RuleHit], T], only: Bools | None = None
     ) -> list[list[T]]:
         """Per lead its lines through ``pick``; empty for leads not in ``only``."""
-        per_lead: list[list[T]] = [[] for _ in range(self.count)]
+        leads: list[Ints] = []
+        items: list[Ints] = []
+        catalogue: list[T] = []
         for entry in self.lines:
-            picked = [pick(line) for line in entry.lines]
             rows, line_of_row = entry.rows, entry.line_of_row
             if only is not None:
                 wanted = only[rows]
                 rows, line_of_row = rows[wanted], line_of_row[wanted]
-            for row, line in zip(rows.tolist(), line_of_row.tolist(), strict=True):
-                per_lead[row].append(picked[line])
-        return per_lead
+            leads.append(rows)
+            items.append(line_of_row + len(catalogue))
+            catalogue.extend(pick(line) for line in entry.lines)
+        if not leads:
+            return [[] for _ in range(self.count)]
+        every_lead = np.concatenate(leads)
+        # Stable: a lead's lines keep the order of the rules, then the caps.
+        order = np.argsort(every_lead, kind="stable")
+        picked = np.empty(len(catalogue), dtype=object)
+        for index, item in enumerate(catalogue):  # item by item: tuples stay whole
+            picked[index] = item
+        flat: list[T] = picked[np.concatenate(items)[order]].tolist()
+        bounds = np.concatenate(
+            ([0], np.cumsum(np.bincount(every_lead, minlength=self.count)))
+        ).tolist()
+        return [flat[start:end] for start, end in itertools.pairwise(bounds)]
 
     def explanations(self) -> list[tuple[RuleHit, ...]]:
         """Every lead's explanation, as ``score_lead`` gives it."""
@@ -526,10 +555,25 @@ def _distinct_rows(keys: Sequence[Ints]) -> tuple[Ints, Ints]:
             return inverse.reshape(-1).astype(np.int64), first.astype(np.int64)
         combined = combined * width + (key - low)
         span *= width
-    _values, first, inverse = np.unique(
-        combined, return_index=True, return_inverse=True
-    )
-    return inverse.astype(np.int64), first.astype(np.int64)
+    return _distinct(combined, span)
+
+
+def _distinct(combined: Ints, span: int) -> tuple[Ints, Ints]:
+    """``_distinct_rows`` of one key in 0..span-1: a table instead of a sort
+    when the span is small (the usual case: counts, points and ages)."""
+    size = combined.shape[0]
+    if span > 4 * size + 1024:
+        _values, first, inverse = np.unique(
+            combined, return_index=True, return_inverse=True
+        )
+        return inverse.astype(np.int64), first.astype(np.int64)
+    first_of_key = np.full(span, size, dtype=np.int64)
+    # Written from the last row back, so each key keeps its first row.
+    first_of_key[combined[::-1]] = np.arange(size - 1, -1, -1, dtype=np.int64)
+    present = np.flatnonzero(first_of_key < size)
+    index_of_key = np.zeros(span, dtype=np.int64)
+    index_of_key[present] = np.arange(present.shape[0], dtype=np.int64)
+    return index_of_key[combined], first_of_key[present]
 
 
 def _hit(rule: Rule, points: int, detail: reason_text.Texts) -> RuleHit:
@@ -546,16 +590,67 @@ def _hit(rule: Rule, points: int, detail: reason_text.Texts) -> RuleHit:
 class _Context:
     model: ScoringModel
     leads: LeadColumns
+    # The event rows as one run per type, leads ascending within a run.
     rows: EventRows
+    type_runs: dict[int, slice]
     now_us: Ints
-    # Rows sorted by type: per type code, its slice of ``order``.
-    order: Ints
-    type_bounds: Ints
     latest_cache: dict[frozenset[EventType], Ints]
 
-    def type_rows(self, kind: EventType) -> Ints:
-        code = _TYPE_CODES[kind]
-        return self.order[self.type_bounds[code] : self.type_bounds[code + 1]]
+    def type_slice(self, kind: EventType) -> slice:
+        return self.type_runs.get(_TYPE_CODES[kind], slice(0, 0))
+
+
+def _type_runs(rows: EventRows) -> dict[int, slice] | None:
+    """Per type code its slice of the rows, when each type is one run with its
+    leads ascending (as the aggregate query orders them); else None."""
+    types, leads = rows.type_code, rows.lead_index
+    if rows.size == 0:
+        return {}
+    changes = np.flatnonzero(types[1:] != types[:-1]) + 1
+    starts = np.concatenate(([0], changes))
+    ends = np.concatenate((changes, [rows.size]))
+    codes = types[starts].tolist()
+    if len(set(codes)) != len(codes):
+        return None
+    descending = np.flatnonzero(leads[1:] < leads[:-1]) + 1
+    if not np.isin(descending, changes).all():
+        return None
+    return {
+        code: slice(int(start), int(end))
+        for code, start, end in zip(codes, starts.tolist(), ends.tolist(), strict=True)
+    }
+
+
+def _sorted_by_type_and_lead(rows: EventRows) -> tuple[EventRows, dict[int, slice]]:
+    """The rows as runs of one type each, leads ascending within a run, and
+    the run of each type code."""
+    runs = _type_runs(rows)
+    if runs is not None:
+        return rows, runs
+    leads = rows.lead_index
+    order = np.argsort(leads, kind="stable")
+    # A stable sort of a small integer type is a radix sort: linear.
+    order = order[np.argsort(rows.type_code[order].astype(np.int8), kind="stable")]
+    ordered = EventRows(
+        lead_index=leads[order],
+        type_code=rows.type_code[order],
+        latest_us=rows.latest_us[order],
+        counts={days: counts[order] for days, counts in rows.counts.items()},
+        properties={
+            name: Column(column.values, column.codes[order])
+            for name, column in rows.properties.items()
+        },
+    )
+    runs = _type_runs(ordered)
+    assert runs is not None
+    return ordered, runs
+
+
+def _per_lead_segments(leads: Ints) -> Ints:
+    """Where each lead's run starts in ``leads`` (sorted)."""
+    if leads.size == 0:
+        return leads
+    return np.flatnonzero(np.concatenate(([True], leads[1:] != leads[:-1])))
 
 
 def _field_lines(rule: Rule, context: _Context) -> _Lines:
@@ -583,23 +678,24 @@ def _field_lines(rule: Rule, context: _Context) -> _Lines:
 def _event_lines(
     rule: Rule,
     context: _Context,
-    matched: Bools,
+    rows: Ints,
     latest_us: Ints,
     describe: Callable[[int, float], reason_text.Texts],
     extra_keys: Sequence[Ints],
 ) -> _Lines:
-    """Lines of an event rule that matched the ``matched`` leads, with the
-    latest event that made it match (NO_MOMENT: none, no decay).
-    ``describe(lead, age_days)`` writes the fact for one lead; leads that
-    share points, age text and ``extra_keys`` (per matched lead: what else
-    the fact says, such as the count) share it."""
+    """Lines of an event rule that matched the leads ``rows`` (ascending), with
+    per row the latest event that made it match (NO_MOMENT: none, no decay).
+    ``describe(position, age_days)`` writes the fact for the lead at that
+    position of ``rows``; leads that share points, age text and
+    ``extra_keys`` (per row: what else the fact says, such as the count)
+    share it."""
     settings: GroupSettings = context.model.groups[rule.group]
-    rows = np.flatnonzero(matched).astype(np.int64)
-    latest = latest_us[rows]
-    has_latest = latest != NO_MOMENT
-    now_us = context.now_us[rows]
+    positions = np.arange(rows.shape[0], dtype=np.int64)
+    has_latest = latest_us != NO_MOMENT
     ages = np.zeros(rows.shape[0], dtype=np.float64)
-    ages[has_latest] = _ages_days(now_us[has_latest], latest[has_latest])
+    ages[has_latest] = _ages_days(
+        context.now_us[rows][has_latest], latest_us[has_latest]
+    )
     points = np.full(rows.shape[0], rule.points, dtype=np.int64)
     fades = rule.points > 0 and rule.decays and settings.half_life_days is not None
     if fades and settings.half_life_days is not None:
@@ -607,29 +703,30 @@ def _event_lines(
             rule.points, ages[has_latest], settings.half_life_days
         )
     keep = points != 0
-    rows, points, ages, has_latest = (
-        rows[keep],
-        points[keep],
-        ages[keep],
-        has_latest[keep],
-    )
+    if not keep.all():
+        rows, positions, points, ages, has_latest = (
+            rows[keep],
+            positions[keep],
+            points[keep],
+            ages[keep],
+            has_latest[keep],
+        )
+        extra_keys = [key[keep] for key in extra_keys]
     if rows.size == 0:
         return _Lines(rows, rows, [])
-    keys = [
-        *(key[keep] for key in extra_keys),
-        points,
-        _age_codes(ages),
-        has_latest.astype(np.int64),
-    ]
+    keys = [*extra_keys, points, _age_codes(ages), has_latest.astype(np.int64)]
     inverse, first = _distinct_rows(keys)
     lines: list[RuleHit] = []
     for row in first.tolist():
+        position = int(positions[row])
         lead = int(rows[row])
-        detail = describe(lead, float(ages[row]))
-        now = context.leads.now_of(lead)
-        latest_at = moment_of(int(latest_us[lead])) if has_latest[row] else None
+        detail = describe(position, float(ages[row]))
+        latest_at = moment_of(int(latest_us[position])) if has_latest[row] else None
         line_points, line_detail = _rule_points(
-            rule, _Match(detail, latest_event_at=latest_at), settings, now
+            rule,
+            _Match(detail, latest_event_at=latest_at),
+            settings,
+            context.leads.now_of(lead),
         )
         assert line_points == int(points[row]), (rule.name, lead)
         lines.append(_hit(rule, line_points, line_detail))
@@ -637,7 +734,7 @@ def _event_lines(
 
 
 def _property_filter(
-    context: _Context, rows: Ints, name: str, pattern: str | None
+    context: _Context, rows: slice, name: str, pattern: str | None
 ) -> Bools:
     column = context.rows.properties[name]
     table = np.array(
@@ -649,28 +746,33 @@ def _property_filter(
 
 
 def _count_lines(rule: Rule, condition: EventCount, context: _Context) -> _Lines:
-    count = context.leads.count
-    rows = context.type_rows(condition.event_type)
-    if condition.property_name is not None:
-        rows = rows[
-            _property_filter(
-                context, rows, condition.property_name, condition.property_pattern
-            )
-        ]
-    in_window = context.rows.counts[condition.within_days][rows]
+    rows = context.type_slice(condition.event_type)
     leads = context.rows.lead_index[rows]
-    counts = np.bincount(leads, weights=in_window, minlength=count).astype(np.int64)
-    latest = np.full(count, NO_MOMENT, dtype=np.int64)
-    inside = in_window > 0
-    np.maximum.at(latest, leads[inside], context.rows.latest_us[rows][inside])
-    matched = (counts >= max(condition.at_least, 1)) & (latest != NO_MOMENT)
+    in_window = context.rows.counts[condition.within_days][rows]
+    latest = context.rows.latest_us[rows]
+    selected = in_window > 0
+    if condition.property_name is not None:
+        selected &= _property_filter(
+            context, rows, condition.property_name, condition.property_pattern
+        )
+    leads, in_window, latest = leads[selected], in_window[selected], latest[selected]
+    starts = _per_lead_segments(leads)
+    if starts.size == 0:
+        return _Lines(starts, starts, [])
+    counts = np.add.reduceat(in_window, starts)
+    # Only rows with events in the window are left: their latest is the latest.
+    latest_per_lead = np.maximum.reduceat(latest, starts)
+    matched = counts >= max(condition.at_least, 1)
+    counts, latest_per_lead = counts[matched], latest_per_lead[matched]
 
-    def describe(lead: int, age_days: float) -> reason_text.Texts:
+    def describe(position: int, age_days: float) -> reason_text.Texts:
         return reason_text.event_count(
-            condition.event_type, int(counts[lead]), condition.within_days, age_days
+            condition.event_type, int(counts[position]), condition.within_days, age_days
         )
 
-    return _event_lines(rule, context, matched, latest, describe, [counts[matched]])
+    return _event_lines(
+        rule, context, leads[starts][matched], latest_per_lead, describe, [counts]
+    )
 
 
 def _latest_of(types: frozenset[EventType], context: _Context) -> Ints:
@@ -680,10 +782,13 @@ def _latest_of(types: frozenset[EventType], context: _Context) -> Ints:
     latest = np.full(context.leads.count, NO_MOMENT, dtype=np.int64)
     for kind in EVENT_TYPES:
         if kind in types:
-            rows = context.type_rows(kind)
-            np.maximum.at(
-                latest, context.rows.lead_index[rows], context.rows.latest_us[rows]
-            )
+            rows = context.type_slice(kind)
+            leads = context.rows.lead_index[rows]
+            starts = _per_lead_segments(leads)
+            if starts.size:
+                per_lead = np.maximum.reduceat(context.rows.latest_us[rows], starts)
+                at = leads[starts]
+                latest[at] = np.maximum(latest[at], per_lead)
     context.latest_cache[types] = latest
     return latest
 
@@ -717,7 +822,10 @@ def _last_event_lines(rule: Rule, condition: LastEventAge, context: _Context) ->
     kind = np.where(since_arrival, 1, np.where(no_activity, 2, 0)).astype(np.int64)
     decaying = np.where(recent, latest, NO_MOMENT)
 
-    def describe(lead: int, age_days: float) -> reason_text.Texts:
+    rows = np.flatnonzero(matched).astype(np.int64)
+
+    def describe(position: int, age_days: float) -> reason_text.Texts:
+        lead = int(rows[position])
         if since_arrival[lead]:
             return reason_text.quiet_since_arrival(float(quiet[lead]))
         if no_activity[lead]:
@@ -727,12 +835,7 @@ def _last_event_lines(rule: Rule, condition: LastEventAge, context: _Context) ->
     # Leads quiet since arrival share their texts by how long ago they arrived.
     quiet_codes = np.where(since_arrival, _age_codes(quiet), 0)
     return _event_lines(
-        rule,
-        context,
-        matched,
-        decaying,
-        describe,
-        [kind[matched], quiet_codes[matched]],
+        rule, context, rows, decaying[rows], describe, [kind[rows], quiet_codes[rows]]
     )
 
 
@@ -771,11 +874,8 @@ def score_columns(
     Returns BatchScores whose scores equal ``score_lead``'s, lead by lead.
     """
     count = leads.count
-    order = np.argsort(rows.type_code, kind="stable").astype(np.int64)
-    bounds = np.searchsorted(
-        rows.type_code[order], np.arange(len(EVENT_TYPES) + 1)
-    ).astype(np.int64)
-    context = _Context(model, leads, rows, leads.now_us(), order, bounds, {})
+    ordered, runs = _sorted_by_type_and_lead(rows)
+    context = _Context(model, leads, ordered, runs, leads.now_us(), {})
     raw = {group: np.zeros(count, dtype=np.int64) for group in _GROUPS}
     entries: list[_Lines] = []
     for rule in model.rules:

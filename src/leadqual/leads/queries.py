@@ -422,7 +422,9 @@ def event_aggregates(
         "WHERE lead_id >= %s AND lead_id <= %s "
         f"AND type IN ({', '.join(['%s'] * len(types))}) "
         "AND occurred_at <= %s AND received_at <= %s "
-        f"GROUP BY {', '.join(str(position) for position in range(1, grouped + 1))}"
+        f"GROUP BY {', '.join(str(position) for position in range(1, grouped + 1))} "
+        # One run per type, leads ascending: the scorer reads them as they come.
+        "ORDER BY 2, 1"
     )
     params = [
         *select_params,

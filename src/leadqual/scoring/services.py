@@ -43,6 +43,7 @@ from leadqual.db import (
     bulk_update,
     insert_rows,
     insert_rows_returning_ids,
+    prepared_value,
     update_rows,
 )
 from leadqual.leads.accounts import rescore_accounts
@@ -639,6 +640,7 @@ def rescore_lead_range(
     if rows.size == 0:
         return RangeRescored(len(lead_ids), 0, {})
     texts = batch.explanation_texts(changed)
+    computed_at = prepared_value(Score, "computed_at", now)
     subs = {group: values.tolist() for group, values in batch.sub_scores.items()}
     totals = batch.totals.tolist()
     bands = [BANDS[code].value for code in batch.band_codes.tolist()]
@@ -653,7 +655,7 @@ def rescore_lead_range(
             totals[index],
             bands[index],
             texts[index],
-            now,
+            computed_at,
             trigger.value,
         )
         for index in rows.tolist()
@@ -675,14 +677,17 @@ def rescore_lead_range(
         ],
         score_rows,
         json_texts=["explanation"],
+        prepared=["computed_at"],
     )
+    scored_at = prepared_value(Lead, "scored_at", now)
     update_rows(
         Lead,
         ["score_total", "band", "scored_at"],
         [
-            (lead_ids[index], totals[index], bands[index], now)
+            (lead_ids[index], totals[index], bands[index], scored_at)
             for index in rows.tolist()
         ],
+        prepared=["scored_at"],
     )
     if scoring_model.first_used_at is None:
         ScoringModelVersion.objects.filter(
@@ -723,10 +728,11 @@ def rescore_lead_range(
                 rescored.score.pk,
                 rescored.previous_band.value if rescored.previous_band else "",
                 rescored.band.value,
-                now,
+                computed_at,
             )
             for lead_id, rescored in band_changes.items()
         ],
+        prepared=["changed_at"],
     )
     if companies:
         rescore_accounts(companies, now=now)
