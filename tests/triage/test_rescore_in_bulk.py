@@ -20,6 +20,7 @@ from leadqual.leads.models import Event, Lead
 from leadqual.leads.queries import every_event, lead_profile
 from leadqual.scoring.models import BandChange, Score
 from leadqual.scoring.services import (
+    COLUMN_WISE_FROM,
     active_scoring_model,
     default_model_source,
     explanation_json,
@@ -27,7 +28,10 @@ from leadqual.scoring.services import (
     parsed_model,
 )
 from leadqual.triage.models import Task
-from leadqual.triage.requalification import rescore_every_lead
+from leadqual.triage.requalification import (
+    requalify_stale_leads,
+    rescore_every_lead,
+)
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -262,7 +266,7 @@ def model_sources(draw: st.DrawFn) -> str:
 
 @st.composite
 def lead_rows(draw: st.DrawFn) -> tuple[dict[str, object], list[dict[str, object]]]:
-    fields = {
+    fields: dict[str, object] = {
         "sector": draw(st.sampled_from(TEXTS)),
         "job_title": draw(st.sampled_from(TEXTS)),
         "country": draw(st.sampled_from(["NL", "BE", "nl", ""])),
@@ -371,3 +375,29 @@ def test_events_on_a_window_edge_count_as_in_real_time(within_days: float) -> No
         for score in Score.objects.order_by("lead_id")
     ]
     assert downloads == [True, True, False]
+
+
+def test_requalifying_a_large_batch_scores_column_wise_as_one_by_one() -> None:
+    """From COLUMN_WISE_FROM leads a batch of rescore_leads uses the kernel."""
+    kinds = ["page_view", "email_open", "demo_request", "download", "bounce"]
+    for index in range(COLUMN_WISE_FROM + 6):
+        lead = LeadFactory.create(
+            company=None, employees=index * 5, job_title=TEXTS[index % len(TEXTS)]
+        )
+        Event.objects.bulk_create(
+            Event(
+                lead=lead,
+                type=kinds[(index + offset) % len(kinds)],
+                occurred_at=NOW - timedelta(hours=index * 7 + offset * 31),
+                received_at=NOW - timedelta(hours=index * 7),
+                properties={"url": URLS[offset % len(URLS)], "kind": "hard"},
+            )
+            for offset in range(index % 6)
+        )
+
+    result = requalify_stale_leads(
+        now=NOW, cycle_days=30, include_all=True, batch_size=200
+    )
+
+    assert result.checked == COLUMN_WISE_FROM + 6
+    assert_stored_as_real_time(NOW)
