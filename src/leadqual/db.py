@@ -212,12 +212,15 @@ def insert_rows(
     model: type[models.Model],
     attnames: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    prepared: Sequence[str] = (),
 ) -> int:
     """Insert plain rows of values for these fields (by attname), in bulk.
 
     For rows nobody reads back in this request (band changes): no model
-    instance is made per row. Values are converted by their fields. Returns
-    how many rows were inserted.
+    instance is made per row. Values are converted by their fields, except
+    for those named in ``prepared`` (see ``update_rows``). Returns how many
+    rows were inserted.
     """
     if not rows:
         return 0
@@ -228,7 +231,10 @@ def insert_rows(
         next(field for field in meta.concrete_fields if field.attname == name)
         for name in attnames
     ]
-    converters = [_converter(field, connection) for field in fields]
+    converters = [
+        None if name in prepared else _converter(field, connection)
+        for name, field in zip(attnames, fields, strict=True)
+    ]
     quote = connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in fields)
     per_statement = _rows_per_statement(connection, len(fields))
@@ -372,3 +378,126 @@ def copy_rows(
             f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", batch
         )
         return len(batch)
+
+
+def update_rows(
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    prepared: Sequence[str] = (),
+) -> int:
+    """Write plain rows of (primary key, value per field of ``attnames``) in bulk.
+
+    ``bulk_update`` without a model instance per row, for batches of many
+    thousands. Values are converted by their fields, except for the fields
+    named in ``prepared``, whose values are already as the database takes
+    them (``prepared_value``: one moment converted once for every row).
+    Returns the number of rows written.
+    """
+    if not rows:
+        return 0
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    targets = [
+        next(field for field in meta.concrete_fields if field.attname == name)
+        for name in attnames
+    ]
+    if not _supports_update_from(connection.vendor, connection):
+        objects = [
+            model(pk=row[0], **dict(zip(attnames, row[1:], strict=True)))
+            for row in rows
+        ]
+        return model._base_manager.using(alias).bulk_update(objects, list(attnames))
+    converters = [
+        None if name in prepared else _converter(field, connection)
+        for name, field in zip(attnames, targets, strict=True)
+    ]
+    table = connection.ops.quote_name(meta.db_table)
+    per_statement = _rows_per_statement(connection, len(targets) + 1)
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list[Any] = []
+            for row in chunk:
+                params.append(row[0])
+                for value, convert in zip(row[1:], converters, strict=True):
+                    params.append(
+                        value if convert is None or value is None else convert(value)
+                    )
+            cursor.execute(
+                _statement(connection, table, pk, targets, len(chunk)), params
+            )
+            written += cursor.rowcount
+    return written
+
+
+def insert_rows_returning_ids(
+    model: type[models.Model],
+    attnames: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    json_texts: Sequence[str] = (),
+    prepared: Sequence[str] = (),
+) -> list[int]:
+    """``insert_rows`` that returns the new ids, in the order of ``rows``.
+
+    The fields named in ``json_texts`` take JSON already written as text
+    (a batch renders it faster than a JSONField converts each value); those
+    in ``prepared`` take values already as the database takes them.
+    """
+    if not rows:
+        return []
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    fields = [
+        next(field for field in meta.concrete_fields if field.attname == name)
+        for name in attnames
+    ]
+    converters = [
+        None
+        if name in json_texts or name in prepared
+        else _converter(field, connection)
+        for name, field in zip(attnames, fields, strict=True)
+    ]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    placeholders = [
+        "%s::jsonb"
+        if name in json_texts and connection.vendor == "postgresql"
+        else "%s"
+        for name in attnames
+    ]
+    row = "(" + ", ".join(placeholders) + ")"
+    per_statement = _rows_per_statement(connection, len(fields))
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params: list[Any] = [
+                value if convert is None or value is None else convert(value)
+                for values in chunk
+                for value, convert in zip(values, converters, strict=True)
+            ]
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+                f"VALUES {', '.join([row] * len(chunk))} "
+                f"RETURNING {quote(pk.column)}",
+                params,
+            )
+            ids.extend(new_id for (new_id,) in cursor.fetchall())
+    return ids
+
+
+def prepared_value(model: type[models.Model], attname: str, value: Any) -> Any:
+    """``value`` of the field ``attname`` as the database driver takes it."""
+    connection = connections[router.db_for_write(model)]
+    field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+    return field.get_db_prep_save(value, connection)

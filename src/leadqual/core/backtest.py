@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
 
+from leadqual.core.batch_scoring import BatchScores, score_many
 from leadqual.core.events import Event
 from leadqual.core.profile import LeadProfile
 from leadqual.core.scoring import ScoringModel, score_lead
@@ -86,18 +87,39 @@ def decision_moment(
     return max(moment, arrived_at)
 
 
+def _score_at_decision(
+    histories: Sequence[LeadHistory], model: ScoringModel
+) -> BatchScores:
+    # Column-wise: the optimiser replays thousands of leads per model, and
+    # the batch scorer gives each exactly score_lead's score.
+    return score_many(
+        [history.profile for history in histories],
+        [history.events for history in histories],
+        model,
+        now=[history.decided_at for history in histories],
+    )
+
+
 def score_histories(histories: Sequence[LeadHistory], model: ScoringModel) -> list[int]:
     """The total score of each lead at its decision moment, in the given order."""
-    return [
-        score_lead(history.profile, history.events, model, now=history.decided_at).total
-        for history in histories
-    ]
+    if not histories:
+        return []
+    return [int(total) for total in _score_at_decision(histories, model).totals]
 
 
 def fired_rules(history: LeadHistory, model: ScoringModel) -> frozenset[str]:
     """The rules of ``model`` that gave the lead points at its decision moment."""
     score = score_lead(history.profile, history.events, model, now=history.decided_at)
     return frozenset(hit.rule for hit in score.explanation if not hit.is_adjustment)
+
+
+def fired_rules_of_histories(
+    histories: Sequence[LeadHistory], model: ScoringModel
+) -> list[frozenset[str]]:
+    """``fired_rules`` of each lead, in the given order, scored column-wise."""
+    if not histories:
+        return []
+    return _score_at_decision(histories, model).fired_rules()
 
 
 # --- the replay -----------------------------------------------------------------

@@ -47,7 +47,7 @@ from leadqual.core.backtest import (
     Backtest,
     LeadHistory,
     Target,
-    fired_rules,
+    fired_rules_of_histories,
     in_window,
     run_backtest,
     score_histories,
@@ -363,10 +363,12 @@ class _Example:
 def _examples(
     histories: Sequence[LeadHistory], model: ScoringModel, target: Target
 ) -> list[_Example]:
+    reviewed = [history for history in histories if history.conversion.reviewed]
     return [
-        _Example(fired_rules(history, model), history.conversion.reached(target))
-        for history in histories
-        if history.conversion.reviewed
+        _Example(fired, history.conversion.reached(target))
+        for history, fired in zip(
+            reviewed, fired_rules_of_histories(reviewed, model), strict=True
+        )
     ]
 
 
@@ -676,7 +678,7 @@ def _candidates(
     if not rules or not examples:
         return []
     probe = _probe_model(rules)
-    fired = [fired_rules(history, probe) for history in reviewed]
+    fired = fired_rules_of_histories(reviewed, probe)
     offsets = [
         intercept + sum(weights[name] for name in example.fired) for example in examples
     ]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import get_language
 
+from leadqual.leads.models import Lead
 from leadqual.scoring.models import Score, ScoringModelVersion
 
 REASONS_PER_LEAD = 3
@@ -114,3 +117,44 @@ def newest_open_draft() -> ScoringModelVersion | None:
         .order_by("-version")
         .first()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScore:
+    """What decides whether a lead's newest score changed (``services._fingerprint``)."""
+
+    model_version: int
+    fit: int
+    intent: int
+    engagement: int
+    total: int
+    band: str
+    explanation_text: str
+
+    def rule_points(self) -> tuple[tuple[object, object], ...]:
+        """The (rule, points) of each stored explanation line, in order."""
+        lines = json.loads(self.explanation_text)
+        return tuple((line["rule"], line["points"]) for line in lines)
+
+
+def newest_scores_in_range(first_id: int, last_id: int) -> dict[int, StoredScore]:
+    """The newest score of each lead with an id in first_id..last_id, in one query.
+
+    The explanation stays JSON text: a rescore decodes only the ones whose
+    numbers did not change. Leads without a score are absent.
+    """
+    score_table = connection.ops.quote_name(Score._meta.db_table)
+    lead_table = connection.ops.quote_name(Lead._meta.db_table)
+    explanation = (
+        "s.explanation" if connection.vendor == "sqlite" else "s.explanation::text"
+    )
+    sql = (
+        "SELECT s.lead_id, s.model_version, s.fit, s.intent, s.engagement, s.total, "
+        f"s.band, {explanation} FROM {lead_table} l JOIN {score_table} s ON s.id = ("
+        f"SELECT newest.id FROM {score_table} newest WHERE newest.lead_id = l.id "
+        "ORDER BY newest.computed_at DESC, newest.id DESC LIMIT 1) "
+        "WHERE l.id >= %s AND l.id <= %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first_id, last_id])
+        return {row[0]: StoredScore(*row[1:]) for row in cursor.fetchall()}

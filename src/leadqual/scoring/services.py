@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib import resources
 
+import numpy as np
+import numpy.typing as npt
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
 from leadqual.core import scoring as core
 from leadqual.core.bands import Band
+from leadqual.core.batch_scoring import (
+    BANDS,
+    BatchScores,
+    aggregation_plan,
+    explanation_record,
+    score_columns,
+    score_many,
+)
 from leadqual.core.errors import (
     DraftAlreadyDecided,
     DraftScoringModel,
@@ -32,17 +42,33 @@ from leadqual.core.model_file import (
 )
 from leadqual.core.profile import ACCOUNT_FIELDS
 from leadqual.core.scoring import ScoreTrigger, event_window
-from leadqual.db import bulk_insert, bulk_update, insert_rows
+from leadqual.db import (
+    bulk_insert,
+    bulk_update,
+    insert_rows,
+    insert_rows_returning_ids,
+    prepared_value,
+    update_rows,
+)
 from leadqual.leads.accounts import rescore_accounts
 from leadqual.leads.models import Company, Lead
-from leadqual.leads.queries import events_for_scoring, lead_profile
+from leadqual.leads.queries import (
+    event_aggregates,
+    events_for_scoring,
+    lead_columns,
+    lead_profile,
+)
 from leadqual.scoring.models import (
     BandChange,
     DraftDecision,
     Score,
     ScoringModelVersion,
 )
-from leadqual.scoring.queries import latest_scores
+from leadqual.scoring.queries import (
+    StoredScore,
+    latest_scores,
+    newest_scores_in_range,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -320,17 +346,7 @@ def active_scoring_model() -> ScoringModelVersion:
 
 
 def explanation_json(score: core.Score) -> list[dict[str, object]]:
-    return [
-        {
-            "rule": hit.rule,
-            "group": hit.group.value,
-            "points": hit.points,
-            "reason": hit.reason,
-            "reason_nl": hit.reason_nl,
-            "is_adjustment": hit.is_adjustment,
-        }
-        for hit in score.explanation
-    ]
+    return [explanation_record(hit) for hit in score.explanation]
 
 
 def _fingerprint(score: Score) -> tuple[object, ...]:
@@ -380,6 +396,12 @@ class Rescored:
         return self.previous_band != self.band
 
 
+# From this many leads a batch is scored column-wise (core.batch_scoring),
+# which gives the same scores; below it NumPy's fixed cost per rule outweighs
+# the gain.
+COLUMN_WISE_FROM = 64
+
+
 def rescore_leads(
     leads: Sequence[Lead],
     *,
@@ -411,10 +433,16 @@ def rescore_leads(
     results: dict[int, Rescored] = {}
     new_scores: list[Score] = []
     changed_leads: list[Lead] = []
-    for lead in ordered:
-        score = core.score_lead(
-            lead_profile(lead), events.get(lead.pk, ()), model, now=now
-        )
+    profiles = [lead_profile(lead) for lead in ordered]
+    event_lists = [events.get(lead.pk, ()) for lead in ordered]
+    if len(ordered) >= COLUMN_WISE_FROM:
+        scores = score_many(profiles, event_lists, model, now=now).scores()
+    else:
+        scores = [
+            core.score_lead(profile, lead_events, model, now=now)
+            for profile, lead_events in zip(profiles, event_lists, strict=True)
+        ]
+    for lead, score in zip(ordered, scores, strict=True):
         explanation = explanation_json(score)
         current = latest.get(lead.pk)
         previous_band = Band(current.band) if current is not None else None
@@ -548,3 +576,205 @@ def rescore_lead(
     return rescore_leads([lead], now=now, trigger=trigger, scoring_model=scoring_model)[
         lead.pk
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RangeRescored:
+    """What rescoring one range of leads did: how many scores changed, and the
+    leads whose band changed (with their new score row) for triage."""
+
+    scored: int
+    changed: int
+    band_changes: dict[int, Rescored]
+
+
+def _numbers_changed(
+    lead_ids: Sequence[int],
+    batch: BatchScores,
+    stored: Mapping[int, StoredScore],
+    model_version: int,
+) -> npt.NDArray[np.bool_]:
+    """Per lead: True unless its newest stored score has the same model
+    version, sub-scores, total and band."""
+    subs = [batch.sub_scores[group].tolist() for group in SCORE_GROUPS]
+    totals = batch.totals.tolist()
+    bands = batch.band_codes.tolist()
+    band_codes = {band.value: code for code, band in enumerate(BANDS)}
+    changed = np.ones(len(lead_ids), dtype=np.bool_)
+    for index, lead_id in enumerate(lead_ids):
+        previous = stored.get(lead_id)
+        if previous is None:
+            continue
+        changed[index] = (
+            previous.model_version != model_version
+            or previous.total != totals[index]
+            or band_codes.get(previous.band) != bands[index]
+            or [previous.fit, previous.intent, previous.engagement]
+            != [values[index] for values in subs]
+        )
+    return changed
+
+
+# The groups a Score row keeps a column for, in its column order.
+SCORE_GROUPS = (core.Group.FIT, core.Group.INTENT, core.Group.ENGAGEMENT)
+
+
+def rescore_lead_range(
+    lead_ids: Sequence[int],
+    company_ids: Iterable[int],
+    *,
+    now: datetime,
+    trigger: ScoreTrigger,
+    scoring_model: ScoringModelVersion,
+) -> RangeRescored:
+    """Score the leads (sorted ids, locked by the caller) column-wise and store
+    each score that changed, in a constant number of queries.
+
+    ``rescore_with_accounts`` for a whole range at once: the same scores,
+    Score and BandChange rows, lead fields and account roll-ups, without a
+    Lead instance per lead. The leads' fields come from one query, their
+    events aggregated per lead and type by another (leads.queries), the
+    scores from ``core.batch_scoring``. ``company_ids``: the leads'
+    companies. Must run inside a transaction. The caller triages the band
+    changes.
+    """
+    _refuse_draft(scoring_model)
+    model = parsed_model(scoring_model)
+    if not lead_ids:
+        return RangeRescored(0, 0, {})
+    companies = list(Company.objects.in_bulk(sorted(set(company_ids))).values())
+    if companies and reads_account(model):
+        rescore_accounts(companies, now=now)
+    leads = lead_columns(lead_ids, core.fields_read(model), now=now)
+    if leads.count != len(lead_ids):
+        raise RuntimeError(
+            f"Rescoring leads {lead_ids[0]}-{lead_ids[-1]}: {len(lead_ids)} leads were "
+            f"claimed but {leads.count} read; claim them in this transaction first."
+        )
+    batch = score_columns(
+        model, leads, event_aggregates(lead_ids, aggregation_plan(model), now=now)
+    )
+    stored = newest_scores_in_range(lead_ids[0], lead_ids[-1])
+    changed = _numbers_changed(lead_ids, batch, stored, scoring_model.version)
+    # Same numbers: the points per rule decide, as in _fingerprint.
+    numbers_same = [
+        index
+        for index, lead_id in enumerate(lead_ids)
+        if lead_id in stored and not changed[index]
+    ]
+    if numbers_same:
+        only = np.zeros(len(lead_ids), dtype=np.bool_)
+        only[numbers_same] = True
+        rule_points = batch.rule_points(only)
+        for index in numbers_same:
+            if stored[lead_ids[index]].rule_points() != rule_points[index]:
+                changed[index] = True
+    rows = np.flatnonzero(changed)
+    if rows.size == 0:
+        return RangeRescored(len(lead_ids), 0, {})
+    texts = batch.explanation_texts(changed)
+    computed_at = prepared_value(Score, "computed_at", now)
+    subs = {group: values.tolist() for group, values in batch.sub_scores.items()}
+    totals = batch.totals.tolist()
+    bands = [BANDS[code].value for code in batch.band_codes.tolist()]
+    score_rows = [
+        (
+            lead_ids[index],
+            scoring_model.pk,
+            scoring_model.version,
+            subs[core.Group.FIT][index],
+            subs[core.Group.INTENT][index],
+            subs[core.Group.ENGAGEMENT][index],
+            totals[index],
+            bands[index],
+            texts[index],
+            computed_at,
+            trigger.value,
+        )
+        for index in rows.tolist()
+    ]
+    score_ids = insert_rows_returning_ids(
+        Score,
+        [
+            "lead_id",
+            "scoring_model_id",
+            "model_version",
+            "fit",
+            "intent",
+            "engagement",
+            "total",
+            "band",
+            "explanation",
+            "computed_at",
+            "trigger",
+        ],
+        score_rows,
+        json_texts=["explanation"],
+        prepared=["computed_at"],
+    )
+    scored_at = prepared_value(Lead, "scored_at", now)
+    update_rows(
+        Lead,
+        ["score_total", "band", "scored_at"],
+        [
+            (lead_ids[index], totals[index], bands[index], scored_at)
+            for index in rows.tolist()
+        ],
+        prepared=["scored_at"],
+    )
+    if scoring_model.first_used_at is None:
+        ScoringModelVersion.objects.filter(
+            pk=scoring_model.pk, first_used_at__isnull=True
+        ).update(first_used_at=now)
+        scoring_model.first_used_at = now
+    band_changes: dict[int, Rescored] = {}
+    for index, score_id, row in zip(rows.tolist(), score_ids, score_rows, strict=True):
+        lead_id = lead_ids[index]
+        previous = stored.get(lead_id)
+        previous_band = Band(previous.band) if previous is not None else None
+        band = Band(bands[index])
+        if previous_band == band:
+            continue
+        score = Score(
+            pk=score_id,
+            lead_id=lead_id,
+            scoring_model=scoring_model,
+            model_version=scoring_model.version,
+            fit=row[3],
+            intent=row[4],
+            engagement=row[5],
+            total=row[6],
+            band=band.value,
+            explanation=[],  # stored; triage reads the band and the model
+            computed_at=now,
+            trigger=trigger.value,
+        )
+        band_changes[lead_id] = Rescored(
+            score=score, changed=True, previous_band=previous_band, band=band
+        )
+    insert_rows(
+        BandChange,
+        ["lead_id", "score_id", "from_band", "to_band", "changed_at"],
+        [
+            (
+                lead_id,
+                rescored.score.pk,
+                rescored.previous_band.value if rescored.previous_band else "",
+                rescored.band.value,
+                computed_at,
+            )
+            for lead_id, rescored in band_changes.items()
+        ],
+        prepared=["changed_at"],
+    )
+    if companies:
+        rescore_accounts(companies, now=now)
+    logger.info(
+        "Rescored leads %s-%s (%s): %s scores changed, %s bands changed",
+        lead_ids[0],
+        lead_ids[-1],
+        trigger.value,
+        rows.size,
+        len(band_changes),
+    )
+    return RangeRescored(len(lead_ids), int(rows.size), band_changes)
