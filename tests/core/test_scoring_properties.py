@@ -114,11 +114,12 @@ conditions: st.SearchStrategy[Condition] = st.one_of(
 
 @st.composite
 def scoring_models(draw: st.DrawFn) -> ScoringModel:
-    cut_a, cut_b = sorted(draw(st.integers(0, 100)) for _ in range(2))
+    cut_a, cut_b, cut_c = sorted(draw(st.integers(0, 100)) for _ in range(3))
     caps = {
         Group.FIT: cut_a,
         Group.INTENT: cut_b - cut_a,
-        Group.ENGAGEMENT: 100 - cut_b,
+        Group.ENGAGEMENT: cut_c - cut_b,
+        Group.AI: 100 - cut_c,
     }
     groups = {
         group: GroupSettings(
@@ -154,6 +155,7 @@ profiles = st.builds(
     source=st.none() | words,
     company_name=st.none() | words,
     phone=st.none() | st.just("+31 20 123 4567"),
+    ai_probability=st.none() | st.integers(min_value=0, max_value=100),
 )
 
 
@@ -198,7 +200,7 @@ def test_the_total_is_the_sum_of_sub_scores_within_zero_and_hundred(
     model: ScoringModel, profile: LeadProfile, lead_events: list[Event]
 ) -> None:
     score = score_lead(profile, lead_events, model, now=NOW)
-    assert score.total == score.fit + score.intent + score.engagement
+    assert score.total == sum(score.sub_score(group) for group in Group)
     assert 0 <= score.total <= 100
 
 

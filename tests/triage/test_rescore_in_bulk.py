@@ -54,7 +54,15 @@ def expected_scores(now: datetime) -> dict[int, core.Score]:
 
 def fingerprint(rule_points: object, score: core.Score | Score) -> tuple[object, ...]:
     band = score.band.value if isinstance(score, core.Score) else score.band
-    return (score.fit, score.intent, score.engagement, score.total, band, rule_points)
+    return (
+        score.fit,
+        score.intent,
+        score.engagement,
+        score.ai,
+        score.total,
+        band,
+        rule_points,
+    )
 
 
 def newest_scores() -> dict[int, Score]:
@@ -194,7 +202,9 @@ def conditions(draw: st.DrawFn) -> dict[str, object]:
     if kind == "range":
         low, high = sorted(draw(st.integers(0, 300)) for _ in range(2))
         return {
-            "field": draw(st.sampled_from(["employees", "budget_euros"])),
+            "field": draw(
+                st.sampled_from(["employees", "budget_euros", "ai_probability"])
+            ),
             "min": low,
             "max": high,
         }
@@ -235,8 +245,13 @@ def conditions(draw: st.DrawFn) -> dict[str, object]:
 
 @st.composite
 def model_sources(draw: st.DrawFn) -> str:
-    fit, intent = sorted(draw(st.integers(0, 100)) for _ in range(2))
-    caps = {"fit": fit, "intent": intent - fit, "engagement": 100 - intent}
+    fit, intent, engagement = sorted(draw(st.integers(0, 100)) for _ in range(3))
+    caps = {
+        "fit": fit,
+        "intent": intent - fit,
+        "engagement": engagement - intent,
+        "ai": 100 - engagement,
+    }
     lines = [
         "format = 1",
         "[model]",
@@ -273,6 +288,7 @@ def lead_rows(draw: st.DrawFn) -> tuple[dict[str, object], list[dict[str, object
         "urgency": draw(st.sampled_from(["immediate", "exploring", ""])),
         "employees": draw(st.none() | st.integers(0, 300)),
         "budget_euros": draw(st.none() | st.integers(0, 300)),
+        "ai_probability": draw(st.none() | st.integers(0, 100)),
         "phone": draw(st.sampled_from(["", "0201234567"])),
         "created_at": NOW
         - timedelta(microseconds=draw(st.integers(0, 200 * 86_400_000_000))),

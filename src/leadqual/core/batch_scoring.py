@@ -448,6 +448,7 @@ class BatchScores:
                 fit=subs[Group.FIT][index],
                 intent=subs[Group.INTENT][index],
                 engagement=subs[Group.ENGAGEMENT][index],
+                ai=subs[Group.AI][index],
                 total=totals[index],
                 band=self.band(index),
                 explanation=explanation,

@@ -298,7 +298,7 @@ def lead_columns(
         "l.job_title, l.country, l.region, l.source, "
         "CASE WHEN l.phone IS NULL OR l.phone = '' THEN 0 ELSE 1 END, "
         f"{_micros_sql('l.created_at')}, c.id, c.name, c.account_score, "
-        f"c.engaged_contacts FROM {lead_table} l "
+        f"c.engaged_contacts, l.ai_probability FROM {lead_table} l "
         f"LEFT JOIN {company_table} c ON c.id = l.company_id "
         "WHERE l.id >= %s AND l.id <= %s ORDER BY l.id"
     )
@@ -326,6 +326,7 @@ def lead_columns(
         company_names,
         account_scores,
         engaged,
+        ai_probabilities,
     ) = zip(*rows, strict=True)
     texts = {
         "sector": sectors,
@@ -344,6 +345,7 @@ def lead_columns(
         "budget_euros": budgets,
         "account_score": account_scores,
         "account_engaged_contacts": engaged,
+        "ai_probability": ai_probabilities,
     }
     for name, raw in numbers.items():
         if name in wanted:

@@ -127,6 +127,7 @@ class StoredScore:
     fit: int
     intent: int
     engagement: int
+    ai: int
     total: int
     band: str
     explanation_text: str
@@ -149,7 +150,7 @@ def newest_scores_in_range(first_id: int, last_id: int) -> dict[int, StoredScore
         "s.explanation" if connection.vendor == "sqlite" else "s.explanation::text"
     )
     sql = (
-        "SELECT s.lead_id, s.model_version, s.fit, s.intent, s.engagement, s.total, "
+        "SELECT s.lead_id, s.model_version, s.fit, s.intent, s.engagement, s.ai, s.total, "
         f"s.band, {explanation} FROM {lead_table} l JOIN {score_table} s ON s.id = ("
         f"SELECT newest.id FROM {score_table} newest WHERE newest.lead_id = l.id "
         "ORDER BY newest.computed_at DESC, newest.id DESC LIMIT 1) "

@@ -609,14 +609,19 @@ def _numbers_changed(
             previous.model_version != model_version
             or previous.total != totals[index]
             or band_codes.get(previous.band) != bands[index]
-            or [previous.fit, previous.intent, previous.engagement]
+            or [previous.fit, previous.intent, previous.engagement, previous.ai]
             != [values[index] for values in subs]
         )
     return changed
 
 
 # The groups a Score row keeps a column for, in its column order.
-SCORE_GROUPS = (core.Group.FIT, core.Group.INTENT, core.Group.ENGAGEMENT)
+SCORE_GROUPS = (
+    core.Group.FIT,
+    core.Group.INTENT,
+    core.Group.ENGAGEMENT,
+    core.Group.AI,
+)
 
 
 def rescore_lead_range(
@@ -685,6 +690,7 @@ def rescore_lead_range(
             subs[core.Group.FIT][index],
             subs[core.Group.INTENT][index],
             subs[core.Group.ENGAGEMENT][index],
+            subs[core.Group.AI][index],
             totals[index],
             bands[index],
             texts[index],
@@ -702,6 +708,7 @@ def rescore_lead_range(
             "fit",
             "intent",
             "engagement",
+            "ai",
             "total",
             "band",
             "explanation",
@@ -743,7 +750,8 @@ def rescore_lead_range(
             fit=row[3],
             intent=row[4],
             engagement=row[5],
-            total=row[6],
+            ai=row[6],
+            total=row[7],
             band=band.value,
             explanation=[],  # stored; triage reads the band and the model
             computed_at=now,
