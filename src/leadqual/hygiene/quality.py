@@ -5,18 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from leadqual.core.duplicates import (
-    DuplicatePair,
-    DuplicateReason,
-    LeadIdentity,
-    find_duplicates,
-)
+from leadqual.core.duplicates import DuplicateReason, LeadIdentity
 from leadqual.hygiene.merging import is_undoable
-from leadqual.leads.models import Lead, LeadMerge
+from leadqual.leads.models import DuplicateCandidate, Lead, LeadMerge
 
 # Lists on the page show at most this many rows, with the full count beside them.
 LIST_LIMIT = 100
@@ -118,7 +114,11 @@ def stale_leads(*, now: datetime, days: int, limit: int = LIST_LIMIT) -> CappedL
 
 
 def lead_identities() -> list[LeadIdentity]:
-    """Every lead as duplicate detection reads it, in one query."""
+    """Every lead as duplicate detection reads it, in one query.
+
+    What the stored pairs are checked against: find_duplicates over this list
+    gives them all (tests/leads/test_duplicates.py).
+    """
     rows = Lead.objects.values_list(
         "pk", "first_name", "last_name", "email", "company__name", "phone"
     ).order_by("pk")
@@ -146,31 +146,46 @@ class DuplicateRow:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateList:
+    """One page of suspected pairs; ``page`` pages the stored pairs."""
+
     rows: list[DuplicateRow]
-    total: int
+    page: Page[DuplicateCandidate]
 
     @property
-    def is_cut(self) -> bool:
-        return self.total > len(self.rows)
+    def total(self) -> int:
+        return self.page.paginator.count
 
 
-def suspected_duplicates(*, limit: int = LIST_LIMIT) -> DuplicateList:
-    """Suspected duplicate pairs, most certain first (see core.duplicates)."""
-    pairs: list[DuplicatePair] = find_duplicates(lead_identities())
-    shown = pairs[:limit]
-    ids = {pair.first_id for pair in shown} | {pair.second_id for pair in shown}
+def suspected_duplicates(
+    *, page: int | str | None = 1, per_page: int = LIST_LIMIT
+) -> DuplicateList:
+    """One page of the stored suspected pairs, most certain first.
+
+    The pairs are kept up to date as leads arrive (leads.duplicates), so the
+    page reads only its own rows: two queries and the leads they name,
+    however many leads there are. An out-of-range page gives the last one.
+    """
+    ranked = DuplicateCandidate.objects.order_by(
+        "-reason_count", "-similarity", "first", "second"
+    )
+    shown: Page[DuplicateCandidate] = Paginator(ranked, per_page).get_page(page)
+    pairs = list(shown.object_list)
+    ids = {pair.first_id for pair in pairs} | {pair.second_id for pair in pairs}
     leads = Lead.objects.select_related("company").in_bulk(ids)
     rows = [
         DuplicateRow(
             older=_summary(leads[pair.first_id]),
             newer=_summary(leads[pair.second_id]),
             similarity=pair.similarity,
-            reasons=tuple(DUPLICATE_REASON_LABELS[reason] for reason in pair.reasons),
+            reasons=tuple(
+                DUPLICATE_REASON_LABELS[DuplicateReason(reason)]
+                for reason in pair.reasons
+            ),
         )
-        for pair in shown
+        for pair in pairs
         if pair.first_id in leads and pair.second_id in leads
     ]
-    return DuplicateList(rows=rows, total=len(pairs))
+    return DuplicateList(rows=rows, page=shown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,10 +156,22 @@ class Lead(models.Model):
         _("updated at"), default=timezone.now, db_index=True
     )
 
+    # Blocking keys of duplicate detection (core.duplicates), "" for none: an
+    # arriving lead is compared only with the leads sharing one of them.
+    # Written by leads.duplicates.refresh_duplicate_candidates only.
+    company_match_key = models.CharField(max_length=200, blank=True, editable=False)
+    domain_match_key = models.CharField(max_length=253, blank=True, editable=False)
+    phone_match_key = models.CharField(max_length=40, blank=True, editable=False)
+
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
-        indexes = [models.Index(fields=["band", "score_total"], name="lead_band_score")]
+        indexes = [
+            models.Index(fields=["band", "score_total"], name="lead_band_score"),
+            models.Index(fields=["company_match_key"], name="lead_company_match_key"),
+            models.Index(fields=["domain_match_key"], name="lead_domain_match_key"),
+            models.Index(fields=["phone_match_key"], name="lead_phone_match_key"),
+        ]
 
     def __str__(self) -> str:
         return self.shown_name
@@ -246,3 +258,42 @@ class LeadMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_email} → {self.survivor_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two leads that may be one person (core.duplicates), kept as leads arrive.
+
+    ``first`` has the lower id. Rows are written only by leads.duplicates,
+    per arriving batch, and go with either lead (merge, erasure).
+    ``reasons`` lists DuplicateReason values; ``reason_count`` is their number,
+    stored for the page's order: most reasons, then most similar, first.
+    """
+
+    first = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField(_("similarity"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    reason_count = models.PositiveSmallIntegerField(default=1)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first", "second"], name="duplicate_candidate_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")),
+                name="duplicate_candidate_first_is_older",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-reason_count", "-similarity", "first", "second"],
+                name="duplicate_candidate_rank",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id}"
