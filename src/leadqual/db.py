@@ -268,9 +268,9 @@ class NullsLastIndex(models.Index):
     ) -> Any:
         statement = super().create_sql(model, schema_editor, using=using, **kwargs)
         if schema_editor.connection.vendor == "postgresql":
-            columns = statement.parts["columns"]
+            columns: Any = statement.parts["columns"]
             nullable = [
-                model._meta.get_field(name.removeprefix("-")).null
+                getattr(model._meta.get_field(name.removeprefix("-")), "null", False)
                 for name in self.fields
             ]
             columns.col_suffixes = tuple(
