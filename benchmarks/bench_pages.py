@@ -191,6 +191,28 @@ def _fill_in_bulk(target_leads: int) -> None:
             )
 
 
+def _time_duplicate_refresh() -> None:
+    """What keeping the duplicate pairs costs an arriving batch of 1,000 leads."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from leadqual.leads.duplicates import refresh_duplicate_candidates
+    from leadqual.leads.models import Lead
+
+    step = max(1, Lead.objects.count() // 1000)
+    ids = list(Lead.objects.values_list("pk", flat=True).order_by("pk")[::step][:1000])
+    timings = []
+    for _ in range(5):
+        with transaction.atomic():
+            started = time.perf_counter()
+            refresh_duplicate_candidates(ids, now=timezone.now())
+            timings.append((time.perf_counter() - started) * 1000)
+    print(
+        f"Duplicate pairs of a 1,000-lead batch: median "
+        f"{statistics.median(timings):.0f} ms, slowest {max(timings):.0f} ms"
+    )
+
+
 def _serve_until_closed(server: TcpWSGIServer) -> None:
     # Closing the socket from the main thread ends the loop with "Bad file
     # descriptor": that is the way out, not an error.
@@ -246,6 +268,7 @@ def main() -> None:
                 f"leadqual rebuild-duplicates: {DuplicateCandidate.objects.count():,} "
                 f"pairs in {time.perf_counter() - started:.1f} s"
             )
+        _time_duplicate_refresh()
 
         busiest_owner = (
             Task.objects.filter(done_at__isnull=True, owner__isnull=False)
