@@ -139,6 +139,7 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
             *_IDENTITY_FIELDS, "anonymised_at", *KEY_FIELDS
         )
         batch: dict[int, LeadIdentity] = {}
+        batch_keys: list[MatchKeys] = []
         changed: list[Lead] = []
         for row in rows:
             identity = _identity(row)
@@ -155,8 +156,8 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
                 )
             if not anonymised_at:
                 batch[identity.lead_id] = identity
+                batch_keys.append(keys)
         bulk_update(changed, KEY_FIELDS)
-        batch_keys = [match_keys(identity) for identity in batch.values()]
         companies = {keys.company for keys in batch_keys} - {""}
         domains = {keys.domain for keys in batch_keys} - {""}
         phones = {keys.phone for keys in batch_keys} - {""}
