@@ -501,3 +501,36 @@ def prepared_value(model: type[models.Model], attname: str, value: Any) -> Any:
     connection = connections[router.db_for_write(model)]
     field = next(f for f in model._meta.concrete_fields if f.attname == attname)
     return field.get_db_prep_save(value, connection)
+
+
+class NullsLastIndex(models.Index):
+    """An index for ``ORDER BY x DESC NULLS LAST``, the order of every "highest
+    score first" list (``F("score_total").desc(nulls_last=True)``).
+
+    SQLite keeps NULL below every value, so a descending column puts it last
+    already (and SQLite's CREATE INDEX has no NULLS clause). PostgreSQL keeps
+    NULL above every value: there the descending columns are declared
+    ``DESC NULLS LAST``, or the planner sorts instead of reading the index.
+    Only nullable columns: ``ORDER BY id DESC`` means NULLS FIRST to the
+    planner even for a column that is never NULL.
+    """
+
+    def create_sql(
+        self,
+        model: type[models.Model],
+        schema_editor: Any,
+        using: str = "",
+        **kwargs: Any,
+    ) -> Any:
+        statement = super().create_sql(model, schema_editor, using=using, **kwargs)
+        if schema_editor.connection.vendor == "postgresql":
+            columns: Any = statement.parts["columns"]
+            nullable = [
+                getattr(model._meta.get_field(name.removeprefix("-")), "null", False)
+                for name in self.fields
+            ]
+            columns.col_suffixes = tuple(
+                f"{suffix} NULLS LAST" if suffix == "DESC" and is_null else suffix
+                for suffix, is_null in zip(columns.col_suffixes, nullable, strict=True)
+            )
+        return statement

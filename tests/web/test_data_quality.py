@@ -10,6 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from leadqual.leads.duplicates import refresh_duplicate_candidates
 from leadqual.leads.models import Lead, LeadMerge
 from leadqual.users.roles import Role
 from tests.factories import CompanyFactory, LeadFactory, make_user
@@ -47,6 +48,8 @@ def twins() -> tuple[Lead, Lead]:
         email="j.devries@bakker-ict.nl",
         company=None,
     )
+    # Made by factories, past the pipeline: store their pair as an arrival does.
+    refresh_duplicate_candidates([older.pk, newer.pk], now=timezone.now())
     return older, newer
 
 
@@ -97,6 +100,27 @@ def test_the_page_shows_a_suspected_pair_with_similarity_and_reason(
     assert "91.7%" in html
     assert "Same name at the same company" in html
     assert "Merge into Jan de Vries" in html
+
+
+def test_suspected_pairs_are_paged_and_htmx_gets_one_page_of_them(
+    marketer: Client,
+) -> None:
+    company = CompanyFactory.create(name="Smit Bouw")
+    leads = [
+        LeadFactory.create(first_name="Anna", last_name="Smit", company=company)
+        for _ in range(16)
+    ]
+    refresh_duplicate_candidates([lead.pk for lead in leads], now=timezone.now())
+
+    first = marketer.get(PAGE)
+    assert first.context["duplicates"].total == 120  # 16 * 15 / 2
+    assert len(first.context["duplicates"].rows) == 100
+    assert "Page 1 of 2" in first.content.decode()
+    second = marketer.get(PAGE, {"page": "2"}, headers=HX)
+    html = second.content.decode()
+    assert html.lstrip().startswith('<section class="card" id="duplicates"')
+    assert len(second.context["duplicates"].rows) == 20
+    assert f'id="pair-{leads[-2].pk}-{leads[-1].pk}"' in html
 
 
 def test_the_merge_button_merges_and_rerenders_the_section_with_undo(

@@ -25,7 +25,8 @@ from django.db import models, transaction
 from leadqual.core.errors import LeadqualError
 from leadqual.core.lifecycle import BantAnswer
 from leadqual.core.scoring import ScoreTrigger
-from leadqual.leads.models import Event, Lead, LeadMerge
+from leadqual.leads.duplicates import refresh_duplicate_candidates
+from leadqual.leads.models import DuplicateCandidate, Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored
 from leadqual.triage.models import Qualification, Task
@@ -240,7 +241,8 @@ def merge_leads(
         )
         moved: dict[str, list[int]] = {}
         for model, field_name, one_to_one in _lead_relations():
-            if model is Qualification:
+            # The duplicate's pairs go with it; the survivor's are found again.
+            if model is Qualification or model is DuplicateCandidate:
                 continue
             manager = model._base_manager
             ids = list(
@@ -293,6 +295,7 @@ def merge_leads(
         rescored = rescore_and_triage([survivor], now=now, trigger=ScoreTrigger.MERGE)[
             0
         ][survivor.pk]
+        refresh_duplicate_candidates([survivor.pk], now=now)
     logger.info(
         "Merged lead %s into lead %s (merge %s)", duplicate.pk, survivor.pk, merge.pk
     )
@@ -491,6 +494,7 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
         rescore_and_triage(
             [restored, survivor], now=now, trigger=ScoreTrigger.MERGE_UNDO
         )
+        refresh_duplicate_candidates([restored.pk, survivor.pk], now=now)
     logger.info(
         "Undid merge %s: lead %s is back beside lead %s (by user %s)",
         merge.pk,

@@ -5,18 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q
+from django.core.paginator import Page, Paginator
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from leadqual.core.duplicates import (
-    DuplicatePair,
-    DuplicateReason,
-    LeadIdentity,
-    find_duplicates,
-)
+from leadqual.core.duplicates import DuplicateReason, LeadIdentity
 from leadqual.hygiene.merging import is_undoable
-from leadqual.leads.models import Lead, LeadMerge
+from leadqual.leads.models import (
+    LACKS_FIELD,
+    LACKS_KEY_FIELD,
+    DuplicateCandidate,
+    Lead,
+    LeadMerge,
+)
 
 # Lists on the page show at most this many rows, with the full count beside them.
 LIST_LIMIT = 100
@@ -26,12 +28,13 @@ DUPLICATE_REASON_LABELS = {
     DuplicateReason.SAME_PERSON_AT_COMPANY: _("Same name at the same company"),
     DuplicateReason.SAME_PHONE: _("Same phone number"),
 }
-# The key fields a lead should have, with the filter that finds leads without.
+# The key fields a lead should have, with the filter that finds leads without
+# (each served by a partial index on Lead).
 MISSING_FIELD_FILTERS: dict[str, tuple[StrOrPromise, Q]] = {
-    "company": (_("No company"), Q(company__isnull=True)),
-    "sector": (_("No sector"), Q(sector="")),
-    "budget": (_("No budget"), Q(budget_euros__isnull=True)),
-    "phone": (_("No phone"), Q(phone="")),
+    "company": (_("No company"), LACKS_FIELD["company"]),
+    "sector": (_("No sector"), LACKS_FIELD["sector"]),
+    "budget": (_("No budget"), LACKS_FIELD["budget"]),
+    "phone": (_("No phone"), LACKS_FIELD["phone"]),
 }
 
 
@@ -76,25 +79,20 @@ def _summary(lead: Lead, missing: tuple[StrOrPromise, ...] = ()) -> LeadSummary:
 
 
 def missing_field_counts() -> list[MissingFieldCount]:
-    """How many leads lack each key field (company, sector, budget, phone)."""
-    counts = Lead.objects.aggregate(
-        **{
-            key: Count("pk", filter=q)
-            for key, (_label, q) in MISSING_FIELD_FILTERS.items()
-        }
-    )
+    """How many leads lack each key field (company, sector, budget, phone).
+
+    One count per field: each reads its own partial index, where one
+    aggregate with four filters would read every lead.
+    """
     return [
-        MissingFieldCount(key=key, label=label, count=counts[key] or 0)
-        for key, (label, _q) in MISSING_FIELD_FILTERS.items()
+        MissingFieldCount(key=key, label=label, count=Lead.objects.filter(q).count())
+        for key, (label, q) in MISSING_FIELD_FILTERS.items()
     ]
 
 
 def leads_missing_key_fields(*, limit: int = LIST_LIMIT) -> CappedList:
     """Leads without at least one key field, newest first, each with what it lacks."""
-    any_missing = Q()
-    for _label, q in MISSING_FIELD_FILTERS.values():
-        any_missing |= q
-    leads = Lead.objects.filter(any_missing).select_related("company")
+    leads = Lead.objects.filter(LACKS_KEY_FIELD).select_related("company")
     rows = []
     for lead in leads.order_by("-created_at", "-pk")[:limit]:
         missing = []
@@ -118,7 +116,11 @@ def stale_leads(*, now: datetime, days: int, limit: int = LIST_LIMIT) -> CappedL
 
 
 def lead_identities() -> list[LeadIdentity]:
-    """Every lead as duplicate detection reads it, in one query."""
+    """Every lead as duplicate detection reads it, in one query.
+
+    What the stored pairs are checked against: find_duplicates over this list
+    gives them all (tests/leads/test_duplicates.py).
+    """
     rows = Lead.objects.values_list(
         "pk", "first_name", "last_name", "email", "company__name", "phone"
     ).order_by("pk")
@@ -146,31 +148,46 @@ class DuplicateRow:
 
 @dataclass(frozen=True, slots=True)
 class DuplicateList:
+    """One page of suspected pairs; ``page`` pages the stored pairs."""
+
     rows: list[DuplicateRow]
-    total: int
+    page: Page[DuplicateCandidate]
 
     @property
-    def is_cut(self) -> bool:
-        return self.total > len(self.rows)
+    def total(self) -> int:
+        return self.page.paginator.count
 
 
-def suspected_duplicates(*, limit: int = LIST_LIMIT) -> DuplicateList:
-    """Suspected duplicate pairs, most certain first (see core.duplicates)."""
-    pairs: list[DuplicatePair] = find_duplicates(lead_identities())
-    shown = pairs[:limit]
-    ids = {pair.first_id for pair in shown} | {pair.second_id for pair in shown}
+def suspected_duplicates(
+    *, page: int | str | None = 1, per_page: int = LIST_LIMIT
+) -> DuplicateList:
+    """One page of the stored suspected pairs, most certain first.
+
+    The pairs are kept up to date as leads arrive (leads.duplicates), so the
+    page reads only its own rows: two queries and the leads they name,
+    however many leads there are. An out-of-range page gives the last one.
+    """
+    ranked = DuplicateCandidate.objects.order_by(
+        "-reason_count", "-similarity", "first", "second"
+    )
+    shown: Page[DuplicateCandidate] = Paginator(ranked, per_page).get_page(page)
+    pairs = list(shown.object_list)
+    ids = {pair.first_id for pair in pairs} | {pair.second_id for pair in pairs}
     leads = Lead.objects.select_related("company").in_bulk(ids)
     rows = [
         DuplicateRow(
             older=_summary(leads[pair.first_id]),
             newer=_summary(leads[pair.second_id]),
             similarity=pair.similarity,
-            reasons=tuple(DUPLICATE_REASON_LABELS[reason] for reason in pair.reasons),
+            reasons=tuple(
+                DUPLICATE_REASON_LABELS[DuplicateReason(reason)]
+                for reason in pair.reasons
+            ),
         )
-        for pair in shown
+        for pair in pairs
         if pair.first_id in leads and pair.second_id in leads
     ]
-    return DuplicateList(rows=rows, total=len(pairs))
+    return DuplicateList(rows=rows, page=shown)
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from leadqual.core.enrichment import (
 )
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.db import bulk_update
+from leadqual.leads.duplicates import refresh_duplicate_candidates
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.services import find_or_create_companies, normalise_company_name
 from leadqual.triage.services import rescore_and_triage
@@ -505,4 +506,6 @@ def enrich_over_http(lead_ids: Sequence[int], *, now: datetime) -> dict[int, Enr
         )
         changed = [lead for lead in locked if lead.pk in enriched]
         rescore_and_triage(changed, now=now, trigger=ScoreTrigger.ENRICHMENT)
+        # A company filled in puts the lead in that company's group.
+        refresh_duplicate_candidates([lead.pk for lead in changed], now=now)
     return enriched

@@ -54,6 +54,7 @@ from leadqual.intake.enrichment import (
 )
 from leadqual.intake.tasks import enrich_leads_over_http
 from leadqual.integrations.outbox import Outgoing, emit_many
+from leadqual.leads.duplicates import refresh_duplicate_candidates
 from leadqual.leads.models import Event, Lead
 from leadqual.leads.services import (
     ConsentInput,
@@ -351,6 +352,9 @@ def _receive(
                 rescored=rescored[lead.pk],
                 triage=triaged.get(lead.pk),
             )
+        # Last in the transaction: on PostgreSQL it waits for other batches
+        # with leads of the same company or phone (leads.duplicates).
+        refresh_duplicate_candidates([lead.pk for lead in arrived], now=now)
         schedule_http_enrichment([lead.pk for lead in arrived])
     return received
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from leadqual.core.accounts import (
     ENGAGED_WITHIN_DAYS,
@@ -21,7 +22,7 @@ from leadqual.core.accounts import (
     Contact,
 )
 from leadqual.db import bulk_update
-from leadqual.leads.models import Company, Lead
+from leadqual.leads.models import Company, Event, Lead
 
 
 def _contacts_by_company(
@@ -149,9 +150,9 @@ class AccountFilters:
 
 def visible_accounts(leads: QuerySet[Lead]) -> QuerySet[Company]:
     """Companies with at least one of ``leads`` (the leads a user may see)."""
-    return Company.objects.filter(
-        pk__in=leads.filter(company__isnull=False).values("company_id")
-    )
+    # EXISTS per company, not IN (all their company ids): the accounts list
+    # reads one page of companies in index order and checks just those.
+    return Company.objects.filter(Exists(leads.filter(company_id=OuterRef("pk"))))
 
 
 def account_choices(accounts: QuerySet[Company]) -> tuple[list[str], list[str]]:
@@ -181,9 +182,25 @@ def accounts_by_score(
     # Every word must appear in the company name or its domain.
     for word in filters.q.split():
         accounts = accounts.filter(Q(name__icontains=word) | Q(domain__icontains=word))
+    # Subqueries, not a GROUP BY over every company's leads and events: the
+    # database computes them for the rows of the page only.
+    contacts = (
+        Lead.objects.filter(company_id=OuterRef("pk"))
+        .order_by()
+        .values("company_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    latest_event = (
+        Event.objects.filter(lead__company_id=OuterRef("pk"))
+        .order_by()
+        .values("lead__company_id")
+        .annotate(at=Max("occurred_at"))
+        .values("at")
+    )
     return accounts.annotate(
-        contact_count=Count("leads", distinct=True),
-        last_activity_at=Max("leads__events__occurred_at"),
+        contact_count=Coalesce(Subquery(contacts), 0),
+        last_activity_at=Subquery(latest_event),
     ).order_by(F("account_score").desc(nulls_last=True), "name", "id")
 
 

@@ -12,6 +12,7 @@ from leadqual.core.display import unicode_email
 from leadqual.core.events import EventType
 from leadqual.core.lifecycle import LeadStatus
 from leadqual.core.profile import Urgency
+from leadqual.db import NullsLastIndex
 
 BAND_LABELS = {Band.COLD: _("Cold"), Band.WARM: _("Warm"), Band.HOT: _("Hot")}
 STATUS_LABELS = {
@@ -75,9 +76,28 @@ class Company(models.Model):
     class Meta:
         verbose_name = _("company")
         verbose_name_plural = _("companies")
+        # The accounts list: highest account score first, then by name.
+        indexes = [
+            NullsLastIndex(fields=["-account_score", "name", "id"], name="account_list")
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+# A lead lacking one of the key fields the data-quality page counts.
+LACKS_FIELD = {
+    "company": models.Q(company__isnull=True),
+    "sector": models.Q(sector=""),
+    "budget": models.Q(budget_euros__isnull=True),
+    "phone": models.Q(phone=""),
+}
+LACKS_KEY_FIELD = (
+    LACKS_FIELD["company"]
+    | LACKS_FIELD["sector"]
+    | LACKS_FIELD["budget"]
+    | LACKS_FIELD["phone"]
+)
 
 
 class Lead(models.Model):
@@ -108,7 +128,7 @@ class Lead(models.Model):
         _("country"), max_length=2, blank=True, help_text=_("ISO 3166 code, e.g. NL")
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
-    source = models.CharField(_("source"), max_length=100, blank=True, db_index=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
 
     phone_country = models.CharField(_("phone country"), max_length=2, blank=True)
     # Contactability, set by unsubscribe and hard-bounce events.
@@ -132,7 +152,6 @@ class Lead(models.Model):
         max_length=20,
         choices=STATUS_LABELS,
         default=LeadStatus.NEW,
-        db_index=True,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -157,14 +176,54 @@ class Lead(models.Model):
     requalified_at = models.DateTimeField(_("requalified at"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    updated_at = models.DateTimeField(
-        _("updated at"), default=timezone.now, db_index=True
-    )
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    # Blocking keys of duplicate detection (core.duplicates), "" for none: an
+    # arriving lead is compared only with the leads sharing one of them.
+    # Written by leads.duplicates.refresh_duplicate_candidates only.
+    company_match_key = models.CharField(max_length=200, blank=True, editable=False)
+    domain_match_key = models.CharField(max_length=253, blank=True, editable=False)
+    phone_match_key = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("lead")
         verbose_name_plural = _("leads")
-        indexes = [models.Index(fields=["band", "score_total"], name="lead_band_score")]
+        indexes = [
+            # The lead list: highest score first, whole or by one filter; its
+            # page of 25 is read from the index, never sorted (docs/performance.md).
+            NullsLastIndex(fields=["-score_total", "-id"], name="lead_list"),
+            NullsLastIndex(
+                fields=["band", "-score_total", "-id"], name="lead_list_by_band"
+            ),
+            NullsLastIndex(
+                fields=["status", "-score_total", "-id"], name="lead_list_by_status"
+            ),
+            NullsLastIndex(
+                fields=["source", "-score_total", "-id"], name="lead_list_by_source"
+            ),
+            NullsLastIndex(
+                fields=["owner", "-score_total", "-id"], name="lead_list_by_owner"
+            ),
+            # The data-quality page: stale leads, longest untouched first.
+            models.Index(fields=["updated_at", "id"], name="lead_stale"),
+            # Only the leads lacking a field are indexed.
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=LACKS_KEY_FIELD,
+                name="lead_lacking_key_field",
+            ),
+            # The company's foreign-key index counts leads without a company.
+            *(
+                models.Index(
+                    fields=["id"], condition=condition, name=f"lead_lacking_{name}"
+                )
+                for name, condition in LACKS_FIELD.items()
+                if name != "company"
+            ),
+            models.Index(fields=["company_match_key"], name="lead_company_match_key"),
+            models.Index(fields=["domain_match_key"], name="lead_domain_match_key"),
+            models.Index(fields=["phone_match_key"], name="lead_phone_match_key"),
+        ]
 
     def __str__(self) -> str:
         return self.shown_name
@@ -251,3 +310,42 @@ class LeadMerge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merged_email} → {self.survivor_id}"
+
+
+class DuplicateCandidate(models.Model):
+    """Two leads that may be one person (core.duplicates), kept as leads arrive.
+
+    ``first`` has the lower id. Rows are written only by leads.duplicates,
+    per arriving batch, and go with either lead (merge, erasure).
+    ``reasons`` lists DuplicateReason values; ``reason_count`` is their number,
+    stored for the page's order: most reasons, then most similar, first.
+    """
+
+    first = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField(_("similarity"))
+    reasons = models.JSONField(_("reasons"), default=list)
+    reason_count = models.PositiveSmallIntegerField(default=1)
+    found_at = models.DateTimeField(_("found at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("duplicate candidate")
+        verbose_name_plural = _("duplicate candidates")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first", "second"], name="duplicate_candidate_once_per_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first__lt=models.F("second")),
+                name="duplicate_candidate_first_is_older",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["-reason_count", "-similarity", "first", "second"],
+                name="duplicate_candidate_rank",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first_id} ~ {self.second_id}"

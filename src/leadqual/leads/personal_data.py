@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from leadqual.core.personal_data import Erasure, PersonalFields
+from leadqual.core.personal_data import ErasedPerson, Erasure, PersonalFields
+from leadqual.leads.duplicates import forget_duplicate_candidates
+
+
+def _forget_duplicate_pairs(person: ErasedPerson) -> int:
+    return forget_duplicate_candidates(person.lead_ids)
+
 
 PERSONAL_DATA = (
     # A company only the erased person belonged to is deleted by privacy: a
@@ -25,6 +31,10 @@ PERSONAL_DATA = (
             "phone",
             "phone_country",
             "enriched_fields",
+            # Derived from the company name, email and phone.
+            "company_match_key",
+            "domain_match_key",
+            "phone_match_key",
         ),
         not_personal=(
             "sector",
@@ -56,5 +66,14 @@ PERSONAL_DATA = (
         not_personal=("moved_rows",),
         lead="survivor",
         erasure=Erasure.DELETE,
+    ),
+    # A pair says two leads may be one person; it goes with either lead, also
+    # when the other stays (a pair with an erased person means nothing).
+    PersonalFields(
+        "leads.DuplicateCandidate",
+        not_personal=("reasons",),
+        lead="first",
+        erasure=Erasure.DELETE,
+        erase=_forget_duplicate_pairs,
     ),
 )

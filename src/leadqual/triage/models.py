@@ -196,7 +196,15 @@ class Task(models.Model):
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
         indexes = [
-            models.Index(fields=["owner", "done_at", "due_at"], name="task_owner_queue")
+            models.Index(
+                fields=["owner", "done_at", "due_at"], name="task_owner_queue"
+            ),
+            # Everyone's queue (admins): the open tasks only.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="task_open_queue",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -49,6 +49,7 @@ from leadqual.integrations.outbox import (
     feedback_data,
     outcome_data,
 )
+from leadqual.leads.duplicates import refresh_duplicate_candidates
 from leadqual.leads.models import Lead
 from leadqual.leads.services import LeadValue, find_or_create_companies
 from leadqual.scoring.models import BandChange, ScoringModelVersion
@@ -737,6 +738,7 @@ def correct_lead(
             detail=", ".join(changed),
         )
         rescore_and_triage([lead], now=now, trigger=ScoreTrigger.LEAD_SAVED)
+        refresh_duplicate_candidates([lead.pk], now=now)
     return changed
 
 

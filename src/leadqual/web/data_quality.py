@@ -34,9 +34,11 @@ QUALITY_ROLES = (Role.MARKETING, Role.ADMIN)
 UNPROCESSABLE = 422
 
 
-def _duplicates_context(*, notice: str = "", error: str = "") -> dict[str, object]:
+def _duplicates_context(
+    *, page: str | None = None, notice: str = "", error: str = ""
+) -> dict[str, object]:
     return {
-        "duplicates": suspected_duplicates(),
+        "duplicates": suspected_duplicates(page=page),
         "merges": recent_merges(now=timezone.now()),
         "undo_days": UNDO_WINDOW.days,
         "list_limit": LIST_LIMIT,
@@ -48,7 +50,13 @@ def _duplicates_context(*, notice: str = "", error: str = "") -> dict[str, objec
 @require_GET
 @role_required(*QUALITY_ROLES)
 def data_quality(request: HtmxHttpRequest) -> HttpResponse:
-    """Leads with gaps, stale leads and suspected duplicates, each list capped."""
+    """Leads with gaps, stale leads and suspected duplicates, each list capped.
+
+    The duplicates are paged; with htmx a page of them is rendered alone.
+    """
+    page = request.GET.get("page")
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "leads/_duplicates.html", _duplicates_context(page=page))
     now = timezone.now()
     days = int(settings.STALE_AFTER_DAYS)
     context = {
@@ -56,7 +64,7 @@ def data_quality(request: HtmxHttpRequest) -> HttpResponse:
         "missing": leads_missing_key_fields(),
         "stale": stale_leads(now=now, days=days),
         "stale_days": days,
-        **_duplicates_context(),
+        **_duplicates_context(page=page),
     }
     return render(request, "leads/data_quality.html", context)
 
