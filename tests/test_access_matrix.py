@@ -147,6 +147,7 @@ ROUTES: dict[str, Access] = {
     "scoring_models:version-import": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:optimise": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-points": Page(MARKETING_AND_ADMIN, POST),
+    "scoring_models:version-thresholds": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-approve": Page(MARKETING_AND_ADMIN, POST),
     "scoring_models:version-reject": Page(MARKETING_AND_ADMIN, POST),
     "modelling:model-list": Page(MARKETING_AND_ADMIN),

@@ -13,8 +13,9 @@ from tests.factories import LeadFactory
 
 BEFORE = [("triage", "0008_feedback_rating")]
 AFTER = [("triage", "0009_band_at_feedback_and_outcome")]
-# Scores live in scoring, which 0008 does not depend on.
-SCORES = [("scoring", "0005_draft_decision")]
+# Scores live in scoring, which 0008 does not depend on; migrating back to
+# 0008 leaves scoring as it is (with the ai column), so its state must too.
+SCORES = [("scoring", "0006_score_ai_group")]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 

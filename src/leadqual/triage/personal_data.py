@@ -12,14 +12,14 @@ PERSONAL_DATA = (
     PersonalFields(
         "triage.Feedback",
         personal=("note",),
-        not_personal=("decision", "reason"),
+        not_personal=("decision", "reason", "band"),
         lead="lead",
         erasure=Erasure.CLEAR,
     ),
     PersonalFields(
         "triage.Outcome",
         personal=("note",),
-        not_personal=("kind",),
+        not_personal=("kind", "band"),
         lead="lead",
         erasure=Erasure.CLEAR,
     ),
