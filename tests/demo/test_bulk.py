@@ -21,6 +21,7 @@ from leadqual.privacy.models import ConsentRecord
 from leadqual.privacy.services import erase_person
 from leadqual.scoring.models import Score
 from tests.factories import LeadFactory
+from tests.leads.test_duplicates import searched_pairs, stored_pairs
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,17 @@ def test_every_bulk_lead_is_scored_once_at_the_end() -> None:
     assert not Lead.objects.filter(score_total__isnull=True).exists()
     assert Score.objects.count() == 200
     assert set(Score.objects.values_list("computed_at", flat=True)) == {CLOCK}
+
+
+def test_bulk_leads_get_their_suspected_duplicate_pairs_as_a_search_finds_them() -> (
+    None
+):
+    run_demo_data("--leads", "200", "--events", "2000", "--now", NOW)
+    # The generator numbers its companies, so pairs are rare; what the rebuild
+    # must leave behind is every lead's match keys, ready for later arrivals.
+    assert stored_pairs() == searched_pairs()
+    assert Lead.objects.exclude(domain_match_key="").exists()
+    assert Lead.objects.exclude(company_match_key="").exists()
 
 
 def test_events_belong_to_stored_leads_and_lie_between_arrival_and_the_clock() -> None:

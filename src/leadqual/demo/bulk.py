@@ -73,6 +73,7 @@ from leadqual.demo.generator import (
     external_id_prefix,
 )
 from leadqual.intake.cleaning import clean_lead_fields
+from leadqual.leads.duplicates import KEY_FIELDS, rebuild_duplicate_candidates
 from leadqual.leads.models import Company, Event, Lead
 from leadqual.leads.services import LeadValue, normalise_company_name
 from leadqual.privacy.models import ConsentRecord, LawfulBasis
@@ -336,8 +337,10 @@ _LEAD_COLUMNS = (
     "phone_country", "sector", "employees", "budget_euros", "urgency", "country",
     "region", "source", "unsubscribed_at", "hard_bounced_at", "enriched_fields",
     "consent_given", "consent_at", "consent_text_version", "status", "band",
-    "created_at", "updated_at",
+    "created_at", "updated_at", *KEY_FIELDS,
 )  # fmt: skip
+# Filled in by rebuild_duplicate_candidates once everything is written.
+_NO_MATCH_KEYS = ("",) * len(KEY_FIELDS)
 _CONSENT_COLUMNS = ("lead_id", "source", "lawful_basis", "text_version", "given", "at")
 _EVENT_COLUMNS = (
     "lead_id", "type", "occurred_at", "received_at", "properties", "source",
@@ -426,6 +429,7 @@ def _write_chunk(chunk: Sequence[BulkLead]) -> tuple[int, int]:
                 "",
                 lead.arrived_at,
                 lead.arrived_at,
+                *_NO_MATCH_KEYS,
             )
             for lead_id, lead in zip(lead_ids, chunk, strict=True)
         ),
@@ -530,6 +534,9 @@ def load_bulk(
     )
     summary.score_seconds = time.perf_counter() - started
     summary.score_cpu_seconds = time.process_time() - cpu_started
+    # The bulk writer bypasses the intake pipeline, which keeps the suspected
+    # duplicate pairs per batch: find them once over everything written.
+    rebuild_duplicate_candidates(now=now.astimezone(UTC))
     for band, count in (
         Lead.objects.exclude(band="").values_list("band").annotate(Count("id"))
     ):
