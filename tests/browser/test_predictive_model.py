@@ -8,9 +8,10 @@ test-artifacts/screenshots/ (predictive-*.png).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import ViewportSize, expect
 
 from leadqual.modelling.models import ModelStatus, PredictiveModelVersion
@@ -21,7 +22,6 @@ from tests.model_drafts import history_with_outcomes
 
 pytestmark = pytest.mark.browser
 
-NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TEXT = {
     "en-GB": {
         "menu": "Scoring model",
@@ -61,9 +61,13 @@ def test_a_marketer_trains_reads_the_card_approves_and_sees_the_ai_group(
 ) -> None:
     text = TEXT[locale]
     viewport, is_mobile = SIZES[size]
-    history_with_outcomes(NOW)
+    # The live server scores at its own clock, so the data is laid out before
+    # the test's one clock, now: the demo request must be recent when the
+    # lead page is read, whatever today is.
+    now = timezone.now() - timedelta(hours=2)
+    history_with_outcomes(now)
     lead = LeadFactory.create(
-        created_at=NOW,
+        created_at=now,
         sector="software",
         budget_euros=20_000,
         employees=40,
@@ -72,7 +76,7 @@ def test_a_marketer_trains_reads_the_card_approves_and_sees_the_ai_group(
     EventFactory.create(
         lead=lead,
         type="demo_request",
-        occurred_at=NOW + timedelta(hours=1),
+        occurred_at=now + timedelta(hours=1),
         properties={},
     )
     marketer = make_user("mirjam", role=Role.MARKETING)
