@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib import messages
 from django.contrib.auth.models import AnonymousUser, User
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import formats
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
@@ -113,3 +115,32 @@ def euros_text(value_cents: int) -> str:
 def amount_example() -> str:
     """An amount as the page's language writes it (12,500 or 12.500), for placeholders."""
     return formats.number_format(12_500, use_l10n=True, force_grouping=True)
+
+
+# The longest reason kept with a rejected model version (scoring or predictive).
+MAX_REASON_LENGTH = 1000
+
+
+def rejection_reason_problem(reason: str, *, missing: str) -> str:
+    """What is wrong with a typed rejection reason ("" when nothing): the
+    ``missing`` message when it is empty, or that it is too long."""
+    if not reason:
+        return missing
+    if len(reason) > MAX_REASON_LENGTH:
+        return gettext("Keep the reason under %(count)s characters.") % {
+            "count": MAX_REASON_LENGTH
+        }
+    return ""
+
+
+def decided_already(request: HttpRequest, version: int, *, detail: str) -> HttpResponse:
+    """Back to the version's page (URL name ``detail``), saying that it was
+    decided before this request could change it."""
+    messages.error(
+        request,
+        gettext(
+            "Version %(version)s is no draft waiting for a decision; nothing changed."
+        )
+        % {"version": version},
+    )
+    return redirect(detail, version=version)

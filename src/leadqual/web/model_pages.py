@@ -56,13 +56,19 @@ from leadqual.triage.jobs import propose_scoring_model, requalify_all_leads
 from leadqual.triage.optimiser import DEFAULT_WEEKS, team_capacity_per_week
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
-from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
+from leadqual.web.helpers import (
+    MAX_REASON_LENGTH,
+    UNPROCESSABLE,
+    decided_already,
+    display_name,
+    rejection_reason_problem,
+    signed_in_user,
+)
 
 # Marketing reviews the model; admins may too. Sales never sees these pages.
 REVIEWERS = (Role.MARKETING, Role.ADMIN)
 # A model file is a few kilobytes; the default one is under 10 KB.
 MAX_MODEL_FILE_BYTES = 256 * 1024
-MAX_REASON_LENGTH = 1000
 CURVE_STEP = 5
 GROUP_LABELS = {
     Group.FIT: gettext_lazy("Fit"),
@@ -795,14 +801,7 @@ def version_detail(request: HttpRequest, version: int) -> HttpResponse:
 
 
 def _decided_already(request: HttpRequest, version: int) -> HttpResponse:
-    messages.error(
-        request,
-        gettext(
-            "Version %(version)s is no draft waiting for a decision; nothing changed."
-        )
-        % {"version": version},
-    )
-    return redirect("scoring_models:version-detail", version=version)
+    return decided_already(request, version, detail="scoring_models:version-detail")
 
 
 @require_POST
@@ -966,13 +965,9 @@ def version_reject(request: HttpRequest, version: int) -> HttpResponse:
     if not row.is_open_draft:
         return _decided_already(request, version)
     reason = request.POST.get("reason", "").strip()
-    problem = ""
-    if not reason:
-        problem = gettext("Say why you reject this draft.")
-    elif len(reason) > MAX_REASON_LENGTH:
-        problem = gettext("Keep the reason under %(count)s characters.") % {
-            "count": MAX_REASON_LENGTH
-        }
+    problem = rejection_reason_problem(
+        reason, missing=gettext("Say why you reject this draft.")
+    )
     if problem:
         return _render_review(
             request,

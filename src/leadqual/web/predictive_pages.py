@@ -45,10 +45,16 @@ from leadqual.privacy.audit import AuditAction, audit
 from leadqual.triage.jobs import requalify_all_leads
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
-from leadqual.web.helpers import UNPROCESSABLE, display_name, signed_in_user
+from leadqual.web.helpers import (
+    MAX_REASON_LENGTH,
+    UNPROCESSABLE,
+    decided_already,
+    display_name,
+    rejection_reason_problem,
+    signed_in_user,
+)
 
 REVIEWERS = (Role.MARKETING, Role.ADMIN)
-MAX_REASON_LENGTH = 1000
 SHOWN_FEATURES = 12
 CERTAINTY_LABELS = {
     "very_little_data": gettext_lazy(
@@ -451,14 +457,7 @@ def model_detail(request: HttpRequest, version: int) -> HttpResponse:
 
 
 def _decided_already(request: HttpRequest, version: int) -> HttpResponse:
-    messages.error(
-        request,
-        gettext(
-            "Version %(version)s is no draft waiting for a decision; nothing changed."
-        )
-        % {"version": version},
-    )
-    return redirect("modelling:model-detail", version=version)
+    return decided_already(request, version, detail="modelling:model-detail")
 
 
 @require_POST
@@ -534,13 +533,9 @@ def model_reject(request: HttpRequest, version: int) -> HttpResponse:
     if row.status != ModelStatus.DRAFT:
         return _decided_already(request, version)
     reason = request.POST.get("reason", "").strip()
-    problem = ""
-    if not reason:
-        problem = gettext("Say why you reject this model.")
-    elif len(reason) > MAX_REASON_LENGTH:
-        problem = gettext("Keep the reason under %(count)s characters.") % {
-            "count": MAX_REASON_LENGTH
-        }
+    problem = rejection_reason_problem(
+        reason, missing=gettext("Say why you reject this model.")
+    )
     if problem:
         return _render_card(
             request,
