@@ -115,6 +115,21 @@ def _in_view(page: Page, locator: Locator) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"] + 1
 
 
+def _scroll_to_top_of(page: Page, selector: str) -> None:
+    """Scroll the element to the top, once the browser has stopped scrolling on its own.
+
+    A form's answer loads the page again at the same address, and Chromium then
+    restores the earlier scroll position when the load ends: a scroll made before
+    that is undone, which made this check fail now and then.
+    """
+    page.wait_for_load_state("load")
+    page.locator(selector).evaluate("e => e.scrollIntoView({block: 'start'})")
+    # Two animation frames: any scroll still pending has been applied by then.
+    page.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    )
+
+
 def _open(site: Site, user: User, lead: Lead, size: str, language: str) -> Page:
     page = site.signed_in_page(
         user,
@@ -220,7 +235,7 @@ def test_a_note_and_a_call_come_first_on_the_timeline(
     expect(items.nth(1)).to_contain_text("Wil in januari een demo")
     assert Note.objects.filter(lead=lead).count() == 2
     # The timeline's top, just below the sticky bar (scroll-margin-top).
-    page.locator("#timeline").evaluate("e => e.scrollIntoView({block: 'start'})")
+    _scroll_to_top_of(page, "#timeline")
     _in_view(page, items.nth(0))
     _view(page, f"timeline-{size}-{language}")
 
