@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection, connections
 
 from leadqual.users.models import ApiToken
 from leadqual.users.roles import Role
@@ -73,3 +74,37 @@ def test_the_token_of_a_deactivated_user_does_not_authenticate() -> None:
     seller.is_active = False
     seller.save(update_fields=["is_active"])
     assert authenticate_token(issued.secret, now=NOW) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_token_row_does_not_fail_the_request() -> None:
+    """Another writer holds the token's row: the token still authenticates."""
+    issued = create_token("busy integration")
+    other = connections.create_connection("default")
+    try:
+        holder = other.cursor()
+        if connection.vendor == "postgresql":
+            holder.execute("BEGIN")
+            holder.execute(
+                f"SELECT id FROM {ApiToken._meta.db_table} WHERE id = %s FOR UPDATE",
+                [issued.token.pk],
+            )
+            wait = "SET lock_timeout = '200ms'"
+        else:
+            # SQLite locks the whole database for a writer.
+            holder.execute("BEGIN IMMEDIATE")
+            wait = "PRAGMA busy_timeout = 200"
+        with connection.cursor() as cursor:
+            cursor.execute(wait)
+        token = authenticate_token(issued.secret, now=NOW)
+        assert token is not None and token.pk == issued.token.pk
+        assert token.last_used_at is None
+        holder.execute("ROLLBACK")
+    finally:
+        other.close()
+        connection.close()  # drop the short lock timeout with the session
+    stored = ApiToken.objects.get(pk=issued.token.pk)
+    assert stored.last_used_at is None
+    # With the row free again the next use is noted.
+    assert authenticate_token(issued.secret, now=NOW) is not None
+    assert ApiToken.objects.get(pk=issued.token.pk).last_used_at == NOW

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import Group, Permission, User
-from django.db import transaction
+from django.db import OperationalError, transaction
 
 from leadqual.core.errors import LeadqualError
 from leadqual.users.models import ApiToken
@@ -167,9 +167,24 @@ def authenticate_token(secret: str, *, now: datetime) -> ApiToken | None:
     # Write the last use at most once a minute: a busy integration must not
     # turn every read into a write.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
+        _note_last_use(token, now)
     return token
+
+
+def _note_last_use(token: ApiToken, now: datetime) -> None:
+    """Store when the token was last used, if the row can be written now.
+
+    The last use is a hint for the admin, not part of the request: when another
+    request holds the row (or SQLite's write lock) past the lock timeout, the
+    request goes on rather than failing on it. The savepoint keeps the
+    request's own transaction usable after the failed write.
+    """
+    try:
+        with transaction.atomic():
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    except OperationalError:
+        return
+    token.last_used_at = now
 
 
 def is_token_of_deactivated_user(secret: str) -> bool:
