@@ -267,6 +267,11 @@ class Event(models.Model):
         verbose_name_plural = _("events")
         indexes = [
             models.Index(fields=["lead", "occurred_at"], name="event_lead_time"),
+            # A lead's latest event of a type, and its events of a type in a
+            # window, without reading the rest of its history.
+            models.Index(
+                fields=["lead", "type", "occurred_at"], name="event_lead_type_time"
+            ),
             models.Index(fields=["external_id"], name="event_external_id"),
         ]
         constraints = [
