@@ -390,7 +390,9 @@ def _rescore_process() -> tuple[float, float, float, str]:
     return elapsed, cpu, peak_mib(after), child.stdout.strip()
 
 
-def bench_database(database: str, leads: int, per_lead: int) -> int:
+def bench_database(
+    database: str, leads: int, per_lead: int, runs_wanted: int = 3
+) -> int:
     with benchmark_databases.fresh_database(database):
         from leadqual.scoring.services import (
             default_model_source,
@@ -413,7 +415,7 @@ def bench_database(database: str, leads: int, per_lead: int) -> int:
             .replace("hot = 70", "hot = 65")
         )
         runs.append(("after a new model version", new_model))
-        for label, source in runs:
+        for label, source in runs[:runs_wanted]:
             if source is not None:
                 load_scoring_model(source, activate=True, now=datetime.now(UTC))
             elapsed, cpu, peak, output = _rescore_process()
@@ -434,11 +436,22 @@ def main() -> int:
     parser.add_argument("--events-per-lead", type=int, default=10)
     parser.add_argument("--skip-kernel", action="store_true")
     parser.add_argument("--skip-database", action="store_true")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        choices=(1, 2, 3),
+        default=3,
+        help="how many of the three rescore runs (first scores, nothing changed, "
+        "new model version) to time; fewer for a quick look at a large size",
+    )
     benchmark_databases.add_database_argument(parser)
     arguments = parser.parse_args()
     if arguments.database is not None:
         return bench_database(
-            arguments.database, arguments.leads, arguments.events_per_lead
+            arguments.database,
+            arguments.leads,
+            arguments.events_per_lead,
+            arguments.runs,
         )
     if not arguments.skip_kernel:
         bench_kernel(arguments.kernel_leads)
@@ -463,6 +476,8 @@ def main() -> int:
                 str(arguments.leads),
                 "--events-per-lead",
                 str(arguments.events_per_lead),
+                "--runs",
+                str(arguments.runs),
             ],
             check=False,
             env=environment,
