@@ -82,9 +82,7 @@ def bench_database(database: str, leads: int, per_lead: int, samples: int) -> in
         rng = np.random.default_rng(bench_rescore.SEED + 2)
         ids = np.array(Lead.objects.order_by("id").values_list("id", flat=True))
         picked = rng.choice(ids, samples + 50).tolist()
-        emails = dict(
-            Lead.objects.filter(id__in=picked).values_list("id", "email")
-        )
+        emails = dict(Lead.objects.filter(id__in=picked).values_list("id", "email"))
         kinds = rng.integers(0, len(EVENT_KINDS), samples + 50).tolist()
         start = datetime.now(UTC)
         timings: list[float] = []
