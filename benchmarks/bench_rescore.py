@@ -378,10 +378,16 @@ def _rescore_process() -> tuple[float, float, float, str]:
             "rescore",
             "--no-progress",
         ],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
     )
+    if child.returncode != 0:
+        # The rescore's own message says what went wrong: show it.
+        raise SystemExit(
+            f"leadqual rescore failed (exit status {child.returncode}):\n"
+            f"{child.stderr.strip() or child.stdout.strip()}"
+        )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
