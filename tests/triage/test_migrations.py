@@ -14,8 +14,9 @@ from tests.factories import LeadFactory
 BEFORE = [("triage", "0008_feedback_rating")]
 AFTER = [("triage", "0009_band_at_feedback_and_outcome")]
 # Scores live in scoring, which 0008 does not depend on; migrating back to
-# 0008 leaves scoring as it is (with the ai column), so its state must too.
-SCORES = [("scoring", "0006_score_ai_group")]
+# 0008 leaves scoring as it is (with the ai column and the rule points
+# digest), so its state must too.
+SCORES = [("scoring", "0007_score_rule_points_digest")]
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 from leadqual.core import scoring as core
 from leadqual.core.batch_scoring import window_max_age_us
 from leadqual.core.events import JsonValue
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Event, Lead
 from leadqual.leads.queries import every_event, lead_profile
-from leadqual.scoring.models import BandChange, Score
+from leadqual.scoring.models import BandChange, Score, rule_points_digest
 from leadqual.scoring.services import (
     COLUMN_WISE_FROM,
     active_scoring_model,
@@ -26,6 +27,7 @@ from leadqual.scoring.services import (
     explanation_json,
     load_scoring_model,
     parsed_model,
+    rescore_leads,
 )
 from leadqual.triage.models import Task
 from leadqual.triage.requalification import (
@@ -86,6 +88,9 @@ def assert_stored_as_real_time(now: datetime) -> None:
         if row.computed_at == now:
             assert row.explanation == record
             assert row.model_version == score.model_version
+            assert row.rule_points_digest == rule_points_digest(
+                (hit["rule"], hit["points"]) for hit in record
+            )
     for lead in Lead.objects.all():
         assert (lead.score_total, lead.band) == (
             expected[lead.pk].total,
@@ -145,6 +150,33 @@ def test_a_second_rescore_at_the_same_moment_changes_nothing() -> None:
     assert rescore_every_lead(now=NOW, batch_size=2) == (5, 0)
 
     assert Score.objects.count() == rows == 5
+
+
+def test_an_unchanged_score_is_recognised_by_its_stored_digest() -> None:
+    """The digest of the points per rule decides, not the stored explanation;
+    a row without a digest (written before it existed) is decoded instead."""
+    with_digest, without_digest = LeadFactory.create_batch(
+        2, company=None, job_title="Directeur", sector="software"
+    )
+    rescore_every_lead(now=NOW)
+    scores = newest_scores()
+    assert all(scores[lead.pk].explanation for lead in (with_digest, without_digest))
+    # The explanations no longer match the points: only a decoded one shows it.
+    Score.objects.filter(lead=with_digest).update(explanation=[])
+    Score.objects.filter(lead=without_digest).update(
+        explanation=[], rule_points_digest=""
+    )
+
+    assert rescore_every_lead(now=NOW) == (2, 1)
+
+    assert Score.objects.filter(lead=with_digest).count() == 1
+    assert Score.objects.filter(lead=without_digest).count() == 2
+    with transaction.atomic():
+        lead = Lead.objects.get(pk=with_digest.pk)
+        (rescored,) = rescore_leads(
+            [lead], now=NOW, trigger=ScoreTrigger.EVENT
+        ).values()
+    assert not rescored.changed
 
 
 def test_a_new_lead_is_triaged_like_any_band_change() -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -96,6 +100,18 @@ class ScoringModelVersion(models.Model):
         return self.is_draft and not self.decision
 
 
+def rule_points_digest(points: Iterable[tuple[object, object]]) -> str:
+    """A short digest of the (rule, points) of an explanation's lines, in order.
+
+    Stored beside each score, so that a rescore sees an unchanged score
+    without reading and decoding its explanation.
+    """
+    text = json.dumps(
+        [[rule, points] for rule, points in points], separators=(",", ":")
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 class Score(models.Model):
     """A lead's score at one moment. A new row is written only when it changes."""
 
@@ -113,6 +129,16 @@ class Score(models.Model):
     band = models.CharField(_("band"), max_length=10, choices=BAND_LABELS)
     # [{"rule", "group", "points", "reason", "is_adjustment"}], in the core's order.
     explanation = models.JSONField(_("explanation"), default=list)
+    # rule_points_digest() of the explanation; empty on rows written before
+    # it existed or by a writer that leaves it out: those are read and decoded.
+    rule_points_digest = models.CharField(
+        _("rule points digest"),
+        max_length=32,
+        blank=True,
+        default="",
+        db_default="",
+        editable=False,
+    )
     computed_at = models.DateTimeField(_("computed at"), default=timezone.now)
     trigger = models.CharField(_("trigger"), max_length=30, blank=True)
 

@@ -24,10 +24,11 @@ PERSONAL_DATA = (
             "decision_reason",
         ),
     ),
+    # The digest is of rule names and points only, which erasure keeps.
     PersonalFields(
         "scoring.Score",
         personal=("explanation",),
-        not_personal=("band", "trigger"),
+        not_personal=("band", "trigger", "rule_points_digest"),
         lead="lead",
         erasure=Erasure.SCRUB,
     ),

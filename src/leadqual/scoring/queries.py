@@ -11,7 +11,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils.translation import get_language
 
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import Score, ScoringModelVersion
+from leadqual.scoring.models import Score, ScoringModelVersion, rule_points_digest
 
 REASONS_PER_LEAD = 3
 
@@ -130,19 +130,23 @@ class StoredScore:
     ai: int
     total: int
     band: str
-    explanation_text: str
+    stored_digest: str
+    # Read only for a row without a stored digest.
+    explanation_text: str | None
 
-    def rule_points(self) -> tuple[tuple[object, object], ...]:
-        """The (rule, points) of each stored explanation line, in order."""
-        lines = json.loads(self.explanation_text)
-        return tuple((line["rule"], line["points"]) for line in lines)
+    def points_digest(self) -> str:
+        """rule_points_digest of the stored explanation's (rule, points)."""
+        if self.stored_digest:
+            return self.stored_digest
+        lines = json.loads(self.explanation_text or "[]")
+        return rule_points_digest((line["rule"], line["points"]) for line in lines)
 
 
 def newest_scores_in_range(first_id: int, last_id: int) -> dict[int, StoredScore]:
     """The newest score of each lead with an id in first_id..last_id, in one query.
 
-    The explanation stays JSON text: a rescore decodes only the ones whose
-    numbers did not change. Leads without a score are absent.
+    The explanation is read only where the row has no digest of its points
+    per rule, and stays JSON text. Leads without a score are absent.
     """
     score_table = connection.ops.quote_name(Score._meta.db_table)
     lead_table = connection.ops.quote_name(Lead._meta.db_table)
@@ -151,7 +155,9 @@ def newest_scores_in_range(first_id: int, last_id: int) -> dict[int, StoredScore
     )
     sql = (
         "SELECT s.lead_id, s.model_version, s.fit, s.intent, s.engagement, s.ai, s.total, "
-        f"s.band, {explanation} FROM {lead_table} l JOIN {score_table} s ON s.id = ("
+        "s.band, s.rule_points_digest, "
+        f"CASE WHEN s.rule_points_digest = '' THEN {explanation} END "
+        f"FROM {lead_table} l JOIN {score_table} s ON s.id = ("
         f"SELECT newest.id FROM {score_table} newest WHERE newest.lead_id = l.id "
         "ORDER BY newest.computed_at DESC, newest.id DESC LIMIT 1) "
         "WHERE l.id >= %s AND l.id <= %s"

@@ -63,6 +63,7 @@ from leadqual.scoring.models import (
     DraftDecision,
     Score,
     ScoringModelVersion,
+    rule_points_digest,
 )
 from leadqual.scoring.queries import (
     StoredScore,
@@ -352,7 +353,9 @@ def explanation_json(score: core.Score) -> list[dict[str, object]]:
 def _fingerprint(score: Score) -> tuple[object, ...]:
     # Reason texts carry ages ("2 days ago") that change daily; what counts as
     # a changed score is the points per rule, not the wording.
-    hits = tuple((hit["rule"], hit["points"]) for hit in score.explanation)
+    digest = score.rule_points_digest or rule_points_digest(
+        (hit["rule"], hit["points"]) for hit in score.explanation
+    )
     return (
         score.model_version,
         score.fit,
@@ -361,15 +364,14 @@ def _fingerprint(score: Score) -> tuple[object, ...]:
         score.ai,
         score.total,
         score.band,
-        hits,
+        digest,
     )
 
 
 def _core_fingerprint(
-    score: core.Score, explanation: list[dict[str, object]], model_version: int
+    score: core.Score, digest: str, model_version: int
 ) -> tuple[object, ...]:
     """``_fingerprint`` of the Score row this core score would become."""
-    hits = tuple((hit["rule"], hit["points"]) for hit in explanation)
     return (
         model_version,
         score.fit,
@@ -378,7 +380,7 @@ def _core_fingerprint(
         score.ai,
         score.total,
         score.band.value,
-        hits,
+        digest,
     )
 
 
@@ -444,10 +446,11 @@ def rescore_leads(
         ]
     for lead, score in zip(ordered, scores, strict=True):
         explanation = explanation_json(score)
+        digest = rule_points_digest((hit["rule"], hit["points"]) for hit in explanation)
         current = latest.get(lead.pk)
         previous_band = Band(current.band) if current is not None else None
         if current is not None and _fingerprint(current) == _core_fingerprint(
-            score, explanation, version.version
+            score, digest, version.version
         ):
             results[lead.pk] = Rescored(
                 score=current,
@@ -467,6 +470,7 @@ def rescore_leads(
             total=score.total,
             band=score.band.value,
             explanation=explanation,
+            rule_points_digest=digest,
             computed_at=now,
             trigger=trigger.value,
         )
@@ -670,14 +674,16 @@ def rescore_lead_range(
     if numbers_same:
         only = np.zeros(len(lead_ids), dtype=np.bool_)
         only[numbers_same] = True
-        rule_points = batch.rule_points(only)
+        same_points = batch.rule_points(only)
         for index in numbers_same:
-            if stored[lead_ids[index]].rule_points() != rule_points[index]:
+            digest = rule_points_digest(same_points[index])
+            if stored[lead_ids[index]].points_digest() != digest:
                 changed[index] = True
     rows = np.flatnonzero(changed)
     if rows.size == 0:
         return RangeRescored(len(lead_ids), 0, {})
     texts = batch.explanation_texts(changed)
+    rule_points = batch.rule_points(changed)
     computed_at = prepared_value(Score, "computed_at", now)
     subs = {group: values.tolist() for group, values in batch.sub_scores.items()}
     totals = batch.totals.tolist()
@@ -694,6 +700,7 @@ def rescore_lead_range(
             totals[index],
             bands[index],
             texts[index],
+            rule_points_digest(rule_points[index]),
             computed_at,
             trigger.value,
         )
@@ -712,6 +719,7 @@ def rescore_lead_range(
             "total",
             "band",
             "explanation",
+            "rule_points_digest",
             "computed_at",
             "trigger",
         ],
