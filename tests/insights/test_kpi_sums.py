@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
+from leadqual.insights.queries import kpi_sources, lead_sources
 from leadqual.insights.views import period_kpis_from_facts, stored_period_kpis
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
@@ -124,6 +125,7 @@ PERIODS = [
 
 
 def _assert_the_same_figures(*, now: datetime) -> None:
+    assert kpi_sources() == lead_sources()
     for start, end in PERIODS:
         for source in (None, "event"):
             stored = stored_period_kpis(start, end, source=source, now=now)

@@ -150,9 +150,7 @@ def test_a_rejection_as_no_fit_counts_as_an_error_and_leaves_the_sla(
 
 def test_a_rating_counts_in_the_mean_rating(seller: User) -> None:
     lead = _warm_lead()
-    record_feedback(
-        lead, Decision.ACCEPTED, reason=None, given_by=seller, now=THURSDAY
-    )
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=seller, now=THURSDAY)
 
     rate_lead_quality(lead, 4)
 
@@ -162,9 +160,7 @@ def test_a_rating_counts_in_the_mean_rating(seller: User) -> None:
 
 def test_a_win_counts_with_its_value(seller: User) -> None:
     lead = _warm_lead()
-    record_feedback(
-        lead, Decision.ACCEPTED, reason=None, given_by=seller, now=THURSDAY
-    )
+    record_feedback(lead, Decision.ACCEPTED, reason=None, given_by=seller, now=THURSDAY)
 
     record_outcome(
         lead,

@@ -83,9 +83,7 @@ def test_the_kpi_sums_migration_counts_the_leads_already_there() -> None:
         LeadKpiFact = apps.get_model("triage", "LeadKpiFact")
 
         assert LeadKpiFact.objects.count() == 3
-        assert sorted(
-            KpiDay.objects.values_list("day", "source", "leads_in")
-        ) == [
+        assert sorted(KpiDay.objects.values_list("day", "source", "leads_in")) == [
             (T0.date(), "website", 2),
             ((T0 + timedelta(days=1)).date(), "event", 1),
         ]

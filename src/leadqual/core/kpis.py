@@ -37,7 +37,7 @@ from __future__ import annotations
 import calendar
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TypeVar
@@ -795,17 +795,19 @@ class DayCounts:
     counts: KpiCounts
 
 
-@dataclass(frozen=True, slots=True)
-class LeadTimes:
-    """What of one lead cannot be summed: its hours to first contact (None
-    without one) and whether its first-contact task is still waiting."""
+@dataclass(slots=True)
+class GroupTimes:
+    """What cannot be summed, of the leads of one day, source and band: their
+    hours to first contact (every contacted lead's, in any order) and how
+    many first-contact tasks are still waiting for their due time."""
 
-    day: date
-    source: str
-    band: str
-    hours_to_first_contact: float | None
-    working_hours_to_first_contact: float | None
-    is_waiting_for_first_contact: bool
+    waiting_for_first_contact: int = 0
+    hours_to_first_contact: list[float] = field(default_factory=list)
+    working_hours_to_first_contact: list[float] = field(default_factory=list)
+
+
+# The times per (arrival day, source, band).
+LeadTimes = Mapping[tuple[date, str, str], GroupTimes]
 
 
 EMPTY_KPIS = kpis_from_counts(
@@ -818,7 +820,7 @@ EMPTY_KPIS = kpis_from_counts(
 
 def kpis_by(
     days: Iterable[DayCounts],
-    times: Iterable[LeadTimes],
+    times: LeadTimes,
     key: Callable[[date, str, str], K],
     *,
     start: date,
@@ -840,16 +842,13 @@ def kpis_by(
     waiting: dict[K, int] = {}
     hours: dict[K, list[float]] = {}
     working: dict[K, list[float]] = {}
-    for lead in times:
-        if not start <= lead.day <= end:
+    for (day, source, band), lead_times in times.items():
+        if not start <= day <= end:
             continue
-        group = key(lead.day, lead.source, lead.band)
-        if lead.is_waiting_for_first_contact:
-            waiting[group] = waiting.get(group, 0) + 1
-        if lead.hours_to_first_contact is not None:
-            hours.setdefault(group, []).append(lead.hours_to_first_contact)
-        if lead.working_hours_to_first_contact is not None:
-            working.setdefault(group, []).append(lead.working_hours_to_first_contact)
+        group = key(day, source, band)
+        waiting[group] = waiting.get(group, 0) + lead_times.waiting_for_first_contact
+        hours.setdefault(group, []).extend(lead_times.hours_to_first_contact)
+        working.setdefault(group, []).extend(lead_times.working_hours_to_first_contact)
     return {
         group: kpis_from_counts(
             KpiCounts(*totals),
@@ -862,7 +861,7 @@ def kpis_by(
 
 
 def total_of_days(
-    days: Sequence[DayCounts], times: Sequence[LeadTimes], *, start: date, end: date
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
 ) -> KpiSet:
     """``kpi_set`` of the leads that arrived from ``start`` to ``end``."""
     groups = kpis_by(days, times, lambda _day, _source, _band: 0, start=start, end=end)
@@ -870,7 +869,7 @@ def total_of_days(
 
 
 def weekly_of_days(
-    days: Sequence[DayCounts], times: Sequence[LeadTimes], *, start: date, end: date
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
 ) -> list[tuple[date, KpiSet]]:
     """``weekly`` of the leads that arrived from ``start`` to ``end``."""
     if end < start:
@@ -891,7 +890,7 @@ def weekly_of_days(
 
 
 def by_source_of_days(
-    days: Sequence[DayCounts], times: Sequence[LeadTimes], *, start: date, end: date
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
 ) -> list[tuple[str, KpiSet]]:
     """``by_source`` of the leads that arrived from ``start`` to ``end``."""
     groups = kpis_by(
@@ -901,7 +900,7 @@ def by_source_of_days(
 
 
 def by_band_of_days(
-    days: Sequence[DayCounts], times: Sequence[LeadTimes], *, start: date, end: date
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
 ) -> list[tuple[str, KpiSet]]:
     """``by_band`` of the leads that arrived from ``start`` to ``end``."""
     groups = kpis_by(
@@ -960,24 +959,19 @@ def days_of_facts(
 
 def times_of_facts(
     facts: Iterable[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
-) -> list[LeadTimes]:
+) -> dict[tuple[date, str, str], GroupTimes]:
     """The times to first contact and the waiting first contacts of these leads."""
-    return [
-        LeadTimes(
-            day=arrival_day(fact, zone=zone),
-            source=fact.source,
-            band=kpi_band(fact),
-            hours_to_first_contact=(
-                None
-                if fact.first_contact_at is None
-                else _hours(fact.arrived_at, fact.first_contact_at)
-            ),
-            working_hours_to_first_contact=(
-                None
-                if fact.first_contact_at is None
-                else _working_hours(fact.arrived_at, fact.first_contact_at, zone)
-            ),
-            is_waiting_for_first_contact=is_waiting_for_first_contact(fact, now=now),
+    times: dict[tuple[date, str, str], GroupTimes] = {}
+    for fact in facts:
+        group = times.setdefault(
+            (arrival_day(fact, zone=zone), fact.source, kpi_band(fact)), GroupTimes()
         )
-        for fact in facts
-    ]
+        group.waiting_for_first_contact += is_waiting_for_first_contact(fact, now=now)
+        if fact.first_contact_at is not None:
+            group.hours_to_first_contact.append(
+                _hours(fact.arrived_at, fact.first_contact_at)
+            )
+            group.working_hours_to_first_contact.append(
+                _working_hours(fact.arrived_at, fact.first_contact_at, zone)
+            )
+    return times

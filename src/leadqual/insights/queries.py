@@ -15,14 +15,25 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    CharField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast
 
 from leadqual.core.kpis import (
     KPI_COUNT_FIELDS,
     DayCounts,
+    GroupTimes,
     KpiCounts,
     LeadFacts,
-    LeadTimes,
     MonthlyCost,
     hours_of_microseconds,
     local_day_start,
@@ -54,6 +65,16 @@ def arrived_leads(
     return leads
 
 
+def kpi_sources() -> list[str]:
+    """Every source that any lead came from, sorted, from the KPI sums.
+
+    The same as ``lead_sources`` (every lead counts in a ``KpiDay`` row of its
+    source, and a row whose last lead left is deleted), from a table with a
+    row per day and group instead of one per lead.
+    """
+    return sorted(KpiDay.objects.order_by().values_list("source", flat=True).distinct())
+
+
 def lead_sources() -> list[str]:
     """Every source that any lead came from, sorted; "" for leads without one."""
     return sorted(Lead.objects.order_by().values_list("source", flat=True).distinct())
@@ -83,12 +104,14 @@ def kpi_days(start: date, end: date, *, source: str | None = None) -> list[DayCo
 
 def kpi_lead_times(
     start: date, end: date, *, source: str | None = None, now: datetime
-) -> list[LeadTimes]:
+) -> dict[tuple[date, str, str], GroupTimes]:
     """The times to first contact of the period's contacted leads, and its
-    leads whose first-contact task is still waiting at ``now``.
+    leads whose first-contact task is still waiting at ``now``, per day,
+    source and band.
 
-    Read from one covering index (``lead_kpi_fact_times``): only the leads
-    with a first contact or an open first-contact task are in it.
+    Read from one covering index (``lead_kpi_fact_times``) that holds only
+    the leads with a first contact or an open first-contact task: one narrow
+    row per such lead, as a median needs every value.
     """
     rows = LeadKpiFact.objects.filter(
         Q(microseconds_to_first_contact__isnull=False)
@@ -98,29 +121,44 @@ def kpi_lead_times(
     )
     if source is not None:
         rows = rows.filter(source=source)
-    return [
-        LeadTimes(
-            day=day,
-            source=row_source,
-            band=band,
-            hours_to_first_contact=(
-                None if microseconds is None else hours_of_microseconds(microseconds)
-            ),
-            working_hours_to_first_contact=working_hours,
-            is_waiting_for_first_contact=waiting_due_at is not None
-            and waiting_due_at > now,
-        )
-        for day, row_source, band, microseconds, working_hours, waiting_due_at in (
-            rows.values_list(
-                "arrival_day",
-                "source",
-                "band",
-                "microseconds_to_first_contact",
-                "working_hours_to_first_contact",
-                "waiting_due_at",
-            )
-        )
-    ]
+    rows = rows.annotate(
+        # The day as text: no date object built per row, one per distinct day.
+        day_text=Cast("arrival_day", output_field=CharField()),
+        waiting=Case(
+            When(waiting_due_at__gt=now, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+    )
+    days: dict[str, date] = {}
+    times: dict[tuple[date, str, str], GroupTimes] = {}
+    for (
+        day_text,
+        row_source,
+        band,
+        microseconds,
+        working_hours,
+        waiting,
+    ) in rows.values_list(
+        "day_text",
+        "source",
+        "band",
+        "microseconds_to_first_contact",
+        "working_hours_to_first_contact",
+        "waiting",
+    ).iterator(chunk_size=5_000):
+        day = days.get(day_text)
+        if day is None:
+            day = days[day_text] = date.fromisoformat(day_text[:10])
+        group = times.get((day, row_source, band))
+        if group is None:
+            group = times[(day, row_source, band)] = GroupTimes()
+        group.waiting_for_first_contact += waiting
+        if microseconds is not None:
+            group.hours_to_first_contact.append(hours_of_microseconds(microseconds))
+        if working_hours is not None:
+            group.working_hours_to_first_contact.append(working_hours)
+    return times
 
 
 def no_fit_lead_ids(start: date, end: date, *, source: str | None = None) -> list[int]:

@@ -72,6 +72,7 @@ from leadqual.insights.queries import (
     facts_for_period,
     kpi_days,
     kpi_lead_times,
+    kpi_sources,
     lead_sources,
     no_fit_lead_ids,
     owner_names,
@@ -508,7 +509,7 @@ def _kpi_filters(
     Invalid or no filters give the default period of all sources.
     """
     today = now.astimezone(DUTCH_TIME).date()
-    form = KpiFilterForm(request.GET or None, today=today, sources=lead_sources())
+    form = KpiFilterForm(request.GET or None, today=today, sources=kpi_sources())
     invalid = form.is_bound and not form.is_valid()
     if form.is_bound and not invalid:
         return (
