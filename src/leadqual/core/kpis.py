@@ -288,6 +288,17 @@ def _working_hours(start: datetime, end: datetime, zone: ZoneInfo) -> float:
     return working_hours_between(start, end, zone=zone)
 
 
+def working_hours_to_first_contact(
+    arrived_at: datetime, first_contact_at: datetime, *, zone: ZoneInfo = DUTCH_TIME
+) -> float:
+    """Dutch working hours from arrival to first contact, as the medians use them.
+
+    ``core.sla.working_hours_between``, remembered per pair of moments: the
+    same lead is counted again on every refresh of its KPI facts.
+    """
+    return _working_hours(arrived_at, first_contact_at, zone)
+
+
 def median_working_hours_to_first_contact(
     facts: Sequence[LeadFacts], *, zone: ZoneInfo = DUTCH_TIME
 ) -> float | None:

@@ -30,6 +30,7 @@ from leadqual.core.kpis import (
     lead_counts,
     microseconds_between,
     score_bucket,
+    working_hours_to_first_contact,
 )
 from leadqual.core.lifecycle import (
     Decision,
@@ -37,8 +38,8 @@ from leadqual.core.lifecycle import (
     OutcomeKind,
     TaskKind,
 )
-from leadqual.core.sla import DUTCH_TIME, working_hours_between
-from leadqual.db import bulk_update
+from leadqual.core.sla import DUTCH_TIME
+from leadqual.db import bulk_insert, bulk_update
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import (
@@ -272,7 +273,9 @@ def fact_row(fact: LeadFacts) -> LeadKpiFact:
         working_hours_to_first_contact=(
             None
             if contact is None
-            else working_hours_between(fact.arrived_at, contact, zone=DUTCH_TIME)
+            else working_hours_to_first_contact(
+                fact.arrived_at, contact, zone=DUTCH_TIME
+            )
         ),
         waiting_due_at=due if due is not None and contact is None else None,
         **{name: getattr(counts, name) for name in KPI_COUNT_FIELDS},
@@ -339,7 +342,7 @@ def _refresh_chunk(ids: Sequence[int]) -> int:
     if gone:
         LeadKpiFact.objects.filter(lead_id__in=gone).delete()
     if fresh:
-        LeadKpiFact.objects.bulk_create(fresh)
+        bulk_insert(fresh)
     _apply(deltas)
     return len(set(gone) | {row.lead_id for row in fresh})
 
@@ -415,7 +418,7 @@ def rebuild_kpi_facts(
             rows = [
                 fact_row(fact) for fact in lead_facts(Lead.objects.filter(pk__in=ids))
             ]
-            LeadKpiFact.objects.bulk_create(rows, batch_size=500)
+            bulk_insert(rows)
             for row in rows:
                 _add(sums, row, 1)
             after_id = ids[-1]
