@@ -120,6 +120,20 @@ def test_an_arrival_adds_its_lead_to_the_sums_of_its_day() -> None:
     _assert_sums_match_the_leads()
 
 
+def test_a_second_arrival_that_fills_in_the_source_moves_the_lead_there() -> None:
+    fields = {**WARM_FIELDS, "source": ""}
+    lead = submit_lead("kees@bouwbedrijf.nl", fields, now=THURSDAY).lead
+
+    submit_lead(
+        "kees@bouwbedrijf.nl",
+        {**fields, "source": "event"},
+        now=THURSDAY + timedelta(minutes=5),
+    )
+
+    assert _fact(lead).source == "event"
+    _assert_sums_match_the_leads()
+
+
 def test_events_that_make_a_lead_hot_count_it_as_sales_ready() -> None:
     lead = _warm_lead()
 

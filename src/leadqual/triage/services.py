@@ -177,14 +177,16 @@ def triage_band_changes(
     closed. Leads sales rejected, leads with a deal and erased leads are left
     alone. Alerts and ``lead.assigned`` / ``lead.band_changed`` webhooks are
     queued for after the commit. A constant number of queries per batch plus
-    a few per alerted hot lead. The KPI facts of every rescored lead follow
-    (``kpi_facts.refresh_kpi_facts``): a score that moved without a band
-    change moves the lead's calibration bucket. Must run inside a
+    a few per alerted hot lead. The KPI facts of every lead whose score
+    changed follow (``kpi_facts.refresh_kpi_facts``): a score that moved
+    without a band change moves the lead's calibration bucket. Must run inside a
     transaction. Returns a TriageResult by lead id, for the leads whose band
     changed.
     """
     results = _triage(changes, now=now)
-    refresh_kpi_facts(lead.pk for lead, _rescored in changes)
+    # A lead whose score did not change kept every fact the KPIs read from
+    # this step; a caller that changed something else refreshes it itself.
+    refresh_kpi_facts(lead.pk for lead, rescored in changes if rescored.changed)
     return results
 
 
