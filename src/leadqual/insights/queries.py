@@ -69,10 +69,11 @@ def kpi_sources() -> list[str]:
     """Every source that any lead came from, sorted, from the KPI sums.
 
     The same as ``lead_sources`` (every lead counts in a ``KpiDay`` row of its
-    source, and a row whose last lead left is deleted), from a table with a
-    row per day and group instead of one per lead.
+    source; a row whose last lead left holds zeros), from a table with a row
+    per day and group instead of one per lead.
     """
-    return sorted(KpiDay.objects.order_by().values_list("source", flat=True).distinct())
+    rows = KpiDay.objects.filter(leads_in__gt=0).order_by()
+    return sorted(rows.values_list("source", flat=True).distinct())
 
 
 def lead_sources() -> list[str]:

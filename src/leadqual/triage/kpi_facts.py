@@ -39,7 +39,7 @@ from leadqual.core.lifecycle import (
     TaskKind,
 )
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.db import bulk_insert, bulk_update
+from leadqual.db import bulk_insert
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import (
@@ -348,11 +348,17 @@ def _refresh_chunk(ids: Sequence[int]) -> int:
 
 
 def _apply(deltas: dict[_Key, list[int]]) -> None:
-    """Add the deltas to their KpiDay rows, creating the rows that are missing."""
-    deltas = {key: delta for key, delta in deltas.items() if any(delta)}
-    if not deltas:
+    """Add the deltas to their KpiDay rows, creating the rows that are missing.
+
+    Each row is changed by one ``UPDATE ... SET x = x + delta``, in key
+    order: only the rows this batch changes are locked, and two batches lock
+    them in the same order. A row whose last lead left stays, with zeros (the
+    page skips it): deleting it could lose another batch's delta waiting on
+    its lock. ``rebuild_kpi_facts`` drops such rows.
+    """
+    keys = sorted(key for key, delta in deltas.items() if any(delta))
+    if not keys:
         return
-    keys = sorted(deltas, key=_sort_key)
     KpiDay.objects.bulk_create(
         [
             KpiDay(day=day, source=source, band=band, score_bucket=bucket)
@@ -360,32 +366,21 @@ def _apply(deltas: dict[_Key, list[int]]) -> None:
         ],
         ignore_conflicts=True,
     )
-    days = sorted({key[0] for key in keys})
-    rows = {
-        _day_key(row): row
-        for row in KpiDay.objects.select_for_update()
-        .filter(day__in=days)
-        .order_by("day", "source", "band", "score_bucket")
-    }
-    changed: list[KpiDay] = []
     for key in keys:
-        row = rows[key]
-        for index, name in enumerate(KPI_COUNT_FIELDS):
-            setattr(row, name, getattr(row, name) + deltas[key][index])
-        changed.append(row)
-    bulk_update(changed, KPI_COUNT_FIELDS)
-    # A group whose last lead left holds only zeros: drop it.
-    KpiDay.objects.filter(
-        pk__in=[row.pk for row in changed if row.leads_in == 0]
-    ).delete()
-
-
-def _sort_key(key: _Key) -> tuple[date, str, str, int]:
-    return key
-
-
-def _day_key(row: KpiDay) -> _Key:
-    return (row.day, row.source, row.band, row.score_bucket)
+        day, source, band, bucket = key
+        changes = {
+            name: F(name) + delta
+            for name, delta in zip(KPI_COUNT_FIELDS, deltas[key], strict=True)
+            if delta
+        }
+        updated = KpiDay.objects.filter(
+            day=day, source=source, band=band, score_bucket=bucket
+        ).update(**changes)
+        if updated != 1:
+            raise RuntimeError(
+                f"The KPI sums of {day} {source!r} {band!r} bucket {bucket} were "
+                "not found after creating them; run `leadqual rebuild-kpis`."
+            )
 
 
 def rebuild_kpi_facts(
@@ -434,9 +429,7 @@ def rebuild_kpi_facts(
                     score_bucket=bucket,
                     **dict(zip(KPI_COUNT_FIELDS, totals, strict=True)),
                 )
-                for (day, source, band, bucket), totals in sorted(
-                    sums.items(), key=lambda item: _sort_key(item[0])
-                )
+                for (day, source, band, bucket), totals in sorted(sums.items())
                 if totals[0] > 0
             ],
             batch_size=500,
