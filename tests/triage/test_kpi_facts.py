@@ -84,7 +84,7 @@ def _stored() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     return facts, days
 
 
-def _assert_sums_match_the_leads() -> None:
+def assert_kpi_sums_match_the_leads() -> None:
     stored = _stored()
     with transaction.atomic():
         rebuild_kpi_facts()
@@ -118,7 +118,7 @@ def test_an_arrival_adds_its_lead_to_the_sums_of_its_day() -> None:
     day = KpiDay.objects.get(day=THURSDAY.date(), source="website")
     assert (day.leads_in, day.band, day.sla_due) == (1, "warm", 1)
     assert _fact(lead).waiting_due_at is not None
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_second_arrival_that_fills_in_the_source_moves_the_lead_there() -> None:
@@ -132,7 +132,7 @@ def test_a_second_arrival_that_fills_in_the_source_moves_the_lead_there() -> Non
     )
 
     assert _fact(lead).source == "event"
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_events_that_make_a_lead_hot_count_it_as_sales_ready() -> None:
@@ -141,7 +141,7 @@ def test_events_that_make_a_lead_hot_count_it_as_sales_ready() -> None:
     _make_hot(lead)
 
     assert (_fact(lead).sales_ready, _fact(lead).band) == (1, "hot")
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_rejection_as_no_fit_counts_as_an_error_and_leaves_the_sla(
@@ -160,7 +160,7 @@ def test_a_rejection_as_no_fit_counts_as_an_error_and_leaves_the_sla(
     fact = _fact(lead)
     # Its first-contact task was closed before its due time, without contact.
     assert (fact.with_feedback, fact.rejected_no_fit, fact.sla_due) == (1, 1, 0)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_rating_counts_in_the_mean_rating(seller: User) -> None:
@@ -170,7 +170,7 @@ def test_a_rating_counts_in_the_mean_rating(seller: User) -> None:
     rate_lead_quality(lead, 4)
 
     assert (_fact(lead).rated, _fact(lead).rating_total) == (1, 4)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_win_counts_with_its_value(seller: User) -> None:
@@ -187,7 +187,7 @@ def test_a_win_counts_with_its_value(seller: User) -> None:
 
     fact = _fact(lead)
     assert (fact.won, fact.won_accepted, fact.won_value_cents) == (1, 1, 900_000)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_an_open_opportunity_counts_in_the_pipeline(seller: User) -> None:
@@ -203,7 +203,7 @@ def test_an_open_opportunity_counts_in_the_pipeline(seller: User) -> None:
 
     fact = _fact(lead)
     assert (fact.opportunities, fact.open_pipeline_value_cents) == (1, 500_000)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_reopened_win_stops_counting_and_counts_again_when_undone(
@@ -217,12 +217,12 @@ def test_a_reopened_win_stops_counting_and_counts_again_when_undone(
     action = reopen_lead(lead, by=seller, now=THURSDAY + timedelta(hours=1))
 
     assert _fact(lead).won == 0
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
     undo_reopen(lead, action.pk, by=seller, now=THURSDAY + timedelta(hours=2))
 
     assert _fact(lead).won == 1
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_first_contact_counts_its_time_and_the_sla(seller: User) -> None:
@@ -234,7 +234,7 @@ def test_a_first_contact_counts_its_time_and_the_sla(seller: User) -> None:
     assert (fact.contacted, fact.sla_met, fact.waiting_due_at) == (1, 1, None)
     assert fact.microseconds_to_first_contact == 2 * 3_600_000_000
     assert fact.working_hours_to_first_contact == 2.0
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_task_closed_from_the_queue_before_its_due_time_leaves_the_sla(
@@ -252,7 +252,7 @@ def test_a_task_closed_from_the_queue_before_its_due_time_leaves_the_sla(
     )
 
     assert (_fact(lead).sla_due, _fact(lead).waiting_due_at) == (0, None)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_corrected_source_moves_the_lead_to_that_source(seller: User) -> None:
@@ -264,7 +264,7 @@ def test_a_corrected_source_moves_the_lead_to_that_source(seller: User) -> None:
 
     assert _fact(lead).source == "event"
     assert not KpiDay.objects.filter(source="website", leads_in__gt=0).exists()
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_reassigned_lead_keeps_the_sums_equal(seller: User) -> None:
@@ -272,7 +272,7 @@ def test_a_reassigned_lead_keeps_the_sums_equal(seller: User) -> None:
 
     reassign_owner(lead, seller, by=seller, now=THURSDAY + timedelta(hours=1))
 
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_a_merge_counts_the_duplicate_in_the_survivor_and_an_undo_splits_them(
@@ -291,12 +291,12 @@ def test_a_merge_counts_the_duplicate_in_the_survivor_and_an_undo_splits_them(
     assert not LeadKpiFact.objects.filter(lead_id=duplicate.pk).exists()
     assert _fact(survivor).accepted == 1
     assert KpiDay.objects.get(day=THURSDAY.date(), leads_in__gt=0).leads_in == 1
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
     undo_merge(result.merge, by=seller, now=THURSDAY + timedelta(hours=2))
 
     assert (_fact(survivor).accepted, _fact(duplicate).accepted) == (0, 1)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_an_erased_person_stays_counted_and_their_open_task_leaves_the_sla() -> None:
@@ -305,7 +305,7 @@ def test_an_erased_person_stays_counted_and_their_open_task_leaves_the_sla() -> 
     erase_person(lead, actor="test", now=THURSDAY + timedelta(hours=1))
 
     assert (_fact(lead).leads_in, _fact(lead).sla_due) == (1, 0)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_an_anonymised_lead_stays_counted_and_its_open_task_leaves_the_sla() -> None:
@@ -314,7 +314,7 @@ def test_an_anonymised_lead_stays_counted_and_its_open_task_leaves_the_sla() -> 
     anonymise_lead(lead.pk, now=THURSDAY + timedelta(hours=1), reason="test")
 
     assert (_fact(lead).leads_in, _fact(lead).sla_due) == (1, 0)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_rescoring_every_lead_moves_a_score_that_decayed_within_its_band() -> None:
@@ -332,7 +332,7 @@ def test_rescoring_every_lead_moves_a_score_that_decayed_within_its_band() -> No
 
     lead.refresh_from_db()
     assert (lead.band, _fact(lead).score_bucket) == ("warm", 4)
-    _assert_sums_match_the_leads()
+    assert_kpi_sums_match_the_leads()
 
 
 def test_rebuild_kpis_restores_sums_that_were_lost(
