@@ -8,7 +8,8 @@ leads than that it copies the demo set in bulk, with ``INSERT ... SELECT``
 per table, until there are N leads: each copy gets its own emails, companies,
 work domains and phone numbers, and keeps the demo set's bands, scores,
 owners, tasks, events and gaps. Copies bypass the pipeline, so the duplicate
-pairs are then rebuilt with ``leadqual rebuild-duplicates``, timed too.
+pairs and the KPI page's daily sums are then rebuilt with ``leadqual
+rebuild-duplicates`` and ``leadqual rebuild-kpis``, timed too.
 It starts a real waitress server on a free local port and requests the
 queues, a lead page, the lead lists, the KPI, accounts and data-quality
 pages as signed-in users, the way a browser would. Prints the median and the
@@ -275,7 +276,7 @@ def main() -> None:
 
         from leadqual.config.wsgi import application
         from leadqual.leads.models import DuplicateCandidate, Event, Lead
-        from leadqual.triage.models import Task
+        from leadqual.triage.models import KpiDay, Task
 
         call_command("migrate", verbosity=0)
         print(f"{os.cpu_count()} cores; SQLite")
@@ -298,6 +299,13 @@ def main() -> None:
             print(
                 f"leadqual rebuild-duplicates: {DuplicateCandidate.objects.count():,} "
                 f"pairs in {time.perf_counter() - started:.1f} s"
+            )
+            started = time.perf_counter()
+            call_command("rebuild_kpis", "--no-progress", stdout=io.StringIO())
+            print(
+                "leadqual rebuild-kpis: "
+                f"{KpiDay.objects.count():,} daily rows in "
+                f"{time.perf_counter() - started:.1f} s"
             )
         _time_duplicate_refresh()
 

@@ -157,3 +157,26 @@ def test_concurrent_1000_event_batches_get_no_5xx_and_store_every_event_once(
     assert (
         server.count("SELECT count(DISTINCT external_id) FROM leads_event") == distinct
     )
+    # The KPI page's sums followed every rescore of the concurrent batches:
+    # each lead's stored bucket is its score's now, and each day row counts
+    # exactly the leads stored for it.
+    assert server.count("SELECT count(*) FROM triage_leadkpifact") == LEADS
+    assert server.count("SELECT sum(leads_in) FROM triage_kpiday") == LEADS
+    assert (
+        server.count(
+            "SELECT count(*) FROM leads_lead l JOIN triage_leadkpifact f "
+            "ON f.lead_id = l.id WHERE f.score_bucket != CASE "
+            "WHEN l.score_total IS NULL THEN -1 WHEN l.score_total >= 90 THEN 9 "
+            "ELSE l.score_total / 10 END"
+        )
+        == 0
+    )
+    assert (
+        server.count(
+            "SELECT count(*) FROM triage_kpiday d WHERE d.leads_in != ("
+            "SELECT count(*) FROM triage_leadkpifact f WHERE "
+            "f.arrival_day = d.day AND f.source = d.source AND f.band = d.band "
+            "AND f.score_bucket = d.score_bucket)"
+        )
+        == 0
+    )

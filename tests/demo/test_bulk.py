@@ -20,8 +20,10 @@ from leadqual.leads.models import Event, Lead
 from leadqual.privacy.models import ConsentRecord
 from leadqual.privacy.services import erase_person
 from leadqual.scoring.models import Score
+from leadqual.triage.models import LeadKpiFact
 from tests.factories import LeadFactory
 from tests.leads.test_duplicates import searched_pairs, stored_pairs
+from tests.triage.test_kpi_facts import assert_kpi_sums_match_the_leads
 
 pytestmark = pytest.mark.django_db
 
@@ -60,6 +62,12 @@ def test_bulk_leads_get_their_suspected_duplicate_pairs_as_a_search_finds_them()
     assert stored_pairs() == searched_pairs()
     assert Lead.objects.exclude(domain_match_key="").exists()
     assert Lead.objects.exclude(company_match_key="").exists()
+
+
+def test_bulk_leads_are_counted_in_the_kpi_sums_as_a_rebuild_counts_them() -> None:
+    run_demo_data("--leads", "200", "--events", "2000", "--now", NOW)
+    assert LeadKpiFact.objects.count() == 200
+    assert_kpi_sums_match_the_leads()
 
 
 def test_events_belong_to_stored_leads_and_lie_between_arrival_and_the_clock() -> None:

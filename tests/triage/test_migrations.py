@@ -1,4 +1,4 @@
-"""Migration triage 0009 gives earlier feedback and outcomes the band of their moment."""
+"""Data migrations of triage: bands of earlier feedback (0009), the KPI sums (0011)."""
 
 from __future__ import annotations
 
@@ -61,5 +61,33 @@ def test_earlier_feedback_and_outcomes_get_the_band_of_the_score_then() -> None:
         assert Feedback.objects.get(lead_id=never_scored.pk).band == "warm"
     finally:
         # Later tests need the schema of today, also when this one failed.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_kpi_sums_migration_counts_the_leads_already_there() -> None:
+    """Migration triage 0011 fills the KPI page's sums of an existing database."""
+    LeadFactory.create(source="website", created_at=T0)
+    LeadFactory.create(source="website", created_at=T0 + timedelta(hours=1))
+    LeadFactory.create(source="event", created_at=T0 + timedelta(days=1))
+    before = [("triage", "0010_open_task_queue_index")]
+    after = [("triage", "0011_kpi_sums")]
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(before)
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        apps = executor.loader.project_state(after).apps
+        KpiDay = apps.get_model("triage", "KpiDay")
+        LeadKpiFact = apps.get_model("triage", "LeadKpiFact")
+
+        assert LeadKpiFact.objects.count() == 3
+        assert sorted(KpiDay.objects.values_list("day", "source", "leads_in")) == [
+            (T0.date(), "website", 2),
+            ((T0 + timedelta(days=1)).date(), "event", 1),
+        ]
+    finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())

@@ -36,15 +36,19 @@ from __future__ import annotations
 
 import calendar
 import statistics
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from leadqual.core.sla import DUTCH_TIME, working_hours_between
 
 NO_FIT = "no_fit"
+K = TypeVar("K")
+_MICROSECOND = timedelta(microseconds=1)
+MICROSECONDS_PER_HOUR = 3_600_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,10 +204,24 @@ def error_rate(facts: Sequence[LeadFacts]) -> float | None:
     return ratio(sum(map(is_rejected_as_no_fit, facts)), sum(map(has_feedback, facts)))
 
 
-def _hours(start: datetime, end: datetime) -> float:
+def microseconds_between(start: datetime, end: datetime) -> int:
+    """Whole microseconds from ``start`` to ``end`` (negative when end is earlier)."""
+    return (end - start) // _MICROSECOND
+
+
+def hours_of_microseconds(microseconds: int) -> float:
+    """Clock hours of a duration in microseconds, 0.0 for a negative one.
+
+    The same float as ``max(0.0, timedelta.total_seconds() / 3600)``:
+    ``total_seconds`` divides the whole microseconds by 10**6, as here.
+    """
     # A first contact logged before the arrival (an imported CRM history)
     # counts as immediate rather than as negative time.
-    return max(0.0, (end - start).total_seconds() / 3600)
+    return max(0.0, microseconds / 1_000_000 / 3600)
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return hours_of_microseconds(microseconds_between(start, end))
 
 
 def _median_of(
@@ -233,11 +251,23 @@ def sales_ready_at(fact: LeadFacts) -> datetime | None:
 def mean_hours_to_sales_ready(facts: Sequence[LeadFacts]) -> float | None:
     """Mean clock hours from arrival to sales-ready; None if no lead got there."""
     values = [
-        _hours(fact.arrived_at, moment)
+        max(0, microseconds_between(fact.arrived_at, moment))
         for fact in facts
         if (moment := sales_ready_at(fact)) is not None
     ]
-    return statistics.fmean(values) if values else None
+    return mean_hours(sum(values), len(values))
+
+
+def mean_hours(microseconds_total: int, count: int) -> float | None:
+    """The mean of ``count`` durations summing to ``microseconds_total``, in hours.
+
+    One division of whole numbers, so the result is the exact mean rounded
+    once, whatever order or grouping the durations were summed in (a sum of
+    per-day sums gives the same float as a sum per lead). None when count is 0.
+    """
+    if count == 0:
+        return None
+    return microseconds_total / (count * MICROSECONDS_PER_HOUR)
 
 
 def average_rating(facts: Sequence[LeadFacts]) -> float | None:
@@ -256,6 +286,17 @@ def median_hours_to_first_contact(facts: Sequence[LeadFacts]) -> float | None:
 @lru_cache(maxsize=16_384)
 def _working_hours(start: datetime, end: datetime, zone: ZoneInfo) -> float:
     return working_hours_between(start, end, zone=zone)
+
+
+def working_hours_to_first_contact(
+    arrived_at: datetime, first_contact_at: datetime, *, zone: ZoneInfo = DUTCH_TIME
+) -> float:
+    """Dutch working hours from arrival to first contact, as the medians use them.
+
+    ``core.sla.working_hours_between``, remembered per pair of moments: the
+    same lead is counted again on every refresh of its KPI facts.
+    """
+    return _working_hours(arrived_at, first_contact_at, zone)
 
 
 def median_working_hours_to_first_contact(
@@ -299,56 +340,175 @@ def sla_missed(kpis: KpiSet) -> int:
     return kpis.sla_counted - kpis.sla_met
 
 
+@dataclass(frozen=True, slots=True)
+class KpiCounts:
+    """The sums behind a ``KpiSet``: each adds up over leads, days and groups.
+
+    ``sla_due`` counts the leads with a first-contact task whatever its due
+    time; the tasks still open and not yet due are subtracted when the KPIs
+    are computed at a moment (``kpis_from_counts``). ``rating_total`` is the
+    sum of the ratings, ``microseconds_to_sales_ready`` the sum of the whole
+    microseconds from arrival to sales-ready (0 for a lead that got there
+    before it arrived).
+    """
+
+    leads_in: int = 0
+    sales_ready: int = 0
+    with_feedback: int = 0
+    accepted: int = 0
+    opportunities: int = 0
+    open_opportunities: int = 0
+    open_pipeline_value_cents: int = 0
+    won: int = 0
+    won_accepted: int = 0
+    won_value_cents: int = 0
+    lost: int = 0
+    rejected_no_fit: int = 0
+    contacted: int = 0
+    sla_met: int = 0
+    sla_due: int = 0
+    rated: int = 0
+    rating_total: int = 0
+    reached_sales_ready: int = 0
+    microseconds_to_sales_ready: int = 0
+
+
+KPI_COUNT_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(KpiCounts))
+
+
+def lead_counts(fact: LeadFacts) -> KpiCounts:
+    """One lead's share of every sum: what adding the lead to a group adds."""
+    accepted = is_sales_accepted(fact)
+    won = is_won(fact)
+    contact = fact.first_contact_at
+    due = fact.first_contact_due_at
+    ready = sales_ready_at(fact)
+    return KpiCounts(
+        leads_in=1,
+        sales_ready=int(is_sales_ready(fact)),
+        with_feedback=int(has_feedback(fact)),
+        accepted=int(accepted),
+        opportunities=int(has_opportunity(fact)),
+        open_opportunities=int(fact.is_open_opportunity),
+        open_pipeline_value_cents=(
+            (fact.open_opportunity_value_cents or 0) if fact.is_open_opportunity else 0
+        ),
+        won=int(won),
+        won_accepted=int(won and accepted),
+        won_value_cents=fact.won_value_cents or 0,
+        lost=int(is_lost(fact)),
+        rejected_no_fit=int(is_rejected_as_no_fit(fact)),
+        contacted=int(contact is not None),
+        sla_met=int(due is not None and contact is not None and contact <= due),
+        sla_due=int(due is not None),
+        rated=int(fact.rating is not None),
+        rating_total=fact.rating or 0,
+        reached_sales_ready=int(ready is not None),
+        microseconds_to_sales_ready=(
+            max(0, microseconds_between(fact.arrived_at, ready))
+            if ready is not None
+            else 0
+        ),
+    )
+
+
+def sum_counts(counts: Iterable[KpiCounts]) -> KpiCounts:
+    """The field-by-field sum of ``counts``; all zeros for none."""
+    totals = [0] * len(KPI_COUNT_FIELDS)
+    for item in counts:
+        for index, name in enumerate(KPI_COUNT_FIELDS):
+            totals[index] += getattr(item, name)
+    return KpiCounts(*totals)
+
+
+def is_waiting_for_first_contact(fact: LeadFacts, *, now: datetime) -> bool:
+    """True when the lead's first-contact task is open and not yet due at ``now``.
+
+    Such a task is neither met nor missed: it does not count for the SLA.
+    """
+    due = fact.first_contact_due_at
+    return due is not None and fact.first_contact_at is None and due > now
+
+
+def kpis_from_counts(
+    counts: KpiCounts,
+    *,
+    waiting_for_first_contact: int,
+    hours_to_first_contact: Sequence[float],
+    working_hours_to_first_contact: Sequence[float],
+) -> KpiSet:
+    """The KPIs of a group of leads from its sums and its times to first contact.
+
+    ``waiting_for_first_contact``: the group's leads whose first-contact task
+    is open and not yet due (``is_waiting_for_first_contact``); the two
+    sequences hold the hours of every contacted lead, in any order (medians
+    cannot be summed).
+    """
+    sla_counted = counts.sla_due - waiting_for_first_contact
+    return KpiSet(
+        leads_in=counts.leads_in,
+        sales_ready=counts.sales_ready,
+        with_feedback=counts.with_feedback,
+        accepted=counts.accepted,
+        rejected=counts.with_feedback - counts.accepted,
+        opportunities=counts.opportunities,
+        open_opportunities=counts.open_opportunities,
+        open_pipeline_value_cents=counts.open_pipeline_value_cents,
+        won=counts.won,
+        won_accepted=counts.won_accepted,
+        won_value_cents=counts.won_value_cents,
+        lost=counts.lost,
+        rejected_no_fit=counts.rejected_no_fit,
+        contacted=counts.contacted,
+        sla_met=counts.sla_met,
+        sla_counted=sla_counted,
+        share_sales_ready=ratio(counts.sales_ready, counts.leads_in),
+        share_sales_accepted=ratio(counts.accepted, counts.with_feedback),
+        lead_to_opportunity=ratio(counts.opportunities, counts.leads_in),
+        qualified_to_won=ratio(counts.won_accepted, counts.accepted),
+        lead_to_won=ratio(counts.won, counts.leads_in),
+        median_hours_to_first_contact=(
+            statistics.median(hours_to_first_contact)
+            if hours_to_first_contact
+            else None
+        ),
+        median_working_hours_to_first_contact=(
+            statistics.median(working_hours_to_first_contact)
+            if working_hours_to_first_contact
+            else None
+        ),
+        sla_compliance=ratio(counts.sla_met, sla_counted),
+        error_rate=ratio(counts.rejected_no_fit, counts.with_feedback),
+        rated=counts.rated,
+        rating_total=counts.rating_total,
+        average_rating=ratio(counts.rating_total, counts.rated),
+        reached_sales_ready=counts.reached_sales_ready,
+        mean_hours_to_sales_ready=mean_hours(
+            counts.microseconds_to_sales_ready, counts.reached_sales_ready
+        ),
+    )
+
+
 def kpi_set(
     facts: Sequence[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
 ) -> KpiSet:
     """Every KPI of a group of leads, with the counts behind the ratios."""
-    sales_ready = sum(map(is_sales_ready, facts))
-    with_feedback = sum(map(has_feedback, facts))
-    accepted_facts = [fact for fact in facts if is_sales_accepted(fact)]
-    won_accepted = sum(map(is_won, accepted_facts))
-    opportunities = sum(map(has_opportunity, facts))
-    rejected_no_fit = sum(map(is_rejected_as_no_fit, facts))
-    won = sum(map(is_won, facts))
-    sla_met, sla_counted = _sla_counts(facts, now=now)
-    ratings = [fact.rating for fact in facts if fact.rating is not None]
-    return KpiSet(
-        leads_in=len(facts),
-        sales_ready=sales_ready,
-        with_feedback=with_feedback,
-        accepted=len(accepted_facts),
-        rejected=with_feedback - len(accepted_facts),
-        opportunities=opportunities,
-        open_opportunities=sum(fact.is_open_opportunity for fact in facts),
-        open_pipeline_value_cents=sum(
-            fact.open_opportunity_value_cents or 0
-            for fact in facts
-            if fact.is_open_opportunity
+    contacted = [fact for fact in facts if fact.first_contact_at is not None]
+    return kpis_from_counts(
+        sum_counts(map(lead_counts, facts)),
+        waiting_for_first_contact=sum(
+            is_waiting_for_first_contact(fact, now=now) for fact in facts
         ),
-        won=won,
-        won_accepted=won_accepted,
-        won_value_cents=sum(fact.won_value_cents or 0 for fact in facts),
-        lost=sum(map(is_lost, facts)),
-        rejected_no_fit=rejected_no_fit,
-        contacted=sum(fact.first_contact_at is not None for fact in facts),
-        sla_met=sla_met,
-        sla_counted=sla_counted,
-        share_sales_ready=ratio(sales_ready, len(facts)),
-        share_sales_accepted=ratio(len(accepted_facts), with_feedback),
-        lead_to_opportunity=ratio(opportunities, len(facts)),
-        qualified_to_won=ratio(won_accepted, len(accepted_facts)),
-        lead_to_won=ratio(won, len(facts)),
-        median_hours_to_first_contact=median_hours_to_first_contact(facts),
-        median_working_hours_to_first_contact=median_working_hours_to_first_contact(
-            facts, zone=zone
-        ),
-        sla_compliance=ratio(sla_met, sla_counted),
-        error_rate=ratio(rejected_no_fit, with_feedback),
-        rated=len(ratings),
-        rating_total=sum(ratings),
-        average_rating=ratio(sum(ratings), len(ratings)),
-        reached_sales_ready=sum(sales_ready_at(fact) is not None for fact in facts),
-        mean_hours_to_sales_ready=mean_hours_to_sales_ready(facts),
+        hours_to_first_contact=[
+            _hours(fact.arrived_at, fact.first_contact_at)
+            for fact in contacted
+            if fact.first_contact_at is not None
+        ],
+        working_hours_to_first_contact=[
+            _working_hours(fact.arrived_at, fact.first_contact_at, zone)
+            for fact in contacted
+            if fact.first_contact_at is not None
+        ],
     )
 
 
@@ -606,3 +766,223 @@ def costs_per_source(
         )
     )
     return rows
+
+
+# --- the same KPIs from daily sums ---------------------------------------------------
+#
+# The KPI page reads one row of sums per arrival day, source, band and score
+# bucket instead of one fact row per lead, so its cost follows the number of
+# days shown, not the number of leads. The functions below give the very
+# KpiSets that kpi_set, weekly, by_source, by_band and calibration give over
+# the same leads' fact rows.
+
+
+def kpi_band(fact: LeadFacts) -> str:
+    """The band a lead counts in per band (``by_band``): when judged, else now."""
+    return fact.outcome_band or fact.band
+
+
+def score_bucket(score: int | None, *, width: int = 10) -> int | None:
+    """The calibration bucket of a score: 0 for 0-9 ... 9 for 90-100; None unscored."""
+    if score is None:
+        return None
+    return min(score // width, 100 // width - 1)
+
+
+def arrival_day(fact: LeadFacts, *, zone: ZoneInfo = DUTCH_TIME) -> date:
+    """The local day on which the lead arrived."""
+    return fact.arrived_at.astimezone(zone).date()
+
+
+@dataclass(frozen=True, slots=True)
+class DayCounts:
+    """The sums of the leads that arrived on ``day`` from ``source``, counted in
+    ``band`` (``kpi_band``) with a score in ``score_bucket`` (None: unscored)."""
+
+    day: date
+    source: str
+    band: str
+    score_bucket: int | None
+    counts: KpiCounts
+
+
+@dataclass(slots=True)
+class GroupTimes:
+    """What cannot be summed, of the leads of one day, source and band: their
+    hours to first contact (every contacted lead's, in any order) and how
+    many first-contact tasks are still waiting for their due time."""
+
+    waiting_for_first_contact: int = 0
+    hours_to_first_contact: list[float] = field(default_factory=list)
+    working_hours_to_first_contact: list[float] = field(default_factory=list)
+
+
+# The times per (arrival day, source, band).
+LeadTimes = Mapping[tuple[date, str, str], GroupTimes]
+
+
+EMPTY_KPIS = kpis_from_counts(
+    KpiCounts(),
+    waiting_for_first_contact=0,
+    hours_to_first_contact=(),
+    working_hours_to_first_contact=(),
+)
+
+
+def kpis_by(
+    days: Iterable[DayCounts],
+    times: LeadTimes,
+    key: Callable[[date, str, str], K],
+    *,
+    start: date,
+    end: date,
+) -> dict[K, KpiSet]:
+    """The KPIs per group of the leads that arrived from ``start`` to ``end``.
+
+    ``key(day, source, band)`` names a lead's group. Only groups with leads
+    are returned.
+    """
+    sums: dict[K, list[int]] = {}
+    size = len(KPI_COUNT_FIELDS)
+    for row in days:
+        if not start <= row.day <= end or row.counts.leads_in == 0:
+            continue
+        totals = sums.setdefault(key(row.day, row.source, row.band), [0] * size)
+        for index, name in enumerate(KPI_COUNT_FIELDS):
+            totals[index] += getattr(row.counts, name)
+    waiting: dict[K, int] = {}
+    hours: dict[K, list[float]] = {}
+    working: dict[K, list[float]] = {}
+    for (day, source, band), lead_times in times.items():
+        if not start <= day <= end:
+            continue
+        group = key(day, source, band)
+        waiting[group] = waiting.get(group, 0) + lead_times.waiting_for_first_contact
+        hours.setdefault(group, []).extend(lead_times.hours_to_first_contact)
+        working.setdefault(group, []).extend(lead_times.working_hours_to_first_contact)
+    return {
+        group: kpis_from_counts(
+            KpiCounts(*totals),
+            waiting_for_first_contact=waiting.get(group, 0),
+            hours_to_first_contact=hours.get(group, ()),
+            working_hours_to_first_contact=working.get(group, ()),
+        )
+        for group, totals in sums.items()
+    }
+
+
+def total_of_days(
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
+) -> KpiSet:
+    """``kpi_set`` of the leads that arrived from ``start`` to ``end``."""
+    groups = kpis_by(days, times, lambda _day, _source, _band: 0, start=start, end=end)
+    return groups.get(0, EMPTY_KPIS)
+
+
+def weekly_of_days(
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
+) -> list[tuple[date, KpiSet]]:
+    """``weekly`` of the leads that arrived from ``start`` to ``end``."""
+    if end < start:
+        return []
+    groups = kpis_by(
+        days,
+        times,
+        lambda day, _source, _band: day - timedelta(days=day.weekday()),
+        start=start,
+        end=end,
+    )
+    weeks: list[tuple[date, KpiSet]] = []
+    monday = start - timedelta(days=start.weekday())
+    while monday <= end:
+        weeks.append((monday, groups.get(monday, EMPTY_KPIS)))
+        monday += timedelta(weeks=1)
+    return weeks
+
+
+def by_source_of_days(
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
+) -> list[tuple[str, KpiSet]]:
+    """``by_source`` of the leads that arrived from ``start`` to ``end``."""
+    groups = kpis_by(
+        days, times, lambda _day, source, _band: source, start=start, end=end
+    )
+    return [(source, groups[source]) for source in sorted(groups)]
+
+
+def by_band_of_days(
+    days: Sequence[DayCounts], times: LeadTimes, *, start: date, end: date
+) -> list[tuple[str, KpiSet]]:
+    """``by_band`` of the leads that arrived from ``start`` to ``end``."""
+    groups = kpis_by(
+        days, times, lambda _day, _source, band: band, start=start, end=end
+    )
+    order = {band: index for index, band in enumerate(BAND_ORDER)}
+    return [
+        (band, groups[band])
+        for band in sorted(groups, key=lambda band: (order.get(band, len(order)), band))
+    ]
+
+
+def calibration_of_days(
+    days: Sequence[DayCounts], *, start: date, end: date
+) -> list[ScoreBucket]:
+    """``calibration`` (ten buckets of ten points) of the leads that arrived
+    from ``start`` to ``end``."""
+    count = 10
+    leads = [0] * count
+    converted = [0] * count
+    for row in days:
+        if row.score_bucket is None or not start <= row.day <= end:
+            continue
+        leads[row.score_bucket] += row.counts.leads_in
+        converted[row.score_bucket] += row.counts.opportunities
+    return [
+        ScoreBucket(
+            low=index * 10,
+            high=100 if index == count - 1 else (index + 1) * 10 - 1,
+            leads=leads[index],
+            converted=converted[index],
+            conversion=ratio(converted[index], leads[index]),
+        )
+        for index in range(count)
+    ]
+
+
+def days_of_facts(
+    facts: Iterable[LeadFacts], *, zone: ZoneInfo = DUTCH_TIME
+) -> list[DayCounts]:
+    """The daily sums of these leads: one row per day, source, band and bucket."""
+    sums: dict[tuple[date, str, str, int | None], list[KpiCounts]] = {}
+    for fact in facts:
+        key = (
+            arrival_day(fact, zone=zone),
+            fact.source,
+            kpi_band(fact),
+            score_bucket(fact.score),
+        )
+        sums.setdefault(key, []).append(lead_counts(fact))
+    return [
+        DayCounts(day, source, band, bucket, sum_counts(counts))
+        for (day, source, band, bucket), counts in sums.items()
+    ]
+
+
+def times_of_facts(
+    facts: Iterable[LeadFacts], *, now: datetime, zone: ZoneInfo = DUTCH_TIME
+) -> dict[tuple[date, str, str], GroupTimes]:
+    """The times to first contact and the waiting first contacts of these leads."""
+    times: dict[tuple[date, str, str], GroupTimes] = {}
+    for fact in facts:
+        group = times.setdefault(
+            (arrival_day(fact, zone=zone), fact.source, kpi_band(fact)), GroupTimes()
+        )
+        group.waiting_for_first_contact += is_waiting_for_first_contact(fact, now=now)
+        if fact.first_contact_at is not None:
+            group.hours_to_first_contact.append(
+                _hours(fact.arrived_at, fact.first_contact_at)
+            )
+            group.working_hours_to_first_contact.append(
+                _working_hours(fact.arrived_at, fact.first_contact_at, zone)
+            )
+    return times

@@ -29,6 +29,7 @@ from leadqual.leads.duplicates import refresh_duplicate_candidates
 from leadqual.leads.models import DuplicateCandidate, Event, Lead, LeadMerge
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.services import Rescored
+from leadqual.triage.kpi_facts import refresh_kpi_facts
 from leadqual.triage.models import Qualification, Task
 from leadqual.triage.services import rescore_and_triage
 
@@ -296,6 +297,9 @@ def merge_leads(
             0
         ][survivor.pk]
         refresh_duplicate_candidates([survivor.pk], now=now)
+        # The merged-away lead leaves the KPIs; its feedback and deals count
+        # for the survivor now.
+        refresh_kpi_facts([survivor.pk, duplicate.pk])
     logger.info(
         "Merged lead %s into lead %s (merge %s)", duplicate.pk, survivor.pk, merge.pk
     )
@@ -495,6 +499,7 @@ def undo_merge(merge: LeadMerge, *, by: User | None, now: datetime) -> UndoResul
             [restored, survivor], now=now, trigger=ScoreTrigger.MERGE_UNDO
         )
         refresh_duplicate_candidates([restored.pk, survivor.pk], now=now)
+        refresh_kpi_facts([restored.pk, survivor.pk])
     logger.info(
         "Undid merge %s: lead %s is back beside lead %s (by user %s)",
         merge.pk,

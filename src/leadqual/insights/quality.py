@@ -55,10 +55,14 @@ def _rule_label(reason: str) -> str:
 
 def no_fit_explanations(facts: Sequence[LeadFacts]) -> list[object]:
     """The stored explanations of the scores sales saw when rejecting as no fit."""
-    explanations = explanations_at_no_fit_rejection(
+    return no_fit_explanations_of(
         [fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)]
     )
-    return list(explanations.values())
+
+
+def no_fit_explanations_of(lead_ids: Sequence[int]) -> list[object]:
+    """``no_fit_explanations`` of the leads rejected as no fit, by id."""
+    return list(explanations_at_no_fit_rejection(lead_ids).values())
 
 
 def no_fit_rule_rows(

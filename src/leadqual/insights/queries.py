@@ -1,46 +1,52 @@
-"""Read helpers for the KPIs: one ``LeadFacts`` row per lead, in a few queries.
+"""Read helpers for the KPIs.
 
-Each helper runs one aggregate query over all leads of the period at once
-(never one per lead), so the page costs the same handful of queries for 50
-leads as for 5,000.
+The KPI page reads the stored daily sums (``kpi_days``) and the times to
+first contact (``kpi_lead_times``), kept up to date by
+``triage.kpi_facts.refresh_kpi_facts``: its cost follows the days shown, not
+the leads. ``facts_for_period`` computes one ``LeadFacts`` row per lead in a
+few aggregate queries (``triage.kpi_facts.lead_facts``), for the team page
+and the weekly report, and as the reference the sums are checked against.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import F, Min, OuterRef, Q, QuerySet, Subquery
-
-from leadqual.core.bands import Band
-from leadqual.core.kpis import LeadFacts, MonthlyCost, local_day_start
-from leadqual.core.lifecycle import (
-    Decision,
-    LeadStatus,
-    OutcomeKind,
-    RejectionReason,
-    TaskKind,
+from django.db.models import (
+    Case,
+    CharField,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
 )
+from django.db.models.functions import Cast
+
+from leadqual.core.kpis import (
+    KPI_COUNT_FIELDS,
+    DayCounts,
+    GroupTimes,
+    KpiCounts,
+    LeadFacts,
+    MonthlyCost,
+    hours_of_microseconds,
+    local_day_start,
+)
+from leadqual.core.lifecycle import Decision, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import CampaignCost
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import BandChange, Score
-from leadqual.triage.models import Feedback, Outcome, Qualification, Task
-from leadqual.triage.services import CLOSED_BY_FIRST_CONTACT
+from leadqual.scoring.models import Score
+from leadqual.triage.kpi_facts import lead_facts
+from leadqual.triage.models import NO_SCORE_BUCKET, Feedback, KpiDay, LeadKpiFact
 
-
-@dataclass(frozen=True, slots=True)
-class _Outcomes:
-    opportunity_at: datetime | None = None
-    won_at: datetime | None = None
-    lost_at: datetime | None = None
-    won_value_cents: int | None = None
-    opportunity_value_cents: int | None = None
-    # The band stored on the latest outcome that counts ("" before bands were).
-    band: str = ""
+__all__ = ["lead_facts"]
 
 
 def arrived_leads(
@@ -59,188 +65,111 @@ def arrived_leads(
     return leads
 
 
+def kpi_sources() -> list[str]:
+    """Every source that any lead came from, sorted, from the KPI sums.
+
+    The same as ``lead_sources`` (every lead counts in a ``KpiDay`` row of its
+    source; a row whose last lead left holds zeros), from a table with a row
+    per day and group instead of one per lead.
+    """
+    rows = KpiDay.objects.filter(leads_in__gt=0).order_by()
+    return sorted(rows.values_list("source", flat=True).distinct())
+
+
 def lead_sources() -> list[str]:
     """Every source that any lead came from, sorted; "" for leads without one."""
     return sorted(Lead.objects.order_by().values_list("source", flat=True).distinct())
 
 
-def _first_hot_at(leads: QuerySet[Lead]) -> dict[int, datetime]:
-    rows = (
-        BandChange.objects.filter(lead__in=leads.values("pk"), to_band=Band.HOT.value)
-        .order_by()
-        .values("lead_id")
-        .annotate(first_at=Min("changed_at"))
-        .values_list("lead_id", "first_at")
-    )
-    return dict(rows)
+def kpi_days(start: date, end: date, *, source: str | None = None) -> list[DayCounts]:
+    """The stored daily sums of the leads that arrived from ``start`` to ``end``.
 
-
-@dataclass(frozen=True, slots=True)
-class _Feedback:
-    accepted: bool
-    rejected_reason: str | None
-    rating: int | None
-    first_accepted_at: datetime | None
-    band: str
-
-
-def _latest_feedback(leads: QuerySet[Lead]) -> dict[int, _Feedback]:
-    """Each lead's latest feedback, with the moment of its first acceptance."""
-    rows = (
-        Feedback.objects.filter(lead__in=leads.values("pk"))
-        .order_by("lead_id", "given_at", "pk")
-        .values_list("lead_id", "decision", "reason", "rating", "given_at", "band")
-    )
-    latest: dict[int, _Feedback] = {}
-    # Ordered oldest first, so the last row of each lead wins and the first
-    # acceptance is carried along.
-    for lead_id, decision, reason, rating, given_at, band in rows:
-        accepted = decision == Decision.ACCEPTED.value
-        before = latest.get(lead_id)
-        first_accepted_at = before.first_accepted_at if before is not None else None
-        if accepted and first_accepted_at is None:
-            first_accepted_at = given_at
-        latest[lead_id] = _Feedback(
-            accepted=accepted,
-            rejected_reason=None if accepted else (reason or None),
-            rating=rating,
-            first_accepted_at=first_accepted_at,
+    One query over ``KpiDay`` (a row per day, source, band and score bucket),
+    whatever the number of leads. With ``source``, only that source.
+    """
+    rows = KpiDay.objects.filter(day__gte=start, day__lte=end, leads_in__gt=0)
+    if source is not None:
+        rows = rows.filter(source=source)
+    columns = ("day", "source", "band", "score_bucket", *KPI_COUNT_FIELDS)
+    return [
+        DayCounts(
+            day=day,
+            source=row_source,
             band=band,
+            score_bucket=None if bucket == NO_SCORE_BUCKET else bucket,
+            counts=KpiCounts(*sums),
         )
-    return latest
+        for day, row_source, band, bucket, *sums in rows.values_list(*columns)
+    ]
 
 
-def _outcomes(leads: QuerySet[Lead]) -> dict[int, _Outcomes]:
-    """The first moment of each kind of outcome per lead, with the deal values.
+def kpi_lead_times(
+    start: date, end: date, *, source: str | None = None, now: datetime
+) -> dict[tuple[date, str, str], GroupTimes]:
+    """The times to first contact of the period's contacted leads, and its
+    leads whose first-contact task is still waiting at ``now``, per day,
+    source and band.
 
-    A won deal recorded without a value is worth its opportunity's value:
-    the seller gave the value once, when the deal entered the pipeline.
+    Read from one covering index (``lead_kpi_fact_times``) that holds only
+    the leads with a first contact or an open first-contact task: one narrow
+    row per such lead, as a median needs every value.
     """
-    rows = (
-        # A reopened deal is open again: its won or lost outcome no longer counts.
-        Outcome.objects.filter(lead__in=leads.values("pk"), reopened_at__isnull=True)
-        .order_by("lead_id", "occurred_at", "pk")
-        .values_list("lead_id", "kind", "occurred_at", "value_cents", "band")
+    rows = LeadKpiFact.objects.filter(
+        Q(microseconds_to_first_contact__isnull=False)
+        | Q(waiting_due_at__isnull=False),
+        arrival_day__gte=start,
+        arrival_day__lte=end,
     )
-    first_at: dict[int, dict[str, datetime]] = {}
-    latest_band: dict[int, str] = {}
-    won_value: dict[int, int] = {}
-    opportunity_value: dict[int, int] = {}
-    # Ordered oldest first: the first moment of a kind stays, the latest
-    # opportunity value wins (a seller may record the opportunity again).
-    for lead_id, kind, occurred_at, value_cents, band in rows:
-        first_at.setdefault(lead_id, {}).setdefault(kind, occurred_at)
-        latest_band[lead_id] = band
-        if value_cents is None:
-            continue
-        if kind == OutcomeKind.WON.value:
-            won_value[lead_id] = won_value.get(lead_id, 0) + value_cents
-        elif kind == OutcomeKind.OPPORTUNITY.value:
-            opportunity_value[lead_id] = value_cents
-    outcomes: dict[int, _Outcomes] = {}
-    for lead_id, kinds in first_at.items():
-        won_at = kinds.get(OutcomeKind.WON.value)
-        outcomes[lead_id] = _Outcomes(
-            opportunity_at=kinds.get(OutcomeKind.OPPORTUNITY.value),
-            won_at=won_at,
-            lost_at=kinds.get(OutcomeKind.LOST.value),
-            won_value_cents=(
-                won_value.get(lead_id, opportunity_value.get(lead_id))
-                if won_at is not None
-                else None
-            ),
-            opportunity_value_cents=opportunity_value.get(lead_id),
-            band=latest_band.get(lead_id, ""),
-        )
-    return outcomes
-
-
-def _first_contacts(leads: QuerySet[Lead]) -> dict[int, datetime]:
-    rows = Qualification.objects.filter(
-        lead__in=leads.values("pk"), first_contact_at__isnull=False
-    ).values_list("lead_id", "first_contact_at")
-    return {lead_id: moment for lead_id, moment in rows if moment is not None}
-
-
-def _first_contact_due(leads: QuerySet[Lead]) -> dict[int, datetime]:
-    """The due time of each lead's first first-contact task.
-
-    A task closed before its due time without a contact (the lead cooled
-    down, was rejected or became a deal) had no SLA left to miss: it does not
-    count.
-    """
-    closed_early = Q(done_at__isnull=False, done_at__lt=F("due_at"))
-    closed_early_without_contact = closed_early & ~Q(
-        closed_reason=CLOSED_BY_FIRST_CONTACT
+    if source is not None:
+        rows = rows.filter(source=source)
+    rows = rows.annotate(
+        # The day as text: no date object built per row, one per distinct day.
+        day_text=Cast("arrival_day", output_field=CharField()),
+        waiting=Case(
+            When(waiting_due_at__gt=now, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
     )
-    rows = (
-        Task.objects.filter(
-            lead__in=leads.values("pk"), kind=TaskKind.FIRST_CONTACT.value
-        )
-        .exclude(closed_early_without_contact)
-        .order_by("lead_id", "created_at", "pk")
-        .values_list("lead_id", "due_at")
+    days: dict[str, date] = {}
+    times: dict[tuple[date, str, str], GroupTimes] = {}
+    for (
+        day_text,
+        row_source,
+        band,
+        microseconds,
+        working_hours,
+        waiting,
+    ) in rows.values_list(
+        "day_text",
+        "source",
+        "band",
+        "microseconds_to_first_contact",
+        "working_hours_to_first_contact",
+        "waiting",
+    ).iterator(chunk_size=5_000):
+        day = days.get(day_text)
+        if day is None:
+            day = days[day_text] = date.fromisoformat(day_text[:10])
+        group = times.get((day, row_source, band))
+        if group is None:
+            group = times[(day, row_source, band)] = GroupTimes()
+        group.waiting_for_first_contact += waiting
+        if microseconds is not None:
+            group.hours_to_first_contact.append(hours_of_microseconds(microseconds))
+        if working_hours is not None:
+            group.working_hours_to_first_contact.append(working_hours)
+    return times
+
+
+def no_fit_lead_ids(start: date, end: date, *, source: str | None = None) -> list[int]:
+    """The leads of the period whose latest feedback is a "no fit" rejection."""
+    rows = LeadKpiFact.objects.filter(
+        arrival_day__gte=start, arrival_day__lte=end, rejected_no_fit=1
     )
-    due: dict[int, datetime] = {}
-    for lead_id, due_at in rows:
-        due.setdefault(lead_id, due_at)
-    return due
-
-
-def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
-    """One fact row per lead in ``leads``, ordered by arrival.
-
-    Runs six queries whatever the number of leads: the leads themselves, and
-    one aggregate each for band changes, feedback, outcomes, qualifications
-    and first-contact tasks.
-    """
-    rows: Sequence[tuple[int, datetime, str, int | None, str, str, int | None]] = list(
-        leads.order_by("created_at", "pk").values_list(
-            "pk", "created_at", "source", "owner_id", "status", "band", "score_total"
-        )
-    )
-    if not rows:
-        return []
-    first_hot = _first_hot_at(leads)
-    feedback = _latest_feedback(leads)
-    outcomes = _outcomes(leads)
-    contacts = _first_contacts(leads)
-    due = _first_contact_due(leads)
-    no_outcome = _Outcomes()
-    facts: list[LeadFacts] = []
-    for lead_id, arrived_at, source, owner_id, status, band, score in rows:
-        latest = feedback.get(lead_id)
-        outcome = outcomes.get(lead_id, no_outcome)
-        # The status says whether the deal is open now: an opportunity that
-        # sales rejected afterwards keeps its outcome row but left the pipeline.
-        is_open_opportunity = status == LeadStatus.OPPORTUNITY.value
-        facts.append(
-            LeadFacts(
-                lead_id=lead_id,
-                arrived_at=arrived_at,
-                source=source,
-                owner_id=owner_id,
-                is_open_opportunity=is_open_opportunity,
-                open_opportunity_value_cents=(
-                    outcome.opportunity_value_cents if is_open_opportunity else None
-                ),
-                became_sales_ready_at=first_hot.get(lead_id),
-                accepted=latest.accepted if latest is not None else None,
-                rejected_reason=latest.rejected_reason if latest else None,
-                opportunity_at=outcome.opportunity_at,
-                won_at=outcome.won_at,
-                lost_at=outcome.lost_at,
-                won_value_cents=outcome.won_value_cents,
-                first_contact_at=contacts.get(lead_id),
-                first_contact_due_at=due.get(lead_id),
-                band=band,
-                score=score,
-                rating=latest.rating if latest is not None else None,
-                first_accepted_at=latest.first_accepted_at if latest else None,
-                outcome_band=outcome.band or (latest.band if latest else ""),
-            )
-        )
-    return facts
+    if source is not None:
+        rows = rows.filter(source=source)
+    return sorted(rows.values_list("lead_id", flat=True))
 
 
 def facts_for_period(

@@ -30,16 +30,21 @@ from django_stubs_ext import StrOrPromise
 
 from leadqual.core.kpis import (
     KpiSet,
-    LeadFacts,
     ScoreBucket,
     SourceCost,
     by_band,
+    by_band_of_days,
     by_owner,
     by_source,
+    by_source_of_days,
     calibration,
+    calibration_of_days,
+    is_rejected_as_no_fit,
     kpi_set,
     sla_missed,
+    total_of_days,
     weekly,
+    weekly_of_days,
 )
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights import charts
@@ -59,13 +64,17 @@ from leadqual.insights.presentation import (
 from leadqual.insights.quality import (
     band_name,
     cost_rows,
-    no_fit_explanations,
+    no_fit_explanations_of,
     no_fit_rule_rows,
     period_costs,
 )
 from leadqual.insights.queries import (
     facts_for_period,
+    kpi_days,
+    kpi_lead_times,
+    kpi_sources,
     lead_sources,
+    no_fit_lead_ids,
     owner_names,
     recent_campaign_costs,
 )
@@ -285,25 +294,66 @@ def _trend(kpi: Kpi, weeks: Sequence[tuple[date, KpiSet]]) -> SafeString:
     return mark_safe(svg)  # sparkline escapes its title
 
 
-def trend_weeks(
-    facts: Sequence[LeadFacts],
-    start: date,
-    end: date,
-    *,
-    source: str | None,
-    now: datetime,
-) -> list[tuple[date, KpiSet]]:
-    """The KPIs of the 12 weeks that end with the week of ``end``.
+def trend_start(end: date) -> date:
+    """The Monday of the first of the 12 weeks that end with the week of ``end``."""
+    return end - timedelta(days=end.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
 
-    Reuses ``facts`` when the period holds those weeks, else reads them.
+
+@dataclass(frozen=True, slots=True)
+class PeriodKpis:
+    """Every KPI group the KPI page and its export show for one period."""
+
+    total: KpiSet
+    weeks: list[tuple[date, KpiSet]]
+    trend: list[tuple[date, KpiSet]]
+    per_source: list[tuple[str, KpiSet]]
+    per_band: list[tuple[str, KpiSet]]
+    buckets: list[ScoreBucket]
+    no_fit_lead_ids: list[int]
+
+
+def stored_period_kpis(
+    start: date, end: date, *, source: str | None, now: datetime
+) -> PeriodKpis:
+    """The page's KPIs from the stored daily sums (``triage.kpi_facts``).
+
+    Two queries over the days of the period and its 12-week trend, and one
+    for the leads rejected as no fit: the cost follows the days, not the leads.
     """
-    trend_start = end - timedelta(days=end.weekday()) - timedelta(weeks=TREND_WEEKS - 1)
-    trend_facts = (
-        facts
-        if start <= trend_start
-        else facts_for_period(trend_start, end, source=source)
+    first = min(start, trend_start(end))
+    days = kpi_days(first, end, source=source)
+    times = kpi_lead_times(first, end, source=source, now=now)
+    return PeriodKpis(
+        total=total_of_days(days, times, start=start, end=end),
+        weeks=weekly_of_days(days, times, start=start, end=end),
+        trend=weekly_of_days(days, times, start=trend_start(end), end=end),
+        per_source=by_source_of_days(days, times, start=start, end=end),
+        per_band=by_band_of_days(days, times, start=start, end=end),
+        buckets=calibration_of_days(days, start=start, end=end),
+        no_fit_lead_ids=no_fit_lead_ids(start, end, source=source),
     )
-    return weekly(trend_facts, trend_start, end, DUTCH_TIME, now=now)
+
+
+def period_kpis_from_facts(
+    start: date, end: date, *, source: str | None, now: datetime
+) -> PeriodKpis:
+    """The same as ``stored_period_kpis``, computed from every lead's fact row.
+
+    What the page computed before the daily sums; kept as their reference.
+    """
+    facts = facts_for_period(start, end, source=source)
+    trend_facts = facts_for_period(trend_start(end), end, source=source)
+    return PeriodKpis(
+        total=kpi_set(facts, now=now),
+        weeks=weekly(facts, start, end, DUTCH_TIME, now=now),
+        trend=weekly(trend_facts, trend_start(end), end, DUTCH_TIME, now=now),
+        per_source=by_source(facts, now=now),
+        per_band=by_band(facts, now=now),
+        buckets=calibration(facts),
+        no_fit_lead_ids=sorted(
+            fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)
+        ),
+    )
 
 
 def _cards(
@@ -423,15 +473,14 @@ def _bucket_rows(buckets: Sequence[ScoreBucket]) -> list[BucketRow]:
     ]
 
 
-def quality_context(facts: Sequence[LeadFacts], *, now: datetime) -> dict[str, object]:
+def quality_context(kpis: PeriodKpis) -> dict[str, object]:
     """The per-band table and the calibration chart of the KPI page."""
-    buckets = calibration(facts)
     return {
         "band_columns": [str(title) for title, _value in BAND_COLUMNS],
-        "band_rows": _band_rows(by_band(facts, now=now)),
-        "calibration_chart": _calibration_chart(buckets),
-        "calibration_rows": _bucket_rows(buckets),
-        "has_scores": any(bucket.leads for bucket in buckets),
+        "band_rows": _band_rows(kpis.per_band),
+        "calibration_chart": _calibration_chart(kpis.buckets),
+        "calibration_rows": _bucket_rows(kpis.buckets),
+        "has_scores": any(bucket.leads for bucket in kpis.buckets),
     }
 
 
@@ -460,7 +509,7 @@ def _kpi_filters(
     Invalid or no filters give the default period of all sources.
     """
     today = now.astimezone(DUTCH_TIME).date()
-    form = KpiFilterForm(request.GET or None, today=today, sources=lead_sources())
+    form = KpiFilterForm(request.GET or None, today=today, sources=kpi_sources())
     invalid = form.is_bound and not form.is_valid()
     if form.is_bound and not invalid:
         return (
@@ -483,10 +532,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
     """
     now: datetime = timezone.now()
     form, invalid, start, end, source = _kpi_filters(request, now=now)
-    facts = facts_for_period(start, end, source=source)
-    weeks = weekly(facts, start, end, DUTCH_TIME, now=now)
-    total = kpi_set(facts, now=now)
-    per_source = by_source(facts, now=now)
+    kpis = stored_period_kpis(start, end, source=source, now=now)
     context = {
         "form": form,
         "errors": _error_texts(form),
@@ -498,16 +544,14 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "source_text": _("Source: %(source)s") % {"source": source}
         if source
         else _("All sources"),
-        "cards": _cards(
-            total,
-            weeks,
-            trend_weeks(facts, start, end, source=source, now=now),
-        ),
+        "cards": _cards(kpis.total, kpis.weeks, kpis.trend),
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
-        "source_rows": _source_rows(per_source),
-        **quality_context(facts, now=now),
-        "no_fit_rules": no_fit_rule_rows(no_fit_explanations(facts)),
-        "cost_rows": cost_rows(period_costs(per_source, start, end, source=source)),
+        "source_rows": _source_rows(kpis.per_source),
+        **quality_context(kpis),
+        "no_fit_rules": no_fit_rule_rows(no_fit_explanations_of(kpis.no_fit_lead_ids)),
+        "cost_rows": cost_rows(
+            period_costs(kpis.per_source, start, end, source=source)
+        ),
         "export_query": request.GET.urlencode() if not invalid else "",
     }
     template = (
@@ -764,44 +808,35 @@ def _cost_values(row: SourceCost) -> tuple[Value, ...]:
 
 
 def export_tables(
-    facts: Sequence[LeadFacts],
-    start: date,
-    end: date,
-    *,
-    source: str | None,
-    now: datetime,
+    kpis: PeriodKpis, start: date, end: date, *, source: str | None
 ) -> list[Table]:
     """The KPI page's tables with plain numbers: period, weeks, sources, bands, costs."""
-    total = kpi_set(facts, now=now)
-    per_source = by_source(facts, now=now)
     return [
         Table(
             _("KPIs"),
             (Column(_("KPI")), Column(_("Value"))),
-            tuple((str(kpi.title), _rounded(kpi.value(total))) for kpi in KPIS),
+            tuple((str(kpi.title), _rounded(kpi.value(kpis.total))) for kpi in KPIS),
         ),
         Table(
             _("Per week"),
             (Column(_("Week starting")), *_kpi_columns()),
             tuple(
-                (monday.isoformat(), *_kpi_values(kpis))
-                for monday, kpis in weekly(facts, start, end, DUTCH_TIME, now=now)
+                (monday.isoformat(), *_kpi_values(week)) for monday, week in kpis.weeks
             ),
         ),
         Table(
             _("Per source"),
             (Column(_("Source")), *_kpi_columns()),
             tuple(
-                (name or _("(no source)"), *_kpi_values(kpis))
-                for name, kpis in per_source
+                (name or _("(no source)"), *_kpi_values(group))
+                for name, group in kpis.per_source
             ),
         ),
         Table(
             _("Per band"),
             (Column(_("Band")), *_kpi_columns()),
             tuple(
-                (band_name(band), *_kpi_values(kpis))
-                for band, kpis in by_band(facts, now=now)
+                (band_name(band), *_kpi_values(group)) for band, group in kpis.per_band
             ),
         ),
         Table(
@@ -814,7 +849,7 @@ def export_tables(
             ),
             tuple(
                 _cost_values(row)
-                for row in period_costs(per_source, start, end, source=source)
+                for row in period_costs(kpis.per_source, start, end, source=source)
             ),
         ),
     ]
@@ -844,8 +879,8 @@ def _kpi_export(
             status=422,
             content_type="text/plain; charset=utf-8",
         )
-    facts = facts_for_period(start, end, source=source)
-    tables = export_tables(facts, start, end, source=source, now=now)
+    kpis = stored_period_kpis(start, end, source=source, now=now)
+    tables = export_tables(kpis, start, end, source=source)
     name = f"kpis-{start.isoformat()}-{end.isoformat()}"
     if file_format == "csv":
         dutch = (get_language() or "").startswith("nl")

@@ -78,6 +78,7 @@ from leadqual.scoring.services import (
     active_scoring_model,
     rescore_with_accounts,
 )
+from leadqual.triage.kpi_facts import refresh_kpi_facts
 from leadqual.triage.services import TriageResult, triage_band_changes
 
 logger = logging.getLogger(__name__)
@@ -345,6 +346,9 @@ def _receive(
         triaged = triage_band_changes(
             [(lead, rescored[lead.pk]) for lead in ordered], now=now
         )
+        # An arrival may change a lead's source without changing its score;
+        # triage refreshed the KPI facts of the others.
+        refresh_kpi_facts(lead.pk for lead in arrived if not rescored[lead.pk].changed)
         for lead in ordered:
             received.leads[lead.email] = LeadOutcome(
                 lead=lead,

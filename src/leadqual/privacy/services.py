@@ -55,6 +55,7 @@ from leadqual.privacy.records import read_record, record_erasure
 from leadqual.privacy.registry import declaration_of, personal_fields, rows_of_lead
 from leadqual.privacy.suppression import contact_hash, suppress
 from leadqual.scoring.models import BandChange, Score
+from leadqual.triage.kpi_facts import refresh_kpi_facts
 from leadqual.triage.models import (
     Alert,
     Feedback,
@@ -306,6 +307,8 @@ def _anonymise(
         changes.append(Change("leads.Company", DONE[Erasure.DELETE], companies_deleted))
     changes += sweep(subject.person.matcher())
     changes += erase_files(subject.person)
+    # The lead stays in the KPIs; its closed tasks and anything erased follow.
+    refresh_kpi_facts([lead.pk, *subject.person.lead_ids])
     return ErasureResult(
         lead_id=lead.pk,
         records_merged_in=len(subject.person.lead_ids) - 1,

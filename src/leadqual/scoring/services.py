@@ -585,11 +585,13 @@ def rescore_lead(
 @dataclass(frozen=True, slots=True)
 class RangeRescored:
     """What rescoring one range of leads did: how many scores changed, and the
-    leads whose band changed (with their new score row) for triage."""
+    leads whose band changed (with their new score row) for triage.
+    ``changed_lead_ids``: the leads whose score changed, in id order."""
 
     scored: int
     changed: int
     band_changes: dict[int, Rescored]
+    changed_lead_ids: tuple[int, ...] = ()
 
 
 def _numbers_changed(
@@ -793,4 +795,9 @@ def rescore_lead_range(
         rows.size,
         len(band_changes),
     )
-    return RangeRescored(len(lead_ids), int(rows.size), band_changes)
+    return RangeRescored(
+        len(lead_ids),
+        int(rows.size),
+        band_changes,
+        tuple(lead_ids[index] for index in rows.tolist()),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -478,3 +480,111 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for user {self.recipient_id}"
+
+
+# --- the KPI page's sums, kept up to date on every write (triage.kpi_facts) -----------
+
+# The score bucket stored for a lead without a score: -1, not NULL, so that
+# the unique (day, source, band, bucket) holds on PostgreSQL too.
+NO_SCORE_BUCKET = -1
+
+
+class KpiCountColumns(models.Model):
+    """The sums of ``core.kpis.KpiCounts``, one column each (same names)."""
+
+    leads_in = models.IntegerField(default=0)
+    sales_ready = models.IntegerField(default=0)
+    with_feedback = models.IntegerField(default=0)
+    accepted = models.IntegerField(default=0)
+    opportunities = models.IntegerField(default=0)
+    open_opportunities = models.IntegerField(default=0)
+    open_pipeline_value_cents = models.BigIntegerField(default=0)
+    won = models.IntegerField(default=0)
+    won_accepted = models.IntegerField(default=0)
+    won_value_cents = models.BigIntegerField(default=0)
+    lost = models.IntegerField(default=0)
+    rejected_no_fit = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    sla_met = models.IntegerField(default=0)
+    sla_due = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    rating_total = models.IntegerField(default=0)
+    reached_sales_ready = models.IntegerField(default=0)
+    microseconds_to_sales_ready = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class LeadKpiFact(KpiCountColumns):
+    """One lead's share of the KPI sums, as last added to ``KpiDay``.
+
+    Kept so that a change to the lead subtracts exactly what it added before,
+    and for what cannot be summed per day: the hours to first contact (the
+    medians) and a first-contact task still waiting for its due time (the
+    SLA counts it only once due). ``lead_id`` is a plain number, not a
+    foreign key: the row outlives a deleted lead until the delete's own
+    refresh subtracts it. Internal bookkeeping, shown nowhere.
+    """
+
+    lead_id = models.BigIntegerField(primary_key=True)
+    arrival_day = models.DateField()
+    source = models.CharField(max_length=100, blank=True)
+    band = models.CharField(max_length=10, blank=True)
+    score_bucket = models.SmallIntegerField()
+    microseconds_to_first_contact = models.BigIntegerField(null=True)
+    working_hours_to_first_contact = models.FloatField(null=True)
+    # The due time of a first-contact task without a contact yet.
+    waiting_due_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes: ClassVar[list[models.Index]] = [
+            # The KPI page reads the times of a period's contacted or waiting
+            # leads from this index alone.
+            models.Index(
+                fields=[
+                    "arrival_day",
+                    "source",
+                    "band",
+                    "microseconds_to_first_contact",
+                    "working_hours_to_first_contact",
+                    "waiting_due_at",
+                ],
+                condition=models.Q(microseconds_to_first_contact__isnull=False)
+                | models.Q(waiting_due_at__isnull=False),
+                name="lead_kpi_fact_times",
+            ),
+            models.Index(
+                fields=["arrival_day", "source"],
+                condition=models.Q(rejected_no_fit=1),
+                name="lead_kpi_fact_no_fit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"KPI facts of lead {self.lead_id}"
+
+
+class KpiDay(KpiCountColumns):
+    """The KPI sums of the leads that arrived on one local day from one source,
+    counted in one band, with a score in one ten-point bucket.
+
+    The KPI page adds these up per period, week, source and band instead of
+    reading every lead. Internal bookkeeping, shown nowhere.
+    """
+
+    day = models.DateField()
+    source = models.CharField(max_length=100, blank=True)
+    band = models.CharField(max_length=10, blank=True)
+    score_bucket = models.SmallIntegerField()
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["day", "source", "band", "score_bucket"],
+                name="kpi_day_per_group",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"KPIs of {self.day} {self.source} {self.band} {self.score_bucket}"

@@ -27,6 +27,7 @@ from leadqual.scoring.services import (
     active_scoring_model,
     rescore_lead_range,
 )
+from leadqual.triage.kpi_facts import refresh_kpi_facts
 from leadqual.triage.services import rescore_and_triage, triage_band_changes
 
 logger = logging.getLogger(__name__)
@@ -161,6 +162,12 @@ def rescore_every_lead(
                 scoring_model=scoring_model,
             )
             _triage(result.band_changes, now=now)
+            # A score that moved within its band moves the KPIs' calibration.
+            refresh_kpi_facts(
+                lead_id
+                for lead_id in result.changed_lead_ids
+                if lead_id not in result.band_changes
+            )
         after_id = lead_ids[-1]
         scored += result.scored
         changed += result.changed

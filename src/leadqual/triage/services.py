@@ -55,6 +55,7 @@ from leadqual.leads.services import LeadValue, find_or_create_companies
 from leadqual.scoring.models import BandChange, ScoringModelVersion
 from leadqual.scoring.services import Rescored, parsed_model, rescore_with_accounts
 from leadqual.triage.alerts import queue_band_alerts
+from leadqual.triage.kpi_facts import CLOSED_BY_FIRST_CONTACT, refresh_kpi_facts
 from leadqual.triage.models import (
     Feedback,
     Note,
@@ -76,7 +77,6 @@ from leadqual.users.models import OwnerProfile
 logger = logging.getLogger(__name__)
 
 # Why a task was closed, as stored in Task.closed_reason.
-CLOSED_BY_FIRST_CONTACT = "first contact made"
 
 # Leads in these states have left triage: sales decided, or a deal is open or closed.
 _OUT_OF_TRIAGE = frozenset(
@@ -177,9 +177,22 @@ def triage_band_changes(
     closed. Leads sales rejected, leads with a deal and erased leads are left
     alone. Alerts and ``lead.assigned`` / ``lead.band_changed`` webhooks are
     queued for after the commit. A constant number of queries per batch plus
-    a few per alerted hot lead. Must run inside a transaction. Returns a
-    TriageResult by lead id, for the leads whose band changed.
+    a few per alerted hot lead. The KPI facts of every lead whose score
+    changed follow (``kpi_facts.refresh_kpi_facts``): a score that moved
+    without a band change moves the lead's calibration bucket. Must run inside a
+    transaction. Returns a TriageResult by lead id, for the leads whose band
+    changed.
     """
+    results = _triage(changes, now=now)
+    # A lead whose score did not change kept every fact the KPIs read from
+    # this step; a caller that changed something else refreshes it itself.
+    refresh_kpi_facts(lead.pk for lead, rescored in changes if rescored.changed)
+    return results
+
+
+def _triage(
+    changes: Sequence[tuple[Lead, Rescored]], *, now: datetime
+) -> dict[int, TriageResult]:
     changed = sorted(
         ((lead, rescored) for lead, rescored in changes if rescored.band_changed),
         key=lambda pair: pair[0].pk,
@@ -358,6 +371,7 @@ def record_feedback(
             open_tasks_of(lead.pk).update(
                 done_at=now, closed_reason="rejected by sales"
             )
+        refresh_kpi_facts([lead.pk])
     return feedback
 
 
@@ -384,6 +398,7 @@ def rate_lead_quality(lead: Lead, rating: int) -> Feedback:
             )
         latest.rating = rating
         latest.save(update_fields=["rating"])
+        refresh_kpi_facts([lead.pk])
     return latest
 
 
@@ -433,6 +448,7 @@ def record_outcome(
         open_tasks_of(lead.pk).update(
             done_at=now, closed_reason=f"outcome: {kind.value}"
         )
+        refresh_kpi_facts([lead.pk])
     return outcome
 
 
@@ -483,6 +499,7 @@ def record_first_contact(
             open_tasks_of(lead.pk).filter(kind=TaskKind.FIRST_CONTACT.value).update(
                 done_at=now, closed_reason=CLOSED_BY_FIRST_CONTACT
             )
+            refresh_kpi_facts([lead.pk])
             _log(lead, SalesActionKind.FIRST_CONTACT, by=by, now=now)
     return qualification
 
@@ -562,6 +579,7 @@ def reopen_lead(lead: Lead, *, by: User | None, now: datetime) -> SalesAction:
         lead.save(update_fields=["status", "updated_at"])
         # A CRM that took the win or loss must hear the deal is open again.
         emit("lead.reopened", lead, {"previous_status": status.value}, now=now)
+        refresh_kpi_facts([lead.pk])
         return _log(
             lead,
             SalesActionKind.REOPENED,
@@ -617,6 +635,7 @@ def undo_reopen(
         lead.status = restored.value
         lead.updated_at = now
         lead.save(update_fields=["status", "updated_at"])
+        refresh_kpi_facts([lead.pk])
         # The outcome counts again: receivers hear it as they heard it first.
         for outcome in counted_again[-1:]:
             emit(
@@ -675,6 +694,7 @@ def reassign_owner(
         lead.updated_at = now
         lead.save(update_fields=["owner", "updated_at"])
         open_tasks_of(lead.pk).update(owner_id=new_owner_id)
+        refresh_kpi_facts([lead.pk])
         emit_many([Outgoing("lead.assigned", lead)], now=now)
         return _log(
             lead,
@@ -739,6 +759,8 @@ def correct_lead(
         )
         rescore_and_triage([lead], now=now, trigger=ScoreTrigger.LEAD_SAVED)
         refresh_duplicate_candidates([lead.pk], now=now)
+        # The source may have changed; a rescore refreshed the rest.
+        refresh_kpi_facts([lead.pk])
     return changed
 
 
@@ -795,6 +817,8 @@ def close_tasks(
             task.done_at = now
             task.closed_reason = reason.value
             task.closed_by = by
+        # A first-contact task closed before its due time leaves the SLA.
+        refresh_kpi_facts(sorted({task.lead_id for task in tasks}))
     logger.info(
         "User %s closed %s tasks (%s): %s",
         by.pk,

@@ -1,0 +1,152 @@
+"""The KPI page's figures from the stored daily sums equal the figures computed
+from every lead's fact row, after varied histories through the real write paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
+from leadqual.core.sla import DUTCH_TIME
+from leadqual.insights.queries import kpi_sources, lead_sources
+from leadqual.insights.views import period_kpis_from_facts, stored_period_kpis
+from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
+from leadqual.leads.models import Lead
+from leadqual.triage.services import (
+    rate_lead_quality,
+    record_feedback,
+    record_first_contact,
+    record_outcome,
+    reopen_lead,
+)
+from leadqual.users.roles import Role
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+# Monday 5 October 2026, 08:00 in Utrecht: the leads arrive over six weeks
+# that hold the end of summer time (25 October).
+FIRST_ARRIVAL = datetime(2026, 10, 5, 8, 0, tzinfo=DUTCH_TIME)
+FIELDS = {
+    "sector": "software",
+    "employees": "25",
+    "budget_euros": "15000",
+    "urgency": "immediate",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """What happens to one lead, in hours after its arrival (None: never)."""
+
+    arrival_hours: int
+    source: str
+    cold: bool
+    hot_after: int | None
+    contact_after: float | None
+    feedback: str | None
+    rating: int | None
+    outcome: OutcomeKind | None
+    value_cents: int | None
+    reopened: bool
+
+
+_histories = st.builds(
+    History,
+    arrival_hours=st.integers(0, 42 * 24),
+    source=st.sampled_from(["website", "event", ""]),
+    cold=st.booleans(),
+    hot_after=st.none() | st.integers(0, 100),
+    contact_after=st.none() | st.floats(0, 200, allow_nan=False),
+    feedback=st.none() | st.sampled_from(["accepted", "no_fit", "no_budget"]),
+    rating=st.none() | st.integers(1, 5),
+    outcome=st.none() | st.sampled_from(list(OutcomeKind)),
+    value_cents=st.none() | st.integers(0, 5_000_000),
+    reopened=st.booleans(),
+)
+
+
+def _live(index: int, history: History, seller: User) -> None:
+    arrived = FIRST_ARRIVAL + timedelta(hours=history.arrival_hours)
+    email = f"lead{index}@bedrijf{index}.nl"
+    fields = {"source": history.source} if history.source else {}
+    if not history.cold:
+        fields.update(FIELDS)
+    lead = submit_lead(email, fields, now=arrived).lead
+    if history.hot_after is not None:
+        moment = arrived + timedelta(hours=history.hot_after)
+        submit_events(
+            [
+                RawEvent(email, "demo_request", moment.isoformat(), {}, "demo"),
+                RawEvent(email, "email_reply", moment.isoformat(), {}, "reply"),
+            ],
+            now=moment,
+            source="api",
+        )
+    lead = Lead.objects.get(pk=lead.pk)
+    if history.contact_after is not None:
+        moment = arrived + timedelta(hours=history.contact_after)
+        record_first_contact(lead, by=seller, now=moment)
+    later = arrived + timedelta(hours=201)
+    if history.feedback is not None:
+        accepted = history.feedback == "accepted"
+        record_feedback(
+            lead,
+            Decision.ACCEPTED if accepted else Decision.REJECTED,
+            reason=None if accepted else RejectionReason(history.feedback),
+            given_by=seller,
+            now=later,
+        )
+        if history.rating is not None:
+            rate_lead_quality(lead, history.rating)
+    if history.outcome is not None and history.feedback in (None, "accepted"):
+        record_outcome(
+            lead,
+            history.outcome,
+            value_cents=history.value_cents,
+            recorded_by=seller,
+            now=later + timedelta(hours=1),
+        )
+        if history.reopened and history.outcome is not OutcomeKind.OPPORTUNITY:
+            reopen_lead(lead, by=seller, now=later + timedelta(hours=2))
+
+
+PERIODS = [
+    (date(2026, 10, 5), date(2026, 11, 20)),  # every arrival
+    (date(2026, 10, 19), date(2026, 10, 27)),  # the week of the clock change
+    (date(2026, 9, 1), date(2026, 10, 9)),  # a trend of 12 weeks before the period
+]
+
+
+def _assert_the_same_figures(*, now: datetime) -> None:
+    assert kpi_sources() == lead_sources()
+    for start, end in PERIODS:
+        for source in (None, "event"):
+            stored = stored_period_kpis(start, end, source=source, now=now)
+            reference = period_kpis_from_facts(start, end, source=source, now=now)
+            assert stored == reference, (start, end, source, now)
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(histories=st.lists(_histories, min_size=1, max_size=8))
+def test_the_stored_sums_give_the_figures_of_every_lead(
+    histories: list[History],
+) -> None:
+    with transaction.atomic():
+        seller = make_user("sanne", role=Role.SALES)
+        for index, history in enumerate(histories):
+            _live(index, history, seller)
+        # Read while first contacts are still waiting, and long after.
+        _assert_the_same_figures(now=FIRST_ARRIVAL + timedelta(days=20))
+        _assert_the_same_figures(now=FIRST_ARRIVAL + timedelta(days=90))
+        transaction.set_rollback(True)
