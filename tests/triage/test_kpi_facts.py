@@ -15,7 +15,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
@@ -314,6 +315,37 @@ def test_an_anonymised_lead_stays_counted_and_its_open_task_leaves_the_sla() -> 
     anonymise_lead(lead.pk, now=THURSDAY + timedelta(hours=1), reason="test")
 
     assert (_fact(lead).leads_in, _fact(lead).sla_due) == (1, 0)
+    assert_kpi_sums_match_the_leads()
+
+
+def test_an_event_that_moves_a_score_within_its_band_moves_only_its_bucket() -> None:
+    """The real-time path's short cut (refresh_score_buckets): no band change,
+    so only the calibration bucket moves, and the sums stay exact."""
+    lead = _warm_lead()
+    assert (lead.band, _fact(lead).score_bucket) == ("warm", 4)
+
+    submit_events(
+        [RawEvent(lead.email, "email_click", THURSDAY.isoformat(), {}, "click")],
+        now=THURSDAY,
+        source="api",
+    )
+
+    lead.refresh_from_db()
+    assert (lead.band, _fact(lead).score_bucket) == ("warm", 5)
+    assert_kpi_sums_match_the_leads()
+    # A score that stays in its bucket writes no sums.
+    with CaptureQueriesContext(connection) as queries:
+        submit_events(
+            [RawEvent(lead.email, "page_view", THURSDAY.isoformat(), {}, "visit")],
+            now=THURSDAY,
+            source="api",
+        )
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "kpi" in q["sql"].lower()
+        and q["sql"].lstrip().upper().startswith(("UPDATE", "INSERT"))
+    ]
     assert_kpi_sums_match_the_leads()
 
 

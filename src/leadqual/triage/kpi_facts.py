@@ -39,7 +39,7 @@ from leadqual.core.lifecycle import (
     TaskKind,
 )
 from leadqual.core.sla import DUTCH_TIME
-from leadqual.db import bulk_insert
+from leadqual.db import bulk_insert, bulk_update
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import BandChange
 from leadqual.triage.models import (
@@ -318,6 +318,45 @@ def refresh_kpi_facts(lead_ids: Iterable[int]) -> int:
     for start in range(0, len(ids), KPI_CHUNK_SIZE):
         changed += _refresh_chunk(ids[start : start + KPI_CHUNK_SIZE])
     return changed
+
+
+def refresh_score_buckets(lead_ids: Iterable[int]) -> None:
+    """``refresh_kpi_facts`` for leads whose score changed and nothing else.
+
+    A new score in the same band changes one fact: the calibration bucket.
+    So instead of computing every fact again (six queries), this reads the
+    stored rows and the leads' scores and moves only the leads whose bucket
+    changed to their new ``KpiDay`` row: two queries when none did, which is
+    most events. A lead without stored facts gets the full refresh. Callers
+    pass only leads whose band did not change (a band change can start the
+    time to sales-ready, tasks and owners: ``refresh_kpi_facts``).
+    """
+    ids = sorted(set(lead_ids))
+    for start in range(0, len(ids), KPI_CHUNK_SIZE):
+        chunk = ids[start : start + KPI_CHUNK_SIZE]
+        stored = LeadKpiFact.objects.in_bulk(chunk)
+        scores = dict(
+            Lead.objects.filter(pk__in=stored).values_list("pk", "score_total")
+        )
+        deltas: dict[_Key, list[int]] = {}
+        moved: list[LeadKpiFact] = []
+        for lead_id, row in sorted(stored.items()):
+            if lead_id not in scores:
+                continue  # gone: the full refresh below subtracts it
+            bucket = score_bucket(scores[lead_id])
+            bucket = NO_SCORE_BUCKET if bucket is None else bucket
+            if row.score_bucket == bucket:
+                continue
+            _add(deltas, row, -1)
+            row.score_bucket = bucket
+            _add(deltas, row, 1)
+            moved.append(row)
+        if moved:
+            bulk_update(moved, ["score_bucket"])
+        _apply(deltas)
+        rest = [lead_id for lead_id in chunk if lead_id not in scores]
+        if rest:
+            refresh_kpi_facts(rest)
 
 
 def _refresh_chunk(ids: Sequence[int]) -> int:

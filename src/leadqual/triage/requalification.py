@@ -27,7 +27,7 @@ from leadqual.scoring.services import (
     active_scoring_model,
     rescore_lead_range,
 )
-from leadqual.triage.kpi_facts import refresh_kpi_facts
+from leadqual.triage.kpi_facts import refresh_score_buckets
 from leadqual.triage.services import rescore_and_triage, triage_band_changes
 
 logger = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ def rescore_every_lead(
             )
             _triage(result.band_changes, now=now)
             # A score that moved within its band moves the KPIs' calibration.
-            refresh_kpi_facts(
+            refresh_score_buckets(
                 lead_id
                 for lead_id in result.changed_lead_ids
                 if lead_id not in result.band_changes

@@ -55,7 +55,11 @@ from leadqual.leads.services import LeadValue, find_or_create_companies
 from leadqual.scoring.models import BandChange, ScoringModelVersion
 from leadqual.scoring.services import Rescored, parsed_model, rescore_with_accounts
 from leadqual.triage.alerts import queue_band_alerts
-from leadqual.triage.kpi_facts import CLOSED_BY_FIRST_CONTACT, refresh_kpi_facts
+from leadqual.triage.kpi_facts import (
+    CLOSED_BY_FIRST_CONTACT,
+    refresh_kpi_facts,
+    refresh_score_buckets,
+)
 from leadqual.triage.models import (
     Feedback,
     Note,
@@ -186,7 +190,16 @@ def triage_band_changes(
     results = _triage(changes, now=now)
     # A lead whose score did not change kept every fact the KPIs read from
     # this step; a caller that changed something else refreshes it itself.
-    refresh_kpi_facts(lead.pk for lead, rescored in changes if rescored.changed)
+    refresh_kpi_facts(
+        lead.pk
+        for lead, rescored in changes
+        if rescored.changed and rescored.band_changed
+    )
+    refresh_score_buckets(
+        lead.pk
+        for lead, rescored in changes
+        if rescored.changed and not rescored.band_changed
+    )
     return results
 
 
