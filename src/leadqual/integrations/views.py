@@ -16,20 +16,25 @@ from leadqual.integrations.models import (
     WebhookEndpoint,
 )
 from leadqual.integrations.outbox import retry_now
+from leadqual.paging import cursor, keyset_page
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
-LOG_ROWS = 200
+LOG_ROWS = 100
 
 
 @role_required(Role.ADMIN)
 def endpoint_log(request: HttpRequest, endpoint_id: int) -> HttpResponse:
-    """The endpoint's latest deliveries, newest first, with counts per status."""
+    """The endpoint's deliveries, newest first, with counts per status.
+
+    Paged by keyset (``?before=<delivery id>``), LOG_ROWS a page.
+    """
     endpoint = get_object_or_404(WebhookEndpoint, pk=endpoint_id)
-    deliveries = list(
-        WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
-            "-created_at", "-id"
-        )[:LOG_ROWS]
+    page = keyset_page(
+        WebhookDelivery.objects.filter(endpoint=endpoint),
+        time_field="created_at",
+        before=cursor(request.GET.get("before")),
+        size=LOG_ROWS,
     )
     counts = {
         row["status"]: row["count"]
@@ -43,7 +48,8 @@ def endpoint_log(request: HttpRequest, endpoint_id: int) -> HttpResponse:
         "integrations/endpoint_log.html",
         {
             "endpoint": endpoint,
-            "deliveries": deliveries,
+            "deliveries": page.rows,
+            "page": page,
             "counts": [
                 (label, counts.get(value, 0)) for value, label in DeliveryStatus.choices
             ],

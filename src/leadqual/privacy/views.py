@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.leads.models import Lead
+from leadqual.paging import cursor, keyset_page
 from leadqual.privacy.audit import audit
 from leadqual.privacy.models import AuditAction, ConsentRecord
 from leadqual.privacy.queries import (
@@ -157,18 +158,28 @@ def _int_or_none(value: str | None) -> int | None:
 @role_required(Role.ADMIN)
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """The audit log, newest first, filtered by lead id, who and action."""
+    """The audit log, newest first, filtered by lead id, who and action.
+
+    Paged by keyset (``?before=<entry id>``): the log grows with every page
+    view, so neither a count of it nor an offset into it stays fast.
+    """
     filters = AuditFilters(
         lead_id=_int_or_none(request.GET.get("lead")),
         actor=request.GET.get("who") or None,
         action=request.GET.get("action") or None,
     )
-    entries = audit_entries(filters)[:AUDIT_PAGE_SIZE]
+    page = keyset_page(
+        audit_entries(filters),
+        time_field="at",
+        before=cursor(request.GET.get("before")),
+        size=AUDIT_PAGE_SIZE,
+    )
     return render(
         request,
         "privacy/audit_log.html",
         {
-            "entries": entries,
+            "entries": page.rows,
+            "page": page,
             "filters": filters,
             "actors": audit_actors(),
             "actions": AuditAction.choices,
