@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count
 from django.test import Client
+from pytest_django.fixtures import Settings
 
 from leadqual.intake.import_views import PROBLEMS_PER_PAGE
 from leadqual.intake.models import ImportJob
@@ -36,11 +38,13 @@ from leadqual.privacy.queries import (
     audit_actors,
     audit_entries,
 )
+from leadqual.privacy.services import person_counts, person_data
 from leadqual.scoring.models import Score
 from leadqual.scoring.queries import score_history
 from leadqual.scoring.services import active_scoring_model
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
+from tests.privacy.conftest import build_person
 from tests.web.test_list_indexes import assert_reads_index, plan
 
 pytestmark = pytest.mark.django_db
@@ -346,3 +350,27 @@ def test_the_score_history_reads_the_lead_time_index() -> None:
     assert "score_lead_time" in text, text
     assert not re.search(r"(^|-> +)Sort ", text, re.MULTILINE), text  # PostgreSQL
     assert "TEMP B-TREE FOR ORDER BY" not in text, text  # SQLite
+
+
+# --- a lead's privacy page --------------------------------------------------------
+
+
+def test_the_privacy_page_counts_what_the_export_holds_without_reading_it(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.DATA_DIR = tmp_path
+    person = build_person()
+    exported = person_data(person.lead, now=NOW)
+    tables = {
+        table: len(rows) for table, rows in exported.items() if isinstance(rows, list)
+    }
+
+    counts = person_counts(person.lead)
+
+    assert counts == tables
+    assert sum(1 for count in counts.values() if count) >= 10
+    html = _client_for(person.admin).get(f"/privacy/leads/{person.lead.pk}/")
+    shown = re.findall(
+        r"<tr><td>([^<]+)</td><td>(\d+)</td></tr>", html.content.decode()
+    )
+    assert ("Events", str(counts["events"])) in shown

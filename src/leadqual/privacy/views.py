@@ -25,7 +25,7 @@ from leadqual.privacy.services import (
     erase_person,
     export_person,
     is_anonymised,
-    person_data,
+    person_counts,
 )
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
@@ -57,11 +57,9 @@ STORED_DATA_LABELS: dict[str, StrOrPromise] = {
 
 
 def _page_context(lead: Lead, *, error: str = "") -> dict[str, object]:
-    data = person_data(lead, now=timezone.now())
     counts = [
-        {"table": STORED_DATA_LABELS.get(table, table), "count": len(value)}
-        for table, value in data.items()
-        if isinstance(value, list)
+        {"table": STORED_DATA_LABELS.get(table, table), "count": count}
+        for table, count in person_counts(lead).items()
     ]
     return {
         "lead": lead,
