@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -38,6 +39,8 @@ from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+# Problems of rejected rows listed on one page of an import's report.
+PROBLEMS_PER_PAGE = 100
 _STORED_NAME = re.compile(r"^[0-9a-f]{64}\.(csv|xlsx)$")
 
 
@@ -66,10 +69,23 @@ def _problem_text(problem: RowProblem) -> str:
     }
 
 
-def _report_context(report: ImportReport) -> dict[str, object]:
+def _report_context(
+    report: ImportReport, *, page: str | None = None, paged: bool = False
+) -> dict[str, object]:
+    """The report, with one page of its problems (PROBLEMS_PER_PAGE).
+
+    A file of up to ReadLimits.rows rows can have a problem in every row. An
+    import job's page pages them (``?page=``, htmx swaps the report); a dry
+    run's report is the answer to a POST, so it lists the first page only and
+    says how many more there are.
+    """
+    problems = Paginator(report.problems, PROBLEMS_PER_PAGE).get_page(page)
     return {
         "report": report,
-        "problems": [_problem_text(problem) for problem in report.problems],
+        "problems": [_problem_text(problem) for problem in problems],
+        "problems_page": problems if paged else None,
+        "problems_total": problems.paginator.count,
+        "problems_hidden": 0 if paged else problems.paginator.count - len(problems),
         "kept_despite_rejections": bool(report.rejected) and report.kept > 0,
         "rejected_count": len(report.rejected),
     }
@@ -189,7 +205,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "done": number_format(job.rows_done, force_grouping=True),
             "total": number_format(job.total_rows, force_grouping=True),
         },
-        **_report_context(job_report(job)),
+        **_report_context(job_report(job), page=request.GET.get("page"), paged=True),
     }
     htmx: HtmxDetails | None = getattr(request, "htmx", None)
     template = "intake/import_job_progress.html" if htmx else "intake/import_job.html"

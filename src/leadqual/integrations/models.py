@@ -177,7 +177,11 @@ class WebhookDelivery(models.Model):
             models.Index(
                 fields=["endpoint", "lead_id", "sequence"],
                 name="integrations_delivery_queue",
-            )
+            ),
+            # The endpoint's delivery log, newest first, paged by keyset, and
+            # its counts per status (tests/web/test_paging_everywhere.py).
+            models.Index(fields=["endpoint", "created_at", "id"], name="delivery_log"),
+            models.Index(fields=["endpoint", "status"], name="delivery_log_counts"),
         ]
 
     def __str__(self) -> str:

@@ -12,7 +12,7 @@ from leadqual.leads.models import Event, Lead
 from leadqual.privacy.models import AuditEntry
 from leadqual.triage.models import Feedback, Outcome
 
-AUDIT_PAGE_SIZE = 200
+AUDIT_PAGE_SIZE = 100
 
 
 def months_before(moment: datetime, months: int) -> datetime:
@@ -50,19 +50,34 @@ class AuditFilters:
 
 
 def audit_entries(filters: AuditFilters) -> QuerySet[AuditEntry]:
-    """Audit entries matching ``filters``, newest first."""
+    """Audit entries matching ``filters``, newest first.
+
+    Each filter is served by an index on (it, at, id); the actor is matched
+    exactly, as the page offers the actors that are in the log.
+    """
     entries = AuditEntry.objects.select_related("user").order_by("-at", "-pk")
     if filters.lead_id is not None:
         entries = entries.filter(lead_id=filters.lead_id)
     if filters.actor:
-        entries = entries.filter(actor__iexact=filters.actor)
+        entries = entries.filter(actor=filters.actor)
     if filters.action:
         entries = entries.filter(action=filters.action)
     return entries
 
 
 def audit_actors() -> list[str]:
-    """Every actor in the audit log, sorted, for the filter."""
-    return sorted(
-        AuditEntry.objects.order_by().values_list("actor", flat=True).distinct()
-    )
+    """Every actor in the audit log, sorted, for the filter.
+
+    One index seek per actor (the next name after the last one found) rather
+    than a DISTINCT over every entry: the log grows with every page view, the
+    number of people and API tokens in it does not.
+    """
+    actors: list[str] = []
+    while True:
+        following = AuditEntry.objects.order_by("actor").values_list("actor", flat=True)
+        if actors:
+            following = following.filter(actor__gt=actors[-1])
+        actor = following.first()
+        if actor is None:
+            return actors
+        actors.append(actor)

@@ -144,6 +144,57 @@ def _rows(
     return [_row(row, exclude=exclude) for row in rows]
 
 
+def _person_tables(
+    lead: Lead,
+) -> dict[str, tuple[models.QuerySet[Any], tuple[str, ...]]]:
+    """Per table of the export: the person's rows and the columns left out."""
+    return {
+        "consent_records": (
+            ConsentRecord.objects.filter(lead=lead).order_by("at", "pk"),
+            (),
+        ),
+        "events": (Event.objects.filter(lead=lead).order_by("occurred_at", "pk"), ()),
+        "scores": (Score.objects.filter(lead=lead).order_by("computed_at", "pk"), ()),
+        "band_changes": (
+            BandChange.objects.filter(lead=lead).order_by("changed_at", "pk"),
+            (),
+        ),
+        "feedback": (Feedback.objects.filter(lead=lead).order_by("given_at", "pk"), ()),
+        "outcomes": (
+            Outcome.objects.filter(lead=lead).order_by("occurred_at", "pk"),
+            (),
+        ),
+        "tasks": (Task.objects.filter(lead=lead).order_by("created_at", "pk"), ()),
+        "qualification": (Qualification.objects.filter(lead=lead), ()),
+        "notes": (Note.objects.filter(lead=lead).order_by("written_at", "pk"), ()),
+        "sales_actions": (
+            SalesAction.objects.filter(lead=lead).order_by("done_at", "pk"),
+            (),
+        ),
+        "alerts": (
+            Alert.objects.filter(lead=lead).order_by("created_at", "pk"),
+            ("last_error",),
+        ),
+        "webhook_deliveries": (
+            WebhookDelivery.objects.filter(lead_id=lead.pk).order_by(
+                "created_at", "pk"
+            ),
+            ("last_error", "remote_ids"),
+        ),
+        "visitors": (rows_of_lead("intake.Visitor", lead), ()),
+        "visitor_events": (rows_of_lead("intake.VisitorEvent", lead), ()),
+        "pending_form_submissions": (
+            rows_of_lead("intake.PendingFormSubmission", lead),
+            ("token_hash",),
+        ),
+        "merges": (LeadMerge.objects.filter(survivor=lead).order_by("merged_at"), ()),
+        "audit_entries": (
+            AuditEntry.objects.filter(lead_id=lead.pk).order_by("at", "pk"),
+            (),
+        ),
+    }
+
+
 def person_data(lead: Lead, *, now: datetime) -> dict[str, Any]:
     """Everything leadqual stores about the person behind ``lead``, JSON-ready.
 
@@ -159,46 +210,23 @@ def person_data(lead: Lead, *, now: datetime) -> dict[str, Any]:
             "company_name": company.name if company is not None else None,
         },
         "company": _row(company) if company is not None else None,
-        "consent_records": _rows(
-            ConsentRecord.objects.filter(lead=lead).order_by("at", "pk")
-        ),
-        "events": _rows(Event.objects.filter(lead=lead).order_by("occurred_at", "pk")),
-        "scores": _rows(Score.objects.filter(lead=lead).order_by("computed_at", "pk")),
-        "band_changes": _rows(
-            BandChange.objects.filter(lead=lead).order_by("changed_at", "pk")
-        ),
-        "feedback": _rows(
-            Feedback.objects.filter(lead=lead).order_by("given_at", "pk")
-        ),
-        "outcomes": _rows(
-            Outcome.objects.filter(lead=lead).order_by("occurred_at", "pk")
-        ),
-        "tasks": _rows(Task.objects.filter(lead=lead).order_by("created_at", "pk")),
-        "qualification": _rows(Qualification.objects.filter(lead=lead)),
-        "notes": _rows(Note.objects.filter(lead=lead).order_by("written_at", "pk")),
-        "sales_actions": _rows(
-            SalesAction.objects.filter(lead=lead).order_by("done_at", "pk")
-        ),
-        "alerts": _rows(
-            Alert.objects.filter(lead=lead).order_by("created_at", "pk"),
-            exclude=("last_error",),
-        ),
-        "webhook_deliveries": _rows(
-            WebhookDelivery.objects.filter(lead_id=lead.pk).order_by(
-                "created_at", "pk"
-            ),
-            exclude=("last_error", "remote_ids"),
-        ),
-        "visitors": _rows(rows_of_lead("intake.Visitor", lead)),
-        "visitor_events": _rows(rows_of_lead("intake.VisitorEvent", lead)),
-        "pending_form_submissions": _rows(
-            rows_of_lead("intake.PendingFormSubmission", lead),
-            exclude=("token_hash",),
-        ),
-        "merges": _rows(LeadMerge.objects.filter(survivor=lead).order_by("merged_at")),
-        "audit_entries": _rows(
-            AuditEntry.objects.filter(lead_id=lead.pk).order_by("at", "pk")
-        ),
+        **{
+            table: _rows(rows, exclude=exclude)
+            for table, (rows, exclude) in _person_tables(lead).items()
+        },
+    }
+
+
+def person_counts(lead: Lead) -> dict[str, int]:
+    """How many rows of each table of the export belong to the person.
+
+    Counted by the database, for the privacy page: a busy lead has many
+    thousands of events and scores, which the export reads and the page
+    does not need.
+    """
+    return {
+        table: rows.order_by().count()
+        for table, (rows, _exclude) in _person_tables(lead).items()
     }
 
 

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.leads.models import Lead
+from leadqual.paging import cursor, keyset_page
 from leadqual.privacy.audit import audit
 from leadqual.privacy.models import AuditAction, ConsentRecord
 from leadqual.privacy.queries import (
@@ -24,7 +25,7 @@ from leadqual.privacy.services import (
     erase_person,
     export_person,
     is_anonymised,
-    person_data,
+    person_counts,
 )
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
@@ -56,11 +57,9 @@ STORED_DATA_LABELS: dict[str, StrOrPromise] = {
 
 
 def _page_context(lead: Lead, *, error: str = "") -> dict[str, object]:
-    data = person_data(lead, now=timezone.now())
     counts = [
-        {"table": STORED_DATA_LABELS.get(table, table), "count": len(value)}
-        for table, value in data.items()
-        if isinstance(value, list)
+        {"table": STORED_DATA_LABELS.get(table, table), "count": count}
+        for table, count in person_counts(lead).items()
     ]
     return {
         "lead": lead,
@@ -157,18 +156,28 @@ def _int_or_none(value: str | None) -> int | None:
 @role_required(Role.ADMIN)
 @require_GET
 def audit_log(request: HttpRequest) -> HttpResponse:
-    """The audit log, newest first, filtered by lead id, who and action."""
+    """The audit log, newest first, filtered by lead id, who and action.
+
+    Paged by keyset (``?before=<entry id>``): the log grows with every page
+    view, so neither a count of it nor an offset into it stays fast.
+    """
     filters = AuditFilters(
         lead_id=_int_or_none(request.GET.get("lead")),
         actor=request.GET.get("who") or None,
         action=request.GET.get("action") or None,
     )
-    entries = audit_entries(filters)[:AUDIT_PAGE_SIZE]
+    page = keyset_page(
+        audit_entries(filters),
+        time_field="at",
+        before=cursor(request.GET.get("before")),
+        size=AUDIT_PAGE_SIZE,
+    )
     return render(
         request,
         "privacy/audit_log.html",
         {
-            "entries": entries,
+            "entries": page.rows,
+            "page": page,
             "filters": filters,
             "actors": audit_actors(),
             "actions": AuditAction.choices,

@@ -7,13 +7,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import get_language
 
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import Score, ScoringModelVersion, rule_points_digest
 
 REASONS_PER_LEAD = 3
+# Scores drawn on the lead page's score history: its newest ones.
+SCORE_HISTORY_LENGTH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +107,14 @@ def latest_score(lead_id: int) -> Score | None:
     )
 
 
-def score_history(lead_id: int) -> QuerySet[Score]:
-    """Every stored score of the lead, oldest first (a row per change)."""
-    return Score.objects.filter(lead_id=lead_id).order_by("computed_at", "id")
+def score_history(lead_id: int, *, limit: int = SCORE_HISTORY_LENGTH) -> list[Score]:
+    """The lead's newest ``limit`` stored scores, oldest first (a row per change).
+
+    A busy lead is rescored with every event it sends; its page shows the
+    recent history, read newest first through the (lead, computed_at) index.
+    """
+    newest = Score.objects.filter(lead_id=lead_id).order_by("-computed_at", "-id")
+    return list(reversed(newest[:limit]))
 
 
 def newest_open_draft() -> ScoringModelVersion | None:
