@@ -36,6 +36,11 @@ PERSONAL_DATA = (
     ),
     PersonalFields("triage.Task", not_personal=("kind", "closed_reason")),
     PersonalFields("triage.Notice", not_personal=("kind",)),
+    # The KPI sums per day, source, band and score bucket, and each lead's
+    # share of them: counts, a channel name and a band, no person. An erased
+    # person stays counted, as in every other KPI.
+    PersonalFields("triage.KpiDay", not_personal=("source", "band")),
+    PersonalFields("triage.LeadKpiFact", not_personal=("source", "band")),
     PersonalFields(
         "triage.Qualification",
         not_personal=(
