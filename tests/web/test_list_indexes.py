@@ -20,9 +20,20 @@ from django.db.models import F, QuerySet
 
 from leadqual.core.bands import Band
 from leadqual.hygiene.quality import MISSING_FIELD_FILTERS
-from leadqual.leads.accounts import AccountFilters, accounts_by_score, visible_accounts
-from leadqual.leads.models import LACKS_KEY_FIELD, DuplicateCandidate, Lead
-from leadqual.leads.queries import visible_leads
+from leadqual.leads.accounts import (
+    AccountFilters,
+    account_conditions,
+    accounts_by_score,
+    visible_accounts,
+)
+from leadqual.leads.models import LACKS_KEY_FIELD, Company, DuplicateCandidate, Lead
+from leadqual.leads.queries import (
+    LeadsByScorePerOwner,
+    distinct_values_query,
+    owner_conditions,
+    visible_leads,
+    visible_owners,
+)
 from leadqual.triage.queries import ALL_OWNERS, today_queue
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
@@ -162,3 +173,72 @@ def test_suspected_duplicates_are_read_in_rank_order_from_an_index() -> None:
         )[:100],
         "duplicate_candidate_rank",
     )
+
+
+# --- a seller's lead list and the filters' choices ------------------------------------
+
+
+@pytest.mark.parametrize("part", [0, 1], ids=["own", "unassigned"])
+def test_a_sellers_own_and_unassigned_leads_are_each_read_in_score_order(
+    part: int,
+) -> None:
+    """The merged list's two reads come in index order, not sorted."""
+    seller = make_user("sanne", role=Role.SALES)
+    merged = LeadsByScorePerOwner(visible_leads(seller), (seller.pk, None))
+    assert_reads_index(lambda: merged.reads(25)[part], "lead_list_by_owner")
+
+
+def raw_plan(sql: str, params: list[Any]) -> str:
+    """The plan of plain SQL, as ``plan`` asks for it (sorts made expensive)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def assert_looks_up(text: str, *indexes: str) -> None:
+    for index in indexes:
+        assert index in text, text
+    assert "TEMP B-TREE" not in text, text  # SQLite: no sort, no DISTINCT
+    assert "Sort" not in text and "Seq Scan" not in text, text  # PostgreSQL
+    assert "hashed SubPlan" not in text, text  # PostgreSQL: no hash of all rows
+    assert not any(
+        line.strip().startswith("SCAN item") or line.strip().startswith("SCAN l")
+        for line in text.splitlines()
+    ), text  # SQLite: no table scan
+
+
+@pytest.mark.parametrize(
+    ("role", "indexes"),
+    [
+        (Role.ADMIN, ["lead_list_by_source"]),
+        (Role.SALES, ["lead_sources_by_owner"]),
+    ],
+)
+def test_the_source_choices_are_looked_up_per_source(
+    role: Role, indexes: list[str]
+) -> None:
+    user = make_user("gebruiker", role=role)
+    sql, params = distinct_values_query(
+        Lead._meta.db_table, "source", owner_conditions(visible_owners(user))
+    )
+    assert_looks_up(raw_plan(sql, params), *indexes)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SALES])
+@pytest.mark.parametrize("column", ["sector", "country"])
+def test_the_account_choices_are_looked_up_per_value(role: Role, column: str) -> None:
+    user = make_user("gebruiker", role=role)
+    sql, params = distinct_values_query(
+        Company._meta.db_table, column, account_conditions(visible_owners(user))
+    )
+    text = raw_plan(sql, params)
+    assert_looks_up(text, f"company_{column}")
+    if role is Role.SALES:
+        # Whether a company has a seller's lead: one lookup, not a walk over
+        # all their leads.
+        assert "lead_company_owner" in text, text
