@@ -10,6 +10,7 @@ suitable index exists; tiny test tables would otherwise always be scanned.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -34,7 +35,13 @@ from leadqual.leads.queries import (
     visible_leads,
     visible_owners,
 )
-from leadqual.triage.queries import ALL_OWNERS, today_queue
+from leadqual.triage.queries import (
+    ALL_OWNERS,
+    UNASSIGNED,
+    QueueByTier,
+    QueueOwner,
+    today_queue,
+)
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
@@ -109,16 +116,17 @@ def test_a_sellers_queue_finds_their_open_tasks_by_index() -> None:
     text = plan(lambda: today_queue(seller.pk, now=NOW)[:25], sorted_by_index=False)
     # The queue's order is computed (tiers), so it is sorted; the filter is not
     # a scan of every task.
-    assert any(
-        index in text
-        for index in ("task_owner_queue", "triage_task_owner_id", "task_open_queue")
-    ), text
+    assert any(index in text for index in ("triage_task_owner_id", *OPEN_TASKS)), text
     assert "SCAN triage_task\n" not in text + "\n", text
+
+
+# Indexes that hold the open tasks only (partial, or the owner's with done_at).
+OPEN_TASKS = ("task_owner_queue", "task_open_queue", "task_open_created")
 
 
 def test_everyones_queue_reads_only_open_tasks_by_index() -> None:
     text = plan(lambda: today_queue(ALL_OWNERS, now=NOW)[:25], sorted_by_index=False)
-    assert "task_open_queue" in text, text
+    assert any(index in text for index in OPEN_TASKS[1:]), text
 
 
 def test_the_accounts_list_reads_companies_in_score_order_from_an_index() -> None:
@@ -242,3 +250,34 @@ def test_the_account_choices_are_looked_up_per_value(role: Role, column: str) ->
         # Whether a company has a seller's lead: one lookup, not a walk over
         # all their leads.
         assert "lead_company_owner" in text, text
+
+
+# --- the queue, tier by tier ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("whose", ["everyone", "seller", "unassigned"])
+def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
+    whose: str,
+) -> None:
+    """Only ties of one deadline are sorted (by score), never a whole tier;
+    the new hot tier (this week's tasks) may be sorted on SQLite."""
+    seller = make_user("sanne", role=Role.SALES)
+    owner: QueueOwner = {
+        "everyone": ALL_OWNERS,
+        "seller": seller.pk,
+        "unassigned": UNASSIGNED,
+    }[whose]
+    reads = QueueByTier(owner, now=NOW).reads()
+    for position, read in enumerate(reads):
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL enable_seqscan = off")
+                    cursor.execute("SET LOCAL enable_sort = off")
+            text = str(read[:25].explain())
+        assert any(index in text for index in OPEN_TASKS), text
+        assert "SCAN triage_task" not in text, text
+        # PostgreSQL: an incremental sort of the ties, not a sort of the tier.
+        assert not re.search(r"(^|->  )Sort ", text, re.MULTILINE), text
+        if position:
+            assert "TEMP B-TREE FOR ORDER BY" not in text, text
