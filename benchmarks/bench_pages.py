@@ -280,6 +280,14 @@ def main() -> None:
         default=1,
         help="with --fill bulk: processes inventing leads while one writes",
     )
+    parser.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="PAGE",
+        help='a page not to time, by its name in the table ("KPI page"); '
+        "may be given more than once",
+    )
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument(
         "--target-ms",
@@ -376,6 +384,10 @@ def main() -> None:
                 ("accounts", "/accounts/", "admin"),
                 ("data quality", "/leads/data-quality/", "marketing"),
             ]
+            unknown = set(arguments.skip) - {name for name, _p, _u in pages}
+            if unknown:
+                raise SystemExit(f"--skip: no page named {sorted(unknown)}")
+            pages = [page for page in pages if page[0] not in arguments.skip]
             cookies = {name: _session_cookie(name) for _p, _u, name in pages}
             print(
                 f"{'page':<17} {'median ms':>10} {'slowest ms':>11}  target {target:.0f} ms"
