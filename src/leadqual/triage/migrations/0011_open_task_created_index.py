@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0009_choice_indexes'),
+        ('leads', '0010_choice_indexes'),
         ('triage', '0010_open_task_queue_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0008_list_indexes'),
+        ('leads', '0009_event_lead_type_time'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
