@@ -10,6 +10,7 @@ suitable index exists; tiny test tables would otherwise always be scanned.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,10 +21,27 @@ from django.db.models import F, QuerySet
 
 from leadqual.core.bands import Band
 from leadqual.hygiene.quality import MISSING_FIELD_FILTERS
-from leadqual.leads.accounts import AccountFilters, accounts_by_score, visible_accounts
-from leadqual.leads.models import LACKS_KEY_FIELD, DuplicateCandidate, Lead
-from leadqual.leads.queries import visible_leads
-from leadqual.triage.queries import ALL_OWNERS, today_queue
+from leadqual.leads.accounts import (
+    AccountFilters,
+    account_conditions,
+    accounts_by_score,
+    visible_accounts,
+)
+from leadqual.leads.models import LACKS_KEY_FIELD, Company, DuplicateCandidate, Lead
+from leadqual.leads.queries import (
+    LeadsByScorePerOwner,
+    distinct_values_query,
+    owner_conditions,
+    visible_leads,
+    visible_owners,
+)
+from leadqual.triage.queries import (
+    ALL_OWNERS,
+    UNASSIGNED,
+    QueueByTier,
+    QueueOwner,
+    today_queue,
+)
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
 
@@ -98,16 +116,17 @@ def test_a_sellers_queue_finds_their_open_tasks_by_index() -> None:
     text = plan(lambda: today_queue(seller.pk, now=NOW)[:25], sorted_by_index=False)
     # The queue's order is computed (tiers), so it is sorted; the filter is not
     # a scan of every task.
-    assert any(
-        index in text
-        for index in ("task_owner_queue", "triage_task_owner_id", "task_open_queue")
-    ), text
+    assert any(index in text for index in ("triage_task_owner_id", *OPEN_TASKS)), text
     assert "SCAN triage_task\n" not in text + "\n", text
+
+
+# Indexes that hold the open tasks only (partial, or the owner's with done_at).
+OPEN_TASKS = ("task_owner_queue", "task_open_queue", "task_open_created")
 
 
 def test_everyones_queue_reads_only_open_tasks_by_index() -> None:
     text = plan(lambda: today_queue(ALL_OWNERS, now=NOW)[:25], sorted_by_index=False)
-    assert "task_open_queue" in text, text
+    assert any(index in text for index in OPEN_TASKS[1:]), text
 
 
 def test_the_accounts_list_reads_companies_in_score_order_from_an_index() -> None:
@@ -162,3 +181,103 @@ def test_suspected_duplicates_are_read_in_rank_order_from_an_index() -> None:
         )[:100],
         "duplicate_candidate_rank",
     )
+
+
+# --- a seller's lead list and the filters' choices ------------------------------------
+
+
+@pytest.mark.parametrize("part", [0, 1], ids=["own", "unassigned"])
+def test_a_sellers_own_and_unassigned_leads_are_each_read_in_score_order(
+    part: int,
+) -> None:
+    """The merged list's two reads come in index order, not sorted."""
+    seller = make_user("sanne", role=Role.SALES)
+    merged = LeadsByScorePerOwner(visible_leads(seller), (seller.pk, None))
+    assert_reads_index(lambda: merged.reads(25)[part], "lead_list_by_owner")
+
+
+def raw_plan(sql: str, params: list[Any]) -> str:
+    """The plan of plain SQL, as ``plan`` asks for it (sorts made expensive)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("EXPLAIN " + sql, params)
+        else:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return "\n".join(str(row[-1]) for row in cursor.fetchall())
+
+
+def assert_looks_up(text: str, *indexes: str) -> None:
+    for index in indexes:
+        assert index in text, text
+    assert "TEMP B-TREE" not in text, text  # SQLite: no sort, no DISTINCT
+    assert "Sort" not in text and "Seq Scan" not in text, text  # PostgreSQL
+    assert "hashed SubPlan" not in text, text  # PostgreSQL: no hash of all rows
+    assert not any(
+        line.strip().startswith("SCAN item") or line.strip().startswith("SCAN l")
+        for line in text.splitlines()
+    ), text  # SQLite: no table scan
+
+
+@pytest.mark.parametrize(
+    ("role", "indexes"),
+    [
+        (Role.ADMIN, ["lead_list_by_source"]),
+        (Role.SALES, ["lead_sources_by_owner"]),
+    ],
+)
+def test_the_source_choices_are_looked_up_per_source(
+    role: Role, indexes: list[str]
+) -> None:
+    user = make_user("gebruiker", role=role)
+    sql, params = distinct_values_query(
+        Lead._meta.db_table, "source", owner_conditions(visible_owners(user))
+    )
+    assert_looks_up(raw_plan(sql, params), *indexes)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.SALES])
+@pytest.mark.parametrize("column", ["sector", "country"])
+def test_the_account_choices_are_looked_up_per_value(role: Role, column: str) -> None:
+    user = make_user("gebruiker", role=role)
+    sql, params = distinct_values_query(
+        Company._meta.db_table, column, account_conditions(visible_owners(user))
+    )
+    text = raw_plan(sql, params)
+    assert_looks_up(text, f"company_{column}")
+    if role is Role.SALES:
+        # Whether a company has a seller's lead: one lookup, not a walk over
+        # all their leads.
+        assert "lead_company_owner" in text, text
+
+
+# --- the queue, tier by tier ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("whose", ["everyone", "seller", "unassigned"])
+def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
+    whose: str,
+) -> None:
+    """Only ties of one deadline are sorted (by score), never a whole tier;
+    the new hot tier (this week's tasks) may be sorted on SQLite."""
+    seller = make_user("sanne", role=Role.SALES)
+    owner: QueueOwner = {
+        "everyone": ALL_OWNERS,
+        "seller": seller.pk,
+        "unassigned": UNASSIGNED,
+    }[whose]
+    reads = QueueByTier(owner, now=NOW).reads()
+    for position, read in enumerate(reads):
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL enable_seqscan = off")
+                    cursor.execute("SET LOCAL enable_sort = off")
+            text = str(read[:25].explain())
+        assert any(index in text for index in OPEN_TASKS), text
+        assert "SCAN triage_task" not in text, text
+        # PostgreSQL: an incremental sort of the ties, not a sort of the tier.
+        assert not re.search(r"(^|->  )Sort ", text, re.MULTILINE), text
+        if position:
+            assert "TEMP B-TREE FOR ORDER BY" not in text, text

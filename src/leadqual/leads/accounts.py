@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -23,6 +24,12 @@ from leadqual.core.accounts import (
 )
 from leadqual.db import bulk_update
 from leadqual.leads.models import Company, Event, Lead
+from leadqual.leads.queries import (
+    Condition,
+    VisibleOwners,
+    distinct_values_in_order,
+    owner_conditions,
+)
 
 
 def _contacts_by_company(
@@ -155,17 +162,43 @@ def visible_accounts(leads: QuerySet[Lead]) -> QuerySet[Company]:
     return Company.objects.filter(Exists(leads.filter(company_id=OuterRef("pk"))))
 
 
-def account_choices(accounts: QuerySet[Company]) -> tuple[list[str], list[str]]:
-    """The sectors and countries among ``accounts``, sorted, for the filters."""
-    sectors = (
-        accounts.exclude(sector="").order_by("sector").values_list("sector", flat=True)
+def account_choices(owners: VisibleOwners) -> tuple[list[str], list[str]]:
+    """The sectors and countries of the accounts with a lead of ``owners``
+    (``visible_owners``: the accounts a user sees), sorted, for the filters.
+
+    A lookup per value in ``company_sector`` and ``company_country``, each
+    checking that the company found has such a lead: it costs the number of
+    values, not the number of companies.
+    """
+    if owners is not None and not owners:
+        return [], []
+    table = Company._meta.db_table
+    has_lead = account_conditions(owners)
+    return (
+        distinct_values_in_order(table, "sector", has_lead),
+        distinct_values_in_order(table, "country", has_lead),
     )
-    countries = (
-        accounts.exclude(country="")
-        .order_by("country")
-        .values_list("country", flat=True)
-    )
-    return list(dict.fromkeys(sectors)), list(dict.fromkeys(countries))
+
+
+def account_conditions(owners: VisibleOwners) -> list[Condition]:
+    """The condition of ``distinct_values_in_order`` over companies that keeps
+    those with a lead of ``owners`` (at least one owner, or None for all)."""
+    lead_table = connection.ops.quote_name(Lead._meta.db_table)
+    # One lookup per company and owner in lead_company_owner, OR-ed: a filter
+    # on each company read in index order. A scalar subquery with LIMIT 1,
+    # not EXISTS: PostgreSQL may turn EXISTS into a hash of every lead of
+    # those owners, or a join from them.
+    has_lead = [
+        f"(SELECT l.id FROM {lead_table} AS l "
+        f"WHERE l.company_id = item.id AND {condition} LIMIT 1) IS NOT NULL"
+        for condition, _params, _fixed in owner_conditions(owners, column="l.owner_id")
+    ]
+    params = [
+        param
+        for _condition, values, _fixed in owner_conditions(owners)
+        for param in values
+    ]
+    return [(" OR ".join(has_lead), params, [])]
 
 
 def accounts_by_score(

@@ -78,7 +78,12 @@ class Company(models.Model):
         verbose_name_plural = _("companies")
         # The accounts list: highest account score first, then by name.
         indexes = [
-            NullsLastIndex(fields=["-account_score", "name", "id"], name="account_list")
+            NullsLastIndex(
+                fields=["-account_score", "name", "id"], name="account_list"
+            ),
+            # The accounts list's filter choices: one lookup per value.
+            models.Index(fields=["sector"], name="company_sector"),
+            models.Index(fields=["country"], name="company_country"),
         ]
 
     def __str__(self) -> str:
@@ -204,6 +209,11 @@ class Lead(models.Model):
             NullsLastIndex(
                 fields=["owner", "-score_total", "-id"], name="lead_list_by_owner"
             ),
+            # A seller's source choices: one lookup per source and owner.
+            models.Index(fields=["owner", "source"], name="lead_sources_by_owner"),
+            # A seller's sector and country choices: whether a company has a
+            # lead of theirs, without walking all their leads.
+            models.Index(fields=["company", "owner"], name="lead_company_owner"),
             # The data-quality page: stale leads, longest untouched first.
             models.Index(fields=["updated_at", "id"], name="lead_stale"),
             # Only the leads lacking a field are indexed.

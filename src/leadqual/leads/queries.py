@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 from django.conf import settings
@@ -225,14 +227,204 @@ def visible_leads(user: User, leads: QuerySet[Lead] | None = None) -> QuerySet[L
     API (for a token's user) both use this one rule.
     """
     base = Lead.objects.all() if leads is None else leads
+    owners = visible_owners(user)
+    if owners is None:
+        return base
+    if not owners:
+        return base.none()
+    return base.filter(Q(owner=user) | Q(owner__isnull=True))
+
+
+# Whose leads a user sees: every lead (None), or the leads of these owners
+# (a user id, or None for the unassigned ones).
+VisibleOwners = tuple[int | None, ...] | None
+
+
+def visible_owners(user: User) -> VisibleOwners:
+    """Whose leads ``visible_leads`` lets the user see, as owner ids.
+
+    None: every lead. Otherwise a tuple of owner ids, ``None`` standing for
+    the unassigned leads; empty when the user sees no lead. Lists read each
+    owner's leads from an index (owner first) and merge them, where one query
+    with ``owner = me OR owner IS NULL`` would read and sort them all.
+    """
     role = user_role(user)
     if role in (Role.ADMIN, Role.MARKETING):
-        return base
+        return None
     if role is Role.SALES and settings.SALES_SEE_ALL_LEADS:
-        return base
+        return None
     if role is Role.SALES:
-        return base.filter(Q(owner=user) | Q(owner__isnull=True))
-    return base.none()
+        return (user.pk, None)
+    return ()
+
+
+def _score_order_key(row: tuple[int, int | None]) -> tuple[bool, int, int]:
+    """Highest score first, unscored last, then the highest id: ``BY_SCORE``."""
+    lead_id, score = row
+    return (score is None, -(score or 0), -lead_id)
+
+
+BY_SCORE = (F("score_total").desc(nulls_last=True), "-id")
+
+
+class LeadsByScorePerOwner:
+    """``leads`` in score order (``BY_SCORE``), read per owner and merged.
+
+    A sequence a Paginator pages like a query set: ``count()`` and slices.
+    Each owner's leads come in index order (``lead_list_by_owner``): a page
+    reads its offset plus its length of (id, score) per owner, merges them
+    and loads the page's leads by id, in the same order and with the same
+    rows as ``leads.filter(owner in owners).order_by(*BY_SCORE)``. The owners'
+    sets must not overlap (distinct ids, at most one None).
+    """
+
+    ordered = True  # for Paginator's check of unordered lists
+
+    def __init__(self, leads: QuerySet[Lead], owners: Sequence[int | None]) -> None:
+        self._leads = leads
+        self._parts = [
+            leads.filter(owner__isnull=True)
+            if owner is None
+            else leads.filter(owner_id=owner)
+            for owner in dict.fromkeys(owners)
+        ]
+
+    def count(self) -> int:
+        return sum(part.count() for part in self._parts)
+
+    def reads(self, stop: int) -> list[QuerySet[Lead, tuple[int, int | None]]]:
+        """Per owner, the (id, score) of their first ``stop`` leads in order."""
+        return [
+            # By owner first, though one owner: PostgreSQL does not take
+            # "owner_id IS NULL" as one value of the index's first column.
+            part.order_by("owner_id", *BY_SCORE).values_list("id", "score_total")[:stop]
+            for part in self._parts
+        ]
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Lead]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, index: int) -> Lead: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Lead]: ...
+
+    def __getitem__(self, index: int | slice) -> Lead | list[Lead]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("Leads are read from the first on: no negative index.")
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(f"There is no lead at position {index}.")
+            return found[0]
+        if index.step not in (None, 1):
+            raise TypeError("Lead pages are read by slices without a step.")
+        start = index.start or 0
+        stop = index.stop
+        if start < 0 or stop is None or stop < 0:
+            raise TypeError("Lead pages need a slice with a start and a stop >= 0.")
+        if stop <= start:
+            return []
+        rows = heapq.merge(*self.reads(stop), key=_score_order_key)
+        ids = [lead_id for lead_id, _score in itertools.islice(rows, start, stop)]
+        by_id = self._leads.in_bulk(ids)
+        return [by_id[lead_id] for lead_id in ids if lead_id in by_id]
+
+
+# A condition of ``distinct_values_in_order``: SQL over the rows (``item``),
+# its parameters, and the columns it fixes to one value, in index order.
+Condition = tuple[str, Sequence[Any], Sequence[str]]
+
+
+def distinct_values_in_order(
+    table: str, column: str, conditions: Sequence[Condition]
+) -> list[str]:
+    """The non-empty values of ``column`` among the rows of ``table`` (aliased
+    ``item``) that pass any of ``conditions``, sorted as the database sorts.
+
+    One query, in steps of one index lookup per value and condition (a
+    "loose index scan"): each step asks for the smallest value after the
+    last one found. With an index on a condition's fixed columns, then
+    ``column``, it costs the number of distinct values, not the number of
+    rows: ``SELECT DISTINCT`` reads them all.
+    """
+    if not conditions:
+        return []
+    sql, params = distinct_values_query(table, column, conditions)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [value for (value,) in cursor.fetchall()]
+
+
+def distinct_values_query(
+    table: str, column: str, conditions: Sequence[Condition]
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of ``distinct_values_in_order`` (at least one
+    condition), for running it or asking the database for its plan."""
+    quote = connection.ops.quote_name
+    name = f"item.{quote(column)}"
+    # PostgreSQL wants one type for both terms of the recursion (varchar(n)
+    # is not varchar): text, which keeps the column's collation.
+    text = f"CAST({name} AS TEXT)"
+
+    def smallest_after(after: str) -> str:
+        firsts = [
+            # Ordered by the fixed columns too: PostgreSQL does not take
+            # "owner_id IS NULL" as one value of the index's first column,
+            # and would sort the rows instead of reading them in order.
+            f"(SELECT {text} FROM {quote(table)} AS item "
+            f"WHERE {name} > {after} AND ({condition}) "
+            f"ORDER BY {', '.join([*fixed, name])} LIMIT 1)"
+            for condition, _params, fixed in conditions
+        ]
+        if len(firsts) == 1:
+            return firsts[0]
+        candidates = " UNION ALL ".join(f"SELECT {first} AS value" for first in firsts)
+        return f"(SELECT MIN(value) FROM ({candidates}) AS candidates)"
+
+    sql = (
+        "WITH RECURSIVE found(value) AS ("
+        f"SELECT {smallest_after('%s')} "
+        f"UNION ALL SELECT {smallest_after('found.value')} "
+        "FROM found WHERE found.value IS NOT NULL"
+        ") SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    params: list[Any] = []
+    for _condition, condition_params, _fixed in conditions:
+        params.extend(["", *condition_params])
+    for _condition, condition_params, _fixed in conditions:
+        params.extend(condition_params)
+    return sql, params
+
+
+def owner_conditions(
+    owners: VisibleOwners, *, column: str = "item.owner_id"
+) -> list[Condition]:
+    """Conditions for ``distinct_values_in_order``: one per visible owner,
+    or one that lets every row pass."""
+    if owners is None:
+        return [("1 = 1", [], [])]
+    return [
+        (f"{column} IS NULL", [], [column])
+        if owner is None
+        else (f"{column} = %s", [owner], [column])
+        for owner in owners
+    ]
+
+
+def lead_sources(owners: VisibleOwners) -> list[str]:
+    """The sources of the leads of ``owners`` (``visible_owners``), sorted.
+
+    For the lead list's source filter: a lookup per source and owner in
+    ``lead_list_by_source`` or ``lead_sources_by_owner``.
+    """
+    return distinct_values_in_order(
+        Lead._meta.db_table, "source", owner_conditions(owners)
+    )
 
 
 def every_event(lead_ids: Iterable[int]) -> dict[int, list[core_events.Event]]:

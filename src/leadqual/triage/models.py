@@ -207,6 +207,12 @@ class Task(models.Model):
                 condition=models.Q(done_at__isnull=True),
                 name="task_open_queue",
             ),
+            # The queue's new hot leads: open tasks created this week.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="task_open_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import IntEnum
-from typing import Literal
+from typing import Literal, overload
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -23,11 +23,13 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leadqual.core.assignment import OwnerState
 from leadqual.core.bands import Band
+from leadqual.leads.models import Lead
 from leadqual.triage.models import AlertKind, Notice, Task
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
@@ -222,6 +224,149 @@ def today_queue(
             "id",
         )
     )
+
+
+def _tier_reads(
+    day: QueueDay, *, one_owner: bool
+) -> list[tuple[QueueTier, Q, tuple[str | OrderBy, ...]]]:
+    """The queue's tiers as (tier, condition, order), in the queue's order.
+
+    The overdue tier is read per band (hot, warm, the rest), each latest
+    deadline first: ``today_queue`` sorts it by its band rank first. With
+    ``one_owner`` (a seller's or the unassigned tasks: ``task_owner_queue``)
+    the order starts with the owner and done_at, the same for every task:
+    PostgreSQL does not take "IS NULL" as one value of an index column, and
+    would sort the tier instead of reading it in deadline order.
+    """
+    # On the annotated ``lead_band`` (QueueByTier), not the joined lead: a
+    # condition on the lead lets the database start from every lead of the
+    # band and sort their tasks, instead of reading tasks in deadline order.
+    hot = Q(lead_band=Band.HOT.value)
+    warm = Q(lead_band=Band.WARM.value)
+    new_hot = hot & Q(created_at__gte=day.new_hot_since)
+    overdue = ~new_hot & Q(due_at__lt=day.starts_at)
+    by_score: tuple[str | OrderBy, ...] = (
+        F("lead__score_total").desc(nulls_last=True),
+        "id",
+    )
+    owner_first = ("owner_id", "done_at") if one_owner else ()
+    soonest: tuple[str | OrderBy, ...] = (
+        *(F(name).asc() for name in owner_first),
+        F("due_at").asc(),
+        *by_score,
+    )
+    latest: tuple[str | OrderBy, ...] = (
+        *(F(name).desc() for name in owner_first),
+        F("due_at").desc(),
+        *by_score,
+    )
+    return [
+        (QueueTier.NEW_HOT, new_hot, soonest),
+        (
+            QueueTier.DUE_TODAY,
+            ~new_hot & Q(due_at__gte=day.starts_at, due_at__lt=day.ends_at),
+            soonest,
+        ),
+        (QueueTier.OVERDUE, overdue & hot, latest),
+        (QueueTier.OVERDUE, overdue & warm, latest),
+        (QueueTier.OVERDUE, overdue & ~hot & ~warm, latest),
+        (QueueTier.LATER, ~new_hot & Q(due_at__gte=day.ends_at), soonest),
+    ]
+
+
+# The queries a page of the queue reads at most (one per tier and band of
+# _tier_reads), besides the counts of the tiers before it.
+QUEUE_READS = 6
+
+
+class QueueByTier:
+    """``today_queue`` read tier by tier, each in the order an index has.
+
+    A sequence a Paginator pages like a query set: ``count()`` and slices.
+    ``today_queue`` computes every open task's tier and sorts them all; here
+    each tier is its own query in deadline order (``task_open_queue``,
+    ``task_owner_queue``), read with an offset and a limit, and a tier is
+    counted only when a page starts after it. The same tasks in the same
+    order, annotated with ``tier``.
+    """
+
+    ordered = True  # for Paginator's check of unordered lists
+
+    def __init__(
+        self, owner: QueueOwner, *, now: datetime, band: Band | None = None
+    ) -> None:
+        tasks = _open_tasks_of(owner).annotate(
+            lead_band=Subquery(
+                Lead.objects.filter(pk=OuterRef("lead_id")).values("band")[:1]
+            )
+        )
+        if band is not None:
+            tasks = tasks.filter(lead_band=band.value)
+        self._tasks = tasks
+        self._tiers = [
+            (tier, tasks.filter(condition), order)
+            for tier, condition, order in _tier_reads(
+                queue_day(now), one_owner=owner != ALL_OWNERS
+            )
+        ]
+
+    def count(self) -> int:
+        return self._tasks.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def reads(self) -> list[QuerySet[Task]]:
+        """Each tier's tasks in their order (for the tests of their plans)."""
+        return [
+            tasks.select_related("lead", "lead__company", "owner")
+            .annotate(tier=Value(int(tier), output_field=IntegerField()))
+            .order_by(*order)
+            for tier, tasks, order in self._tiers
+        ]
+
+    def __iter__(self) -> Iterator[Task]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, index: int) -> Task: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Task]: ...
+
+    def __getitem__(self, index: int | slice) -> Task | list[Task]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("Tasks are read from the first on: no negative index.")
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(f"There is no task at position {index}.")
+            return found[0]
+        if index.step not in (None, 1):
+            raise TypeError("Queue pages are read by slices without a step.")
+        start = index.start or 0
+        stop = index.stop
+        if start < 0 or stop is None or stop < 0:
+            raise TypeError("Queue pages need a slice with a start and a stop >= 0.")
+        page: list[Task] = []
+        skip = start
+        wanted = stop - start
+        for tasks, (_tier, counted, _order) in zip(
+            self.reads(), self._tiers, strict=True
+        ):
+            if wanted <= 0:
+                break
+            if skip:
+                # Only a tier wholly before the page is counted.
+                size = counted.count()
+                if skip >= size:
+                    skip -= size
+                    continue
+            rows = list(tasks[skip : skip + wanted])
+            skip = 0
+            page.extend(rows)
+            wanted -= len(rows)
+        return page
 
 
 @dataclass(frozen=True, slots=True)

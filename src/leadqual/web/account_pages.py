@@ -34,7 +34,7 @@ from leadqual.leads.accounts import (
     visible_accounts,
 )
 from leadqual.leads.models import Company, Lead
-from leadqual.leads.queries import visible_leads
+from leadqual.leads.queries import visible_leads, visible_owners
 from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
@@ -95,8 +95,9 @@ def _account_row(company: Company) -> AccountRow:
 @role_required(*ALL_ROLES)
 def account_list(request: HtmxHttpRequest) -> HttpResponse:
     """Accounts by account score, highest first; with htmx only the table."""
-    accounts = visible_accounts(visible_leads(signed_in_user(request)))
-    sectors, countries = account_choices(accounts)
+    user = signed_in_user(request)
+    accounts = visible_accounts(visible_leads(user))
+    sectors, countries = account_choices(visible_owners(user))
     filters = _read_filters(request, sectors=sectors, countries=countries)
     ordered = accounts_by_score(accounts, filters)
     page = Paginator(ordered, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,7 +35,14 @@ from leadqual.core.lifecycle import (
 from leadqual.core.scoring import Group, ScoringModel
 from leadqual.leads.accounts import account_summary
 from leadqual.leads.models import BAND_LABELS, STATUS_LABELS, Event, Lead
-from leadqual.leads.queries import visible_leads
+from leadqual.leads.queries import (
+    BY_SCORE,
+    LeadsByScorePerOwner,
+    VisibleOwners,
+    lead_sources,
+    visible_leads,
+    visible_owners,
+)
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
@@ -97,22 +104,18 @@ class LeadFilters:
         return any((self.band, self.source, self.owner, self.status, self.q))
 
 
-def _owner_choices(leads: QuerySet[Lead]) -> list[tuple[str, str]]:
-    owners = User.objects.filter(
-        pk__in=leads.filter(owner__isnull=False).values("owner_id")
-    ).order_by("first_name", "last_name", "username")
+def _owner_choices(
+    leads: QuerySet[Lead], owners: VisibleOwners
+) -> list[tuple[str, str]]:
+    # EXISTS per user (a lookup in lead_list_by_owner), not IN over the owner
+    # of every lead.
+    users = User.objects.filter(Exists(leads.filter(owner_id=OuterRef("pk"))))
+    if owners is not None:
+        users = users.filter(pk__in=[owner for owner in owners if owner is not None])
+    ordered = users.order_by("first_name", "last_name", "username")
     return [(UNASSIGNED, gettext("Unassigned"))] + [
-        (str(owner.pk), display_name(owner)) for owner in owners
+        (str(owner.pk), display_name(owner)) for owner in ordered
     ]
-
-
-def _source_choices(leads: QuerySet[Lead]) -> list[str]:
-    return list(
-        leads.exclude(source="")
-        .order_by("source")
-        .values_list("source", flat=True)
-        .distinct()
-    )
 
 
 def _read_filters(
@@ -185,12 +188,19 @@ def _lead_row(lead: Lead) -> LeadRow:
 @role_required(*ALL_ROLES)
 def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     """Leads by score, highest first; with htmx only the table is rendered."""
-    visible = visible_leads(signed_in_user(request))
-    sources = _source_choices(visible)
-    owners = _owner_choices(visible)
+    user = signed_in_user(request)
+    visible = visible_leads(user)
+    seen_owners = visible_owners(user)
+    sources = lead_sources(seen_owners)
+    owners = _owner_choices(visible, seen_owners)
     filters = _read_filters(request, sources=sources, owners=owners)
     leads = _filtered(visible, filters).select_related("company", "owner")
-    ordered = leads.order_by(F("score_total").desc(nulls_last=True), "-id")
+    ordered: QuerySet[Lead] | LeadsByScorePerOwner
+    if seen_owners is None:
+        ordered = leads.order_by(*BY_SCORE)
+    else:
+        # A seller's own and unassigned leads: two reads in index order, merged.
+        ordered = LeadsByScorePerOwner(leads, seen_owners)
     page = Paginator(ordered, LEADS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "rows": [_lead_row(lead) for lead in page.object_list],

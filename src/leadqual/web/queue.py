@@ -1,7 +1,8 @@
 """The today queue: the open tasks in the order a seller should work them.
 
 New hot leads first, then tasks due today, then overdue ones, then the rest
-(``triage.queries.today_queue``); filtered by band and owner, 25 to a page.
+(``triage.queries.today_queue``, read tier by tier by ``QueueByTier``);
+filtered by band and owner, 25 to a page.
 Sellers see their own tasks and the unassigned ones; marketing and admins
 every owner's. From here a seller closes stale tasks in bulk with a reason,
 and ``/queue/next/?after=<lead id>`` (``triage:next-lead``) opens the lead
@@ -34,11 +35,11 @@ from leadqual.triage.models import Task, TaskCloseReason
 from leadqual.triage.queries import (
     ALL_OWNERS,
     UNASSIGNED,
+    QueueByTier,
     QueueOwner,
     QueueTier,
     next_lead_in_queue,
     sales_users,
-    today_queue,
     unseen_hot_notices,
 )
 from leadqual.triage.services import TasksNotClosable, close_tasks, mark_notices_seen
@@ -248,7 +249,9 @@ def _queue_context(
     owner_value, owner = _read_owner(request, user, choices)
     band = _read_band(request)
     may_close = _may_close(user)
-    paginator = Paginator(today_queue(owner, now=now, band=band), TASKS_PER_PAGE)
+    # Tier by tier, each in index order: the same tasks and order as
+    # today_queue, without sorting every open task.
+    paginator = Paginator(QueueByTier(owner, now=now, band=band), TASKS_PER_PAGE)
     page: Page[Task] = paginator.get_page(request.GET.get("page"))
     tasks = list(page.object_list)
     rows = _queue_rows(tasks, now=now, may_close=may_close)
