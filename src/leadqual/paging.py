@@ -9,13 +9,62 @@ descending; the id breaks ties between rows of the same moment.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 from django.db import models
 from django.db.models import QuerySet
 
 M = TypeVar("M", bound=models.Model)
+
+
+class PagedRows(Generic[M]):
+    """Rows that Django's Paginator pages like a query set, read a page at a time.
+
+    For lists that are read in several index-ordered parts rather than one
+    query: a subclass gives ``count()`` and ``rows(start, stop)``; this gives
+    the sequence the Paginator slices (whole slices from the first row on).
+    """
+
+    ordered = True  # for Paginator's check of unordered lists
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def rows(self, start: int, stop: int) -> list[M]:
+        """The rows at positions start..stop-1 (start < stop)."""
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[M]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, index: int) -> M: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[M]: ...
+
+    def __getitem__(self, index: int | slice) -> M | list[M]:
+        if isinstance(index, int):
+            if index < 0:
+                raise IndexError("Rows are read from the first on: no negative index.")
+            found = self[index : index + 1]
+            if not found:
+                raise IndexError(f"There is no row at position {index}.")
+            return found[0]
+        if index.step not in (None, 1):
+            raise TypeError("Pages are read by slices without a step.")
+        start = index.start or 0
+        stop = index.stop
+        if start < 0 or stop is None or stop < 0:
+            raise TypeError("Pages need a slice with a start and a stop >= 0.")
+        if stop <= start:
+            return []
+        return self.rows(start, stop)
 
 
 @dataclass(frozen=True, slots=True)

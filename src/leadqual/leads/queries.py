@@ -7,7 +7,7 @@ import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, overload
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -22,6 +22,7 @@ from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
 from leadqual.core.profile import FieldValue, LeadProfile
 from leadqual.core.scoring import EventWindow
 from leadqual.leads.models import Company, Event, Lead
+from leadqual.paging import PagedRows
 from leadqual.users.permissions import user_role
 from leadqual.users.roles import Role
 
@@ -267,7 +268,7 @@ def _score_order_key(row: tuple[int, int | None]) -> tuple[bool, int, int]:
 BY_SCORE = (F("score_total").desc(nulls_last=True), "-id")
 
 
-class LeadsByScorePerOwner:
+class LeadsByScorePerOwner(PagedRows[Lead]):
     """``leads`` in score order (``BY_SCORE``), read per owner and merged.
 
     A sequence a Paginator pages like a query set: ``count()`` and slices.
@@ -277,8 +278,6 @@ class LeadsByScorePerOwner:
     rows as ``leads.filter(owner in owners).order_by(*BY_SCORE)``. The owners'
     sets must not overlap (distinct ids, at most one None).
     """
-
-    ordered = True  # for Paginator's check of unordered lists
 
     def __init__(self, leads: QuerySet[Lead], owners: Sequence[int | None]) -> None:
         self._leads = leads
@@ -301,34 +300,7 @@ class LeadsByScorePerOwner:
             for part in self._parts
         ]
 
-    def __len__(self) -> int:
-        return self.count()
-
-    def __iter__(self) -> Iterator[Lead]:
-        return iter(self[0 : self.count()])
-
-    @overload
-    def __getitem__(self, index: int) -> Lead: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Lead]: ...
-
-    def __getitem__(self, index: int | slice) -> Lead | list[Lead]:
-        if isinstance(index, int):
-            if index < 0:
-                raise IndexError("Leads are read from the first on: no negative index.")
-            found = self[index : index + 1]
-            if not found:
-                raise IndexError(f"There is no lead at position {index}.")
-            return found[0]
-        if index.step not in (None, 1):
-            raise TypeError("Lead pages are read by slices without a step.")
-        start = index.start or 0
-        stop = index.stop
-        if start < 0 or stop is None or stop < 0:
-            raise TypeError("Lead pages need a slice with a start and a stop >= 0.")
-        if stop <= start:
-            return []
+    def rows(self, start: int, stop: int) -> list[Lead]:
         rows = heapq.merge(*self.reads(stop), key=_score_order_key)
         ids = [lead_id for lead_id, _score in itertools.islice(rows, start, stop)]
         by_id = self._leads.in_bulk(ids)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import IntEnum
-from typing import Literal, overload
+from typing import Literal
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -30,6 +30,7 @@ from django.utils import timezone
 from leadqual.core.assignment import OwnerState
 from leadqual.core.bands import Band
 from leadqual.leads.models import Lead
+from leadqual.paging import PagedRows
 from leadqual.triage.models import AlertKind, Notice, Task
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
@@ -279,7 +280,7 @@ def _tier_reads(
 QUEUE_READS = 6
 
 
-class QueueByTier:
+class QueueByTier(PagedRows[Task]):
     """``today_queue`` read tier by tier, each in the order an index has.
 
     A sequence a Paginator pages like a query set: ``count()`` and slices.
@@ -289,8 +290,6 @@ class QueueByTier:
     counted only when a page starts after it. The same tasks in the same
     order, annotated with ``tier``.
     """
-
-    ordered = True  # for Paginator's check of unordered lists
 
     def __init__(
         self, owner: QueueOwner, *, now: datetime, band: Band | None = None
@@ -313,9 +312,6 @@ class QueueByTier:
     def count(self) -> int:
         return self._tasks.count()
 
-    def __len__(self) -> int:
-        return self.count()
-
     def reads(self) -> list[QuerySet[Task]]:
         """Each tier's tasks in their order (for the tests of their plans)."""
         return [
@@ -325,29 +321,7 @@ class QueueByTier:
             for tier, tasks, order in self._tiers
         ]
 
-    def __iter__(self) -> Iterator[Task]:
-        return iter(self[0 : self.count()])
-
-    @overload
-    def __getitem__(self, index: int) -> Task: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> list[Task]: ...
-
-    def __getitem__(self, index: int | slice) -> Task | list[Task]:
-        if isinstance(index, int):
-            if index < 0:
-                raise IndexError("Tasks are read from the first on: no negative index.")
-            found = self[index : index + 1]
-            if not found:
-                raise IndexError(f"There is no task at position {index}.")
-            return found[0]
-        if index.step not in (None, 1):
-            raise TypeError("Queue pages are read by slices without a step.")
-        start = index.start or 0
-        stop = index.stop
-        if start < 0 or stop is None or stop < 0:
-            raise TypeError("Queue pages need a slice with a start and a stop >= 0.")
+    def rows(self, start: int, stop: int) -> list[Task]:
         page: list[Task] = []
         skip = start
         wanted = stop - start
