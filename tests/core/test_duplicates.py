@@ -6,7 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from leadqual.core.duplicates import (
+    MAX_BLOCK_SIZE,
     NAME_MATCH_THRESHOLD,
+    BlockingKeys,
+    DuplicatePair,
     DuplicateReason,
     LeadIdentity,
     company_key,
@@ -138,3 +141,67 @@ names = st.text(alphabet="abcdeijklmnoprstv ", min_size=1, max_size=20)
 def test_name_similarity_is_symmetric_and_within_0_to_100(a: str, b: str) -> None:
     assert name_similarity(a, b) == name_similarity(b, a)
     assert 0.0 <= name_similarity(a, b) <= 100.0
+
+
+def _pairs_with(pairs: list[DuplicatePair], ids: set[int]) -> list[DuplicatePair]:
+    return [pair for pair in pairs if pair.first_id in ids or pair.second_id in ids]
+
+
+# A few names, companies and phones, so random leads share groups often.
+identity = st.tuples(
+    st.sampled_from(["Jan de Vries", "Jan de Vreis", "Anna Smit", "Anne Smit", ""]),
+    st.sampled_from(["bakker-ict.nl", "gmail.com", "smitbouw.nl"]),
+    st.sampled_from([None, "Bakker ICT B.V.", "bakker ict", "Smit Bouw"]),
+    st.sampled_from([None, "+31612345678", "06 12345678", "12"]),
+)
+
+
+@given(st.lists(identity, max_size=25), st.sets(st.integers(0, 30)))
+def test_the_pairs_involving_some_leads_are_those_of_a_search_over_everyone(
+    identities: list[tuple[str, str, str | None, str | None]], chosen: set[int]
+) -> None:
+    leads = [
+        _lead(number, name, f"lead{number}@{domain}", company, phone)
+        for number, (name, domain, company, phone) in enumerate(identities)
+    ]
+    assert find_duplicates(leads, involving=chosen) == _pairs_with(
+        find_duplicates(leads), chosen
+    )
+
+
+@given(st.lists(identity, max_size=25))
+def test_keys_given_in_advance_find_the_same_pairs(
+    identities: list[tuple[str, str, str | None, str | None]],
+) -> None:
+    leads = [
+        _lead(number, name, f"lead{number}@{domain}", company, phone)
+        for number, (name, domain, company, phone) in enumerate(identities)
+    ]
+    stored = {
+        lead.lead_id: BlockingKeys.from_parts(
+            company=company_key(lead.company_name) or "",
+            domain=work_domain(lead.email) or "",
+            phone=phone_key(lead.phone) or "",
+        )
+        for lead in leads
+    }
+    assert stored == {lead.lead_id: BlockingKeys.of(lead) for lead in leads}
+    assert find_duplicates(leads, keys=stored) == find_duplicates(leads)
+
+
+def test_a_group_larger_than_a_block_gives_a_lead_the_pairs_of_its_slice() -> None:
+    """In a company of 1,100 contacts a lead is compared with its slice of 500 only."""
+    leads = [
+        # Every 50th contact has a twin 3 places later, in the same slice.
+        _lead(number, f"Person {number // 50:03d} Jansen", f"p{number}@big.nl", "Big")
+        if number % 50 in (0, 3)
+        else _lead(number, f"Colleague {number:05d} Quist", f"p{number}@big.nl", "Big")
+        for number in range(2 * MAX_BLOCK_SIZE + 100)
+    ]
+    everyone = find_duplicates(leads)
+    assert {(pair.first_id, pair.second_id) for pair in everyone} >= {
+        (0, 3),
+        (550, 553),
+    }
+    for chosen in ({0}, {3, 550}, {499, 500, 1099}, set(range(0, 1100, 7))):
+        assert find_duplicates(leads, involving=chosen) == _pairs_with(everyone, chosen)

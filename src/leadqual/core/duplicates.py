@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from enum import StrEnum
 from itertools import combinations
@@ -132,13 +133,31 @@ def name_similarity(first: str, second: str) -> float:
 
 
 @dataclass(frozen=True, slots=True)
-class _Keys:
+class BlockingKeys:
+    """The groups a lead falls in: its company keys ("name:...", "domain:...") and phone."""
+
     companies: frozenset[str]
     phone: str | None
 
+    @classmethod
+    def of(cls, lead: LeadIdentity) -> BlockingKeys:
+        return cls(companies=frozenset(company_keys(lead)), phone=phone_key(lead.phone))
+
+    @classmethod
+    def from_parts(cls, *, company: str, domain: str, phone: str) -> BlockingKeys:
+        """From keys computed before (company_key, work_domain, phone_key; "" for none).
+
+        Lets a caller that stores the keys skip computing them again: reading
+        a phone number costs about 0.2 ms.
+        """
+        companies = {f"name:{company}"} if company else set()
+        if domain:
+            companies.add(f"domain:{domain}")
+        return cls(companies=frozenset(companies), phone=phone or None)
+
 
 def _blocks(
-    leads: Iterable[LeadIdentity], keys: dict[int, _Keys]
+    leads: Iterable[LeadIdentity], keys: Mapping[int, BlockingKeys]
 ) -> list[list[LeadIdentity]]:
     groups: dict[str, list[LeadIdentity]] = defaultdict(list)
     for lead in leads:
@@ -156,30 +175,55 @@ def _blocks(
     return blocks
 
 
-def find_duplicates(leads: Sequence[LeadIdentity]) -> list[DuplicatePair]:
+def _block_pairs(
+    block: Sequence[LeadIdentity], involving: AbstractSet[int] | None
+) -> Iterator[tuple[LeadIdentity, LeadIdentity]]:
+    if involving is None:
+        yield from combinations(block, 2)
+        return
+    # Only the pairs with a lead of interest: a batch of new leads in a group
+    # of 500 costs 499 comparisons per new lead, not 124,750.
+    for one in block:
+        if one.lead_id in involving:
+            for other in block:
+                if other is not one:
+                    yield one, other
+
+
+def find_duplicates(
+    leads: Sequence[LeadIdentity],
+    *,
+    keys: Mapping[int, BlockingKeys] | None = None,
+    involving: AbstractSet[int] | None = None,
+) -> list[DuplicatePair]:
     """Every suspected duplicate pair among ``leads``, most similar first.
 
     A pair is the same person at the same company (NAME_MATCH_THRESHOLD) or
     two leads with the same phone number in E.164; a pair found both ways
     lists both reasons. Names are compared only within a company or phone
-    group.
+    group. ``keys`` gives leads' blocking keys computed before (the others
+    are computed here); with ``involving``, only the pairs with at least one
+    of those leads are returned, and only those are compared. Groups are
+    sliced in the order of ``leads``, so the pairs of a lead are the same
+    whether found over everyone or with ``involving``.
     """
-    keys = {
-        lead.lead_id: _Keys(
-            companies=frozenset(company_keys(lead)), phone=phone_key(lead.phone)
-        )
-        for lead in leads
+    given = keys or {}
+    lead_keys = {
+        lead.lead_id: given.get(lead.lead_id) or BlockingKeys.of(lead) for lead in leads
     }
     found: dict[tuple[int, int], DuplicatePair] = {}
-    for block in _blocks(leads, keys):
-        for one, other in combinations(block, 2):
+    for block in _blocks(leads, lead_keys):
+        for one, other in _block_pairs(block, involving):
             if one.lead_id == other.lead_id:
                 continue
             first, second = sorted((one, other), key=lambda lead: lead.lead_id)
             pair_key = (first.lead_id, second.lead_id)
             if pair_key in found:
                 continue
-            first_keys, second_keys = keys[first.lead_id], keys[second.lead_id]
+            first_keys, second_keys = (
+                lead_keys[first.lead_id],
+                lead_keys[second.lead_id],
+            )
             similarity = name_similarity(first.full_name, second.full_name)
             reasons: list[DuplicateReason] = []
             if (

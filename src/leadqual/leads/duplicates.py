@@ -27,6 +27,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from leadqual.core.duplicates import (
+    BlockingKeys,
     DuplicatePair,
     LeadIdentity,
     company_key,
@@ -52,6 +53,11 @@ class MatchKeys:
     company: str = ""
     domain: str = ""
     phone: str = ""
+
+    def blocking(self) -> BlockingKeys:
+        return BlockingKeys.from_parts(
+            company=self.company, domain=self.domain, phone=self.phone
+        )
 
 
 def match_keys(identity: LeadIdentity) -> MatchKeys:
@@ -140,6 +146,7 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
         )
         batch: dict[int, LeadIdentity] = {}
         batch_keys: list[MatchKeys] = []
+        blocking: dict[int, BlockingKeys] = {}
         changed: list[Lead] = []
         for row in rows:
             identity = _identity(row)
@@ -157,6 +164,7 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
             if not anonymised_at:
                 batch[identity.lead_id] = identity
                 batch_keys.append(keys)
+                blocking[identity.lead_id] = keys.blocking()
         bulk_update(changed, KEY_FIELDS)
         companies = {keys.company for keys in batch_keys} - {""}
         domains = {keys.domain for keys in batch_keys} - {""}
@@ -168,30 +176,30 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
         )
         neighbours: list[LeadIdentity] = []
         if companies or domains or phones:
-            neighbours = [
-                _identity(row)
-                for row in Lead.objects.filter(
+            for row in (
+                Lead.objects.filter(
                     Q(company_match_key__in=sorted(companies))
                     | Q(domain_match_key__in=sorted(domains))
                     | Q(phone_match_key__in=sorted(phones))
                 )
                 .exclude(pk__in=ids)
                 .filter(anonymised_at__isnull=True)
-                .values_list(*_IDENTITY_FIELDS)
-            ]
+                .values_list(*_IDENTITY_FIELDS, *KEY_FIELDS)
+            ):
+                neighbour = _identity(row)
+                neighbours.append(neighbour)
+                company, domain, phone = row[6:]
+                # Stored by whatever changed the neighbour last: not read again.
+                blocking[neighbour.lead_id] = BlockingKeys.from_parts(
+                    company=company, domain=domain, phone=phone
+                )
         # Lead id order, as over all leads: find_duplicates slices big groups
         # by position.
         everyone = sorted(
             [*batch.values(), *neighbours], key=lambda identity: identity.lead_id
         )
-        in_batch = set(ids)
         wanted = _wanted_rows(
-            (
-                pair
-                for pair in find_duplicates(everyone)
-                if pair.first_id in in_batch or pair.second_id in in_batch
-            ),
-            now=now,
+            find_duplicates(everyone, keys=blocking, involving=set(ids)), now=now
         )
         stored_pairs = {
             (row.first_id, row.second_id): row
@@ -243,6 +251,7 @@ def rebuild_duplicate_candidates(
     """
     with transaction.atomic():
         identities: list[LeadIdentity] = []
+        blocking: dict[int, BlockingKeys] = {}
         changed: list[Any] = []
         last_pk = 0
         while True:
@@ -271,6 +280,7 @@ def rebuild_duplicate_candidates(
                     )
                 if not anonymised_at:
                     identities.append(identity)
+                    blocking[identity.lead_id] = keys.blocking()
             bulk_update(changed, KEY_FIELDS)
             changed = []
         found_at = {
@@ -279,7 +289,7 @@ def rebuild_duplicate_candidates(
                 "first_id", "second_id", "found_at"
             )
         }
-        pairs = find_duplicates(identities)
+        pairs = find_duplicates(identities, keys=blocking)
         candidate_model.objects.all().delete()
         candidate_model.objects.bulk_create(
             [
