@@ -126,7 +126,10 @@ def name_similarity(first: str, second: str) -> float:
 
     Returns 0 when either name is empty: an unknown name matches nobody.
     """
-    a, b = _fold(first), _fold(second)
+    return _folded_similarity(_fold(first), _fold(second))
+
+
+def _folded_similarity(a: str, b: str) -> float:
     if not a or not b:
         return 0.0
     return float(fuzz.token_sort_ratio(a, b))
@@ -211,6 +214,8 @@ def find_duplicates(
     lead_keys = {
         lead.lead_id: given.get(lead.lead_id) or BlockingKeys.of(lead) for lead in leads
     }
+    # Folded once per lead, not once per comparison: a lead meets up to 499 others.
+    folded: dict[int, str] = {}
     found: dict[tuple[int, int], DuplicatePair] = {}
     for block in _blocks(leads, lead_keys):
         for one, other in _block_pairs(block, involving):
@@ -224,7 +229,12 @@ def find_duplicates(
                 lead_keys[first.lead_id],
                 lead_keys[second.lead_id],
             )
-            similarity = name_similarity(first.full_name, second.full_name)
+            for lead in (first, second):
+                if lead.lead_id not in folded:
+                    folded[lead.lead_id] = _fold(lead.full_name)
+            similarity = _folded_similarity(
+                folded[first.lead_id], folded[second.lead_id]
+            )
             reasons: list[DuplicateReason] = []
             if (
                 similarity >= NAME_MATCH_THRESHOLD
