@@ -35,7 +35,7 @@ from leadqual.scoring.services import (
 from leadqual.triage.optimiser import DEFAULT_WEEKS
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
-from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES
+from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES, SCORE_COUNT_CAP
 from tests.factories import LeadFactory, make_user
 from tests.model_drafts import history_with_outcomes, optimiser_draft
 
@@ -617,3 +617,33 @@ def test_a_threshold_the_optimiser_left_alone_carries_no_note(
 
     warm_row = html[html.index('id="threshold-warm"') :].split("</tr>", 1)[0]
     assert f'<td data-label="Note" class="col-note">{NONE_TEXT}</td>' in warm_row
+
+
+def _scores_column(client: Client, version: int) -> str:
+    html = client.get(reverse("scoring_models:version-list")).content.decode()
+    row = re.search(rf'id="version-{version}".*?</tr>', html, re.DOTALL)
+    assert row is not None
+    cell = re.search(r'data-label="Scores">([^<]*)</td>', row.group(0))
+    assert cell is not None
+    return unescape(cell.group(1))
+
+
+def _copies_of(score: Score, count: int) -> list[Score]:
+    fields = {
+        field.attname: getattr(score, field.attname)
+        for field in Score._meta.concrete_fields
+        if not field.primary_key
+    }
+    return [Score(**fields) for _ in range(count)]
+
+
+def test_the_list_counts_each_versions_scores_up_to_a_cap(client: Client) -> None:
+    """Past the cap the list says "more than": counting every score grew with the history."""
+    lead = LeadFactory()
+    rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
+    first = Score.objects.get(lead=lead)
+    Score.objects.bulk_create(_copies_of(first, SCORE_COUNT_CAP - 1))
+    assert _scores_column(client, first.model_version) == "10,000"
+
+    Score.objects.bulk_create(_copies_of(first, 1))
+    assert _scores_column(client, first.model_version) == "more than 10,000"

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import OuterRef
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -36,6 +36,7 @@ from leadqual.core.model_file import (
 )
 from leadqual.core.optimiser import CANDIDATE_PREFIX, RuleStatus
 from leadqual.core.scoring import Group, ScoringModel
+from leadqual.db import CappedCount
 from leadqual.insights.presentation import (
     NONE_TEXT,
     format_count,
@@ -43,7 +44,7 @@ from leadqual.insights.presentation import (
     format_percent,
 )
 from leadqual.privacy.audit import AuditAction, audit
-from leadqual.scoring.models import DraftDecision, ScoringModelVersion
+from leadqual.scoring.models import DraftDecision, Score, ScoringModelVersion
 from leadqual.scoring.services import (
     approve_draft,
     change_draft_points,
@@ -189,10 +190,19 @@ def _optimise_form() -> OptimiseForm:
     )
 
 
+# Scores per version are counted up to here: the exact number past it says
+# nothing more about a version, and counting them all grows with the history.
+SCORE_COUNT_CAP = 10_000
+
+
 def _version_rows() -> list[VersionRow]:
     rows = (
         ScoringModelVersion.objects.select_related("decided_by")
-        .annotate(score_count=Count("scores"))
+        .annotate(
+            score_count=CappedCount(
+                Score.objects.filter(scoring_model=OuterRef("pk")), cap=SCORE_COUNT_CAP
+            )
+        )
         .order_by("-version")
     )
     result = []
@@ -213,7 +223,12 @@ def _version_rows() -> list[VersionRow]:
                 status_label=label,
                 created_at=_when(row.created_at),
                 decided=decided,
-                scores=format_count(row.score_count),
+                scores=(
+                    gettext("more than %(count)s")
+                    % {"count": format_count(SCORE_COUNT_CAP)}
+                    if row.score_count > SCORE_COUNT_CAP
+                    else format_count(row.score_count)
+                ),
                 is_open_draft=row.is_open_draft,
             )
         )
