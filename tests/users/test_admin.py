@@ -6,8 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
+from leadqual.core.scoring import ScoreTrigger
+from leadqual.scoring.services import rescore_lead
 from leadqual.users.admin import CheckedLookupsAdmin
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, make_user
@@ -78,3 +83,38 @@ def test_every_admin_page_checks_its_filters() -> None:
         if not isinstance(model_admin, CheckedLookupsAdmin)
     ]
     assert unchecked == []
+
+
+def test_big_tables_list_their_filter_choices_without_reading_every_row(
+    admin_client: Client,
+) -> None:
+    """No SELECT DISTINCT over every score or event: 1 to 4 s at a million leads."""
+    lead = LeadFactory.create()
+    rescore_lead(lead, now=timezone.now(), trigger=ScoreTrigger.RESCORE)
+    for url in ("/admin/scoring/score/", "/admin/leads/event/"):
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(url)
+        assert response.status_code == 200
+        assert not [
+            query["sql"] for query in queries if "DISTINCT" in query["sql"].upper()
+        ]
+
+
+def test_scores_filter_by_a_listed_model_version_and_trigger(
+    admin_client: Client,
+) -> None:
+    lead = LeadFactory.create()
+    score = rescore_lead(lead, now=timezone.now(), trigger=ScoreTrigger.RESCORE).score
+
+    for query, expected in (
+        ({"model_version": str(score.model_version)}, [score]),
+        ({"model_version": "999"}, []),
+        ({"trigger": ScoreTrigger.RESCORE.value}, [score]),
+        ({"trigger": ScoreTrigger.FORM.value}, []),
+    ):
+        response = admin_client.get("/admin/scoring/score/", query)
+        assert response.status_code == 200, query
+        assert list(response.context["cl"].result_list) == expected, query
+    for value in (HUGE, f"-{HUGE}", "1.5"):
+        response = admin_client.get("/admin/scoring/score/", {"model_version": value})
+        assert response.status_code < 500, value

@@ -1,9 +1,58 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from leadqual.core.scoring import ScoreTrigger
 from leadqual.scoring.models import BandChange, Score, ScoringModelVersion
 from leadqual.users.admin import CheckedLookupsAdmin
+
+
+# Django's filter on a plain column lists its values with SELECT DISTINCT over
+# the whole table: 1 to 4 s over a million scores. These take their choices
+# from the versions table and from the code.
+class ModelVersionFilter(admin.SimpleListFilter):
+    title = _("model version")
+    parameter_name = "model_version"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Score]
+    ) -> list[tuple[str, str]]:
+        return [
+            (str(version), str(version))
+            for version in ScoringModelVersion.objects.order_by("-version").values_list(
+                "version", flat=True
+            )
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Score]
+    ) -> QuerySet[Score]:
+        value = self.value()
+        if value is None:
+            return queryset
+        # Only a listed version: a number past the column's range would fail.
+        if value not in {version for version, _label in self.lookup_choices}:
+            return queryset.none()
+        return queryset.filter(model_version=int(value))
+
+
+class TriggerFilter(admin.SimpleListFilter):
+    title = _("trigger")
+    parameter_name = "trigger"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Score]
+    ) -> list[tuple[str, str]]:
+        return [(trigger.value, trigger.value) for trigger in ScoreTrigger]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[Score]
+    ) -> QuerySet[Score]:
+        value = self.value()
+        return queryset if value is None else queryset.filter(trigger=value)
 
 
 @admin.register(ScoringModelVersion)
@@ -31,9 +80,11 @@ class ScoreAdmin(CheckedLookupsAdmin[Score]):
         "model_version",
         "computed_at",
     )
-    list_filter = ("band", "model_version", "trigger")
+    list_filter = ("band", ModelVersionFilter, TriggerFilter)
     search_fields = ("lead__email",)
     list_select_related = ("lead",)
+    # A filtered page counts its own rows only, not the whole table again.
+    show_full_result_count = False
 
     def has_change_permission(self, request: object, obj: Score | None = None) -> bool:
         # Scores are history: they are never edited, only superseded.
