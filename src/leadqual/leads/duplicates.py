@@ -188,11 +188,8 @@ def refresh_duplicate_candidates(lead_ids: Iterable[int], *, now: datetime) -> i
             ):
                 neighbour = _identity(row)
                 neighbours.append(neighbour)
-                company, domain, phone = row[6:]
                 # Stored by whatever changed the neighbour last: not read again.
-                blocking[neighbour.lead_id] = BlockingKeys.from_parts(
-                    company=company, domain=domain, phone=phone
-                )
+                blocking[neighbour.lead_id] = MatchKeys(*row[6:]).blocking()
         # Lead id order, as over all leads: find_duplicates slices big groups
         # by position.
         everyone = sorted(
