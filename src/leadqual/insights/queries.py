@@ -1,7 +1,8 @@
 """Read helpers for the KPIs.
 
-The KPI page reads the stored daily sums (``kpi_days``) and the times to
-first contact (``kpi_lead_times``), kept up to date by
+The KPI page reads the stored daily sums (``kpi_days``), the times to
+first contact (``kpi_lead_times``) and the rules behind "no fit" rejections
+(``kpi_no_fit_rules``), kept up to date by
 ``triage.kpi_facts.refresh_kpi_facts``: its cost follows the days shown, not
 the leads. ``facts_for_period`` computes one ``LeadFacts`` row per lead in a
 few aggregate queries (``triage.kpi_facts.lead_facts``), for the team page
@@ -19,10 +20,10 @@ from django.db.models import (
     Case,
     CharField,
     IntegerField,
-    OuterRef,
+    Min,
     Q,
     QuerySet,
-    Subquery,
+    Sum,
     Value,
     When,
 )
@@ -38,15 +39,13 @@ from leadqual.core.kpis import (
     hours_of_microseconds,
     local_day_start,
 )
-from leadqual.core.lifecycle import Decision, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import CampaignCost
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import Score
-from leadqual.triage.kpi_facts import lead_facts
-from leadqual.triage.models import NO_SCORE_BUCKET, Feedback, KpiDay, LeadKpiFact
+from leadqual.triage.kpi_facts import explanations_at_no_fit_rejection, lead_facts
+from leadqual.triage.models import NO_SCORE_BUCKET, KpiDay, KpiNoFitRule, LeadKpiFact
 
-__all__ = ["lead_facts"]
+__all__ = ["explanations_at_no_fit_rejection", "lead_facts"]
 
 
 def arrived_leads(
@@ -162,14 +161,34 @@ def kpi_lead_times(
     return times
 
 
-def no_fit_lead_ids(start: date, end: date, *, source: str | None = None) -> list[int]:
-    """The leads of the period whose latest feedback is a "no fit" rejection."""
-    rows = LeadKpiFact.objects.filter(
-        arrival_day__gte=start, arrival_day__lte=end, rejected_no_fit=1
-    )
+def kpi_no_fit_rules(
+    start: date, end: date, *, source: str | None = None
+) -> tuple[list[tuple[str, int, int]], int]:
+    """The rules behind the period's "no fit" rejections, from the stored sums.
+
+    Per rule: its name, how many of the period's leads rejected as no fit it
+    gave points to in the score sales saw, and the lowest id among those
+    leads; then how many such leads had a score then (what the counts are a
+    share of). Two queries over rows per day, source and rule (``KpiNoFitRule``)
+    and per day and group (``KpiDay``), whatever the number of leads.
+    """
+    rules = KpiNoFitRule.objects.filter(day__gte=start, day__lte=end, leads__gt=0)
+    days = KpiDay.objects.filter(day__gte=start, day__lte=end, leads_in__gt=0)
     if source is not None:
-        rows = rows.filter(source=source)
-    return sorted(rows.values_list("lead_id", flat=True))
+        rules = rules.filter(source=source)
+        days = days.filter(source=source)
+    counts = (
+        rules.order_by()
+        .values("rule")
+        .annotate(leads=Sum("leads"), first_lead_id=Min("first_lead_id"))
+        .values_list("rule", "leads", "first_lead_id")
+    )
+    explained = days.aggregate(total=Sum("no_fit_explained"))["total"] or 0
+    return [
+        (rule, int(leads), int(first))
+        for rule, leads, first in counts
+        if leads and first is not None
+    ], int(explained)
 
 
 def facts_for_period(
@@ -187,47 +206,6 @@ def owner_names(owner_ids: Sequence[int]) -> dict[int, str]:
     return {
         pk: f"{first_name} {last_name}".strip() or username
         for pk, first_name, last_name, username in users
-    }
-
-
-def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, object]:
-    """The explanation JSON of each lead's score when sales rejected it as no fit.
-
-    Per lead, the latest score computed at or before its latest "no fit"
-    rejection: the score sales saw when deciding. A lead scored only after
-    its rejection is left out. Two queries whatever the number of leads.
-    """
-    score_then = (
-        Score.objects.filter(
-            lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at")
-        )
-        .order_by("-computed_at", "-pk")
-        .values("pk")[:1]
-    )
-    rows = (
-        Feedback.objects.filter(
-            lead_id__in=lead_ids,
-            decision=Decision.REJECTED.value,
-            reason=RejectionReason.NO_FIT.value,
-        )
-        .annotate(score_id=Subquery(score_then))
-        .order_by("lead_id", "given_at", "pk")
-        .values_list("lead_id", "score_id")
-    )
-    score_of_lead: dict[int, int | None] = {}
-    # Oldest first: the latest rejection of each lead wins.
-    for lead_id, score_id in rows:
-        score_of_lead[lead_id] = score_id
-    score_ids = [score_id for score_id in score_of_lead.values() if score_id]
-    if not score_ids:
-        return {}
-    explanations = dict(
-        Score.objects.filter(pk__in=score_ids).values_list("pk", "explanation")
-    )
-    return {
-        lead_id: explanations[score_id]
-        for lead_id, score_id in score_of_lead.items()
-        if score_id is not None
     }
 
 
