@@ -16,17 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import (
-    Case,
-    CharField,
-    IntegerField,
-    Min,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-    When,
-)
+from django.db.models import CharField, Count, Min, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from leadqual.core.kpis import (
@@ -102,6 +92,29 @@ def kpi_days(start: date, end: date, *, source: str | None = None) -> list[DayCo
     ]
 
 
+def contacted_leads(
+    start: date, end: date, *, source: str | None = None
+) -> QuerySet[LeadKpiFact]:
+    """The KPI facts of the period's leads with a first contact."""
+    rows = LeadKpiFact.objects.filter(
+        microseconds_to_first_contact__isnull=False,
+        arrival_day__gte=start,
+        arrival_day__lte=end,
+    )
+    return rows if source is None else rows.filter(source=source)
+
+
+def waiting_first_contacts(
+    start: date, end: date, *, source: str | None = None, now: datetime
+) -> QuerySet[LeadKpiFact]:
+    """The KPI facts of the period's leads whose first-contact task, without a
+    contact yet, is due after ``now`` (the SLA does not count them yet)."""
+    rows = LeadKpiFact.objects.filter(
+        waiting_due_at__gt=now, arrival_day__gte=start, arrival_day__lte=end
+    )
+    return rows if source is None else rows.filter(source=source)
+
+
 def kpi_lead_times(
     start: date, end: date, *, source: str | None = None, now: datetime
 ) -> dict[tuple[date, str, str], GroupTimes]:
@@ -109,27 +122,15 @@ def kpi_lead_times(
     leads whose first-contact task is still waiting at ``now``, per day,
     source and band.
 
-    Read from one covering index (``lead_kpi_fact_times``) that holds only
-    the leads with a first contact or an open first-contact task: one narrow
-    row per such lead, as a median needs every value.
+    The times come from one covering index (``lead_kpi_fact_contact_times``) of the
+    contacted leads only: one narrow row per such lead, as a median needs
+    every value. The waiting tasks are counted from ``lead_kpi_fact_waiting``
+    (the due times of the tasks without a contact), read from ``now`` on:
+    only the tasks not yet due, whatever the number of overdue ones.
     """
-    rows = LeadKpiFact.objects.filter(
-        Q(microseconds_to_first_contact__isnull=False)
-        | Q(waiting_due_at__isnull=False),
-        arrival_day__gte=start,
-        arrival_day__lte=end,
-    )
-    if source is not None:
-        rows = rows.filter(source=source)
-    rows = rows.annotate(
-        # The day as text: no date object built per row, one per distinct day.
-        day_text=Cast("arrival_day", output_field=CharField()),
-        waiting=Case(
-            When(waiting_due_at__gt=now, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-    )
+    rows = contacted_leads(start, end, source=source)
+    # The day as text: no date object built per row, one per distinct day.
+    rows = rows.annotate(day_text=Cast("arrival_day", output_field=CharField()))
     days: dict[str, date] = {}
     times: dict[tuple[date, str, str], GroupTimes] = {}
     for (
@@ -138,14 +139,12 @@ def kpi_lead_times(
         band,
         microseconds,
         working_hours,
-        waiting,
     ) in rows.values_list(
         "day_text",
         "source",
         "band",
         "microseconds_to_first_contact",
         "working_hours_to_first_contact",
-        "waiting",
     ).iterator(chunk_size=5_000):
         day = days.get(day_text)
         if day is None:
@@ -153,11 +152,21 @@ def kpi_lead_times(
         group = times.get((day, row_source, band))
         if group is None:
             group = times[(day, row_source, band)] = GroupTimes()
-        group.waiting_for_first_contact += waiting
+        # Both are stored for every contacted lead.
         if microseconds is not None:
             group.hours_to_first_contact.append(hours_of_microseconds(microseconds))
         if working_hours is not None:
             group.working_hours_to_first_contact.append(working_hours)
+    counts = (
+        waiting_first_contacts(start, end, source=source, now=now)
+        .order_by()
+        .values("arrival_day", "source", "band")
+        .annotate(leads=Count("pk"))
+        .values_list("arrival_day", "source", "band", "leads")
+    )
+    for day, row_source, band, leads in counts:
+        group = times.setdefault((day, row_source, band), GroupTimes())
+        group.waiting_for_first_contact += leads
     return times
 
 

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def count_existing_leads(apps, schema_editor):
-    """Nothing since 0013_no_fit_rule_sums: that migration counts the leads
+    """Nothing since 0013_kpi_no_fit_rules_and_waiting: that migration counts the leads
     already in the database, with today's models (these lack its tables)."""
 
 

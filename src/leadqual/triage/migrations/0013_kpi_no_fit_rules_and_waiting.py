@@ -52,5 +52,17 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('day', 'source', 'rule'), name='kpi_no_fit_rule_per_group')],
             },
         ),
+        migrations.RemoveIndex(
+            model_name='leadkpifact',
+            name='lead_kpi_fact_times',
+        ),
+        migrations.AddIndex(
+            model_name='leadkpifact',
+            index=models.Index(condition=models.Q(('microseconds_to_first_contact__isnull', False)), fields=['arrival_day', 'source', 'band', 'microseconds_to_first_contact', 'working_hours_to_first_contact'], name='lead_kpi_fact_contact_times'),
+        ),
+        migrations.AddIndex(
+            model_name='leadkpifact',
+            index=models.Index(condition=models.Q(('waiting_due_at__isnull', False)), fields=['waiting_due_at', 'arrival_day', 'source', 'band'], name='lead_kpi_fact_waiting'),
+        ),
         migrations.RunPython(count_existing_leads, migrations.RunPython.noop),
     ]
