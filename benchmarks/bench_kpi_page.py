@@ -1,34 +1,56 @@
-"""How long the KPI page takes in-process, on an existing database.
+"""How long the KPI page takes in-process, on a copy of a big database.
 
-Run with ``LEADQUAL_DATA_DIR=<copy> .venv/bin/python benchmarks/bench_kpi_page.py``
-(plus the other variables of that database, such as ``LEADQUAL_SECRET_KEY``).
-It renders ``/kpis/`` (or ``--path``) with Django's test client as a
-marketing or admin user, ``--warm-ups`` times untimed and ``--repeats``
-times timed, and prints the median and slowest wall time, the CPU time of
-this process, the queries of the last request with their time in the
-database, the load average and the number of cores. It only reads: run it
-on a copy, never on a database people use, as the session it signs in with
-is written.
+Run with ``.venv/bin/python benchmarks/bench_kpi_page.py --data-dir <copy>``
+(the directory of the copy's ``leadqual.sqlite3``; DATABASE_URL is ignored).
+Without ``--data-dir`` (``make bench``) it builds a small database in a
+temporary directory with ``leadqual demo-data --leads 500``. It renders
+``/kpis/`` (or ``--path``) with Django's test client as a marketing or
+admin user, ``--warm-ups`` times untimed and ``--repeats`` times timed, and
+prints the median and slowest wall time, the CPU time of this process, the
+queries of the last request with their time in the database, the load
+average and the number of cores. Run it on a copy, never on a database
+people use: the session it signs in with is written.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--path", default="/kpis/")
     parser.add_argument("--warm-ups", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
     arguments = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadqual.config.settings")
-    import django
+    with tempfile.TemporaryDirectory() as scratch:
+        data_dir = arguments.data_dir or Path(scratch)
+        os.environ["LEADQUAL_DATA_DIR"] = str(data_dir)
+        os.environ.setdefault(
+            "LEADQUAL_SECRET_KEY", "benchmark-only-secret-key-not-for-production"
+        )
+        os.environ["DJANGO_SETTINGS_MODULE"] = "leadqual.config.settings"
+        os.environ.setdefault("LEADQUAL_LOG_LEVEL", "WARNING")
+        os.environ.pop("DATABASE_URL", None)
+        import django
 
-    django.setup()
+        django.setup()
+        if arguments.data_dir is None:
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)
+            call_command("demo_data", "--leads", "500", stdout=io.StringIO())
+        _time_page(arguments)
+
+
+def _time_page(arguments: argparse.Namespace) -> None:
     from django.contrib.auth.models import User
     from django.db import connection
     from django.test import Client
