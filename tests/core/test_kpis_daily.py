@@ -18,6 +18,8 @@ from leadqual.core.kpis import (
     days_of_facts,
     kpi_set,
     mean_hours_to_sales_ready,
+    most_common_rules,
+    ranked_rules,
     times_of_facts,
     total_of_days,
     weekly,
@@ -131,3 +133,28 @@ def test_the_mean_time_to_sales_ready_is_the_exact_mean_of_the_microseconds() ->
     ]
     # (3,600,000,000 + 1,000,000 + 0) microseconds / 3 leads, in hours.
     assert mean_hours_to_sales_ready(facts) == 3_601_000_000 / (3 * 3_600_000_000)
+
+
+@settings(max_examples=200)
+@given(
+    days=st.lists(
+        st.lists(st.lists(st.sampled_from("abcdef"), max_size=4), max_size=5),
+        max_size=6,
+    ),
+    limit=st.integers(1, 7),
+)
+def test_rules_counted_per_day_rank_as_the_rules_of_every_lead(
+    days: list[list[list[str]]], limit: int
+) -> None:
+    """Per-day counts of the leads each rule gave points to, added up, rank the
+    rules as counting every lead's rules does: ties by name, the same shares."""
+    leads_per_rule: dict[str, int] = {}
+    for day in days:
+        for rules in day:
+            for rule in set(rules):
+                leads_per_rule[rule] = leads_per_rule.get(rule, 0) + 1
+    every_lead = [rules for day in days for rules in day]
+
+    assert ranked_rules(
+        leads_per_rule, out_of=len(every_lead), limit=limit
+    ) == most_common_rules(every_lead, limit=limit)

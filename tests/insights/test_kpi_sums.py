@@ -3,12 +3,13 @@ from every lead's fact row, after varied histories through the real write paths.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -131,6 +132,12 @@ def _assert_the_same_figures(*, now: datetime) -> None:
             stored = stored_period_kpis(start, end, source=source, now=now)
             reference = period_kpis_from_facts(start, end, source=source, now=now)
             assert stored == reference, (start, end, source, now)
+    # The rules behind "no fit" rejections are named in the page's language.
+    start, end = PERIODS[0]
+    with translation.override("nl"):
+        stored = stored_period_kpis(start, end, source=None, now=now)
+        reference = period_kpis_from_facts(start, end, source=None, now=now)
+    assert stored.no_fit_rules == reference.no_fit_rules
 
 
 @settings(
@@ -150,3 +157,53 @@ def test_the_stored_sums_give_the_figures_of_every_lead(
         _assert_the_same_figures(now=FIRST_ARRIVAL + timedelta(days=20))
         _assert_the_same_figures(now=FIRST_ARRIVAL + timedelta(days=90))
         transaction.set_rollback(True)
+
+
+def test_the_stored_no_fit_rules_give_the_table_of_every_rejected_lead() -> None:
+    """Ties, leads without the full fields, two sources and a lead accepted
+    after its rejection: the same rows, counts, shares and names."""
+    seller = make_user("sanne", role=Role.SALES)
+    rejected = History(
+        arrival_hours=0,
+        source="website",
+        cold=False,
+        hot_after=None,
+        contact_after=None,
+        feedback="no_fit",
+        rating=None,
+        outcome=None,
+        value_cents=None,
+        reopened=False,
+    )
+    histories = [
+        rejected,
+        replace(rejected, arrival_hours=5, source="event", cold=True),
+        replace(
+            rejected,
+            arrival_hours=30,
+            source="event",
+            hot_after=10,
+            contact_after=3.0,
+            rating=2,
+        ),
+        replace(rejected, arrival_hours=50, source="", feedback="no_budget"),
+        replace(rejected, arrival_hours=80, hot_after=1),
+    ]
+    for index, history in enumerate(histories):
+        _live(index, history, seller)
+    accepted_later = Lead.objects.get(email="lead0@bedrijf0.nl")
+    record_feedback(
+        accepted_later,
+        Decision.ACCEPTED,
+        reason=None,
+        given_by=seller,
+        now=FIRST_ARRIVAL + timedelta(days=12),
+    )
+
+    now = FIRST_ARRIVAL + timedelta(days=20)
+    start, end = PERIODS[0]
+    stored = stored_period_kpis(start, end, source=None, now=now)
+    assert stored.no_fit_rules, "the rejected warm leads had rules with points"
+    # Three leads stay rejected as no fit: two warm ones share their rules.
+    assert stored.no_fit_rules[0].leads == "2 of 3"
+    _assert_the_same_figures(now=now)

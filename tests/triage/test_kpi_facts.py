@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -27,6 +28,7 @@ from leadqual.privacy.services import anonymise_lead, erase_person
 from leadqual.triage.kpi_facts import rebuild_kpi_facts
 from leadqual.triage.models import (
     KpiDay,
+    KpiNoFitRule,
     LeadKpiFact,
     Task,
     TaskCloseReason,
@@ -74,15 +76,24 @@ def seller() -> User:
     return make_user("sanne", role=Role.SALES)
 
 
-def _stored() -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def _stored() -> tuple[list[Any], ...]:
     fact_fields = [field.attname for field in LeadKpiFact._meta.concrete_fields]
     day_fields = [
         field.attname for field in KpiDay._meta.concrete_fields if field.name != "id"
     ]
-    facts = sorted(LeadKpiFact.objects.values_list(*fact_fields))
+    # By lead: the rule lists and None cannot be compared with each other.
+    lead = fact_fields.index("lead_id")
+    facts = sorted(
+        LeadKpiFact.objects.values_list(*fact_fields), key=lambda row: row[lead]
+    )
     # A day row whose last lead left keeps its zeros; it counts nothing.
     days = sorted(KpiDay.objects.filter(leads_in__gt=0).values_list(*day_fields))
-    return facts, days
+    rules = sorted(
+        KpiNoFitRule.objects.filter(leads__gt=0).values_list(
+            "day", "source", "rule", "leads", "first_lead_id"
+        )
+    )
+    return facts, days, rules
 
 
 def assert_kpi_sums_match_the_leads() -> None:
@@ -161,6 +172,107 @@ def test_a_rejection_as_no_fit_counts_as_an_error_and_leaves_the_sla(
     fact = _fact(lead)
     # Its first-contact task was closed before its due time, without contact.
     assert (fact.with_feedback, fact.rejected_no_fit, fact.sla_due) == (1, 1, 0)
+    assert_kpi_sums_match_the_leads()
+
+
+def _reject_as_no_fit(lead: Lead, seller: User, *, now: datetime) -> None:
+    record_feedback(
+        lead, Decision.REJECTED, reason=RejectionReason.NO_FIT, given_by=seller, now=now
+    )
+
+
+def _rules(**filters: object) -> list[tuple[str, int, int | None]]:
+    return sorted(
+        KpiNoFitRule.objects.filter(leads__gt=0, **filters).values_list(
+            "rule", "leads", "first_lead_id"
+        )
+    )
+
+
+def test_a_rejection_as_no_fit_counts_the_rules_of_the_score_sales_saw(
+    seller: User,
+) -> None:
+    lead = _warm_lead()
+
+    _reject_as_no_fit(lead, seller, now=THURSDAY + timedelta(hours=1))
+
+    fact = _fact(lead)
+    assert fact.no_fit_rules, "a warm lead has rules that gave it points"
+    assert fact.no_fit_explained == 1
+    assert _rules(day=THURSDAY.date(), source="website") == [
+        (rule, 1, lead.pk) for rule in fact.no_fit_rules
+    ]
+    assert KpiDay.objects.get(leads_in__gt=0).no_fit_explained == 1
+    assert_kpi_sums_match_the_leads()
+
+
+def test_a_rejection_for_another_reason_counts_no_rules(seller: User) -> None:
+    lead = _warm_lead()
+
+    record_feedback(
+        lead,
+        Decision.REJECTED,
+        reason=RejectionReason.NO_BUDGET,
+        given_by=seller,
+        now=THURSDAY + timedelta(hours=1),
+    )
+
+    assert (_fact(lead).no_fit_rules, _fact(lead).no_fit_explained) == (None, 0)
+    assert _rules() == []
+    assert_kpi_sums_match_the_leads()
+
+
+def test_when_the_lowest_lead_of_a_rule_leaves_the_next_one_names_it(
+    seller: User,
+) -> None:
+    first = _warm_lead("kees@bouwbedrijf.nl")
+    second = _warm_lead("anna@bouwbedrijf.nl")
+    for lead in (second, first):
+        _reject_as_no_fit(lead, seller, now=THURSDAY + timedelta(hours=1))
+    rules = _fact(first).no_fit_rules
+    assert rules and _rules() == [(rule, 2, first.pk) for rule in rules]
+
+    record_feedback(
+        first,
+        Decision.ACCEPTED,
+        reason=None,
+        given_by=seller,
+        now=THURSDAY + timedelta(hours=2),
+    )
+
+    assert _fact(first).no_fit_rules is None
+    assert _rules() == [(rule, 1, second.pk) for rule in rules]
+    assert_kpi_sums_match_the_leads()
+
+    _reject_as_no_fit(second, seller, now=THURSDAY + timedelta(hours=3))
+    record_feedback(
+        second,
+        Decision.ACCEPTED,
+        reason=None,
+        given_by=seller,
+        now=THURSDAY + timedelta(hours=4),
+    )
+
+    assert _rules() == []
+    assert not KpiNoFitRule.objects.exclude(first_lead_id=None).exists()
+    assert_kpi_sums_match_the_leads()
+
+
+def test_a_second_rejection_after_new_events_counts_the_new_score_s_rules(
+    seller: User,
+) -> None:
+    lead = _warm_lead()
+    _reject_as_no_fit(lead, seller, now=THURSDAY + timedelta(hours=1))
+    before = set(_fact(lead).no_fit_rules or [])
+
+    _make_hot(lead, now=THURSDAY + timedelta(hours=2))
+    _reject_as_no_fit(
+        Lead.objects.get(pk=lead.pk), seller, now=THURSDAY + timedelta(hours=3)
+    )
+
+    after = set(_fact(lead).no_fit_rules or [])
+    assert after > before
+    assert _rules() == [(rule, 1, lead.pk) for rule in sorted(after)]
     assert_kpi_sums_match_the_leads()
 
 

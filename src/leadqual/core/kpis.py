@@ -675,10 +675,20 @@ def most_common_rules(
     for rules in rules_per_lead:
         for rule in set(rules):
             counts[rule] = counts.get(rule, 0) + 1
-    total = len(rules_per_lead)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]
+    return ranked_rules(counts, out_of=len(rules_per_lead), limit=limit)
+
+
+def ranked_rules(
+    leads_per_rule: Mapping[str, int], *, out_of: int, limit: int = 10
+) -> list[RuleCount]:
+    """``most_common_rules`` from counts already made: the number of leads
+    each rule gave points to, of ``out_of`` leads (rules with 0 leads left out)."""
+    ranked = sorted(
+        ((rule, count) for rule, count in leads_per_rule.items() if count > 0),
+        key=lambda item: (-item[1], item[0]),
+    )[:limit]
     return [
-        RuleCount(rule=rule, leads=count, out_of=total, share=count / total)
+        RuleCount(rule=rule, leads=count, out_of=out_of, share=count / out_of)
         for rule, count in ranked
     ]
 

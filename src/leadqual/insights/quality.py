@@ -7,7 +7,7 @@ report all show them, so they are built here once, in the active language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,11 +17,13 @@ from leadqual.core.bands import Band
 from leadqual.core.kpis import (
     KpiSet,
     LeadFacts,
+    RuleCount,
     SourceCost,
     costs_in_period,
     costs_per_source,
     is_rejected_as_no_fit,
     most_common_rules,
+    ranked_rules,
 )
 from leadqual.insights.presentation import (
     NONE_TEXT,
@@ -29,9 +31,13 @@ from leadqual.insights.presentation import (
     format_euros,
     format_percent,
 )
-from leadqual.insights.queries import campaign_costs, explanations_at_no_fit_rejection
+from leadqual.insights.queries import (
+    campaign_costs,
+    explanations_at_no_fit_rejection,
+    kpi_no_fit_rules,
+)
 from leadqual.leads.models import BAND_LABELS
-from leadqual.scoring.queries import explanation_lines
+from leadqual.triage.kpi_facts import rule_hits
 
 
 def band_name(band: str) -> str:
@@ -71,28 +77,57 @@ def no_fit_rule_rows(
     """The rules that most often gave points to leads sales rejected as no fit.
 
     ``explanations`` are the scores sales saw (``no_fit_explanations``):
-    a rule high in this list may give points too easily.
+    a rule high in this list may give points too easily. Each rule is named
+    as the first explanation that holds it names it.
     """
     labels: dict[str, str] = {}
     fired: list[list[str]] = []
     for explanation in explanations:
-        hits = [
-            line
-            for line in explanation_lines(explanation)
-            if line.points > 0 and not line.is_adjustment
-        ]
+        hits = rule_hits(explanation)
         for line in hits:
             labels.setdefault(line.rule, _rule_label(line.reason))
         fired.append([line.rule for line in hits])
+    return _rule_rows(most_common_rules(fired, limit=limit), labels)
+
+
+def stored_no_fit_rule_rows(
+    start: date, end: date, *, source: str | None, limit: int = 10
+) -> list[RuleRow]:
+    """``no_fit_rule_rows`` of the leads that arrived from ``start`` to ``end``
+    (of ``source``; None: every source), from the stored sums per day.
+
+    Counted from ``KpiNoFitRule`` and ``KpiDay`` (two queries); each rule
+    shown is named from the explanation of its lowest lead id, the first
+    explanation the per-lead table reads (two queries more).
+    """
+    counts, explained = kpi_no_fit_rules(start, end, source=source)
+    ranked = ranked_rules(
+        {rule: leads for rule, leads, _first in counts}, out_of=explained, limit=limit
+    )
+    first_lead = {rule: first for rule, _leads, first in counts}
+    explanations = explanations_at_no_fit_rejection(
+        sorted({first_lead[count.rule] for count in ranked})
+    )
+    labels: dict[str, str] = {}
+    for count in ranked:
+        for line in rule_hits(explanations.get(first_lead[count.rule])):
+            if line.rule == count.rule:
+                labels[count.rule] = _rule_label(line.reason)
+                break
+    return _rule_rows(ranked, labels)
+
+
+def _rule_rows(ranked: Sequence[RuleCount], labels: Mapping[str, str]) -> list[RuleRow]:
     return [
         RuleRow(
             rule=count.rule,
-            label=labels[count.rule],
+            # Only when the stored sums are behind the explanations (rebuild).
+            label=labels.get(count.rule, count.rule),
             leads=_("%(count)s of %(total)s")
             % {"count": format_count(count.leads), "total": format_count(count.out_of)},
             share=format_percent(count.share, 0),
         )
-        for count in most_common_rules(fired, limit=limit)
+        for count in ranked
     ]
 
 

@@ -1,7 +1,8 @@
 """Read helpers for the KPIs.
 
-The KPI page reads the stored daily sums (``kpi_days``) and the times to
-first contact (``kpi_lead_times``), kept up to date by
+The KPI page reads the stored daily sums (``kpi_days``), the times to
+first contact (``kpi_lead_times``) and the rules behind "no fit" rejections
+(``kpi_no_fit_rules``), kept up to date by
 ``triage.kpi_facts.refresh_kpi_facts``: its cost follows the days shown, not
 the leads. ``facts_for_period`` computes one ``LeadFacts`` row per lead in a
 few aggregate queries (``triage.kpi_facts.lead_facts``), for the team page
@@ -15,17 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import (
-    Case,
-    CharField,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import CharField, Count, Min, QuerySet, Sum
 from django.db.models.functions import Cast
 
 from leadqual.core.kpis import (
@@ -38,15 +29,13 @@ from leadqual.core.kpis import (
     hours_of_microseconds,
     local_day_start,
 )
-from leadqual.core.lifecycle import Decision, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.models import CampaignCost
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import Score
-from leadqual.triage.kpi_facts import lead_facts
-from leadqual.triage.models import NO_SCORE_BUCKET, Feedback, KpiDay, LeadKpiFact
+from leadqual.triage.kpi_facts import explanations_at_no_fit_rejection, lead_facts
+from leadqual.triage.models import NO_SCORE_BUCKET, KpiDay, KpiNoFitRule, LeadKpiFact
 
-__all__ = ["lead_facts"]
+__all__ = ["explanations_at_no_fit_rejection", "lead_facts"]
 
 
 def arrived_leads(
@@ -103,6 +92,29 @@ def kpi_days(start: date, end: date, *, source: str | None = None) -> list[DayCo
     ]
 
 
+def contacted_leads(
+    start: date, end: date, *, source: str | None = None
+) -> QuerySet[LeadKpiFact]:
+    """The KPI facts of the period's leads with a first contact."""
+    rows = LeadKpiFact.objects.filter(
+        microseconds_to_first_contact__isnull=False,
+        arrival_day__gte=start,
+        arrival_day__lte=end,
+    )
+    return rows if source is None else rows.filter(source=source)
+
+
+def waiting_first_contacts(
+    start: date, end: date, *, source: str | None = None, now: datetime
+) -> QuerySet[LeadKpiFact]:
+    """The KPI facts of the period's leads whose first-contact task, without a
+    contact yet, is due after ``now`` (the SLA does not count them yet)."""
+    rows = LeadKpiFact.objects.filter(
+        waiting_due_at__gt=now, arrival_day__gte=start, arrival_day__lte=end
+    )
+    return rows if source is None else rows.filter(source=source)
+
+
 def kpi_lead_times(
     start: date, end: date, *, source: str | None = None, now: datetime
 ) -> dict[tuple[date, str, str], GroupTimes]:
@@ -110,27 +122,15 @@ def kpi_lead_times(
     leads whose first-contact task is still waiting at ``now``, per day,
     source and band.
 
-    Read from one covering index (``lead_kpi_fact_times``) that holds only
-    the leads with a first contact or an open first-contact task: one narrow
-    row per such lead, as a median needs every value.
+    The times come from one covering index (``lead_kpi_fact_contact_times``) of the
+    contacted leads only: one narrow row per such lead, as a median needs
+    every value. The waiting tasks are counted from ``lead_kpi_fact_waiting``
+    (the due times of the tasks without a contact), read from ``now`` on:
+    only the tasks not yet due, whatever the number of overdue ones.
     """
-    rows = LeadKpiFact.objects.filter(
-        Q(microseconds_to_first_contact__isnull=False)
-        | Q(waiting_due_at__isnull=False),
-        arrival_day__gte=start,
-        arrival_day__lte=end,
-    )
-    if source is not None:
-        rows = rows.filter(source=source)
-    rows = rows.annotate(
-        # The day as text: no date object built per row, one per distinct day.
-        day_text=Cast("arrival_day", output_field=CharField()),
-        waiting=Case(
-            When(waiting_due_at__gt=now, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-    )
+    rows = contacted_leads(start, end, source=source)
+    # The day as text: no date object built per row, one per distinct day.
+    rows = rows.annotate(day_text=Cast("arrival_day", output_field=CharField()))
     days: dict[str, date] = {}
     times: dict[tuple[date, str, str], GroupTimes] = {}
     for (
@@ -139,14 +139,12 @@ def kpi_lead_times(
         band,
         microseconds,
         working_hours,
-        waiting,
     ) in rows.values_list(
         "day_text",
         "source",
         "band",
         "microseconds_to_first_contact",
         "working_hours_to_first_contact",
-        "waiting",
     ).iterator(chunk_size=5_000):
         day = days.get(day_text)
         if day is None:
@@ -154,22 +152,52 @@ def kpi_lead_times(
         group = times.get((day, row_source, band))
         if group is None:
             group = times[(day, row_source, band)] = GroupTimes()
-        group.waiting_for_first_contact += waiting
+        # Both are stored for every contacted lead.
         if microseconds is not None:
             group.hours_to_first_contact.append(hours_of_microseconds(microseconds))
         if working_hours is not None:
             group.working_hours_to_first_contact.append(working_hours)
+    counts = (
+        waiting_first_contacts(start, end, source=source, now=now)
+        .order_by()
+        .values("arrival_day", "source", "band")
+        .annotate(leads=Count("pk"))
+        .values_list("arrival_day", "source", "band", "leads")
+    )
+    for day, row_source, band, leads in counts:
+        group = times.setdefault((day, row_source, band), GroupTimes())
+        group.waiting_for_first_contact += leads
     return times
 
 
-def no_fit_lead_ids(start: date, end: date, *, source: str | None = None) -> list[int]:
-    """The leads of the period whose latest feedback is a "no fit" rejection."""
-    rows = LeadKpiFact.objects.filter(
-        arrival_day__gte=start, arrival_day__lte=end, rejected_no_fit=1
-    )
+def kpi_no_fit_rules(
+    start: date, end: date, *, source: str | None = None
+) -> tuple[list[tuple[str, int, int]], int]:
+    """The rules behind the period's "no fit" rejections, from the stored sums.
+
+    Per rule: its name, how many of the period's leads rejected as no fit it
+    gave points to in the score sales saw, and the lowest id among those
+    leads; then how many such leads had a score then (what the counts are a
+    share of). Two queries over rows per day, source and rule (``KpiNoFitRule``)
+    and per day and group (``KpiDay``), whatever the number of leads.
+    """
+    rules = KpiNoFitRule.objects.filter(day__gte=start, day__lte=end, leads__gt=0)
+    days = KpiDay.objects.filter(day__gte=start, day__lte=end, leads_in__gt=0)
     if source is not None:
-        rows = rows.filter(source=source)
-    return sorted(rows.values_list("lead_id", flat=True))
+        rules = rules.filter(source=source)
+        days = days.filter(source=source)
+    counts = (
+        rules.order_by()
+        .values("rule")
+        .annotate(leads=Sum("leads"), first_lead_id=Min("first_lead_id"))
+        .values_list("rule", "leads", "first_lead_id")
+    )
+    explained = days.aggregate(total=Sum("no_fit_explained"))["total"] or 0
+    return [
+        (rule, int(leads), int(first))
+        for rule, leads, first in counts
+        if leads and first is not None
+    ], int(explained)
 
 
 def facts_for_period(
@@ -187,47 +215,6 @@ def owner_names(owner_ids: Sequence[int]) -> dict[int, str]:
     return {
         pk: f"{first_name} {last_name}".strip() or username
         for pk, first_name, last_name, username in users
-    }
-
-
-def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, object]:
-    """The explanation JSON of each lead's score when sales rejected it as no fit.
-
-    Per lead, the latest score computed at or before its latest "no fit"
-    rejection: the score sales saw when deciding. A lead scored only after
-    its rejection is left out. Two queries whatever the number of leads.
-    """
-    score_then = (
-        Score.objects.filter(
-            lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at")
-        )
-        .order_by("-computed_at", "-pk")
-        .values("pk")[:1]
-    )
-    rows = (
-        Feedback.objects.filter(
-            lead_id__in=lead_ids,
-            decision=Decision.REJECTED.value,
-            reason=RejectionReason.NO_FIT.value,
-        )
-        .annotate(score_id=Subquery(score_then))
-        .order_by("lead_id", "given_at", "pk")
-        .values_list("lead_id", "score_id")
-    )
-    score_of_lead: dict[int, int | None] = {}
-    # Oldest first: the latest rejection of each lead wins.
-    for lead_id, score_id in rows:
-        score_of_lead[lead_id] = score_id
-    score_ids = [score_id for score_id in score_of_lead.values() if score_id]
-    if not score_ids:
-        return {}
-    explanations = dict(
-        Score.objects.filter(pk__in=score_ids).values_list("pk", "explanation")
-    )
-    return {
-        lead_id: explanations[score_id]
-        for lead_id, score_id in score_of_lead.items()
-        if score_id is not None
     }
 
 

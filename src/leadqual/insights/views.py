@@ -39,7 +39,6 @@ from leadqual.core.kpis import (
     by_source_of_days,
     calibration,
     calibration_of_days,
-    is_rejected_as_no_fit,
     kpi_set,
     sla_missed,
     total_of_days,
@@ -62,11 +61,13 @@ from leadqual.insights.presentation import (
     format_rating,
 )
 from leadqual.insights.quality import (
+    RuleRow,
     band_name,
     cost_rows,
-    no_fit_explanations_of,
+    no_fit_explanations,
     no_fit_rule_rows,
     period_costs,
+    stored_no_fit_rule_rows,
 )
 from leadqual.insights.queries import (
     facts_for_period,
@@ -74,7 +75,6 @@ from leadqual.insights.queries import (
     kpi_lead_times,
     kpi_sources,
     lead_sources,
-    no_fit_lead_ids,
     owner_names,
     recent_campaign_costs,
 )
@@ -309,7 +309,7 @@ class PeriodKpis:
     per_source: list[tuple[str, KpiSet]]
     per_band: list[tuple[str, KpiSet]]
     buckets: list[ScoreBucket]
-    no_fit_lead_ids: list[int]
+    no_fit_rules: list[RuleRow]
 
 
 def stored_period_kpis(
@@ -317,8 +317,10 @@ def stored_period_kpis(
 ) -> PeriodKpis:
     """The page's KPIs from the stored daily sums (``triage.kpi_facts``).
 
-    Two queries over the days of the period and its 12-week trend, and one
-    for the leads rejected as no fit: the cost follows the days, not the leads.
+    Two queries over the days of the period and its 12-week trend, and four
+    for the rules behind "no fit" rejections (sums per day and rule, and the
+    explanations that name the rules shown): the cost follows the days and
+    rules, not the leads.
     """
     first = min(start, trend_start(end))
     days = kpi_days(first, end, source=source)
@@ -330,7 +332,7 @@ def stored_period_kpis(
         per_source=by_source_of_days(days, times, start=start, end=end),
         per_band=by_band_of_days(days, times, start=start, end=end),
         buckets=calibration_of_days(days, start=start, end=end),
-        no_fit_lead_ids=no_fit_lead_ids(start, end, source=source),
+        no_fit_rules=stored_no_fit_rule_rows(start, end, source=source),
     )
 
 
@@ -350,9 +352,7 @@ def period_kpis_from_facts(
         per_source=by_source(facts, now=now),
         per_band=by_band(facts, now=now),
         buckets=calibration(facts),
-        no_fit_lead_ids=sorted(
-            fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)
-        ),
+        no_fit_rules=no_fit_rule_rows(no_fit_explanations(facts)),
     )
 
 
@@ -548,7 +548,7 @@ def kpi_overview(request: HtmxHttpRequest) -> HttpResponse:
         "kpi_titles": [str(kpi.title) for kpi in KPIS],
         "source_rows": _source_rows(kpis.per_source),
         **quality_context(kpis),
-        "no_fit_rules": no_fit_rule_rows(no_fit_explanations_of(kpis.no_fit_lead_ids)),
+        "no_fit_rules": kpis.no_fit_rules,
         "cost_rows": cost_rows(
             period_costs(kpis.per_source, start, end, source=source)
         ),

@@ -4,8 +4,10 @@
 leads, band changes, feedback, outcomes, qualifications and tasks. The KPI
 page does not run it over a period's leads: it adds up ``KpiDay`` rows, one
 per arrival day, source, band and score bucket, and reads the times to first
-contact from ``LeadKpiFact``. ``refresh_kpi_facts(lead_ids)`` keeps both
-equal to ``lead_facts`` over every lead: every write that changes what a
+contact from ``LeadKpiFact``; the rules behind "no fit" rejections are sums
+too (``KpiNoFitRule``, a row per day, source and rule).
+``refresh_kpi_facts(lead_ids)`` keeps them equal to ``lead_facts`` (and the
+explanations sales saw) over every lead: every write that changes what a
 lead's facts hold calls it with its batch of leads, in its transaction
 (arrivals and every rescore through ``triage_band_changes``, feedback,
 outcomes, first contacts, tasks, owners, merges, erasure and deletion).
@@ -15,17 +17,28 @@ outcomes, first contacts, tasks, owners, merges, erasure and deletion).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Least
 
 from leadqual.core.bands import Band
 from leadqual.core.kpis import (
     KPI_COUNT_FIELDS,
     LeadFacts,
     arrival_day,
+    is_rejected_as_no_fit,
     kpi_band,
     lead_counts,
     microseconds_between,
@@ -36,16 +49,19 @@ from leadqual.core.lifecycle import (
     Decision,
     LeadStatus,
     OutcomeKind,
+    RejectionReason,
     TaskKind,
 )
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.db import bulk_insert, bulk_update
 from leadqual.leads.models import Lead
-from leadqual.scoring.models import BandChange
+from leadqual.scoring.models import BandChange, Score
+from leadqual.scoring.queries import ExplanationLine, explanation_lines
 from leadqual.triage.models import (
     NO_SCORE_BUCKET,
     Feedback,
     KpiDay,
+    KpiNoFitRule,
     LeadKpiFact,
     Outcome,
     Qualification,
@@ -250,13 +266,90 @@ def lead_facts(leads: QuerySet[Lead]) -> list[LeadFacts]:
     return facts
 
 
+# --- the rules behind "no fit" rejections ----------------------------------------
+
+
+def explanations_at_no_fit_rejection(lead_ids: Sequence[int]) -> dict[int, object]:
+    """The explanation JSON of each lead's score when sales rejected it as no fit.
+
+    Per lead, the latest score computed at or before its latest "no fit"
+    rejection: the score sales saw when deciding. A lead scored only after
+    its rejection is left out. Two queries whatever the number of leads
+    (one when none of them was rejected as no fit).
+    """
+    score_then = (
+        Score.objects.filter(
+            lead=OuterRef("lead"), computed_at__lte=OuterRef("given_at")
+        )
+        .order_by("-computed_at", "-pk")
+        .values("pk")[:1]
+    )
+    rows = (
+        Feedback.objects.filter(
+            lead_id__in=lead_ids,
+            decision=Decision.REJECTED.value,
+            reason=RejectionReason.NO_FIT.value,
+        )
+        .annotate(score_id=Subquery(score_then))
+        .order_by("lead_id", "given_at", "pk")
+        .values_list("lead_id", "score_id")
+    )
+    score_of_lead: dict[int, int | None] = {}
+    # Oldest first: the latest rejection of each lead wins.
+    for lead_id, score_id in rows:
+        score_of_lead[lead_id] = score_id
+    score_ids = [score_id for score_id in score_of_lead.values() if score_id]
+    if not score_ids:
+        return {}
+    explanations = dict(
+        Score.objects.filter(pk__in=score_ids).values_list("pk", "explanation")
+    )
+    return {
+        lead_id: explanations[score_id]
+        for lead_id, score_id in score_of_lead.items()
+        if score_id is not None
+    }
+
+
+def rule_hits(
+    explanation: object, language: str | None = None
+) -> list[ExplanationLine]:
+    """The lines of an explanation that the "no fit" rules count: the rules
+    that gave points, without the caps' adjustments."""
+    return [
+        line
+        for line in explanation_lines(explanation, language)
+        if line.points > 0 and not line.is_adjustment
+    ]
+
+
+def _no_fit_rules(facts: Sequence[LeadFacts]) -> dict[int, list[str]]:
+    """The sorted names of the rules that gave points to each lead rejected as
+    no fit, in the score sales saw; leads scored only after it are absent."""
+    ids = [fact.lead_id for fact in facts if is_rejected_as_no_fit(fact)]
+    if not ids:
+        return {}
+    return {
+        lead_id: sorted({line.rule for line in rule_hits(explanation, "en")})
+        for lead_id, explanation in explanations_at_no_fit_rejection(ids).items()
+    }
+
+
 # --- the stored facts and the daily sums ------------------------------------------
 
 _Key = tuple[date, str, str, int]  # (day, source, band, score bucket)
+_RuleKey = tuple[date, str, str]  # (day, source, rule)
+
+# What KpiDay sums: the KPI counts and the leads the no-fit rules are a share of.
+_SUM_FIELDS = (*KPI_COUNT_FIELDS, "no_fit_explained")
 
 
-def fact_row(fact: LeadFacts) -> LeadKpiFact:
-    """The stored KPI facts of one lead (not saved)."""
+def fact_row(fact: LeadFacts, *, no_fit_rules: list[str] | None = None) -> LeadKpiFact:
+    """The stored KPI facts of one lead (not saved).
+
+    ``no_fit_rules``: the rules that gave points in the score sales saw when
+    rejecting it as no fit; None when not rejected as no fit or not scored then.
+    """
     counts = lead_counts(fact)
     contact = fact.first_contact_at
     due = fact.first_contact_due_at
@@ -278,8 +371,21 @@ def fact_row(fact: LeadFacts) -> LeadKpiFact:
             )
         ),
         waiting_due_at=due if due is not None and contact is None else None,
+        no_fit_rules=no_fit_rules,
+        no_fit_explained=int(no_fit_rules is not None),
         **{name: getattr(counts, name) for name in KPI_COUNT_FIELDS},
     )
+
+
+def fact_rows(leads: QuerySet[Lead]) -> list[LeadKpiFact]:
+    """The stored KPI facts of these leads (not saved), ordered by arrival.
+
+    ``lead_facts`` (six queries) and, when some lead's latest feedback is a
+    "no fit" rejection, two more for the scores sales saw.
+    """
+    facts = lead_facts(leads)
+    rules = _no_fit_rules(facts)
+    return [fact_row(fact, no_fit_rules=rules.get(fact.lead_id)) for fact in facts]
 
 
 _FACT_FIELDS = tuple(
@@ -298,9 +404,41 @@ def _key(row: LeadKpiFact) -> _Key:
 
 
 def _add(sums: dict[_Key, list[int]], row: LeadKpiFact, sign: int) -> None:
-    totals = sums.setdefault(_key(row), [0] * len(KPI_COUNT_FIELDS))
-    for index, name in enumerate(KPI_COUNT_FIELDS):
+    totals = sums.setdefault(_key(row), [0] * len(_SUM_FIELDS))
+    for index, name in enumerate(_SUM_FIELDS):
         totals[index] += sign * getattr(row, name)
+
+
+def _rule_keys(row: LeadKpiFact | None) -> set[_RuleKey]:
+    if row is None or row.no_fit_rules is None:
+        return set()
+    return {(row.arrival_day, row.source, rule) for rule in row.no_fit_rules}
+
+
+@dataclass(slots=True)
+class _RuleDelta:
+    leads: int = 0
+    added: list[int] = field(default_factory=list)
+    removed: list[int] = field(default_factory=list)
+
+
+def _add_rules(
+    deltas: dict[_RuleKey, _RuleDelta],
+    lead_id: int,
+    before: LeadKpiFact | None,
+    after: LeadKpiFact | None,
+) -> None:
+    """Count the rule rows the lead leaves and joins (a rule it stays in is
+    left alone, so its lowest lead needs no new look-up)."""
+    old, new = _rule_keys(before), _rule_keys(after)
+    for key in old - new:
+        delta = deltas.setdefault(key, _RuleDelta())
+        delta.leads -= 1
+        delta.removed.append(lead_id)
+    for key in new - old:
+        delta = deltas.setdefault(key, _RuleDelta())
+        delta.leads += 1
+        delta.added.append(lead_id)
 
 
 def refresh_kpi_facts(lead_ids: Iterable[int]) -> int:
@@ -361,17 +499,16 @@ def refresh_score_buckets(lead_ids: Iterable[int]) -> None:
 
 def _refresh_chunk(ids: Sequence[int]) -> int:
     old = LeadKpiFact.objects.in_bulk(ids)
-    new = {
-        fact.lead_id: fact_row(fact)
-        for fact in lead_facts(Lead.objects.filter(pk__in=ids))
-    }
+    new = {row.lead_id: row for row in fact_rows(Lead.objects.filter(pk__in=ids))}
     deltas: dict[_Key, list[int]] = {}
+    rule_deltas: dict[_RuleKey, _RuleDelta] = {}
     gone: list[int] = []
     fresh: list[LeadKpiFact] = []
     for lead_id in ids:
         before, after = old.get(lead_id), new.get(lead_id)
         if before is not None and after is not None and _same(before, after):
             continue
+        _add_rules(rule_deltas, lead_id, before, after)
         if before is not None:
             _add(deltas, before, -1)
             gone.append(lead_id)
@@ -383,6 +520,7 @@ def _refresh_chunk(ids: Sequence[int]) -> int:
     if fresh:
         bulk_insert(fresh)
     _apply(deltas)
+    _apply_rules(rule_deltas)
     return len(set(gone) | {row.lead_id for row in fresh})
 
 
@@ -409,7 +547,7 @@ def _apply(deltas: dict[_Key, list[int]]) -> None:
         day, source, band, bucket = key
         changes = {
             name: F(name) + delta
-            for name, delta in zip(KPI_COUNT_FIELDS, deltas[key], strict=True)
+            for name, delta in zip(_SUM_FIELDS, deltas[key], strict=True)
             if delta
         }
         updated = KpiDay.objects.filter(
@@ -420,6 +558,59 @@ def _apply(deltas: dict[_Key, list[int]]) -> None:
                 f"The KPI sums of {day} {source!r} {band!r} bucket {bucket} were "
                 "not found after creating them; run `leadqual rebuild-kpis`."
             )
+
+
+def _apply_rules(deltas: dict[_RuleKey, _RuleDelta]) -> None:
+    """Add the rule deltas to their KpiNoFitRule rows, in key order, as
+    ``_apply`` does for KpiDay (after it: the same order in every batch).
+
+    A lead joining a row lowers its ``first_lead_id`` to the lead's id when
+    smaller. When a lead leaves, the row is updated first (which locks it)
+    and its lowest lead is then looked up again among the day's no-fit leads
+    of its source: rarely, as leads seldom leave a rejection's rules.
+    """
+    keys = sorted(key for key, delta in deltas.items() if delta.added or delta.removed)
+    if not keys:
+        return
+    KpiNoFitRule.objects.bulk_create(
+        [KpiNoFitRule(day=day, source=source, rule=rule) for day, source, rule in keys],
+        ignore_conflicts=True,
+    )
+    for key in keys:
+        day, source, rule = key
+        delta = deltas[key]
+        rows = KpiNoFitRule.objects.filter(day=day, source=source, rule=rule)
+        if delta.removed:
+            updated = rows.update(leads=F("leads") + delta.leads)
+            rows.update(first_lead_id=_first_lead_with(key))
+        else:
+            first = Value(min(delta.added), output_field=BigIntegerField())
+            updated = rows.update(
+                leads=F("leads") + delta.leads,
+                first_lead_id=Coalesce(Least("first_lead_id", first), first),
+            )
+        if updated != 1:
+            raise RuntimeError(
+                f"The no-fit rule {rule!r} of {day} {source!r} was not found after "
+                "creating it; run `leadqual rebuild-kpis`."
+            )
+
+
+def _first_lead_with(key: _RuleKey) -> int | None:
+    """The lowest id of the stored leads of the key's day and source whose
+    no-fit rules hold its rule; None when none does."""
+    day, source, rule = key
+    rows = (
+        LeadKpiFact.objects.filter(
+            arrival_day=day, source=source, rejected_no_fit=1, no_fit_explained=1
+        )
+        .order_by("lead_id")
+        .values_list("lead_id", "no_fit_rules")
+    )
+    for lead_id, rules in rows.iterator(chunk_size=500):
+        if rules is not None and rule in rules:
+            return int(lead_id)
+    return None
 
 
 def rebuild_kpi_facts(
@@ -436,10 +627,13 @@ def rebuild_kpi_facts(
     """
     total = Lead.objects.count()
     sums: dict[_Key, list[int]] = {}
+    # Per (day, source, rule): [leads, lowest lead id].
+    rules: dict[_RuleKey, list[int]] = {}
     done = 0
     with transaction.atomic():
         LeadKpiFact.objects.all().delete()
         KpiDay.objects.all().delete()
+        KpiNoFitRule.objects.all().delete()
         after_id = 0
         while True:
             ids = list(
@@ -449,12 +643,14 @@ def rebuild_kpi_facts(
             )
             if not ids:
                 break
-            rows = [
-                fact_row(fact) for fact in lead_facts(Lead.objects.filter(pk__in=ids))
-            ]
+            rows = fact_rows(Lead.objects.filter(pk__in=ids))
             bulk_insert(rows)
             for row in rows:
                 _add(sums, row, 1)
+                for key in _rule_keys(row):
+                    counted = rules.setdefault(key, [0, row.lead_id])
+                    counted[0] += 1
+                    counted[1] = min(counted[1], row.lead_id)
             after_id = ids[-1]
             done += len(ids)
             if on_progress is not None:
@@ -466,10 +662,19 @@ def rebuild_kpi_facts(
                     source=source,
                     band=band,
                     score_bucket=bucket,
-                    **dict(zip(KPI_COUNT_FIELDS, totals, strict=True)),
+                    **dict(zip(_SUM_FIELDS, totals, strict=True)),
                 )
                 for (day, source, band, bucket), totals in sorted(sums.items())
                 if totals[0] > 0
+            ],
+            batch_size=500,
+        )
+        KpiNoFitRule.objects.bulk_create(
+            [
+                KpiNoFitRule(
+                    day=day, source=source, rule=rule, leads=leads, first_lead_id=first
+                )
+                for (day, source, rule), (leads, first) in sorted(rules.items())
             ],
             batch_size=500,
         )

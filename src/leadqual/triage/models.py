@@ -542,11 +542,17 @@ class LeadKpiFact(KpiCountColumns):
     working_hours_to_first_contact = models.FloatField(null=True)
     # The due time of a first-contact task without a contact yet.
     waiting_due_at = models.DateTimeField(null=True)
+    # The rules that gave points in the score sales saw when rejecting the
+    # lead as no fit (sorted names); None when it is not rejected as no fit
+    # or was scored only after its rejection. Counted in ``KpiNoFitRule``.
+    no_fit_rules = models.JSONField(null=True, default=None)
+    # 1 when ``no_fit_rules`` is not None: the leads the rules are counted of.
+    no_fit_explained = models.IntegerField(default=0)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
-            # The KPI page reads the times of a period's contacted or waiting
-            # leads from this index alone.
+            # The KPI page reads the times of a period's contacted leads from
+            # this index alone.
             models.Index(
                 fields=[
                     "arrival_day",
@@ -554,11 +560,16 @@ class LeadKpiFact(KpiCountColumns):
                     "band",
                     "microseconds_to_first_contact",
                     "working_hours_to_first_contact",
-                    "waiting_due_at",
                 ],
-                condition=models.Q(microseconds_to_first_contact__isnull=False)
-                | models.Q(waiting_due_at__isnull=False),
-                name="lead_kpi_fact_times",
+                condition=models.Q(microseconds_to_first_contact__isnull=False),
+                name="lead_kpi_fact_contact_times",
+            ),
+            # ... and counts the tasks still waiting from the moment it is
+            # read on: the few not yet due, not the many overdue ones.
+            models.Index(
+                fields=["waiting_due_at", "arrival_day", "source", "band"],
+                condition=models.Q(waiting_due_at__isnull=False),
+                name="lead_kpi_fact_waiting",
             ),
             models.Index(
                 fields=["arrival_day", "source"],
@@ -583,6 +594,9 @@ class KpiDay(KpiCountColumns):
     source = models.CharField(max_length=100, blank=True)
     band = models.CharField(max_length=10, blank=True)
     score_bucket = models.SmallIntegerField()
+    # The leads rejected as no fit whose score at the rejection is known:
+    # what the rules of ``KpiNoFitRule`` are a share of.
+    no_fit_explained = models.IntegerField(default=0)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -594,3 +608,32 @@ class KpiDay(KpiCountColumns):
 
     def __str__(self) -> str:
         return f"KPIs of {self.day} {self.source} {self.band} {self.score_bucket}"
+
+
+class KpiNoFitRule(models.Model):
+    """How many leads that arrived on one local day from one source, rejected
+    as no fit, got points from one rule in the score sales saw (``no_fit_rules``
+    of their ``LeadKpiFact``).
+
+    The KPI page's "rules behind no-fit rejections" adds these up per period
+    instead of reading every rejected lead's explanation. ``first_lead_id``
+    is the lowest id among these leads: the page names the rule as that
+    lead's explanation does, as the per-lead table did. Internal
+    bookkeeping, shown nowhere.
+    """
+
+    day = models.DateField()
+    source = models.CharField(max_length=100, blank=True)
+    rule = models.CharField(max_length=200)
+    leads = models.IntegerField(default=0)
+    first_lead_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(
+                fields=["day", "source", "rule"], name="kpi_no_fit_rule_per_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"No-fit rule {self.rule} of {self.day} {self.source}"

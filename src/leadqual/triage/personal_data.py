@@ -40,7 +40,11 @@ PERSONAL_DATA = (
     # share of them: counts, a channel name and a band, no person. An erased
     # person stays counted, as in every other KPI.
     PersonalFields("triage.KpiDay", not_personal=("source", "band")),
-    PersonalFields("triage.LeadKpiFact", not_personal=("source", "band")),
+    PersonalFields(
+        "triage.LeadKpiFact", not_personal=("source", "band", "no_fit_rules")
+    ),
+    # Rule names of the scoring model, counted per day and source.
+    PersonalFields("triage.KpiNoFitRule", not_personal=("source", "rule")),
     PersonalFields(
         "triage.Qualification",
         not_personal=(

@@ -4,10 +4,8 @@ from django.db import migrations, models
 
 
 def count_existing_leads(apps, schema_editor):
-    """Store the KPI facts and daily sums of the leads already in the database."""
-    from leadqual.triage.kpi_facts import rebuild_kpi_facts
-
-    rebuild_kpi_facts()
+    """Nothing since 0013_kpi_no_fit_rules_and_waiting: that migration counts the leads
+    already in the database, with today's models (these lack its tables)."""
 
 
 class Migration(migrations.Migration):
