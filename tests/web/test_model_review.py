@@ -639,7 +639,7 @@ def _copies_of(score: Score, count: int) -> list[Score]:
 
 def test_the_list_counts_each_versions_scores_up_to_a_cap(client: Client) -> None:
     """Past the cap the list says "more than": counting every score grew with the history."""
-    lead = LeadFactory()
+    lead = LeadFactory.create()
     rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     first = Score.objects.get(lead=lead)
     Score.objects.bulk_create(_copies_of(first, SCORE_COUNT_CAP - 1))
