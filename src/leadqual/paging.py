@@ -1,22 +1,184 @@
-"""Keyset paging for logs that only grow: newest first, "older" by cursor.
+"""Paging that costs the same at any size (#15).
 
-A page number makes the database count every matching row and skip all the
-rows of the pages before it: both grow with the log. A keyset page starts
-below the last row shown instead (``?before=<id>``), so each page is one index
-seek and a short read, at any size (#15). The order is (time, id), both
-descending; the id breaks ties between rows of the same moment.
+Numbered pages (``CappedPaginator``) count their rows only up to a cap: past
+it a list says "more than 10,000" and offers a next page while there is one,
+so the count never reads more than the cap's worth of an index.
+
+Keyset paging for logs that only grow: newest first, "older" by cursor.
+A page number makes the database skip all the rows of the pages before it,
+which grows with the log. A keyset page starts below the last row shown
+instead (``?before=<id>``), so each page is one index seek and a short read,
+at any size. The order is (time, id), both descending; the id breaks ties
+between rows of the same moment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
+from django.conf import settings
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import models
 from django.db.models import QuerySet
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 
 M = TypeVar("M", bound=models.Model)
+T = TypeVar("T")
+
+# The highest page number a list past its cap accepts: its OFFSET stays a
+# 32-bit number on every database.
+MAX_PAGE = 2**31 // 1000
+
+
+def list_count_cap() -> int:
+    """How far lists count their rows (``settings.LIST_COUNT_CAP``, 10,000)."""
+    return int(settings.LIST_COUNT_CAP)
+
+
+def count_up_to(rows: QuerySet[Any], limit: int) -> int:
+    """How many rows there are, but at most ``limit``: the count of a LIMIT subquery.
+
+    The database stops after ``limit`` rows of the index it reads, where
+    ``rows.count()`` reads every matching row.
+    """
+    if limit <= 0:
+        return 0
+    return rows.order_by()[:limit].count()
+
+
+def shown_number(number: int) -> str:
+    """``number`` with the language's thousands separator (10,000 or 10.000)."""
+    return number_format(number, force_grouping=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CappedCount:
+    """A count read up to ``cap`` + 1 rows: exact up to ``cap``, else "more".
+
+    ``value`` is the count when it is at most ``cap``, and ``cap`` + 1 otherwise.
+    As text: the number with the language's separators, or "10,000+".
+    """
+
+    value: int
+    cap: int
+
+    @property
+    def is_capped(self) -> bool:
+        return self.value > self.cap
+
+    @property
+    def cap_text(self) -> str:
+        return shown_number(self.cap)
+
+    def __str__(self) -> str:
+        if self.is_capped:
+            return f"{self.cap_text}+"
+        return shown_number(self.value)
+
+
+def capped_count(rows: QuerySet[Any], *, cap: int | None = None) -> CappedCount:
+    """How many rows, exact up to ``cap`` (``list_count_cap()`` unless given);
+    reads at most ``cap`` + 1 of them."""
+    limit = list_count_cap() if cap is None else cap
+    return CappedCount(value=count_up_to(rows, limit + 1), cap=limit)
+
+
+class CappedPage(Page[T]):
+    """A page of a list counted past its cap: the next page is there if a row is."""
+
+    def __init__(
+        self,
+        object_list: Sequence[T],
+        number: int,
+        paginator: Paginator[T],
+        *,
+        has_more: bool,
+    ) -> None:
+        super().__init__(object_list, number, paginator)
+        self._has_more = has_more
+
+    def has_next(self) -> bool:
+        return self._has_more
+
+
+class CappedPaginator(Paginator[M]):
+    """A Paginator that counts its rows only up to ``cap`` (+ 1).
+
+    Up to the cap it is Django's Paginator. Past it, ``count`` is ``cap`` + 1,
+    ``is_capped`` is true, a page reads one row more than it shows to know
+    whether a next page exists, and any page number from 1 on is accepted
+    (a page past the last row is empty); there is no last page to link to.
+    The list is a query set or a ``PagedRows`` (whose ``count_up_to`` is used).
+    """
+
+    def __init__(
+        self,
+        object_list: QuerySet[M] | PagedRows[M],
+        per_page: int,
+        *,
+        cap: int | None = None,
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.cap = list_count_cap() if cap is None else cap
+
+    @cached_property
+    def count(self) -> int:
+        rows = self.object_list
+        if isinstance(rows, PagedRows):
+            return rows.count_up_to(self.cap + 1)
+        assert isinstance(rows, QuerySet)
+        return count_up_to(rows, self.cap + 1)
+
+    @property
+    def is_capped(self) -> bool:
+        return self.count > self.cap
+
+    @property
+    def cap_text(self) -> str:
+        return shown_number(self.cap)
+
+    def validate_number(self, number: int | float | str) -> int:
+        if not self.is_capped:
+            return super().validate_number(number)
+        # Past the cap the number of pages is unknown: any page from 1 on (up
+        # to what an OFFSET takes).
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            whole = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if whole < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        if whole > MAX_PAGE:
+            raise EmptyPage(self.error_messages["no_results"])
+        return whole
+
+    def get_page(self, number: int | float | str | None) -> Page[M]:
+        if not self.is_capped:
+            return super().get_page(number)
+        # No last page to fall back on: a page number out of range gives the first.
+        try:
+            whole = self.validate_number(number if number is not None else "")
+        except (PageNotAnInteger, EmptyPage):
+            whole = 1
+        return self.page(whole)
+
+    def page(self, number: int | str) -> Page[M]:
+        if not self.is_capped:
+            return super().page(number)
+        whole = self.validate_number(number)
+        bottom = (whole - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        return CappedPage(
+            rows[: self.per_page],
+            whole,
+            self,
+            has_more=len(rows) > self.per_page,
+        )
 
 
 class PagedRows(Generic[M]):
@@ -25,11 +187,16 @@ class PagedRows(Generic[M]):
     For lists that are read in several index-ordered parts rather than one
     query: a subclass gives ``count()`` and ``rows(start, stop)``; this gives
     the sequence the Paginator slices (whole slices from the first row on).
+    A ``CappedPaginator`` counts them with ``count_up_to``.
     """
 
     ordered = True  # for Paginator's check of unordered lists
 
     def count(self) -> int:
+        raise NotImplementedError
+
+    def count_up_to(self, limit: int) -> int:
+        """How many rows there are, but at most ``limit`` (reading no more)."""
         raise NotImplementedError
 
     def rows(self, start: int, stop: int) -> list[M]:

@@ -75,10 +75,10 @@ def test_the_page_counts_and_lists_leads_missing_key_fields(marketer: Client) ->
     LeadFactory.create(phone="+31612345678")
     response = marketer.get(PAGE)
     html = response.content.decode()
-    counts = {item.key: item.count for item in response.context["missing_counts"]}
+    counts = {item.key: item.count.value for item in response.context["missing_counts"]}
     assert counts == {"company": 0, "sector": 1, "budget": 1, "phone": 1}
     assert f'id="missing-lead-{lead.pk}"' in html
-    assert response.context["missing"].total == 1
+    assert response.context["missing"].total.value == 1
 
 
 def test_the_page_lists_leads_not_updated_in_90_days(marketer: Client) -> None:
@@ -113,7 +113,7 @@ def test_suspected_pairs_are_paged_and_htmx_gets_one_page_of_them(
     refresh_duplicate_candidates([lead.pk for lead in leads], now=timezone.now())
 
     first = marketer.get(PAGE)
-    assert first.context["duplicates"].total == 120  # 16 * 15 / 2
+    assert first.context["duplicates"].total.value == 120  # 16 * 15 / 2
     assert len(first.context["duplicates"].rows) == 100
     assert "Page 1 of 2" in first.content.decode()
     second = marketer.get(PAGE, {"page": "2"}, headers=HX)

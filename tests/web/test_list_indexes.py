@@ -35,11 +35,13 @@ from leadqual.leads.queries import (
     visible_leads,
     visible_owners,
 )
+from leadqual.paging import list_count_cap
 from leadqual.triage.queries import (
     ALL_OWNERS,
     UNASSIGNED,
     QueueByTier,
     QueueOwner,
+    queue_badge_counts,
     today_queue,
 )
 from leadqual.users.roles import Role
@@ -155,6 +157,20 @@ def test_leads_missing_a_key_field_are_listed_from_a_partial_index() -> None:
         ],
         "lead_lacking_key_field",
     )
+
+
+def test_leads_missing_a_key_field_are_counted_up_to_the_cap_from_a_partial_index() -> (
+    None
+):
+    text = plan(
+        lambda: (
+            Lead.objects.filter(LACKS_KEY_FIELD)
+            .order_by()
+            .values("pk")[: list_count_cap() + 1]
+        ),
+        sorted_by_index=False,
+    )
+    assert "lead_lacking_key_field" in text, text
 
 
 @pytest.mark.parametrize(
@@ -281,3 +297,22 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
         assert not re.search(r"(^|->  )Sort ", text, re.MULTILINE), text
         if position:
             assert "TEMP B-TREE FOR ORDER BY" not in text, text
+
+
+# --- the menu badge -------------------------------------------------------------------
+
+
+def test_the_menu_badge_counts_from_the_sellers_index_and_the_unseen_notices() -> None:
+    """Each count walks an index (up to 100 entries), none scans the table.
+
+    SQLite walks the seller's deadlines in ``task_owner_queue``; PostgreSQL
+    may take another index of open tasks for the empty test tables.
+    """
+    seller = make_user("sanne", role=Role.SALES)
+    text = plan(lambda: queue_badge_counts(seller.pk, now=NOW), sorted_by_index=False)
+    if connection.vendor == "sqlite":
+        assert text.count("task_owner_queue (owner_id=? AND done_at=?") == 2, text
+    assert sum(text.count(index) for index in OPEN_TASKS) >= 2, text
+    assert "notice_unseen" in text, text
+    assert not re.search(r"\bSCAN (U0|triage_)", text), text  # SQLite
+    assert "Seq Scan" not in text, text  # PostgreSQL

@@ -27,9 +27,9 @@ from leadqual.integrations.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from leadqual.integrations.views import COUNT_CAP, LOG_ROWS, status_counts
+from leadqual.integrations.views import LOG_ROWS, status_counts
 from leadqual.leads.models import Lead
-from leadqual.paging import cursor, keyset_page
+from leadqual.paging import cursor, keyset_page, list_count_cap
 from leadqual.privacy.models import AuditAction, AuditEntry
 from leadqual.privacy.queries import (
     AUDIT_PAGE_SIZE,
@@ -250,7 +250,7 @@ def test_the_delivery_log_and_its_counts_read_indexes() -> None:
     text = plan(
         lambda: WebhookDelivery.objects.filter(
             endpoint=endpoint, status=DeliveryStatus.DELIVERED
-        ).order_by()[: COUNT_CAP + 1],
+        ).order_by()[: list_count_cap() + 1],
         sorted_by_index=False,
     )
     assert "delivery_log_counts" in text, text

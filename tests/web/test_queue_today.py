@@ -14,11 +14,12 @@ from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from leadqual.core.bands import Band
+from leadqual.core.lifecycle import TaskKind
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.leads.models import Lead
 from leadqual.privacy.models import AuditAction, AuditEntry
-from leadqual.triage.models import Task, TaskCloseReason
-from leadqual.triage.queries import QUEUE_READS, queue_badge
+from leadqual.triage.models import AlertKind, Notice, Task, TaskCloseReason
+from leadqual.triage.queries import QUEUE_READS, QueueBadge, queue_badge
 from leadqual.users.roles import Role
 from tests.factories import LeadFactory, TaskFactory, make_user
 
@@ -281,6 +282,93 @@ def test_the_badge_counts_new_hot_due_today_and_overdue_tasks(sanne: User) -> No
 
     assert re.search(r'id="queue-badge"[^>]*>7<', html)
     assert queue_badge(sanne.pk, now=NOW).tasks == 7
+
+
+def _urgent_tasks(owner: User, count: int) -> None:
+    """``count`` overdue tasks of the owner, on one lead, in one insert."""
+    lead = _lead(Band.WARM, 40)
+    Task.objects.bulk_create(
+        Task(
+            lead=lead,
+            owner=owner,
+            kind=TaskKind.FIRST_CONTACT.value,
+            due_at=NOW - timedelta(hours=hours),
+            created_at=NOW - timedelta(days=2),
+        )
+        for hours in range(1, count + 1)
+    )
+
+
+def _hot_notices(recipient: User, count: int) -> None:
+    lead = _lead(Band.HOT, 90)
+    Notice.objects.bulk_create(
+        Notice(
+            recipient=recipient,
+            lead=lead,
+            kind=AlertKind.BECAME_HOT,
+            created_at=NOW - timedelta(minutes=minutes),
+        )
+        for minutes in range(count)
+    )
+
+
+def _badges(client: Client) -> tuple[str, str]:
+    html = client.get(reverse("leads:lead-list")).content.decode()
+    tasks = re.search(r'id="queue-badge"[^>]*>([^<]*)<', html)
+    hot = re.search(r'id="hot-badge"[^>]*>\s*([^<]*?)\s*<', html)
+    assert tasks and hot, html
+    return tasks.group(1), hot.group(1)
+
+
+@pytest.mark.parametrize(
+    ("language", "hot_text"), [("en", "new hot"), ("nl", "net heet")]
+)
+def test_the_badge_shows_its_counts_exactly_up_to_99(
+    sanne: User, language: str, hot_text: str
+) -> None:
+    _urgent_tasks(sanne, 99)
+    _hot_notices(sanne, 99)
+    client = _client_for(sanne)
+    client.cookies["leadqual_language"] = language
+
+    assert _badges(client) == ("99", f"99 {hot_text}")
+    assert queue_badge(sanne.pk, now=NOW) == QueueBadge(tasks=99, hot_notices=99)
+
+
+@pytest.mark.parametrize(
+    ("language", "hot_text"), [("en", "new hot"), ("nl", "net heet")]
+)
+def test_the_badge_shows_99_plus_from_100_on(
+    sanne: User, language: str, hot_text: str
+) -> None:
+    """The counts stop at 100: "99+" is all the menu says past 99."""
+    _urgent_tasks(sanne, 150)
+    _hot_notices(sanne, 100)
+    client = _client_for(sanne)
+    client.cookies["leadqual_language"] = language
+
+    assert _badges(client) == ("99+", f"99+ {hot_text}")
+    assert queue_badge(sanne.pk, now=NOW) == QueueBadge(tasks=100, hot_notices=100)
+
+
+def test_the_badge_adds_new_hot_tasks_due_later_to_the_tasks_due_today(
+    sanne: User,
+) -> None:
+    _urgent_tasks(sanne, 98)
+    _task(
+        sanne,
+        Band.HOT,
+        created_at=NOW - timedelta(hours=1),
+        due_at=NOW + timedelta(days=2),
+    )
+    assert queue_badge(sanne.pk, now=NOW).tasks == 99
+    _task(
+        sanne,
+        Band.HOT,
+        created_at=NOW - timedelta(hours=2),
+        due_at=NOW + timedelta(days=3),
+    )
+    assert queue_badge(sanne.pk, now=NOW).tasks == 100
 
 
 def test_no_badge_without_urgent_tasks(sanne: User) -> None:

@@ -340,6 +340,10 @@ MX_NAMESERVERS = env_list("LEADQUAL_MX_NAMESERVERS", [])
 # A lead not updated for this many days is listed as stale on the data-quality page.
 STALE_AFTER_DAYS = env_int("LEADQUAL_STALE_AFTER_DAYS", 90, minimum=1, maximum=3650)
 
+# Lists and the data-quality page count rows up to this many; past it they say
+# "more than 10,000" (leadqual.paging), so a count never reads a whole table.
+LIST_COUNT_CAP = 10_000
+
 # Background jobs (docs/background-work.md): Huey on SQLite at
 # $LEADQUAL_DATA_DIR/tasks.sqlite3, or on Redis when REDIS_URL is set.
 REDIS_URL = env_optional_str("REDIS_URL")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -19,8 +19,10 @@ from leadqual.leads.models import (
     Lead,
     LeadMerge,
 )
+from leadqual.paging import CappedCount, CappedPaginator, capped_count
 
-# Lists on the page show at most this many rows, with the full count beside them.
+# Lists on the page show at most this many rows, with their count beside them
+# (exact up to the lists' count cap, leadqual.paging).
 LIST_LIMIT = 100
 RECENT_MERGES = 20
 
@@ -52,7 +54,7 @@ class LeadSummary:
 class MissingFieldCount:
     key: str
     label: StrOrPromise
-    count: int
+    count: CappedCount
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +62,11 @@ class CappedList:
     """The first LIST_LIMIT rows of a list and how many there are in all."""
 
     rows: list[LeadSummary]
-    total: int
+    total: CappedCount
 
     @property
     def is_cut(self) -> bool:
-        return self.total > len(self.rows)
+        return self.total.value > len(self.rows)
 
 
 def _summary(lead: Lead, missing: tuple[StrOrPromise, ...] = ()) -> LeadSummary:
@@ -82,10 +84,13 @@ def missing_field_counts() -> list[MissingFieldCount]:
     """How many leads lack each key field (company, sector, budget, phone).
 
     One count per field: each reads its own partial index, where one
-    aggregate with four filters would read every lead.
+    aggregate with four filters would read every lead; and each only up to
+    the count cap (``capped_count``), so not every lead lacking a phone.
     """
     return [
-        MissingFieldCount(key=key, label=label, count=Lead.objects.filter(q).count())
+        MissingFieldCount(
+            key=key, label=label, count=capped_count(Lead.objects.filter(q))
+        )
         for key, (label, q) in MISSING_FIELD_FILTERS.items()
     ]
 
@@ -105,14 +110,16 @@ def leads_missing_key_fields(*, limit: int = LIST_LIMIT) -> CappedList:
         if not lead.phone:
             missing.append(MISSING_FIELD_FILTERS["phone"][0])
         rows.append(_summary(lead, tuple(missing)))
-    return CappedList(rows=rows, total=leads.count())
+    # Counted from ``lead_lacking_key_field`` up to the cap: a lead lacking
+    # two fields is one entry of that index, so the total stays exact.
+    return CappedList(rows=rows, total=capped_count(leads))
 
 
 def stale_leads(*, now: datetime, days: int, limit: int = LIST_LIMIT) -> CappedList:
     """Leads not updated for ``days`` days, longest untouched first."""
     leads = Lead.objects.filter(updated_at__lt=now - timedelta(days=days))
     rows = leads.select_related("company").order_by("updated_at", "pk")[:limit]
-    return CappedList(rows=[_summary(lead) for lead in rows], total=leads.count())
+    return CappedList(rows=[_summary(lead) for lead in rows], total=capped_count(leads))
 
 
 def lead_identities() -> list[LeadIdentity]:
@@ -154,8 +161,10 @@ class DuplicateList:
     page: Page[DuplicateCandidate]
 
     @property
-    def total(self) -> int:
-        return self.page.paginator.count
+    def total(self) -> CappedCount:
+        paginator = self.page.paginator
+        assert isinstance(paginator, CappedPaginator)
+        return CappedCount(value=paginator.count, cap=paginator.cap)
 
 
 def suspected_duplicates(
@@ -165,12 +174,13 @@ def suspected_duplicates(
 
     The pairs are kept up to date as leads arrive (leads.duplicates), so the
     page reads only its own rows: two queries and the leads they name,
-    however many leads there are. An out-of-range page gives the last one.
+    however many leads there are; the pairs are counted up to the count cap.
+    An out-of-range page gives the last one (the first past the cap).
     """
     ranked = DuplicateCandidate.objects.order_by(
         "-reason_count", "-similarity", "first", "second"
     )
-    shown: Page[DuplicateCandidate] = Paginator(ranked, per_page).get_page(page)
+    shown: Page[DuplicateCandidate] = CappedPaginator(ranked, per_page).get_page(page)
     pairs = list(shown.object_list)
     ids = {pair.first_id for pair in pairs} | {pair.second_id for pair in pairs}
     leads = Lead.objects.select_related("company").in_bulk(ids)

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -16,35 +15,36 @@ from leadqual.integrations.models import (
     WebhookEndpoint,
 )
 from leadqual.integrations.outbox import retry_now
-from leadqual.paging import cursor, keyset_page
+from leadqual.paging import capped_count, cursor, keyset_page
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
 
 LOG_ROWS = 100
-# Deliveries of one status counted on the log page; more show as "10,000+".
-COUNT_CAP = 10_000
 
 
 def status_counts(
-    endpoint: WebhookEndpoint, *, cap: int = COUNT_CAP
+    endpoint: WebhookEndpoint, *, cap: int | None = None
 ) -> list[tuple[str, str]]:
-    """How many deliveries the endpoint has per status, each counted up to ``cap``.
+    """How many deliveries the endpoint has per status, each counted up to ``cap``
+    (the lists' count cap unless given): more show as "10,000+".
 
     An endpoint in use for years has millions of delivered rows; counting all
     of them would cost more than the rest of the page, and "10,000+" says what
     an admin needs. Each count reads the (endpoint, status) index, ``cap`` + 1
     entries at most.
     """
-    counts = []
-    for value, label in DeliveryStatus.choices:
-        count = (
-            WebhookDelivery.objects.filter(endpoint=endpoint, status=value)
-            .order_by()[: cap + 1]
-            .count()
+    return [
+        (
+            str(label),
+            str(
+                capped_count(
+                    WebhookDelivery.objects.filter(endpoint=endpoint, status=value),
+                    cap=cap,
+                )
+            ),
         )
-        shown = number_format(min(count, cap), force_grouping=True)
-        counts.append((str(label), f"{shown}+" if count > cap else shown))
-    return counts
+        for value, label in DeliveryStatus.choices
+    ]
 
 
 @role_required(Role.ADMIN)

@@ -22,7 +22,7 @@ from leadqual.core.hygiene import email_domain, is_disposable, is_free_mail
 from leadqual.core.profile import FieldValue, LeadProfile
 from leadqual.core.scoring import EventWindow
 from leadqual.leads.models import Company, Event, Lead
-from leadqual.paging import PagedRows
+from leadqual.paging import PagedRows, count_up_to
 from leadqual.users.permissions import user_role
 from leadqual.users.roles import Role
 
@@ -290,6 +290,11 @@ class LeadsByScorePerOwner(PagedRows[Lead]):
 
     def count(self) -> int:
         return sum(part.count() for part in self._parts)
+
+    def count_up_to(self, limit: int) -> int:
+        # Each owner's count stops at the limit, so their sum reaches it
+        # exactly when all the leads do.
+        return min(limit, sum(count_up_to(part, limit) for part in self._parts))
 
     def reads(self, stop: int) -> list[QuerySet[Lead, tuple[int, int | None]]]:
         """Per owner, the (id, score) of their first ``stop`` leads in order."""

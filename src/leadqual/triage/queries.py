@@ -14,7 +14,6 @@ from django.db.models import (
     Count,
     DateTimeField,
     F,
-    Func,
     IntegerField,
     OuterRef,
     Q,
@@ -30,7 +29,7 @@ from django.utils import timezone
 from leadqual.core.assignment import OwnerState
 from leadqual.core.bands import Band
 from leadqual.leads.models import Lead
-from leadqual.paging import PagedRows
+from leadqual.paging import PagedRows, count_up_to
 from leadqual.triage.models import AlertKind, Notice, Task
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
@@ -312,6 +311,9 @@ class QueueByTier(PagedRows[Task]):
     def count(self) -> int:
         return self._tasks.count()
 
+    def count_up_to(self, limit: int) -> int:
+        return count_up_to(self._tasks, limit)
+
     def reads(self) -> list[QuerySet[Task]]:
         """Each tier's tasks in their order (for the tests of their plans)."""
         return [
@@ -331,9 +333,11 @@ class QueueByTier(PagedRows[Task]):
             if wanted <= 0:
                 break
             if skip:
-                # Only a tier wholly before the page is counted.
-                size = counted.count()
-                if skip >= size:
+                # Only a tier wholly before the page is counted, and only up
+                # to the page's start: a tier of exactly ``skip`` tasks is
+                # read as an empty slice, and the page goes on after it.
+                size = count_up_to(counted, skip)
+                if skip > size:
                     skip -= size
                     continue
             rows = list(tasks[skip : skip + wanted])
@@ -343,38 +347,85 @@ class QueueByTier(PagedRows[Task]):
         return page
 
 
+# The menu badge counts up to this many and shows "99+" past it: a count that
+# stops there reads at most 100 index entries, however many tasks wait.
+BADGE_MAX_SHOWN = 99
+
+
+def badge_text(count: int) -> str:
+    """A badge's number: the count, or "99+" past BADGE_MAX_SHOWN."""
+    return f"{BADGE_MAX_SHOWN}+" if count > BADGE_MAX_SHOWN else str(count)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueBadge:
-    """What the menu shows beside "Queue"."""
+    """What the menu shows beside "Queue".
+
+    Each count is exact up to BADGE_MAX_SHOWN and BADGE_MAX_SHOWN + 1 past it.
+    """
 
     tasks: int  # open tasks needing the user today: new hot, due today, overdue
     hot_notices: int  # leads of theirs that turned hot, not seen yet
 
+    @property
+    def tasks_text(self) -> str:
+        return badge_text(self.tasks)
 
-def _count_of(rows: QuerySet[Task] | QuerySet[Notice]) -> Coalesce:
-    # A correlated COUNT(*) subquery: no GROUP BY on the outer row.
-    counted = rows.order_by().annotate(n=Func(F("id"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    @property
+    def hot_notices_text(self) -> str:
+        return badge_text(self.hot_notices)
+
+
+class _CountOfFirst(Subquery):
+    """How many rows a sliced query set has: ``COUNT(*)`` over its LIMIT.
+
+    Counts at most the slice's length, where a ``COUNT(*)`` subquery reads
+    every matching row.
+    """
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS counted_rows)"
+    output_field = IntegerField()
+
+
+def _count_of_first(rows: QuerySet[Task] | QuerySet[Notice], limit: int) -> Coalesce:
+    return Coalesce(_CountOfFirst(rows.order_by().values("pk")[:limit]), 0)
+
+
+def queue_badge_counts(
+    user_id: int, *, now: datetime
+) -> QuerySet[User, tuple[int, int, int]]:
+    """The user's (tasks due by tonight, new hot tasks due later, unseen hot
+    notices), each counted up to BADGE_MAX_SHOWN + 1: ``queue_badge``'s query."""
+    day = queue_day(now)
+    limit = BADGE_MAX_SHOWN + 1
+    tasks = _open_tasks_of(user_id)
+    # Two parts that do not overlap, each read from ``task_owner_queue`` in a
+    # range of deadlines and stopped at the limit: the tasks due by tonight,
+    # and the new hot ones due later (tasks due after today are recent ones).
+    # Their ``OR`` in one count would walk every open task of the user.
+    due = tasks.filter(due_at__lt=day.ends_at)
+    new_hot_later = tasks.filter(_is_new_hot(day), due_at__gte=day.ends_at)
+    return (
+        User.objects.filter(pk=user_id)
+        .annotate(
+            due_count=_count_of_first(due, limit),
+            new_hot_count=_count_of_first(new_hot_later, limit),
+            hot_notice_count=_count_of_first(unseen_hot_notices(user_id), limit),
+        )
+        .values_list("due_count", "new_hot_count", "hot_notice_count")
+    )
 
 
 def queue_badge(user_id: int, *, now: datetime) -> QueueBadge:
-    """The user's badge counts, in one query."""
-    day = queue_day(now)
-    urgent = _open_tasks_of(user_id).filter(
-        _is_new_hot(day) | Q(due_at__lt=day.ends_at)
-    )
-    counts = (
-        User.objects.filter(pk=user_id)
-        .annotate(
-            urgent_task_count=_count_of(urgent),
-            hot_notice_count=_count_of(unseen_hot_notices(user_id)),
-        )
-        .values_list("urgent_task_count", "hot_notice_count")
-        .first()
-    )
+    """The user's badge counts, each up to BADGE_MAX_SHOWN + 1, in one query."""
+    counts = queue_badge_counts(user_id, now=now).first()
     if counts is None:
         return QueueBadge(tasks=0, hot_notices=0)
-    return QueueBadge(tasks=counts[0], hot_notices=counts[1])
+    due_count, new_hot_count, hot_notice_count = counts
+    return QueueBadge(
+        tasks=min(BADGE_MAX_SHOWN + 1, due_count + new_hot_count),
+        hot_notices=hot_notice_count,
+    )
 
 
 def next_lead_in_queue(

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -35,6 +34,7 @@ from leadqual.leads.accounts import (
 )
 from leadqual.leads.models import Company, Lead
 from leadqual.leads.queries import visible_leads, visible_owners
+from leadqual.paging import CappedPaginator
 from leadqual.users.permissions import role_required
 from leadqual.web.helpers import (
     ALL_ROLES,
@@ -100,7 +100,7 @@ def account_list(request: HtmxHttpRequest) -> HttpResponse:
     sectors, countries = account_choices(visible_owners(user))
     filters = _read_filters(request, sectors=sectors, countries=countries)
     ordered = accounts_by_score(accounts, filters)
-    page = Paginator(ordered, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(ordered, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "rows": [_account_row(company) for company in page.object_list],
         "page": page,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -43,6 +42,7 @@ from leadqual.leads.queries import (
     visible_leads,
     visible_owners,
 )
+from leadqual.paging import CappedPaginator
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.charts import ChartPoint, GuideLine, score_history_svg
 from leadqual.scoring.models import Score
@@ -201,7 +201,7 @@ def lead_list(request: HtmxHttpRequest) -> HttpResponse:
     else:
         # A seller's own and unassigned leads: two reads in index order, merged.
         ordered = LeadsByScorePerOwner(leads, seen_owners)
-    page = Paginator(ordered, LEADS_PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(ordered, LEADS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "rows": [_lead_row(lead) for lead in page.object_list],
         "page": page,

@@ -17,7 +17,7 @@ from typing import assert_never
 
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +29,7 @@ from django_stubs_ext import StrOrPromise
 
 from leadqual.core.bands import Band
 from leadqual.leads.models import BAND_LABELS
+from leadqual.paging import CappedPaginator
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.queries import latest_scores, strongest_reasons
 from leadqual.triage.models import Task, TaskCloseReason
@@ -251,7 +252,7 @@ def _queue_context(
     may_close = _may_close(user)
     # Tier by tier, each in index order: the same tasks and order as
     # today_queue, without sorting every open task.
-    paginator = Paginator(QueueByTier(owner, now=now, band=band), TASKS_PER_PAGE)
+    paginator = CappedPaginator(QueueByTier(owner, now=now, band=band), TASKS_PER_PAGE)
     page: Page[Task] = paginator.get_page(request.GET.get("page"))
     tasks = list(page.object_list)
     rows = _queue_rows(tasks, now=now, may_close=may_close)
@@ -259,10 +260,14 @@ def _queue_context(
         "page": page,
         "groups": _groups(tasks, rows),
         "task_count": paginator.count,
-        "count_text": ngettext(
-            "%(count)s open task", "%(count)s open tasks", paginator.count
-        )
-        % {"count": paginator.count},
+        "count_text": (
+            gettext("More than %(count)s open tasks") % {"count": paginator.cap_text}
+            if paginator.is_capped
+            else ngettext(
+                "%(count)s open task", "%(count)s open tasks", paginator.count
+            )
+            % {"count": paginator.count}
+        ),
         "owner_choices": choices,
         "owner_value": owner_value,
         "band_value": band.value if band else "",
