@@ -123,7 +123,12 @@ def test_a_sellers_queue_finds_their_open_tasks_by_index() -> None:
 
 
 # Indexes that hold the open tasks only (partial, or the owner's with done_at).
-OPEN_TASKS = ("task_owner_queue", "task_open_queue", "task_open_created")
+OPEN_TASKS = (
+    "task_owner_queue",
+    "task_open_queue",
+    "task_open_created",
+    "task_owner_open_created",
+)
 
 
 def test_everyones_queue_reads_only_open_tasks_by_index() -> None:
@@ -299,19 +304,34 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
             assert "TEMP B-TREE FOR ORDER BY" not in text, text
 
 
+@pytest.mark.parametrize("whose", ["seller", "unassigned"])
+def test_one_owners_new_hot_tier_reads_only_their_tasks_of_this_week(
+    whose: str,
+) -> None:
+    """Not every open task of theirs in deadline order, looking for new hot ones:
+    a seller with a long backlog and no new hot lead would walk all of it."""
+    seller = make_user("sanne", role=Role.SALES)
+    owner: QueueOwner = seller.pk if whose == "seller" else UNASSIGNED
+    new_hot = QueueByTier(owner, now=NOW).reads()[0]
+    text = plan(lambda: new_hot[:25], sorted_by_index=False)
+    assert "task_owner_open_created" in text, text
+
+
 # --- the menu badge -------------------------------------------------------------------
 
 
 def test_the_menu_badge_counts_from_the_sellers_index_and_the_unseen_notices() -> None:
     """Each count walks an index (up to 100 entries), none scans the table.
 
-    SQLite walks the seller's deadlines in ``task_owner_queue``; PostgreSQL
+    SQLite walks the seller's deadlines up to tonight in ``task_owner_queue``
+    and their tasks of this week in ``task_owner_open_created``; PostgreSQL
     may take another index of open tasks for the empty test tables.
     """
     seller = make_user("sanne", role=Role.SALES)
     text = plan(lambda: queue_badge_counts(seller.pk, now=NOW), sorted_by_index=False)
     if connection.vendor == "sqlite":
-        assert text.count("task_owner_queue (owner_id=? AND done_at=?") == 2, text
+        assert "task_owner_queue (owner_id=? AND done_at=? AND due_at<?)" in text
+        assert "task_owner_open_created (owner_id=? AND created_at>?)" in text
     assert sum(text.count(index) for index in OPEN_TASKS) >= 2, text
     assert "notice_unseen" in text, text
     assert not re.search(r"\bSCAN (U0|triage_)", text), text  # SQLite

@@ -213,6 +213,13 @@ class Task(models.Model):
                 condition=models.Q(done_at__isnull=True),
                 name="task_open_created",
             ),
+            # One seller's new hot leads: their open tasks created this week,
+            # not all their open tasks walked in deadline order.
+            models.Index(
+                fields=["owner", "created_at"],
+                condition=models.Q(done_at__isnull=True),
+                name="task_owner_open_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -399,9 +399,9 @@ def queue_badge_counts(
     day = queue_day(now)
     limit = BADGE_MAX_SHOWN + 1
     tasks = _open_tasks_of(user_id)
-    # Two parts that do not overlap, each read from ``task_owner_queue`` in a
-    # range of deadlines and stopped at the limit: the tasks due by tonight,
-    # and the new hot ones due later (tasks due after today are recent ones).
+    # Two parts that do not overlap, each read from an index range and
+    # stopped at the limit: the tasks due by tonight (``task_owner_queue``)
+    # and the new hot ones due later (this week's: ``task_owner_open_created``).
     # Their ``OR`` in one count would walk every open task of the user.
     due = tasks.filter(due_at__lt=day.ends_at)
     new_hot_later = tasks.filter(_is_new_hot(day), due_at__gte=day.ends_at)
