@@ -281,7 +281,8 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
     whose: str,
 ) -> None:
     """Only ties of one deadline are sorted (by score), never a whole tier;
-    the new hot tier (this week's tasks) may be sorted on SQLite."""
+    the new hot tier (this week's tasks) may be sorted on SQLite, and the overdue
+    hot tier is read from the hot leads (the next test)."""
     seller = make_user("sanne", role=Role.SALES)
     owner: QueueOwner = {
         "everyone": ALL_OWNERS,
@@ -290,6 +291,8 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
     }[whose]
     reads = QueueByTier(owner, now=NOW).reads()
     for position, read in enumerate(reads):
+        if position == OVERDUE_HOT:
+            continue  # read from the hot leads: the next test
         with transaction.atomic():
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
@@ -302,6 +305,28 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
         assert not re.search(r"(^|->  )Sort ", text, re.MULTILINE), text
         if position:
             assert "TEMP B-TREE FOR ORDER BY" not in text, text
+
+
+# The overdue hot tasks' place among QueueByTier.reads().
+OVERDUE_HOT = 2
+
+
+@pytest.mark.parametrize("whose", ["everyone", "seller", "unassigned"])
+def test_the_overdue_hot_tier_is_read_from_the_hot_leads(whose: str) -> None:
+    """The hot leads' ids from the band's index, then their tasks: never each
+    overdue task tested for its lead's band, in deadline order, past all the
+    overdue warm tasks of a later deadline. Sorted: hot leads are few."""
+    seller = make_user("sanne", role=Role.SALES)
+    owner: QueueOwner = {
+        "everyone": ALL_OWNERS,
+        "seller": seller.pk,
+        "unassigned": UNASSIGNED,
+    }[whose]
+    read = QueueByTier(owner, now=NOW).reads()[OVERDUE_HOT]
+    text = plan(lambda: read[:25], sorted_by_index=False)
+    assert "lead_list_by_band" in text, text
+    assert "SCAN triage_task" not in text, text
+    assert "Seq Scan" not in text, text
 
 
 @pytest.mark.parametrize("whose", ["seller", "unassigned"])

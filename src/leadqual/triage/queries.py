@@ -245,6 +245,15 @@ def _tier_reads(
     warm = Q(lead_band=Band.WARM.value)
     new_hot = hot & Q(created_at__gte=day.new_hot_since)
     overdue = ~new_hot & Q(due_at__lt=day.starts_at)
+    # The overdue hot tasks are those of the hot leads, found from the band's
+    # index (hot leads are few: a lead stays hot only while it engages) and
+    # sorted. In deadline order the read walked past every overdue task of
+    # a later deadline that was not hot: 540 ms at a million leads (#15).
+    overdue_hot = (
+        Q(lead_id__in=Lead.objects.filter(band=Band.HOT.value).values("pk"))
+        & ~Q(created_at__gte=day.new_hot_since)
+        & Q(due_at__lt=day.starts_at)
+    )
     by_score: tuple[str | OrderBy, ...] = (
         F("lead__score_total").desc(nulls_last=True),
         "id",
@@ -267,7 +276,7 @@ def _tier_reads(
             ~new_hot & Q(due_at__gte=day.starts_at, due_at__lt=day.ends_at),
             soonest,
         ),
-        (QueueTier.OVERDUE, overdue & hot, latest),
+        (QueueTier.OVERDUE, overdue_hot, latest),
         (QueueTier.OVERDUE, overdue & warm, latest),
         (QueueTier.OVERDUE, overdue & ~hot & ~warm, latest),
         (QueueTier.LATER, ~new_hot & Q(due_at__gte=day.ends_at), soonest),
