@@ -324,7 +324,9 @@ def test_the_overdue_hot_tier_is_read_from_the_hot_leads(whose: str) -> None:
     }[whose]
     read = QueueByTier(owner, now=NOW).reads()[OVERDUE_HOT]
     text = plan(lambda: read[:25], sorted_by_index=False)
-    assert "lead_list_by_band" in text, text
+    if connection.vendor == "sqlite":
+        # PostgreSQL's choice follows the statistics of the tiny test tables.
+        assert "lead_list_by_band (band=?)" in text, text
     assert "SCAN triage_task" not in text, text
     assert "Seq Scan" not in text, text
 
@@ -339,7 +341,11 @@ def test_one_owners_new_hot_tier_reads_only_their_tasks_of_this_week(
     owner: QueueOwner = seller.pk if whose == "seller" else UNASSIGNED
     new_hot = QueueByTier(owner, now=NOW).reads()[0]
     text = plan(lambda: new_hot[:25], sorted_by_index=False)
-    assert "task_owner_open_created" in text, text
+    if connection.vendor == "sqlite":
+        # PostgreSQL's choice follows the statistics of the tiny test tables.
+        assert "task_owner_open_created (owner_id=? AND created_at>?)" in text, text
+    assert "SCAN triage_task" not in text, text
+    assert "Seq Scan" not in text, text
 
 
 # --- the menu badge -------------------------------------------------------------------
@@ -349,15 +355,14 @@ def test_the_menu_badge_counts_from_the_sellers_index_and_the_unseen_notices() -
     """Each count walks an index (up to 100 entries), none scans the table.
 
     SQLite walks the seller's deadlines up to tonight in ``task_owner_queue``
-    and their tasks of this week in ``task_owner_open_created``; PostgreSQL
-    may take another index of open tasks for the empty test tables.
+    and their tasks of this week in ``task_owner_open_created``; PostgreSQL's
+    choice of index follows the statistics of the tiny test tables.
     """
     seller = make_user("sanne", role=Role.SALES)
     text = plan(lambda: queue_badge_counts(seller.pk, now=NOW), sorted_by_index=False)
     if connection.vendor == "sqlite":
         assert "task_owner_queue (owner_id=? AND done_at=? AND due_at<?)" in text
         assert "task_owner_open_created (owner_id=? AND created_at>?)" in text
-    assert sum(text.count(index) for index in OPEN_TASKS) >= 2, text
-    assert "notice_unseen" in text, text
+        assert "notice_unseen" in text, text
     assert not re.search(r"\bSCAN (U0|triage_)", text), text  # SQLite
     assert "Seq Scan" not in text, text  # PostgreSQL
