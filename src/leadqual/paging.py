@@ -50,6 +50,21 @@ def count_up_to(rows: QuerySet[Any], limit: int) -> int:
     return rows.order_by().values("pk")[:limit].count()
 
 
+class CountUpTo(models.Func):
+    """``count_up_to`` inside a query: per outer row, how many rows a correlated
+    queryset holds, read no further than ``limit``.
+
+    ``COUNT`` over a join reads every row it counts: the number of scores per
+    scoring model took 46 s at a million leads.
+    """
+
+    template = "(SELECT COUNT(*) FROM %(expressions)s AS counted_rows)"
+    output_field = models.IntegerField()
+
+    def __init__(self, rows: QuerySet[Any], limit: int) -> None:
+        super().__init__(models.Subquery(rows.order_by().values("pk")[:limit]))
+
+
 def shown_number(number: int) -> str:
     """``number`` with the language's thousands separator (10,000 or 10.000)."""
     return number_format(number, force_grouping=True)

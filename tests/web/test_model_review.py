@@ -18,6 +18,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from pytest_django.fixtures import Settings
 
 from leadqual.core.bands import Thresholds
 from leadqual.core.errors import DraftAlreadyDecided
@@ -35,7 +36,7 @@ from leadqual.scoring.services import (
 from leadqual.triage.optimiser import DEFAULT_WEEKS
 from leadqual.users.models import OwnerProfile
 from leadqual.users.roles import Role
-from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES, SCORE_COUNT_CAP
+from leadqual.web.model_pages import MAX_MODEL_FILE_BYTES
 from tests.factories import LeadFactory, make_user
 from tests.model_drafts import history_with_outcomes, optimiser_draft
 
@@ -637,13 +638,16 @@ def _copies_of(score: Score, count: int) -> list[Score]:
     return [Score(**fields) for _ in range(count)]
 
 
-def test_the_list_counts_each_versions_scores_up_to_a_cap(client: Client) -> None:
-    """Past the cap the list says "more than": counting every score grew with the history."""
+def test_the_list_counts_each_versions_scores_up_to_the_lists_cap(
+    client: Client, settings: Settings
+) -> None:
+    """Past the cap the list says "1,000+": counting every score grew with the history."""
+    settings.LIST_COUNT_CAP = 1_000
     lead = LeadFactory.create()
     rescore_lead(lead, now=NOW, trigger=ScoreTrigger.RESCORE)
     first = Score.objects.get(lead=lead)
-    Score.objects.bulk_create(_copies_of(first, SCORE_COUNT_CAP - 1))
-    assert _scores_column(client, first.model_version) == "10,000"
+    Score.objects.bulk_create(_copies_of(first, 999))
+    assert _scores_column(client, first.model_version) == "1,000"
 
     Score.objects.bulk_create(_copies_of(first, 1))
-    assert _scores_column(client, first.model_version) == "more than 10,000"
+    assert _scores_column(client, first.model_version) == "1,000+"

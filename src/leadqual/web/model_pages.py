@@ -36,13 +36,13 @@ from leadqual.core.model_file import (
 )
 from leadqual.core.optimiser import CANDIDATE_PREFIX, RuleStatus
 from leadqual.core.scoring import Group, ScoringModel
-from leadqual.db import CappedCount
 from leadqual.insights.presentation import (
     NONE_TEXT,
     format_count,
     format_decimal,
     format_percent,
 )
+from leadqual.paging import CappedCount, CountUpTo, list_count_cap
 from leadqual.privacy.audit import AuditAction, audit
 from leadqual.scoring.models import DraftDecision, Score, ScoringModelVersion
 from leadqual.scoring.services import (
@@ -190,17 +190,15 @@ def _optimise_form() -> OptimiseForm:
     )
 
 
-# Scores per version are counted up to here: the exact number past it says
-# nothing more about a version, and counting them all grows with the history.
-SCORE_COUNT_CAP = 10_000
-
-
 def _version_rows() -> list[VersionRow]:
+    cap = list_count_cap()
     rows = (
         ScoringModelVersion.objects.select_related("decided_by")
+        # Counted as far as lists count: the exact number past it says nothing
+        # more about a version, and counting them all grows with the history.
         .annotate(
-            score_count=CappedCount(
-                Score.objects.filter(scoring_model=OuterRef("pk")), cap=SCORE_COUNT_CAP
+            score_count=CountUpTo(
+                Score.objects.filter(scoring_model=OuterRef("pk")), cap + 1
             )
         )
         .order_by("-version")
@@ -223,12 +221,7 @@ def _version_rows() -> list[VersionRow]:
                 status_label=label,
                 created_at=_when(row.created_at),
                 decided=decided,
-                scores=(
-                    gettext("more than %(count)s")
-                    % {"count": format_count(SCORE_COUNT_CAP)}
-                    if row.score_count > SCORE_COUNT_CAP
-                    else format_count(row.score_count)
-                ),
+                scores=str(CappedCount(value=row.score_count, cap=cap)),
                 is_open_draft=row.is_open_draft,
             )
         )
