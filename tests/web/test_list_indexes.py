@@ -267,9 +267,11 @@ def test_the_account_choices_are_looked_up_per_value(role: Role, column: str) ->
     )
     text = raw_plan(sql, params)
     assert_looks_up(text, f"company_{column}")
-    if role is Role.SALES:
+    if role is Role.SALES and connection.vendor == "sqlite":
         # Whether a company has a seller's lead: one lookup, not a walk over
-        # all their leads.
+        # all their leads. PostgreSQL picks among the lead indexes by the test
+        # tables' statistics, which other tests change: there it is enough
+        # that no table is scanned (assert_looks_up).
         assert "lead_company_owner" in text, text
 
 
