@@ -32,6 +32,14 @@ PAGES = (
     ("lead list, p. 40", "/leads/?page=40", "admin"),
     ("accounts", "/accounts/", "admin"),
     ("data quality", "/leads/data-quality/", "marketing"),
+    ("lead page", "/leads/{hot_lead}/", "admin"),
+    ("KPI page", "/kpis/", "marketing"),
+    ("team page", "/kpis/team/", "admin"),
+    ("scoring models", "/scoring-model/", "admin"),
+    ("audit log", "/privacy/audit/", "admin"),
+    ("admin: leads", "/admin/leads/lead/", "admin"),
+    ("admin: events", "/admin/leads/event/", "admin"),
+    ("admin: scores", "/admin/scoring/score/", "admin"),
 )
 
 
@@ -60,6 +68,7 @@ def main() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
+    from leadqual.leads.models import Lead
     from leadqual.triage.models import Task
 
     seller = arguments.seller or (
@@ -71,11 +80,15 @@ def main() -> None:
         .first()
     )
     users = {"seller": seller, "admin": "admin", "marketing": "marketing"}
+    hot_lead = Lead.objects.exclude(band="").order_by("-score_total").first()
+    if hot_lead is None:
+        raise SystemExit("The database holds no scored lead.")
     print(f"seller: {seller}; load average: {os.getloadavg()}")
     print(f"{'page':<18} {'median ms':>9} {'slowest':>8} {'cpu ms':>7} {'queries':>7}")
     for name, path, who in PAGES:
         if arguments.page and name not in arguments.page:
             continue
+        path = path.format(hot_lead=hot_lead.pk)
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(User.objects.get(username=users[who]))
         for _ in range(2):

@@ -16,11 +16,17 @@ from hypothesis import strategies as st
 from leadqual.core.lifecycle import Decision, OutcomeKind, RejectionReason
 from leadqual.core.sla import DUTCH_TIME
 from leadqual.insights.queries import kpi_sources, lead_sources
-from leadqual.insights.views import period_kpis_from_facts, stored_period_kpis
+from leadqual.insights.views import (
+    period_kpis_from_facts,
+    stored_period_kpis,
+    stored_team_kpis,
+    team_kpis_from_facts,
+)
 from leadqual.intake.pipeline import RawEvent, submit_events, submit_lead
 from leadqual.leads.models import Lead
 from leadqual.triage.services import (
     rate_lead_quality,
+    reassign_owner,
     record_feedback,
     record_first_contact,
     record_outcome,
@@ -138,6 +144,11 @@ def _assert_the_same_figures(*, now: datetime) -> None:
         stored = stored_period_kpis(start, end, source=None, now=now)
         reference = period_kpis_from_facts(start, end, source=None, now=now)
     assert stored.no_fit_rules == reference.no_fit_rules
+    # The team page: per owner (who owns each lead now), per source, in all.
+    for start, end in PERIODS:
+        assert stored_team_kpis(start, end, now=now) == team_kpis_from_facts(
+            start, end, now=now
+        ), (start, end, now)
 
 
 @settings(
@@ -151,6 +162,8 @@ def test_the_stored_sums_give_the_figures_of_every_lead(
 ) -> None:
     with transaction.atomic():
         seller = make_user("sanne", role=Role.SALES)
+        # Two sellers: the team page groups by owner.
+        make_user("daan", role=Role.SALES)
         for index, history in enumerate(histories):
             _live(index, history, seller)
         # Read while first contacts are still waiting, and long after.
@@ -207,3 +220,39 @@ def test_the_stored_no_fit_rules_give_the_table_of_every_rejected_lead() -> None
     # Three leads stay rejected as no fit: two warm ones share their rules.
     assert stored.no_fit_rules[0].leads == "2 of 3"
     _assert_the_same_figures(now=now)
+
+
+def test_the_team_page_follows_a_lead_to_its_new_owner() -> None:
+    """The sums are not kept per owner: a reassigned or unassigned lead is
+    counted with whoever owns it now, as the per-lead computation does."""
+    seller = make_user("sanne", role=Role.SALES)
+    colleague = make_user("daan", role=Role.SALES)
+    hot = History(
+        arrival_hours=2,
+        source="website",
+        cold=False,
+        hot_after=1,
+        contact_after=3.5,
+        feedback="accepted",
+        rating=4,
+        outcome=OutcomeKind.WON,
+        value_cents=250_000,
+        reopened=False,
+    )
+    for index in range(4):
+        _live(index, replace(hot, arrival_hours=2 + 30 * index), seller)
+    now = FIRST_ARRIVAL + timedelta(days=40)
+    start, end = PERIODS[0]
+    leads = list(Lead.objects.order_by("pk"))
+    reassign_owner(leads[0], colleague, by=None, now=now)
+    reassign_owner(leads[1], None, by=None, now=now)
+
+    stored = stored_team_kpis(start, end, now=now)
+
+    assert stored == team_kpis_from_facts(start, end, now=now)
+    owners = list(Lead.objects.order_by("pk").values_list("owner_id", flat=True))
+    assert owners[:2] == [colleague.pk, None]
+    for owner in {*owners}:
+        assert stored.per_owner[owner].leads_in == owners.count(owner)
+        assert stored.per_owner[owner].won_value_cents == 250_000 * owners.count(owner)
+    assert stored.total.leads_in == 4

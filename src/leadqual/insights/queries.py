@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, Min, QuerySet, Sum
+from django.db.models import CharField, Count, Min, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast
 
 from leadqual.core.kpis import (
@@ -168,6 +168,61 @@ def kpi_lead_times(
         group = times.setdefault((day, row_source, band), GroupTimes())
         group.waiting_for_first_contact += leads
     return times
+
+
+def _lead_owner() -> Subquery:
+    """A fact row's lead's owner now, one index lookup per row: the sums are
+    kept per day, source and band, not per owner."""
+    return Subquery(Lead.objects.filter(pk=OuterRef("lead_id")).values("owner_id"))
+
+
+def kpi_counts_per_owner(
+    start: date, end: date, *, now: datetime
+) -> dict[int | None, tuple[KpiCounts, GroupTimes]]:
+    """The sums and times to first contact of the period's leads per owner
+    (None: nobody), from their stored KPI facts.
+
+    Three queries; the sums read one fact row per lead of the period (about
+    0.8 s for 500,000 leads on SQLite), not the leads' history as
+    ``facts_for_period`` does.
+    """
+    facts = LeadKpiFact.objects.filter(arrival_day__gte=start, arrival_day__lte=end)
+    sums = (
+        facts.annotate(lead_owner=_lead_owner())
+        .order_by()
+        .values("lead_owner")
+        .annotate(**{f"sum_{name}": Sum(name) for name in KPI_COUNT_FIELDS})
+        .values_list("lead_owner", *(f"sum_{name}" for name in KPI_COUNT_FIELDS))
+    )
+    groups: dict[int | None, tuple[KpiCounts, GroupTimes]] = {
+        owner: (KpiCounts(*totals), GroupTimes()) for owner, *totals in sums
+    }
+    contacted = (
+        contacted_leads(start, end)
+        .annotate(lead_owner=_lead_owner())
+        .values_list(
+            "lead_owner",
+            "microseconds_to_first_contact",
+            "working_hours_to_first_contact",
+        )
+    )
+    for owner, microseconds, working_hours in contacted.iterator(chunk_size=5_000):
+        times = groups[owner][1]
+        if microseconds is not None:
+            times.hours_to_first_contact.append(hours_of_microseconds(microseconds))
+        if working_hours is not None:
+            times.working_hours_to_first_contact.append(working_hours)
+    waiting = (
+        waiting_first_contacts(start, end, now=now)
+        .annotate(lead_owner=_lead_owner())
+        .order_by()
+        .values("lead_owner")
+        .annotate(leads=Count("pk"))
+        .values_list("lead_owner", "leads")
+    )
+    for owner, leads in waiting:
+        groups[owner][1].waiting_for_first_contact += leads
+    return groups
 
 
 def kpi_no_fit_rules(

@@ -40,6 +40,7 @@ from leadqual.core.kpis import (
     calibration,
     calibration_of_days,
     kpi_set,
+    kpis_from_counts,
     sla_missed,
     total_of_days,
     weekly,
@@ -71,6 +72,7 @@ from leadqual.insights.quality import (
 )
 from leadqual.insights.queries import (
     facts_for_period,
+    kpi_counts_per_owner,
     kpi_days,
     kpi_lead_times,
     kpi_sources,
@@ -641,6 +643,49 @@ def _owner_rows(
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class TeamKpis:
+    """What the team page shows for one period: per owner, per source, in all."""
+
+    total: KpiSet
+    per_owner: dict[int | None, KpiSet]
+    per_source: list[tuple[str, KpiSet]]
+
+
+def stored_team_kpis(start: date, end: date, *, now: datetime) -> TeamKpis:
+    """The team page's KPIs from the stored sums: per source and in all from
+    the daily sums, per owner from each lead's stored facts (the sums are not
+    kept per owner: a lead changes owner)."""
+    days = kpi_days(start, end)
+    times = kpi_lead_times(start, end, now=now)
+    return TeamKpis(
+        total=total_of_days(days, times, start=start, end=end),
+        per_owner={
+            owner: kpis_from_counts(
+                counts,
+                waiting_for_first_contact=owner_times.waiting_for_first_contact,
+                hours_to_first_contact=owner_times.hours_to_first_contact,
+                working_hours_to_first_contact=owner_times.working_hours_to_first_contact,
+            )
+            for owner, (counts, owner_times) in kpi_counts_per_owner(
+                start, end, now=now
+            ).items()
+        },
+        per_source=by_source_of_days(days, times, start=start, end=end),
+    )
+
+
+def team_kpis_from_facts(start: date, end: date, *, now: datetime) -> TeamKpis:
+    """The same as ``stored_team_kpis``, computed from every lead's fact row:
+    what the page computed before, kept as its reference."""
+    facts = facts_for_period(start, end)
+    return TeamKpis(
+        total=kpi_set(facts, now=now),
+        per_owner=by_owner(facts, now=now),
+        per_source=by_source(facts, now=now),
+    )
+
+
 @role_required(Role.MARKETING, Role.ADMIN)
 def team_overview(request: HtmxHttpRequest) -> HttpResponse:
     """Leads, SLA, pipeline and won deals per salesperson and per source.
@@ -658,10 +703,10 @@ def team_overview(request: HtmxHttpRequest) -> HttpResponse:
         end: date = form.cleaned_data["period_end"]
     else:
         start, end = form.default_period()
-    facts = facts_for_period(start, end)
-    per_owner = by_owner(facts, now=now)
-    names = owner_names([owner_id for owner_id in per_owner if owner_id is not None])
-    total = _team_row(_("Total"), kpi_set(facts, now=now))
+    kpis = stored_team_kpis(start, end, now=now)
+    names = owner_names(
+        [owner_id for owner_id in kpis.per_owner if owner_id is not None]
+    )
     context = {
         "form": form,
         "errors": _error_texts(form),
@@ -671,13 +716,13 @@ def team_overview(request: HtmxHttpRequest) -> HttpResponse:
             "end": date_format(end, "DATE_FORMAT"),
         },
         "columns": [str(column.title) for column in TEAM_COLUMNS],
-        "owner_rows": _owner_rows(per_owner, names),
+        "owner_rows": _owner_rows(kpis.per_owner, names),
         "source_rows": [
-            _team_row(source or _("(no source)"), kpis)
-            for source, kpis in by_source(facts, now=now)
+            _team_row(source or _("(no source)"), source_kpis)
+            for source, source_kpis in kpis.per_source
         ],
-        "total": total,
-        "has_leads": bool(facts),
+        "total": _team_row(_("Total"), kpis.total),
+        "has_leads": kpis.total.leads_in > 0,
     }
     template = (
         "insights/_team_section.html" if request.htmx else "insights/team_overview.html"
