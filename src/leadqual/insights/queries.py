@@ -4,9 +4,10 @@ The KPI page reads the stored daily sums (``kpi_days``), the times to
 first contact (``kpi_lead_times``) and the rules behind "no fit" rejections
 (``kpi_no_fit_rules``), kept up to date by
 ``triage.kpi_facts.refresh_kpi_facts``: its cost follows the days shown, not
-the leads. ``facts_for_period`` computes one ``LeadFacts`` row per lead in a
-few aggregate queries (``triage.kpi_facts.lead_facts``), for the team page
-and the weekly report, and as the reference the sums are checked against.
+the leads; the team page adds the stored facts per owner
+(``kpi_counts_per_owner``). ``facts_for_period`` computes one ``LeadFacts`` row
+per lead in a few aggregate queries (``triage.kpi_facts.lead_facts``), for the
+weekly report, and as the reference the sums are checked against.
 """
 
 from __future__ import annotations
