@@ -185,11 +185,14 @@ def _block_pairs(
         yield from combinations(block, 2)
         return
     # Only the pairs with a lead of interest: a batch of new leads in a group
-    # of 500 costs 499 comparisons per new lead, not 124,750.
-    for one in block:
+    # of 500 costs 499 comparisons per new lead, not 124,750. A pair of two
+    # such leads comes once, from the first of them.
+    for position, one in enumerate(block):
         if one.lead_id in involving:
-            for other in block:
-                if other is not one:
+            for other_position, other in enumerate(block):
+                if other_position > position or (
+                    other_position < position and other.lead_id not in involving
+                ):
                     yield one, other
 
 
