@@ -14,6 +14,7 @@ between rows of the same moment.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
@@ -197,27 +198,29 @@ class CappedPaginator(Paginator[M]):
         )
 
 
-class PagedRows(Generic[M]):
+class PagedRows(ABC, Generic[M]):
     """Rows that Django's Paginator pages like a query set, read a page at a time.
 
     For lists that are read in several index-ordered parts rather than one
-    query: a subclass gives ``count()`` and ``rows(start, stop)``; this gives
+    query: a subclass gives ``count()``, ``count_up_to`` and ``rows(start,
+    stop)``; this gives
     the sequence the Paginator slices (whole slices from the first row on).
     A ``CappedPaginator`` counts them with ``count_up_to``.
     """
 
     ordered = True  # for Paginator's check of unordered lists
 
+    @abstractmethod
     def count(self) -> int:
-        raise NotImplementedError
+        """How many rows there are."""
 
+    @abstractmethod
     def count_up_to(self, limit: int) -> int:
         """How many rows there are, but at most ``limit`` (reading no more)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def rows(self, start: int, stop: int) -> list[M]:
         """The rows at positions start..stop-1 (start < stop)."""
-        raise NotImplementedError
 
     def __len__(self) -> int:
         return self.count()
