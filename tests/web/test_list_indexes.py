@@ -278,6 +278,13 @@ def test_the_account_choices_are_looked_up_per_value(role: Role, column: str) ->
 # --- the queue, tier by tier ----------------------------------------------------------
 
 
+def _queue_owner(whose: str) -> QueueOwner:
+    """Whose queue: everyone's, a seller's, or the unassigned tasks."""
+    if whose == "seller":
+        return make_user("sanne", role=Role.SALES).pk
+    return {"everyone": ALL_OWNERS, "unassigned": UNASSIGNED}[whose]
+
+
 @pytest.mark.parametrize("whose", ["everyone", "seller", "unassigned"])
 def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
     whose: str,
@@ -285,12 +292,7 @@ def test_each_tier_of_the_queue_is_read_in_deadline_order_from_an_index(
     """Only ties of one deadline are sorted (by score), never a whole tier;
     the new hot tier (this week's tasks) may be sorted on SQLite, and the overdue
     hot tier is read from the hot leads (the next test)."""
-    seller = make_user("sanne", role=Role.SALES)
-    owner: QueueOwner = {
-        "everyone": ALL_OWNERS,
-        "seller": seller.pk,
-        "unassigned": UNASSIGNED,
-    }[whose]
+    owner = _queue_owner(whose)
     reads = QueueByTier(owner, now=NOW).reads()
     for position, read in enumerate(reads):
         if position == OVERDUE_HOT:
@@ -318,12 +320,7 @@ def test_the_overdue_hot_tier_is_read_from_the_hot_leads(whose: str) -> None:
     """The hot leads' ids from the band's index, then their tasks: never each
     overdue task tested for its lead's band, in deadline order, past all the
     overdue warm tasks of a later deadline. Sorted: hot leads are few."""
-    seller = make_user("sanne", role=Role.SALES)
-    owner: QueueOwner = {
-        "everyone": ALL_OWNERS,
-        "seller": seller.pk,
-        "unassigned": UNASSIGNED,
-    }[whose]
+    owner = _queue_owner(whose)
     read = QueueByTier(owner, now=NOW).reads()[OVERDUE_HOT]
     text = plan(lambda: read[:25], sorted_by_index=False)
     if connection.vendor == "sqlite":
