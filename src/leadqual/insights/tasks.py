@@ -3,45 +3,14 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.utils import timezone
 from huey.contrib.djhuey import db_periodic_task
 
 from leadqual.insights.report import EmailNotConfigured, send_weekly_report
+from leadqual.schedules import WeeklyAtLocalTime
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class WeeklyAtLocalTime:
-    """A Huey schedule: once a week at a local wall-clock time.
-
-    Huey keeps its clock in UTC (``HUEY["utc"]`` is true) and its crontab has
-    no time zone, so a crontab hour would drift by an hour with daylight
-    saving time. This turns Huey's naive UTC minute into local time
-    (LEADQUAL_TIME_ZONE, read when the schedule is checked) and compares.
-    ``weekday`` counts from Monday = 0, as ``date.weekday()`` does.
-    """
-
-    weekday: int
-    hour: int
-    minute: int = 0
-
-    def __call__(self, timestamp: datetime) -> bool:
-        """True when ``timestamp`` (naive UTC, as Huey passes it) is the time."""
-        moment = (
-            timestamp.replace(tzinfo=UTC) if timestamp.tzinfo is None else timestamp
-        )
-        local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
-        return (local.weekday(), local.hour, local.minute) == (
-            self.weekday,
-            self.hour,
-            self.minute,
-        )
 
 
 # Mondays at 07:00 local time (Europe/Amsterdam by default: 06:00 UTC in

@@ -13,12 +13,13 @@ from leadqual.modelling.services import (
     refresh_predictions,
     train_version,
 )
+from leadqual.schedules import WeeklyAtLocalTime
 
 # Daily at 03:45 UTC, after requalification (03:15): events of the day are in.
 REFRESH_SCHEDULE = crontab(hour="3", minute="45")
-# Mondays at 05:30 UTC (Huey's clock), before the weekly report at 07:00
-# Amsterdam time in winter and summer alike.
-MONITORING_SCHEDULE = crontab(day_of_week="1", hour="5", minute="30")
+# Mondays at 06:00 local time, an hour before the weekly report (07:00), in
+# winter and summer alike.
+MONITORING_SCHEDULE = WeeklyAtLocalTime(weekday=0, hour=6)
 
 
 @db_task(retries=0)  # type: ignore[misc]

@@ -57,6 +57,11 @@ class ScoringModelVersion(models.Model):
         related_name="+",
     )
     decision_reason = models.TextField(_("reason"), blank=True)
+    # The Monday of the week whose weekly optimiser run stored this draft: one
+    # proposal per week, however often the job runs (None: not a weekly run).
+    week_of = models.DateField(
+        _("weekly proposal of the week of"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("scoring model")
@@ -70,6 +75,9 @@ class ScoringModelVersion(models.Model):
             models.CheckConstraint(
                 condition=~models.Q(is_draft=True, is_active=True),
                 name="draft_scoring_model_never_active",
+            ),
+            models.UniqueConstraint(
+                fields=["week_of"], name="one_weekly_proposal_per_week"
             ),
         ]
 

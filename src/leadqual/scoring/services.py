@@ -11,13 +11,13 @@ import hashlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from leadqual.core import scoring as core
@@ -173,34 +173,56 @@ def _refuse_draft(row: ScoringModelVersion) -> None:
 
 
 def store_draft_scoring_model(
-    source: str, proposal: dict[str, object], *, now: datetime
+    source: str,
+    proposal: dict[str, object],
+    *,
+    now: datetime,
+    week_of: date | None = None,
 ) -> ScoringModelVersion:
     """Store a model file as the next version, as a draft awaiting review.
 
     ``proposal`` is the optimiser's evidence, kept beside the source. The
-    draft is never active and never scores. Raises InvalidScoringModel when
-    the source does not parse.
+    draft is never active and never scores. ``week_of`` marks the weekly
+    optimiser run's draft: a week has one, so when that week's draft is
+    already stored (also by another worker at the same moment) it is
+    returned and nothing new is stored. Raises InvalidScoringModel when the
+    source does not parse.
     """
     model = parse_scoring_model(source)
-    with transaction.atomic():
-        # Lock the newest version so two drafts never take the same number.
-        list(
-            ScoringModelVersion.objects.select_for_update()
-            .order_by("-version")
-            .values_list("pk", flat=True)[:1]
+    try:
+        with transaction.atomic():
+            # Lock the newest version so two drafts never take the same number.
+            list(
+                ScoringModelVersion.objects.select_for_update()
+                .order_by("-version")
+                .values_list("pk", flat=True)[:1]
+            )
+            if week_of is not None:
+                stored = ScoringModelVersion.objects.filter(week_of=week_of).first()
+                if stored is not None:
+                    return stored
+            next_version = (
+                ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
+            ) + 1
+            row = ScoringModelVersion.objects.create(
+                version=next_version,
+                name=model.name,
+                description=model.description,
+                source=source,
+                created_at=now,
+                is_draft=True,
+                proposal=proposal,
+                week_of=week_of,
+            )
+    except IntegrityError:
+        stored = (
+            ScoringModelVersion.objects.filter(week_of=week_of).first()
+            if week_of is not None
+            else None
         )
-        next_version = (
-            ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
-        ) + 1
-        row = ScoringModelVersion.objects.create(
-            version=next_version,
-            name=model.name,
-            description=model.description,
-            source=source,
-            created_at=now,
-            is_draft=True,
-            proposal=proposal,
-        )
+        if stored is None:
+            raise
+        return stored
     logger.info("Stored scoring model v%s as a draft for review", row.version)
     return row
 

@@ -13,12 +13,14 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
 from leadqual.core.scoring import ScoreTrigger
+from leadqual.schedules import WeeklyAtLocalTime
 from leadqual.triage.alerts import check_sla_deadlines
 from leadqual.triage.optimiser import (
     DEFAULT_WEEKS,
     proposes_a_change,
     run_optimiser,
     store_proposal,
+    store_weekly_proposal,
 )
 from leadqual.triage.requalification import requalify_stale_leads
 
@@ -27,6 +29,9 @@ from leadqual.triage.requalification import requalify_stale_leads
 REQUALIFY_SCHEDULE = crontab(hour="3", minute="15")
 # SLA reminders and escalations go out at most 15 minutes late.
 SLA_CHECK_SCHEDULE = crontab(minute="*/15")
+# Mondays at 05:00 local time: the week's proposal is stored two hours before
+# the weekly report (07:00) links to it.
+WEEKLY_PROPOSAL_SCHEDULE = WeeklyAtLocalTime(weekday=0, hour=5)
 
 
 @db_periodic_task(REQUALIFY_SCHEDULE, retries=3, retry_delay=300, retry_backoff=2)  # type: ignore[misc]
@@ -68,6 +73,18 @@ def propose_scoring_model(
     run = run_optimiser(now=now, weeks=weeks, capacity_per_week=capacity_per_week)
     if proposes_a_change(run):
         store_proposal(run, now=now)
+
+
+@db_periodic_task(WEEKLY_PROPOSAL_SCHEDULE, retries=2, retry_delay=900)  # type: ignore[misc]
+def propose_scoring_model_weekly() -> None:
+    """Every Monday: run the optimiser on the outcomes so far (the last
+    DEFAULT_WEEKS weeks replayed, the team's capacity) and store its proposal
+    as this week's draft for review, unless it changes nothing.
+
+    Safe to run twice, also at the same time: a week stores one draft. A
+    failure is retried after 15 and 30 minutes, still before the report.
+    """
+    store_weekly_proposal(now=timezone.now())
 
 
 @db_periodic_task(SLA_CHECK_SCHEDULE, retries=2, retry_delay=60)  # type: ignore[misc]

@@ -12,10 +12,13 @@ the backtest replays leads whose outcomes it has never seen.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import Q
 
 from leadqual.core.backtest import (
@@ -26,6 +29,7 @@ from leadqual.core.backtest import (
     WeekResult,
     decision_moment,
 )
+from leadqual.core.kpis import week_start
 from leadqual.core.lifecycle import Decision, OutcomeKind
 from leadqual.core.model_file import with_changes
 from leadqual.core.optimiser import (
@@ -46,6 +50,8 @@ from leadqual.scoring.services import (
 from leadqual.triage.models import Feedback, Outcome, Qualification
 from leadqual.triage.queries import sales_users
 from leadqual.users.models import OwnerProfile
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_WEEKS = 8
 # How far back the optimiser learns: a year of outcomes.
@@ -312,13 +318,17 @@ def proposes_a_change(run: OptimiserRun) -> bool:
     )
 
 
-def store_proposal(run: OptimiserRun, *, now: datetime) -> ScoringModelVersion:
+def store_proposal(
+    run: OptimiserRun, *, now: datetime, week_of: date | None = None
+) -> ScoringModelVersion:
     """Store the run's proposal as a draft scoring model version for review.
 
     The draft's source is the current model file with the new points and
     threshold written in (and new rules appended), so its diff reads as the
-    change. It never scores until approved. Raises InvalidScoringModel when
-    the current file's layout cannot be edited line by line.
+    change. It never scores until approved. ``week_of``: the weekly run's
+    week, stored once (``store_draft_scoring_model``). Raises
+    InvalidScoringModel when the current file's layout cannot be edited line
+    by line.
     """
     source = with_changes(
         run.scoring_model.source,
@@ -328,4 +338,25 @@ def store_proposal(run: OptimiserRun, *, now: datetime) -> ScoringModelVersion:
             f"{run.proposal.examples} reviewed leads."
         ),
     )
-    return store_draft_scoring_model(source, optimiser_summary(run), now=now)
+    return store_draft_scoring_model(
+        source, optimiser_summary(run), now=now, week_of=week_of
+    )
+
+
+def store_weekly_proposal(*, now: datetime) -> ScoringModelVersion | None:
+    """This week's proposal: the optimiser on the outcomes so far and the
+    team's capacity, stored as a draft for review once per week (Monday to
+    Sunday, local time).
+
+    Returns the draft, or None when this week already has one or when the
+    proposal changes nothing (no outcomes yet, or the current points hold).
+    The weekly report links to the newest draft nobody has decided on.
+    """
+    week = week_start(now, zone=ZoneInfo(settings.TIME_ZONE))
+    if ScoringModelVersion.objects.filter(week_of=week).exists():
+        return None
+    run = run_optimiser(now=now, weeks=DEFAULT_WEEKS)
+    if not proposes_a_change(run):
+        logger.info("The weekly optimiser run proposes no change: no draft stored")
+        return None
+    return store_proposal(run, now=now, week_of=week)
