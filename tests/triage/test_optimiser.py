@@ -12,6 +12,7 @@ from django.core.management import call_command
 from leadqual.core.backtest import run_backtest
 from leadqual.core.errors import DraftScoringModel
 from leadqual.core.lifecycle import Decision
+from leadqual.core.optimiser import optimise
 from leadqual.core.scoring import ScoreTrigger
 from leadqual.leads.models import Lead
 from leadqual.scoring.models import ScoringModelVersion
@@ -23,6 +24,8 @@ from leadqual.scoring.services import (
     rescore_lead,
 )
 from leadqual.triage.optimiser import (
+    TRAINING_DAYS,
+    every_lead_since,
     lead_histories,
     run_optimiser,
     store_proposal,
@@ -45,6 +48,57 @@ def _demo_request(lead: Lead, *, at: datetime, received_at: datetime) -> None:
         received_at=received_at,
         properties={},
     )
+
+
+def test_unreviewed_leads_are_read_only_from_the_given_arrival() -> None:
+    old_reviewed = LeadFactory.create(created_at=NOW - timedelta(days=200))
+    record_feedback(
+        old_reviewed,
+        Decision.ACCEPTED,
+        reason=None,
+        given_by=None,
+        now=NOW - timedelta(days=199),
+    )
+    LeadFactory.create(created_at=NOW - timedelta(days=200))
+    recent = LeadFactory.create(created_at=NOW - timedelta(days=20))
+
+    histories = lead_histories(
+        since=NOW - timedelta(days=365),
+        now=NOW,
+        unreviewed_since=NOW - timedelta(days=30),
+    )
+
+    assert [h.lead_id for h in histories] == [old_reviewed.pk, recent.pk]
+    assert len(lead_histories(since=NOW - timedelta(days=365), now=NOW)) == 3
+
+
+def test_the_optimiser_proposes_the_same_without_reading_old_unreviewed_leads() -> None:
+    """Leads nobody reviewed, judged before the weeks whose volume fits the
+    threshold, change nothing: leaving them unread only saves the time."""
+    history_with_outcomes(NOW)
+    for day in range(70, 140, 2):
+        LeadFactory.create(
+            created_at=NOW - timedelta(days=day),
+            sector="software",
+            urgency="immediate",
+        )
+    everyone = lead_histories(since=NOW - timedelta(days=TRAINING_DAYS), now=NOW)
+    assert every_lead_since(NOW, weeks=4) > everyone[0].decided_at
+
+    run = run_optimiser(now=NOW, weeks=4, capacity_per_week=3)
+    full = optimise(
+        parsed_model(active_scoring_model()),
+        everyone,
+        ends_at=NOW,
+        weeks=4,
+        capacity_per_week=3,
+    )
+
+    assert run.result.proposal == full.proposal
+    assert run.result.current == full.current
+    assert run.result.current_at_capacity == full.current_at_capacity
+    assert run.result.proposed == full.proposed
+    assert run.result.training_leads < full.training_leads
 
 
 def test_replay_ignores_events_received_after_the_decision_moment() -> None:

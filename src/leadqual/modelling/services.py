@@ -141,7 +141,10 @@ def _progress(row_id: int, step: str, done: int = 0, total: int = 0) -> None:
 def _examples_with_progress(
     row_id: int, *, now: datetime, scoring: ScoringModel
 ) -> Examples:
-    histories = lead_histories(since=now - timedelta(days=TRAINING_DAYS), now=now)
+    # The model learns from reviewed leads only (build_examples).
+    histories = lead_histories(
+        since=now - timedelta(days=TRAINING_DAYS), now=now, unreviewed_since=now
+    )
     return build_examples(
         histories,
         scoring,

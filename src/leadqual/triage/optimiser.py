@@ -86,7 +86,11 @@ def team_capacity_per_week() -> int | None:
 
 
 def lead_histories(
-    *, since: datetime, now: datetime, horizon_days: float = HORIZON_DAYS
+    *,
+    since: datetime,
+    now: datetime,
+    unreviewed_since: datetime | None = None,
+    horizon_days: float = HORIZON_DAYS,
 ) -> list[LeadHistory]:
     """The leads that arrived from ``since`` and were judged by ``now``, as
     the replay sees them (``core.backtest``), oldest first.
@@ -94,14 +98,22 @@ def lead_histories(
     Each keeps only the events known at its decision moment. Sales' first
     touch is the earliest of feedback, first contact and an outcome.
     Anonymised leads are left out: their fields are gone.
+
+    Leads sales never reviewed are read only when they arrived from
+    ``unreviewed_since`` (None: from ``since``, like the others). Learning
+    needs reviewed leads alone; only the recent weeks need every lead (their
+    volume per week, the backtest, drift), so a year of leads is not read
+    whole for them.
     """
-    leads = list(
-        Lead.objects.filter(
-            created_at__gte=since, created_at__lte=now, anonymised_at__isnull=True
-        )
-        .select_related("company")
-        .order_by("created_at", "pk")
+    arrived = Lead.objects.filter(
+        created_at__gte=since, created_at__lte=now, anonymised_at__isnull=True
     )
+    if unreviewed_since is not None and unreviewed_since > since:
+        reviewed = Feedback.objects.filter(given_at__lte=now).values("lead_id")
+        arrived = arrived.filter(
+            Q(created_at__gte=unreviewed_since) | Q(pk__in=reviewed)
+        )
+    leads = list(arrived.select_related("company").order_by("created_at", "pk"))
     in_range = Q(lead__created_at__gte=since, lead__created_at__lte=now)
     touches: dict[int, datetime] = {}
 
@@ -156,6 +168,14 @@ def lead_histories(
     return histories
 
 
+def every_lead_since(now: datetime, *, weeks: int) -> datetime:
+    """The earliest arrival of a lead the optimiser needs even unreviewed:
+    one judged in the replayed weeks or in the weeks before them, whose volume
+    fits the hot threshold to the capacity (``core.optimiser.optimise``). A
+    lead is judged at most HORIZON_DAYS after it arrived."""
+    return now - timedelta(weeks=2 * weeks) - timedelta(days=HORIZON_DAYS)
+
+
 @dataclass(frozen=True, slots=True)
 class OptimiserRun:
     """The optimisation of a stored scoring model version, and how long it took."""
@@ -187,7 +207,11 @@ def run_optimiser(
     """
     started = time.perf_counter()
     version = scoring_model or active_scoring_model()
-    histories = lead_histories(since=now - timedelta(days=TRAINING_DAYS), now=now)
+    histories = lead_histories(
+        since=now - timedelta(days=TRAINING_DAYS),
+        now=now,
+        unreviewed_since=every_lead_since(now, weeks=weeks),
+    )
     capacity = (
         capacity_per_week if capacity_per_week is not None else team_capacity_per_week()
     )
