@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from django.conf import settings
@@ -70,3 +70,36 @@ def test_of_two_decisions_at_the_same_moment_only_one_counts() -> None:
     assert draft.decision in (DraftDecision.APPROVED, DraftDecision.REJECTED)
     assert draft.is_active is (draft.decision == DraftDecision.APPROVED)
     assert ScoringModelVersion.objects.filter(is_active=True).count() == 1
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="two writers at once need a database file or server, not shared memory",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_storing_one_weeks_proposal_at_once_store_one_draft() -> None:
+    ensure_default_model(now=NOW)
+    week = date(2026, 11, 23)
+    start = threading.Barrier(2)
+    stored: list[int] = []
+
+    def store() -> None:
+        try:
+            start.wait()
+            draft = store_draft_scoring_model(
+                default_model_source(), {}, now=NOW, week_of=week
+            )
+            stored.append(draft.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert len(stored) == 2
+    assert stored[0] == stored[1]
+    assert ScoringModelVersion.objects.filter(week_of=week).count() == 1
+    assert ScoringModelVersion.objects.filter(is_draft=True).count() == 1
