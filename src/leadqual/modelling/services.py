@@ -190,6 +190,7 @@ def _card_json(
             "rules_auc": validation.rules_auc,
             "model_brier": validation.model_brier,
             "rules_brier": validation.rules_brier,
+            "auc_gain_low": validation.auc_gain_low,
             "beats_rules": validation.beats_rules,
         },
         "library": trained.model.card.as_dict(),

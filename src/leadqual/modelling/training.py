@@ -9,9 +9,9 @@ and tests run it straight on a demo plan.
   rules' score as the prior and whether it became an opportunity, as the
   optimiser learns.
 - **Time split**: the model learns from the older examples and is checked on
-  the newest ``VALIDATION_SHARE`` against the rules on the same leads. The
-  model checked is the model stored: what a person approves is what was
-  measured.
+  the newest ``VALIDATION_SHARE`` against the rules on the same leads; it is
+  kept only when it ranks them better in 90% of their resamples, since on
+  tens of leads a higher AUC alone is often luck.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.metrics import roc_auc_score
 
 from leadqual.core.backtest import LeadHistory, Target
@@ -210,13 +211,54 @@ class Validation:
     # The rules' score read as a probability (score / 100): how a person
     # reading "70 out of 100" might take it.
     rules_brier: float
+    # How much better the model ranks than the rules at the least, in
+    # CONFIDENCE of resamples of the newer leads (auc_gain_low; None: no
+    # resample had both outcomes).
+    auc_gain_low: float | None = None
 
     @property
     def beats_rules(self) -> bool:
-        """True when the model ranks the newer leads at least as well as the rules."""
-        if self.model_auc is None or self.rules_auc is None:
-            return False
-        return self.model_auc >= self.rules_auc
+        """True when the model ranks the newer leads better than the rules in
+        CONFIDENCE of their resamples. On tens of newer leads a higher AUC
+        alone is often luck, and a model let through on luck can rank the
+        leads after them worse than the rules."""
+        return self.auc_gain_low is not None and self.auc_gain_low > 0
+
+
+# The share of resamples of the newer leads in which the model must rank
+# better than the rules for it to be kept, and how many resamples are drawn.
+CONFIDENCE = 0.9
+RESAMPLES = 400
+
+
+def auc_gain_low(
+    outcomes: Sequence[bool],
+    model_scores: npt.ArrayLike,
+    rules_scores: npt.ArrayLike,
+    *,
+    confidence: float = CONFIDENCE,
+    resamples: int = RESAMPLES,
+    seed: int = SEED,
+) -> float | None:
+    """The ROC-AUC gain of the model over the rules that holds in
+    ``confidence`` of bootstrap resamples of the leads (paired: both scored
+    on each resample). None when no resample has both outcomes."""
+    truth = np.asarray(outcomes, dtype=bool)
+    model = np.asarray(model_scores, dtype=np.float64)
+    rules = np.asarray(rules_scores, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    gains = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(truth), len(truth))
+        sample = truth[pick]
+        if sample.all() or not sample.any():
+            continue
+        gains.append(
+            roc_auc_score(sample, model[pick]) - roc_auc_score(sample, rules[pick])
+        )
+    if not gains:
+        return None
+    return float(np.quantile(gains, 1 - confidence))
 
 
 def validate(model: TrainedModel, newer: Examples) -> Validation:
@@ -233,6 +275,7 @@ def validate(model: TrainedModel, newer: Examples) -> Validation:
         rules_auc=_auc(newer.outcomes, list(rules)),
         model_brier=float(np.mean((predicted - outcomes) ** 2)),
         rules_brier=float(np.mean((rules / 100 - outcomes) ** 2)),
+        auc_gain_low=auc_gain_low(newer.outcomes, predicted, rules),
     )
 
 
@@ -278,8 +321,9 @@ def train_and_validate(examples: Examples, *, seed: int = SEED) -> Trained:
     """Check on a time split, then train on every example.
 
     The model trained on the older examples is checked against the rules on
-    the newer ones. When it ranks them at least as well, the model trained
-    the same way on all examples is kept; otherwise (or when the older part
+    the newer ones. When it ranks them better in CONFIDENCE of their
+    resamples (``Validation.beats_rules``), the model trained the same way on
+    all examples is kept; otherwise (or when the older part
     is too small to train on) the kept model is the calibrated prior alone.
     Raises predictive's TooFewRows or UnusableTarget when even all examples
     cannot be learned from (fewer than MIN_EXAMPLES, or one outcome only).
