@@ -651,3 +651,32 @@ def test_the_list_counts_each_versions_scores_up_to_the_lists_cap(
 
     Score.objects.bulk_create(_copies_of(first, 1))
     assert _scores_column(client, first.model_version) == "1,000+"
+
+
+def test_a_version_with_nothing_to_compare_shows_its_points_not_a_diff(
+    client: Client,
+) -> None:
+    """The first version has no version before it: its rules are its points,
+    not "new" rules with an empty old column and no evidence."""
+    first = ScoringModelVersion.objects.get(is_active=True)
+
+    html = _page(client, first.version)
+
+    table = html[html.index('id="rule-diff"') : html.index("</table>")]
+    assert '<th scope="col">Points</th>' in table
+    assert "New rule" not in table
+    assert 'data-label="Old' not in table
+    assert 'data-label="Lift"' not in table
+    sector = table[table.index('id="rule-sector_core"') :]
+    assert '<td data-label="Points" class="col-new">' in sector
+    thresholds = html[html.index('id="threshold-diff"') :]
+    assert 'data-label="Change' not in thresholds[: thresholds.index("</table>")]
+
+
+def test_a_version_with_nothing_to_compare_reads_in_dutch(client: Client) -> None:
+    first = ScoringModelVersion.objects.get(is_active=True)
+
+    html = _page(client, first.version, accept_language="nl")
+
+    assert '<th scope="col">Punten</th>' in html
+    assert "Nieuwe regel" not in html

@@ -347,6 +347,9 @@ class Review:
     curve: list[CurveLine]
     backtest: Backtest | None
     has_evidence: bool
+    # False for a version with no version to compare with (the first one):
+    # its points are shown as they are, not as a diff of "new" rules.
+    compared: bool = True
     field_errors: dict[str, str] = field(default_factory=dict)
     # The active version when it is not the one the draft was compared with.
     active_since_then: int | None = None
@@ -770,6 +773,7 @@ def build_review(
         curve=_curve_lines(proposal),
         backtest=_backtest(proposal),
         has_evidence="rules" in proposal,
+        compared=base is not None,
         field_errors=dict(errors or {}),
         active_since_then=(
             active.version
