@@ -680,3 +680,18 @@ def test_a_version_with_nothing_to_compare_reads_in_dutch(client: Client) -> Non
 
     assert '<th scope="col">Punten</th>' in html
     assert "Nieuwe regel" not in html
+
+
+def test_a_draft_without_a_known_capacity_says_so_and_what_to_do(
+    client: Client,
+) -> None:
+    draft = optimiser_draft(NOW, capacity_per_week=None)
+    assert draft.proposal["capacity_per_week"] is None
+
+    text = _visible_text(_page(client, draft.version))
+    dutch = _visible_text(_page(client, draft.version, accept_language="nl"))
+
+    assert f"capacity {NONE_TEXT} leads a week" not in text
+    assert "sales' capacity was not known" in text
+    assert "set the salespeople's capacity" in text
+    assert "de capaciteit van sales was niet bekend" in dutch

@@ -722,15 +722,17 @@ def _facts(
     weeks = _int(proposal.get("weeks"))
     if weeks is not None:
         capacity = _int(proposal.get("capacity_per_week"))
-        facts.append(
-            (
-                gettext("Backtest"),
-                gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
-                % {
-                    "weeks": weeks,
-                    "capacity": NONE_TEXT if capacity is None else capacity,
-                },
+        backtest = (
+            gettext(
+                "the last %(weeks)s weeks; sales' capacity was not known, so the "
+                "hot threshold was not fitted to it (set the salespeople's "
+                "capacity, or type it when you run the optimiser)"
             )
+            if capacity is None
+            else gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
+        )
+        facts.append(
+            (gettext("Backtest"), backtest % {"weeks": weeks, "capacity": capacity})
         )
     return facts
 
