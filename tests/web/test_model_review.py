@@ -695,3 +695,36 @@ def test_a_draft_without_a_known_capacity_says_so_and_what_to_do(
     assert "sales' capacity was not known" in text
     assert "set the salespeople's capacity" in text
     assert "de capaciteit van sales was niet bekend" in dutch
+
+
+def _without_hot_leads(draft: ScoringModelVersion) -> None:
+    """The stored backtest as it is when the proposal scores every lead lower."""
+    proposed = draft.proposal["backtest"]["proposed"]
+    proposed["total"]["hot"] = 0
+    draft.save(update_fields=["proposal"])
+
+
+def test_a_draft_that_would_make_no_lead_hot_warns_before_approval(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    assert 'id="no-hot-leads"' not in _page(client, draft.version)
+    _without_hot_leads(draft)
+    hot = draft.proposal["backtest"]["proposed"]["hot_threshold"]
+
+    text = _visible_text(_page(client, draft.version))
+    dutch = _visible_text(_page(client, draft.version, accept_language="nl"))
+
+    assert (
+        f"the proposed model makes no lead hot (hot from {hot}): approved as it "
+        "is, sales would get no sales-ready leads" in text
+    )
+    assert "maakt het voorgestelde model geen enkele lead heet" in dutch
+
+
+def test_a_decided_draft_does_not_warn_about_hot_leads(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    _without_hot_leads(draft)
+    client.post(_url("version-reject", draft.version), {"reason": "No hot leads"})
+
+    assert 'id="no-hot-leads"' not in _page(client, draft.version)

@@ -353,6 +353,9 @@ class Review:
     field_errors: dict[str, str] = field(default_factory=dict)
     # The active version when it is not the one the draft was compared with.
     active_since_then: int | None = None
+    # The proposal's hot threshold when, in the backtest, it made none of the
+    # replayed leads hot: approved as it is, sales would get none.
+    no_hot_leads_from: int | None = None
 
     @property
     def curve_marked(self) -> list[CurveLine]:
@@ -782,7 +785,18 @@ def build_review(
             if row.is_open_draft and active is not None and active.version != based_on
             else None
         ),
+        no_hot_leads_from=(_no_hot_leads_from(proposal) if row.is_open_draft else None),
     )
+
+
+def _no_hot_leads_from(proposal: Mapping[str, object]) -> int | None:
+    """The proposed hot threshold when the backtest replayed leads but made
+    none of them hot under the proposal; else None."""
+    proposed_run = _dict(_dict(proposal.get("backtest")).get("proposed"))
+    proposed = _dict(proposed_run.get("total"))
+    if _int(proposed.get("hot")) != 0 or not _int(proposed.get("leads")):
+        return None
+    return _int(proposed_run.get("hot_threshold"))
 
 
 def _render_review(
