@@ -95,6 +95,25 @@ def test_the_card_reads_in_dutch(
     assert "Het model tegen de regels" in page
 
 
+def test_the_card_lists_features_in_words_not_column_names(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    url = reverse("modelling:model-detail", args=[trained.version])
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    features = page[page.index('id="features"') : page.index("</details>")]
+    assert "<li>number of employees</li>" in features
+    assert "<li>demo requests in the last 30 days</li>" in features
+    assert "<li>rule: Asked for a demo</li>" in features
+    assert "demo_request_recent" not in features
+    assert "rule_demo_request" not in features
+    assert "demo-aanvragen in de afgelopen 30 dagen" in dutch
+    assert "regel: Vroeg een demo aan" in dutch
+
+
 def test_approving_needs_the_confirmation(
     client: Client, trained: PredictiveModelVersion
 ) -> None:

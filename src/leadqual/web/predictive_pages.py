@@ -21,11 +21,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import get_language, gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.errors import InvalidScoringModel
+from leadqual.core.lead_features import feature_words
+from leadqual.core.scoring import ScoringModel
 from leadqual.insights.presentation import (
     NONE_TEXT,
     format_count,
@@ -42,6 +44,8 @@ from leadqual.modelling.services import (
 )
 from leadqual.modelling.tasks import refresh_predictions_task, train_model_task
 from leadqual.privacy.audit import AuditAction, audit
+from leadqual.scoring.models import ScoringModelVersion
+from leadqual.scoring.services import parsed_model
 from leadqual.triage.jobs import requalify_all_leads
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
@@ -248,11 +252,34 @@ class Card:
     monitoring: Monitoring | None
 
 
-def _drift_line(item: Mapping[str, object]) -> DriftLine:
+def _rules_of(card: Mapping[str, object]) -> ScoringModel | None:
+    """The scoring model whose rules the version started from, for their labels."""
+    version = card.get("scoring_model_version")
+    row = (
+        ScoringModelVersion.objects.filter(version=version).first()
+        if isinstance(version, int)
+        else None
+    )
+    return parsed_model(row) if row is not None else None
+
+
+def _is_dutch() -> bool:
+    return (get_language() or "").startswith("nl")
+
+
+def _feature_text(name: str, model: ScoringModel | None) -> str:
+    """A feature in words in the page's language, not its column name."""
+    words = feature_words(name, model)
+    return words.nl if _is_dutch() else words.en
+
+
+def _drift_line(
+    item: Mapping[str, object], model: ScoringModel | None = None
+) -> DriftLine:
     level = str(item.get("level", ""))
     rows = item.get("rows")
     return DriftLine(
-        name=str(item.get("name", "")),
+        name=_feature_text(str(item.get("name", "")), model),
         psi=_number(item.get("psi"), 2),
         level=level,
         level_label=LEVEL_LABELS.get(level, level),
@@ -290,7 +317,9 @@ def _segment_lines(report: Mapping[str, object]) -> list[SegmentLine]:
     return lines
 
 
-def _monitoring(row: PredictiveModelVersion) -> Monitoring | None:
+def _monitoring(
+    row: PredictiveModelVersion, model: ScoringModel | None
+) -> Monitoring | None:
     run = row.monitoring_runs.order_by("-computed_at").first()
     if run is None:
         return None
@@ -300,7 +329,7 @@ def _monitoring(row: PredictiveModelVersion) -> Monitoring | None:
         computed_at=_when(run.computed_at),
         attention=attention_lines(report),
         score=_drift_line(_dict(report.get("score"))),
-        features=[_drift_line(item) for item in _list(report.get("features"))][
+        features=[_drift_line(item, model) for item in _list(report.get("features"))][
             :SHOWN_FEATURES
         ],
         segments=_segment_lines(report),
@@ -384,8 +413,15 @@ def build_card(row: PredictiveModelVersion) -> Card:
     card = _dict(row.card)
     validation = _dict(card.get("validation"))
     library = _dict(card.get("library"))
-    features = [str(item.get("column", "")) for item in _list(library.get("features"))]
-    guarded = [str(item.get("column", "")) for item in _list(library.get("flagged"))]
+    model = _rules_of(card)
+    features = [
+        _feature_text(str(item.get("column", "")), model)
+        for item in _list(library.get("features"))
+    ]
+    guarded = [
+        _feature_text(str(item.get("column", "")), model)
+        for item in _list(library.get("flagged"))
+    ]
     done, total = row.progress_done, row.progress_total
     return Card(
         row=row,
@@ -415,7 +451,9 @@ def build_card(row: PredictiveModelVersion) -> Card:
             if total
             else ""
         ),
-        monitoring=_monitoring(row) if row.status == ModelStatus.APPROVED else None,
+        monitoring=(
+            _monitoring(row, model) if row.status == ModelStatus.APPROVED else None
+        ),
     )
 
 
