@@ -21,12 +21,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.errors import InvalidScoringModel
-from leadqual.core.lead_features import feature_words
 from leadqual.core.scoring import ScoringModel
 from leadqual.insights.presentation import (
     NONE_TEXT,
@@ -34,7 +33,12 @@ from leadqual.insights.presentation import (
     format_decimal,
     format_percent,
 )
-from leadqual.modelling.alerts import attention_lines
+from leadqual.modelling.alerts import (
+    SEGMENT_LABELS,
+    attention_lines,
+    feature_text,
+    rules_model_of,
+)
 from leadqual.modelling.models import ModelStatus, MonitoringRun, PredictiveModelVersion
 from leadqual.modelling.services import (
     DecisionNotPossible,
@@ -44,8 +48,6 @@ from leadqual.modelling.services import (
 )
 from leadqual.modelling.tasks import refresh_predictions_task, train_model_task
 from leadqual.privacy.audit import AuditAction, audit
-from leadqual.scoring.models import ScoringModelVersion
-from leadqual.scoring.services import parsed_model
 from leadqual.triage.jobs import requalify_all_leads
 from leadqual.users.permissions import role_required
 from leadqual.users.roles import Role
@@ -77,12 +79,6 @@ LEVEL_LABELS = {
     "watch": gettext_lazy("Watch"),
     "alert": gettext_lazy("Alert"),
     "too_few_rows": gettext_lazy("Too few leads to tell"),
-}
-SEGMENT_LABELS = {
-    "sector": gettext_lazy("Sector"),
-    "size_band": gettext_lazy("Size band"),
-    "region": gettext_lazy("Region"),
-    "source": gettext_lazy("Source"),
 }
 STEP_LABELS = {
     "queued": gettext_lazy("Waiting for the background worker"),
@@ -252,34 +248,13 @@ class Card:
     monitoring: Monitoring | None
 
 
-def _rules_of(card: Mapping[str, object]) -> ScoringModel | None:
-    """The scoring model whose rules the version started from, for their labels."""
-    version = card.get("scoring_model_version")
-    row = (
-        ScoringModelVersion.objects.filter(version=version).first()
-        if isinstance(version, int)
-        else None
-    )
-    return parsed_model(row) if row is not None else None
-
-
-def _is_dutch() -> bool:
-    return (get_language() or "").startswith("nl")
-
-
-def _feature_text(name: str, model: ScoringModel | None) -> str:
-    """A feature in words in the page's language, not its column name."""
-    words = feature_words(name, model)
-    return words.nl if _is_dutch() else words.en
-
-
 def _drift_line(
     item: Mapping[str, object], model: ScoringModel | None = None
 ) -> DriftLine:
     level = str(item.get("level", ""))
     rows = item.get("rows")
     return DriftLine(
-        name=_feature_text(str(item.get("name", "")), model),
+        name=feature_text(str(item.get("name", "")), model),
         psi=_number(item.get("psi"), 2),
         level=level,
         level_label=LEVEL_LABELS.get(level, level),
@@ -327,7 +302,7 @@ def _monitoring(
     return Monitoring(
         run=run,
         computed_at=_when(run.computed_at),
-        attention=attention_lines(report),
+        attention=attention_lines(report, model),
         score=_drift_line(_dict(report.get("score"))),
         features=[_drift_line(item, model) for item in _list(report.get("features"))][
             :SHOWN_FEATURES
@@ -413,13 +388,13 @@ def build_card(row: PredictiveModelVersion) -> Card:
     card = _dict(row.card)
     validation = _dict(card.get("validation"))
     library = _dict(card.get("library"))
-    model = _rules_of(card)
+    model = rules_model_of(row)
     features = [
-        _feature_text(str(item.get("column", "")), model)
+        feature_text(str(item.get("column", "")), model)
         for item in _list(library.get("features"))
     ]
     guarded = [
-        _feature_text(str(item.get("column", "")), model)
+        feature_text(str(item.get("column", "")), model)
         for item in _list(library.get("flagged"))
     ]
     done, total = row.progress_done, row.progress_total
