@@ -728,3 +728,42 @@ def test_a_decided_draft_does_not_warn_about_hot_leads(
     client.post(_url("version-reject", draft.version), {"reason": "No hot leads"})
 
     assert 'id="no-hot-leads"' not in _page(client, draft.version)
+
+
+def _summary(html: str) -> str:
+    start = html.index('id="error-summary"')
+    return _visible_text(html[start : html.index("</div>", start)])
+
+
+def test_refused_points_are_listed_at_the_top_of_the_page(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    """The page comes back at its top: the summary says nothing was saved and
+    links to the refused field further down."""
+    assert 'id="error-summary"' not in _page(client, draft.version)
+
+    response = client.post(
+        _url("version-points", draft.version), {"points-urgency_now": "abc"}
+    )
+
+    html = response.content.decode()
+    assert 'id="error-summary"' in html[: html.index('id="facts"')]
+    assert 'href="#points-urgency_now"' in html
+    assert "Nothing was saved: correct the fields marked below." in _summary(html)
+    assert "“abc” cannot be used" in _summary(html)
+
+
+def test_an_unticked_approval_and_a_missing_reason_are_named_at_the_top(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    approve = client.post(_url("version-approve", draft.version), {})
+    reject = client.post(
+        _url("version-reject", draft.version),
+        {"reason": ""},
+        headers={"accept-language": "nl"},
+    )
+
+    assert 'href="#approve-confirm"' in approve.content.decode()
+    assert "Tick the box to confirm" in _summary(approve.content.decode())
+    assert 'href="#reject-reason"' in reject.content.decode()
+    assert "Er is niets opgeslagen" in _summary(reject.content.decode())

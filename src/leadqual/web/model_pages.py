@@ -358,6 +358,13 @@ class Review:
     no_hot_leads_from: int | None = None
 
     @property
+    def has_errors(self) -> bool:
+        """A typed point or threshold was refused: the page says so at its top."""
+        return any(rule.error for rule in self.rules) or any(
+            line.error for line in self.thresholds
+        )
+
+    @property
     def curve_marked(self) -> list[CurveLine]:
         """The current and the proposed threshold's points of the curve."""
         return [line for line in self.curve if line.mark]
