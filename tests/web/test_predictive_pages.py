@@ -119,7 +119,12 @@ def test_approving_needs_the_confirmation(
 ) -> None:
     response = client.post(reverse("modelling:model-approve", args=[trained.version]))
     assert response.status_code == 422
-    assert "Tick the box to confirm" in unescape(response.content.decode())
+    html = unescape(response.content.decode())
+    assert "Tick the box to confirm" in html
+    # Named at the top too, where the page comes back, linking to the box.
+    summary = html[html.index('id="error-summary"') : html.index('id="facts"')]
+    assert "Nothing was saved" in summary
+    assert 'href="#approve-confirm"' in summary
     trained.refresh_from_db()
     assert trained.status == ModelStatus.DRAFT
 
@@ -175,6 +180,7 @@ def test_rejecting_needs_a_reason_and_keeps_it(
     refused = client.post(url, {"reason": "  "})
     assert refused.status_code == 422
     assert "Say why you reject this model." in unescape(refused.content.decode())
+    assert 'href="#reject-reason"' in refused.content.decode()
     response = client.post(url, {"reason": "Wait for more outcomes"})
     assert response.status_code == 302
     trained.refresh_from_db()
