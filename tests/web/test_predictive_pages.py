@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from leadqual.insights.presentation import NONE_TEXT
 from leadqual.modelling.models import ModelStatus, PredictiveModelVersion
 from leadqual.modelling.services import monitor_model
 from leadqual.privacy.models import AuditAction, AuditEntry
@@ -127,6 +128,33 @@ def test_approving_needs_the_confirmation(
     assert 'href="#approve-confirm"' in summary
     trained.refresh_from_db()
     assert trained.status == ModelStatus.DRAFT
+
+
+def test_the_scoring_model_with_the_ai_group_shows_what_it_added(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    before = active_scoring_model().version
+    client.post(
+        reverse("modelling:model-approve", args=[trained.version]), {"confirm": "yes"}
+    )
+    after = active_scoring_model().version
+
+    url = reverse("scoring_models:version-detail", args=[after])
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    assert f'<dt>Compared with</dt><dd><a href="/scoring-model/v{before}/">' in page
+    assert (
+        f"by adding the AI group when predictive model v{trained.version} was "
+        "approved; the rules kept their points" in page
+    )
+    ai_rule = page[page.index('id="rule-ai_very_likely"') :]
+    assert f'<td data-label="Old" class="col-old">{NONE_TEXT}</td>' in ai_rule
+    sector = page[page.index('id="rule-sector_core"') :]
+    assert 'points-pos">new</td>' not in sector[: sector.index("</tr>")]
+    assert "door de AI-groep toe te voegen" in dutch
 
 
 def test_approving_puts_the_model_in_use_audits_it_and_scores_with_the_ai_group(

@@ -24,7 +24,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
+from django.utils.translation import (
+    get_language,
+    gettext,
+    gettext_lazy,
+    ngettext,
+    pgettext,
+)
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
@@ -700,6 +706,18 @@ def _facts(
         )
         if row.decision_reason:
             facts.append((gettext("Reason"), row.decision_reason))
+    predictive = _int(proposal.get("ai_group_for_predictive_model"))
+    if predictive is not None:
+        facts.append(
+            (
+                pgettext("how a scoring model version came about", "Made"),
+                gettext(
+                    "by adding the AI group when predictive model v%(version)s "
+                    "was approved; the rules kept their points"
+                )
+                % {"version": predictive},
+            )
+        )
     if proposal.get("imported_from"):
         facts.append((gettext("Imported from"), str(proposal["imported_from"])))
     examples = _int(proposal.get("examples"))
