@@ -157,6 +157,27 @@ def test_the_scoring_model_with_the_ai_group_shows_what_it_added(
     assert "door de AI-groep toe te voegen" in dutch
 
 
+def test_a_model_in_use_not_checked_yet_says_when_it_will_be(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    url = reverse("modelling:model-detail", args=[trained.version])
+    assert 'id="monitoring-pending"' not in _text(client, url)
+    client.post(
+        reverse("modelling:model-approve", args=[trained.version]), {"confirm": "yes"}
+    )
+
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    assert 'id="monitoring-pending"' in page
+    assert "Not checked yet. Every week the model in use is compared" in page
+    assert "Nog niet gecontroleerd." in dutch
+    monitor_model(now=NOW)
+    assert 'id="monitoring-pending"' not in _text(client, url)
+
+
 def test_approving_puts_the_model_in_use_audits_it_and_scores_with_the_ai_group(
     client: Client, trained: PredictiveModelVersion, marketer: User
 ) -> None:
