@@ -67,9 +67,10 @@ def history_with_outcomes(now: datetime, *, weeks: int = 20) -> None:
 
 
 def optimiser_draft(
-    now: datetime, *, capacity_per_week: int = 3
+    now: datetime, *, capacity_per_week: int | None = 3
 ) -> ScoringModelVersion:
-    """The optimiser's proposal on ``history_with_outcomes``, stored as a draft."""
+    """The optimiser's proposal on ``history_with_outcomes``, stored as a draft;
+    ``capacity_per_week`` None: the owners' capacities (none in that history)."""
     history_with_outcomes(now)
     run = run_optimiser(now=now, weeks=4, capacity_per_week=capacity_per_week)
     return store_proposal(run, now=now)

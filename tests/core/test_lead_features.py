@@ -10,7 +10,12 @@ import pytest
 
 from leadqual.core.ai_input import with_ai_group
 from leadqual.core.events import Event, EventType
-from leadqual.core.lead_features import lead_features, prior_logit, size_band
+from leadqual.core.lead_features import (
+    feature_words,
+    lead_features,
+    prior_logit,
+    size_band,
+)
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.profile import LeadProfile
 from leadqual.core.scoring import ScoringModel
@@ -105,3 +110,17 @@ def test_fields_that_name_a_person_or_company_are_left_out(
 )
 def test_size_bands_for_bias_per_segment(employees: int | None, band: str) -> None:
     assert size_band(employees) == band
+
+
+def test_every_feature_has_words_in_english_and_dutch(model: ScoringModel) -> None:
+    """The model card lists features by these words, never by column name."""
+    row = lead_features(PROFILE, [DEMO], model, at=JUDGED)
+
+    for name in row.values:
+        words = feature_words(name, model)
+        assert "_" not in words.en + words.nl, (name, words)
+    assert feature_words("page_view_recent", model).en == (
+        "page views in the last 30 days"
+    )
+    assert feature_words("rule_demo_request", model).nl == "regel: Vroeg een demo aan"
+    assert feature_words("a_column_from_elsewhere").en == "a_column_from_elsewhere"

@@ -15,7 +15,7 @@ from leadqual.core.model_file import (
     with_changes,
     with_typed_thresholds,
 )
-from leadqual.core.scoring import EventCount, FieldEquals, Group, Rule
+from leadqual.core.scoring import EventCount, FieldEquals, FieldRange, Group, Rule
 
 SOURCE = (
     resources.files("leadqual.scoring.model_files")
@@ -66,6 +66,23 @@ def test_new_rules_are_appended_as_tables() -> None:
     reread = parse_scoring_model(text)
     assert reread.rules[-2:] == new
     assert "# Proposed by the optimiser" in text
+
+
+def test_a_range_rule_with_whole_number_bounds_is_written_back() -> None:
+    # The optimiser's candidate ranges come from lead fields, as ints.
+    model = parse_scoring_model(SOURCE)
+    new = (
+        Rule("candidate_employees_10_49", Group.FIT, 5,
+             FieldRange("employees", 10, 49), "employees 10-49", decays=False),
+        Rule("candidate_employees_50_up", Group.FIT, 3,
+             FieldRange("employees", 50, None), "employees 50+", decays=False),
+    )  # fmt: skip
+
+    text = with_changes(SOURCE, replace(model, rules=model.rules + new))
+
+    reread = parse_scoring_model(text)
+    assert reread.rules[-2:] == new
+    assert 'when = { field = "employees", min = 10, max = 49 }' in text
 
 
 def test_a_model_written_as_an_inline_array_is_refused_with_advice() -> None:

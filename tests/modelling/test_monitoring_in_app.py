@@ -8,15 +8,17 @@ it for the page and mail every admin once, in the admin's language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
 from django.test import override_settings
+from django.utils import translation
 
 from leadqual.core.lifecycle import Decision, RejectionReason
-from leadqual.modelling.alerts import tell_admins
+from leadqual.modelling.alerts import attention_lines, rules_model_of, tell_admins
 from leadqual.modelling.services import (
     approve_model,
     monitor_model,
@@ -129,3 +131,28 @@ def test_a_failed_mail_is_sent_again_on_the_retry(model_in_use: None) -> None:
         assert run.alerted_at is None
         assert tell_admins(run.pk, now=NOW + timedelta(minutes=10)) == 1
     assert len(sink.messages) == 1
+
+
+def test_what_needs_attention_reads_in_words_and_the_readers_numbers(
+    model_in_use: None,
+) -> None:
+    _month_of_other_leads()
+    run = monitor_model(now=NOW)
+    assert run is not None
+    model = rules_model_of(run.model_version)
+
+    english = "\n".join(attention_lines(run.report, model))
+    with translation.override("nl"):
+        dutch = "\n".join(attention_lines(run.report, model))
+
+    assert "Drift in budget: population stability index" in english
+    assert "budget_euros" not in english
+    assert "rule_" not in english
+    assert "Drift in score" not in english
+    assert "Drift in the predicted chance" in english
+    psi = re.search(r"Drift in budget: population stability index (\S+) ", english)
+    assert psi is not None
+    assert re.fullmatch(r"\d+\.\d\d", psi.group(1))
+    assert re.search(
+        r"Verschuiving in budget: populatiestabiliteitsindex \d+,\d\d ", dutch
+    )

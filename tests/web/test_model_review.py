@@ -651,3 +651,119 @@ def test_the_list_counts_each_versions_scores_up_to_the_lists_cap(
 
     Score.objects.bulk_create(_copies_of(first, 1))
     assert _scores_column(client, first.model_version) == "1,000+"
+
+
+def test_a_version_with_nothing_to_compare_shows_its_points_not_a_diff(
+    client: Client,
+) -> None:
+    """The first version has no version before it: its rules are its points,
+    not "new" rules with an empty old column and no evidence."""
+    first = ScoringModelVersion.objects.get(is_active=True)
+
+    html = _page(client, first.version)
+
+    table = html[html.index('id="rule-diff"') : html.index("</table>")]
+    assert '<th scope="col">Points</th>' in table
+    assert "New rule" not in table
+    assert 'data-label="Old' not in table
+    assert 'data-label="Lift"' not in table
+    sector = table[table.index('id="rule-sector_core"') :]
+    assert '<td data-label="Points" class="col-new">' in sector
+    thresholds = html[html.index('id="threshold-diff"') :]
+    assert 'data-label="Change' not in thresholds[: thresholds.index("</table>")]
+
+
+def test_a_version_with_nothing_to_compare_reads_in_dutch(client: Client) -> None:
+    first = ScoringModelVersion.objects.get(is_active=True)
+
+    html = _page(client, first.version, accept_language="nl")
+
+    assert '<th scope="col">Punten</th>' in html
+    assert "Nieuwe regel" not in html
+
+
+def test_a_draft_without_a_known_capacity_says_so_and_what_to_do(
+    client: Client,
+) -> None:
+    draft = optimiser_draft(NOW, capacity_per_week=None)
+    assert draft.proposal["capacity_per_week"] is None
+
+    text = _visible_text(_page(client, draft.version))
+    dutch = _visible_text(_page(client, draft.version, accept_language="nl"))
+
+    assert f"capacity {NONE_TEXT} leads a week" not in text
+    assert "sales' capacity was not known" in text
+    assert "set the salespeople's capacity" in text
+    assert "de capaciteit van sales was niet bekend" in dutch
+
+
+def _without_hot_leads(draft: ScoringModelVersion) -> None:
+    """The stored backtest as it is when the proposal scores every lead lower."""
+    proposed = draft.proposal["backtest"]["proposed"]
+    proposed["total"]["hot"] = 0
+    draft.save(update_fields=["proposal"])
+
+
+def test_a_draft_that_would_make_no_lead_hot_warns_before_approval(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    assert 'id="no-hot-leads"' not in _page(client, draft.version)
+    _without_hot_leads(draft)
+    hot = draft.proposal["backtest"]["proposed"]["hot_threshold"]
+
+    text = _visible_text(_page(client, draft.version))
+    dutch = _visible_text(_page(client, draft.version, accept_language="nl"))
+
+    assert (
+        f"the proposed model makes no lead hot (hot from {hot}): approved as it "
+        "is, sales would get no sales-ready leads" in text
+    )
+    assert "maakt het voorgestelde model geen enkele lead heet" in dutch
+
+
+def test_a_decided_draft_does_not_warn_about_hot_leads(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    _without_hot_leads(draft)
+    client.post(_url("version-reject", draft.version), {"reason": "No hot leads"})
+
+    assert 'id="no-hot-leads"' not in _page(client, draft.version)
+
+
+def _summary(html: str) -> str:
+    start = html.index('id="error-summary"')
+    return _visible_text(html[start : html.index("</div>", start)])
+
+
+def test_refused_points_are_listed_at_the_top_of_the_page(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    """The page comes back at its top: the summary says nothing was saved and
+    links to the refused field further down."""
+    assert 'id="error-summary"' not in _page(client, draft.version)
+
+    response = client.post(
+        _url("version-points", draft.version), {"points-urgency_now": "abc"}
+    )
+
+    html = response.content.decode()
+    assert 'id="error-summary"' in html[: html.index('id="facts"')]
+    assert 'href="#points-urgency_now"' in html
+    assert "Nothing was saved: correct the fields marked below." in _summary(html)
+    assert "“abc” cannot be used" in _summary(html)
+
+
+def test_an_unticked_approval_and_a_missing_reason_are_named_at_the_top(
+    client: Client, draft: ScoringModelVersion
+) -> None:
+    approve = client.post(_url("version-approve", draft.version), {})
+    reject = client.post(
+        _url("version-reject", draft.version),
+        {"reason": ""},
+        headers={"accept-language": "nl"},
+    )
+
+    assert 'href="#approve-confirm"' in approve.content.decode()
+    assert "Tick the box to confirm" in _summary(approve.content.decode())
+    assert 'href="#reject-reason"' in reject.content.decode()
+    assert "Er is niets opgeslagen" in _summary(reject.content.decode())

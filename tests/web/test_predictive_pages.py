@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from leadqual.insights.presentation import NONE_TEXT
 from leadqual.modelling.models import ModelStatus, PredictiveModelVersion
 from leadqual.modelling.services import monitor_model
 from leadqual.privacy.models import AuditAction, AuditEntry
@@ -95,14 +96,86 @@ def test_the_card_reads_in_dutch(
     assert "Het model tegen de regels" in page
 
 
+def test_the_card_lists_features_in_words_not_column_names(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    url = reverse("modelling:model-detail", args=[trained.version])
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    features = page[page.index('id="features"') : page.index("</details>")]
+    assert "<li>number of employees</li>" in features
+    assert "<li>demo requests in the last 30 days</li>" in features
+    assert "<li>rule: Asked for a demo</li>" in features
+    assert "demo_request_recent" not in features
+    assert "rule_demo_request" not in features
+    assert "demo-aanvragen in de afgelopen 30 dagen" in dutch
+    assert "regel: Vroeg een demo aan" in dutch
+
+
 def test_approving_needs_the_confirmation(
     client: Client, trained: PredictiveModelVersion
 ) -> None:
     response = client.post(reverse("modelling:model-approve", args=[trained.version]))
     assert response.status_code == 422
-    assert "Tick the box to confirm" in unescape(response.content.decode())
+    html = unescape(response.content.decode())
+    assert "Tick the box to confirm" in html
+    # Named at the top too, where the page comes back, linking to the box.
+    summary = html[html.index('id="error-summary"') : html.index('id="facts"')]
+    assert "Nothing was saved" in summary
+    assert 'href="#approve-confirm"' in summary
     trained.refresh_from_db()
     assert trained.status == ModelStatus.DRAFT
+
+
+def test_the_scoring_model_with_the_ai_group_shows_what_it_added(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    before = active_scoring_model().version
+    client.post(
+        reverse("modelling:model-approve", args=[trained.version]), {"confirm": "yes"}
+    )
+    after = active_scoring_model().version
+
+    url = reverse("scoring_models:version-detail", args=[after])
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    assert f'<dt>Compared with</dt><dd><a href="/scoring-model/v{before}/">' in page
+    assert (
+        f"by adding the AI group when predictive model v{trained.version} was "
+        "approved; the rules kept their points" in page
+    )
+    ai_rule = page[page.index('id="rule-ai_very_likely"') :]
+    assert f'<td data-label="Old" class="col-old">{NONE_TEXT}</td>' in ai_rule
+    sector = page[page.index('id="rule-sector_core"') :]
+    assert 'points-pos">new</td>' not in sector[: sector.index("</tr>")]
+    assert "door de AI-groep toe te voegen" in dutch
+
+
+def test_a_model_in_use_not_checked_yet_says_when_it_will_be(
+    client: Client, trained: PredictiveModelVersion
+) -> None:
+    url = reverse("modelling:model-detail", args=[trained.version])
+    assert 'id="monitoring-pending"' not in _text(client, url)
+    client.post(
+        reverse("modelling:model-approve", args=[trained.version]), {"confirm": "yes"}
+    )
+
+    page = _text(client, url)
+    dutch = unescape(
+        client.get(url, headers={"accept-language": "nl"}).content.decode()
+    )
+
+    assert 'id="monitoring-pending"' in page
+    assert "Not checked yet. Every week the model in use is compared" in page
+    assert "Nog niet gecontroleerd." in dutch
+    monitor_model(now=NOW)
+    assert 'id="monitoring-pending"' not in _text(client, url)
 
 
 def test_approving_puts_the_model_in_use_audits_it_and_scores_with_the_ai_group(
@@ -156,6 +229,7 @@ def test_rejecting_needs_a_reason_and_keeps_it(
     refused = client.post(url, {"reason": "  "})
     assert refused.status_code == 422
     assert "Say why you reject this model." in unescape(refused.content.decode())
+    assert 'href="#reject-reason"' in refused.content.decode()
     response = client.post(url, {"reason": "Wait for more outcomes"})
     assert response.status_code == 302
     trained.refresh_from_db()

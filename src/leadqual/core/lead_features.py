@@ -22,6 +22,7 @@ from datetime import datetime
 
 from leadqual.core.events import Event, EventType
 from leadqual.core.profile import LeadProfile
+from leadqual.core.reason_text import Texts, event_plural, field_noun
 from leadqual.core.scoring import Group, ScoringModel, score_lead
 
 SECONDS_PER_DAY = 86_400
@@ -116,3 +117,37 @@ def lead_features(
         if rule.group is not Group.AI:
             values[f"rule_{rule.name}"] = rule.name in fired
     return LeadFeatures(values, score.total - score.ai)
+
+
+_RULE_PREFIX = "rule_"
+
+
+def feature_words(name: str, model: ScoringModel | None = None) -> Texts:
+    """A feature's name as ``lead_features`` makes it, in words for people:
+    "page views in the last 30 days", "rule: Asked for a demo". The rules'
+    labels come from ``model``; a name not made here is returned as it is."""
+    if name in PROFILE_FEATURES:
+        return field_noun(name)
+    if name == "days_since_arrival":
+        return Texts("days since arrival", "dagen sinds binnenkomst")
+    if name == "days_since_last_event":
+        return Texts(
+            "days since the last activity", "dagen sinds de laatste activiteit"
+        )
+    for event_type in EventType:
+        words = event_plural(event_type)
+        if name == f"{event_type.value}_count":
+            return Texts(f"{words.en}, all", f"{words.nl}, totaal")
+        if name == f"{event_type.value}_recent":
+            return Texts(
+                f"{words.en} in the last {RECENT_DAYS} days",
+                f"{words.nl} in de afgelopen {RECENT_DAYS} dagen",
+            )
+    if name.startswith(_RULE_PREFIX) and model is not None:
+        rule_name = name.removeprefix(_RULE_PREFIX)
+        for rule in model.rules:
+            if rule.name == rule_name:
+                return Texts(
+                    f"rule: {rule.label}", f"regel: {rule.label_nl or rule.label}"
+                )
+    return Texts(name, name)

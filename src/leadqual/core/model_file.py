@@ -412,6 +412,10 @@ def _toml_value(value: str | int | float | bool) -> str:  # noqa: FBT001 (a valu
     return f'"{escaped}"'
 
 
+def _bound_toml(bound: float) -> str:
+    return _toml_value(int(bound) if float(bound).is_integer() else bound)
+
+
 def _condition_toml(condition: Condition) -> str:
     parts: list[tuple[str, str]]
     match condition:
@@ -422,14 +426,11 @@ def _condition_toml(condition: Condition) -> str:
             parts = [("field", _toml_value(name)), ("in", f"[{listed}]")]
         case FieldRange(field=name, minimum=low, maximum=high):
             parts = [("field", _toml_value(name))]
+            # An int bound (the optimiser's candidate ranges) has no is_integer().
             if low is not None:
-                parts.append(
-                    ("min", _toml_value(int(low) if low.is_integer() else low))
-                )
+                parts.append(("min", _bound_toml(low)))
             if high is not None:
-                parts.append(
-                    ("max", _toml_value(int(high) if high.is_integer() else high))
-                )
+                parts.append(("max", _bound_toml(high)))
         case EventCount():
             parts = [("event", _toml_value(condition.event_type.value))]
             if condition.at_least != 1:

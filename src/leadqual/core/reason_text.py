@@ -166,6 +166,19 @@ def _field_word(name: str) -> Texts:
     return Texts(en, nl)
 
 
+def field_noun(name: str) -> Texts:
+    """A lead field's name as a noun: "number of employees", "aantal medewerkers"."""
+    return _field_word(name)
+
+
+def event_plural(event_type: EventType) -> Texts:
+    """An event type as a plural noun: "page views", "paginabezoeken"."""
+    _one_en, more_en, _one_nl, more_nl = _EVENT_WORDS.get(
+        event_type, (event_type, event_type, event_type, event_type)
+    )
+    return Texts(more_en, more_nl)
+
+
 def _value(name: str, value: FieldValue) -> Texts:
     if isinstance(value, bool) or value is None:
         return Texts(str(value), str(value))

@@ -15,12 +15,18 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.html import escape
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from leadqual.core.lead_features import feature_words
+from leadqual.core.scoring import ScoringModel
 from leadqual.integrations.email import OutgoingEmail, send_email
-from leadqual.modelling.models import MonitoringRun
+from leadqual.modelling.models import MonitoringRun, PredictiveModelVersion
 from leadqual.modelling.services import claim_alert, release_alert
+from leadqual.scoring.models import ScoringModelVersion
+from leadqual.scoring.services import parsed_model
 from leadqual.triage.alert_delivery import language_of
 from leadqual.triage.alerts import admins
 
@@ -33,9 +39,51 @@ def _list(value: object) -> list[Mapping[str, object]]:
     return [item for item in value if isinstance(item, dict)]
 
 
-def attention_lines(report: Mapping[str, object]) -> list[str]:
+# The segments checked for bias (core.lead_features.SEGMENT_FIELDS), in words.
+SEGMENT_LABELS = {
+    "sector": gettext_lazy("Sector"),
+    "size_band": gettext_lazy("Size band"),
+    "region": gettext_lazy("Region"),
+    "source": gettext_lazy("Source"),
+}
+
+
+def rules_model_of(version: PredictiveModelVersion) -> ScoringModel | None:
+    """The scoring model whose rules ``version`` started from (for the rules'
+    labels), or None when its card does not name one that exists."""
+    number = version.card.get("scoring_model_version") if version.card else None
+    row = (
+        ScoringModelVersion.objects.filter(version=number).first()
+        if isinstance(number, int)
+        else None
+    )
+    return parsed_model(row) if row is not None else None
+
+
+def feature_text(name: str, model: ScoringModel | None = None) -> str:
+    """A feature in words in the active language, not its column name."""
+    words = feature_words(name, model)
+    return words.nl if (get_language() or "").startswith("nl") else words.en
+
+
+def _number(value: object, places: int) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return number_format(value, places)
+
+
+def _share(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return f"{number_format(value * 100, 0)}%"
+
+
+def attention_lines(
+    report: Mapping[str, object], model: ScoringModel | None = None
+) -> list[str]:
     """What needs attention in a stored report, one line each, in the active
-    language: drifted features (and the score) and biased segments."""
+    language: drifted features (and the score) and biased segments; the rules'
+    features are named by their labels in ``model``."""
     lines = []
     drifts = [*_list(report.get("features"))]
     score = report.get("score")
@@ -47,7 +95,14 @@ def attention_lines(report: Mapping[str, object]) -> list[str]:
                 _(
                     "Drift in %(feature)s: population stability index %(psi)s (limit 0.25)"
                 )
-                % {"feature": drift.get("name"), "psi": drift.get("psi")}
+                % {
+                    "feature": (
+                        _("the predicted chance")
+                        if drift is score
+                        else feature_text(str(drift.get("name", "")), model)
+                    ),
+                    "psi": _number(drift.get("psi"), 2),
+                }
             )
     for segment in _list(report.get("segments")):
         for value in _list(segment.get("values")):
@@ -58,10 +113,12 @@ def attention_lines(report: Mapping[str, object]) -> list[str]:
                         "observed %(observed)s over %(outcomes)s outcomes"
                     )
                     % {
-                        "segment": segment.get("segment"),
+                        "segment": SEGMENT_LABELS.get(
+                            str(segment.get("segment")), segment.get("segment")
+                        ),
                         "value": value.get("value"),
-                        "predicted": value.get("mean_predicted"),
-                        "observed": value.get("observed"),
+                        "predicted": _share(value.get("mean_predicted")),
+                        "observed": _share(value.get("observed")),
                         "outcomes": value.get("outcomes"),
                     }
                 )
@@ -81,7 +138,7 @@ def monitoring_email(run: MonitoringRun, user: User) -> OutgoingEmail:
             "below. Its chances still count in every score as the ai group; read "
             "the model's page and train a new model or leave it as it is."
         )
-        lines = attention_lines(run.report)
+        lines = attention_lines(run.report, rules_model_of(run.model_version))
         text = "\n".join([intro, "", *[f"- {line}" for line in lines], "", link])
         items = "".join(f"<li>{escape(line)}</li>" for line in lines)
         html = (

@@ -319,9 +319,16 @@ def approve_model(version: int, *, by: User | None, now: datetime) -> Approval:
         active = active_scoring_model()
         added = None
         if not has_ai_input(parsed_model(active)):
-            added, _created = load_scoring_model(
+            added, created = load_scoring_model(
                 with_ai_group(active.source), activate=True, now=now
             )
+            if created:
+                # For its page: what it was made from, and why.
+                added.proposal = {
+                    "based_on_version": active.version,
+                    "ai_group_for_predictive_model": version,
+                }
+                added.save(update_fields=["proposal"])
     logger.info("Approved predictive model v%s", version)
     return Approval(version, previous[0] if previous else None, added)
 

@@ -24,7 +24,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
-from django.utils.translation import get_language, gettext, gettext_lazy, ngettext
+from django.utils.translation import (
+    get_language,
+    gettext,
+    gettext_lazy,
+    ngettext,
+    pgettext,
+)
 from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
@@ -347,9 +353,22 @@ class Review:
     curve: list[CurveLine]
     backtest: Backtest | None
     has_evidence: bool
+    # False for a version with no version to compare with (the first one):
+    # its points are shown as they are, not as a diff of "new" rules.
+    compared: bool = True
     field_errors: dict[str, str] = field(default_factory=dict)
     # The active version when it is not the one the draft was compared with.
     active_since_then: int | None = None
+    # The proposal's hot threshold when, in the backtest, it made none of the
+    # replayed leads hot: approved as it is, sales would get none.
+    no_hot_leads_from: int | None = None
+
+    @property
+    def has_errors(self) -> bool:
+        """A typed point or threshold was refused: the page says so at its top."""
+        return any(rule.error for rule in self.rules) or any(
+            line.error for line in self.thresholds
+        )
 
     @property
     def curve_marked(self) -> list[CurveLine]:
@@ -687,6 +706,18 @@ def _facts(
         )
         if row.decision_reason:
             facts.append((gettext("Reason"), row.decision_reason))
+    predictive = _int(proposal.get("ai_group_for_predictive_model"))
+    if predictive is not None:
+        facts.append(
+            (
+                pgettext("how a scoring model version came about", "Made"),
+                gettext(
+                    "by adding the AI group when predictive model v%(version)s "
+                    "was approved; the rules kept their points"
+                )
+                % {"version": predictive},
+            )
+        )
     if proposal.get("imported_from"):
         facts.append((gettext("Imported from"), str(proposal["imported_from"])))
     examples = _int(proposal.get("examples"))
@@ -719,15 +750,17 @@ def _facts(
     weeks = _int(proposal.get("weeks"))
     if weeks is not None:
         capacity = _int(proposal.get("capacity_per_week"))
-        facts.append(
-            (
-                gettext("Backtest"),
-                gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
-                % {
-                    "weeks": weeks,
-                    "capacity": NONE_TEXT if capacity is None else capacity,
-                },
+        backtest = (
+            gettext(
+                "the last %(weeks)s weeks; sales' capacity was not known, so the "
+                "hot threshold was not fitted to it (set the salespeople's "
+                "capacity, or type it when you run the optimiser)"
             )
+            if capacity is None
+            else gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
+        )
+        facts.append(
+            (gettext("Backtest"), backtest % {"weeks": weeks, "capacity": capacity})
         )
     return facts
 
@@ -770,13 +803,25 @@ def build_review(
         curve=_curve_lines(proposal),
         backtest=_backtest(proposal),
         has_evidence="rules" in proposal,
+        compared=base is not None,
         field_errors=dict(errors or {}),
         active_since_then=(
             active.version
             if row.is_open_draft and active is not None and active.version != based_on
             else None
         ),
+        no_hot_leads_from=(_no_hot_leads_from(proposal) if row.is_open_draft else None),
     )
+
+
+def _no_hot_leads_from(proposal: Mapping[str, object]) -> int | None:
+    """The proposed hot threshold when the backtest replayed leads but made
+    none of them hot under the proposal; else None."""
+    proposed_run = _dict(_dict(proposal.get("backtest")).get("proposed"))
+    proposed = _dict(proposed_run.get("total"))
+    if _int(proposed.get("hot")) != 0 or not _int(proposed.get("leads")):
+        return None
+    return _int(proposed_run.get("hot_threshold"))
 
 
 def _render_review(

@@ -26,13 +26,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django_stubs_ext import StrOrPromise
 
 from leadqual.core.errors import InvalidScoringModel
+from leadqual.core.scoring import ScoringModel
 from leadqual.insights.presentation import (
     NONE_TEXT,
     format_count,
     format_decimal,
     format_percent,
 )
-from leadqual.modelling.alerts import attention_lines
+from leadqual.modelling.alerts import (
+    SEGMENT_LABELS,
+    attention_lines,
+    feature_text,
+    rules_model_of,
+)
 from leadqual.modelling.models import ModelStatus, MonitoringRun, PredictiveModelVersion
 from leadqual.modelling.services import (
     DecisionNotPossible,
@@ -73,12 +79,6 @@ LEVEL_LABELS = {
     "watch": gettext_lazy("Watch"),
     "alert": gettext_lazy("Alert"),
     "too_few_rows": gettext_lazy("Too few leads to tell"),
-}
-SEGMENT_LABELS = {
-    "sector": gettext_lazy("Sector"),
-    "size_band": gettext_lazy("Size band"),
-    "region": gettext_lazy("Region"),
-    "source": gettext_lazy("Source"),
 }
 STEP_LABELS = {
     "queued": gettext_lazy("Waiting for the background worker"),
@@ -248,11 +248,13 @@ class Card:
     monitoring: Monitoring | None
 
 
-def _drift_line(item: Mapping[str, object]) -> DriftLine:
+def _drift_line(
+    item: Mapping[str, object], model: ScoringModel | None = None
+) -> DriftLine:
     level = str(item.get("level", ""))
     rows = item.get("rows")
     return DriftLine(
-        name=str(item.get("name", "")),
+        name=feature_text(str(item.get("name", "")), model),
         psi=_number(item.get("psi"), 2),
         level=level,
         level_label=LEVEL_LABELS.get(level, level),
@@ -290,7 +292,9 @@ def _segment_lines(report: Mapping[str, object]) -> list[SegmentLine]:
     return lines
 
 
-def _monitoring(row: PredictiveModelVersion) -> Monitoring | None:
+def _monitoring(
+    row: PredictiveModelVersion, model: ScoringModel | None
+) -> Monitoring | None:
     run = row.monitoring_runs.order_by("-computed_at").first()
     if run is None:
         return None
@@ -298,9 +302,9 @@ def _monitoring(row: PredictiveModelVersion) -> Monitoring | None:
     return Monitoring(
         run=run,
         computed_at=_when(run.computed_at),
-        attention=attention_lines(report),
+        attention=attention_lines(report, model),
         score=_drift_line(_dict(report.get("score"))),
-        features=[_drift_line(item) for item in _list(report.get("features"))][
+        features=[_drift_line(item, model) for item in _list(report.get("features"))][
             :SHOWN_FEATURES
         ],
         segments=_segment_lines(report),
@@ -384,8 +388,15 @@ def build_card(row: PredictiveModelVersion) -> Card:
     card = _dict(row.card)
     validation = _dict(card.get("validation"))
     library = _dict(card.get("library"))
-    features = [str(item.get("column", "")) for item in _list(library.get("features"))]
-    guarded = [str(item.get("column", "")) for item in _list(library.get("flagged"))]
+    model = rules_model_of(row)
+    features = [
+        feature_text(str(item.get("column", "")), model)
+        for item in _list(library.get("features"))
+    ]
+    guarded = [
+        feature_text(str(item.get("column", "")), model)
+        for item in _list(library.get("flagged"))
+    ]
     done, total = row.progress_done, row.progress_total
     return Card(
         row=row,
@@ -415,7 +426,9 @@ def build_card(row: PredictiveModelVersion) -> Card:
             if total
             else ""
         ),
-        monitoring=_monitoring(row) if row.status == ModelStatus.APPROVED else None,
+        monitoring=(
+            _monitoring(row, model) if row.status == ModelStatus.APPROVED else None
+        ),
     )
 
 
