@@ -15,7 +15,7 @@ from importlib import resources
 
 import pytest
 
-from leadqual.core.backtest import LeadHistory, Target
+from leadqual.core.backtest import LeadHistory, Target, in_window, score_histories
 from leadqual.core.model_file import parse_scoring_model
 from leadqual.core.optimiser import (
     Optimisation,
@@ -200,3 +200,27 @@ def test_candidate_rules_have_english_and_dutch_labels(
     )
     assert all(label_nl for _label, label_nl in labels.values())
     assert not any("candidate_" in en + nl for en, nl in labels.values())
+
+
+def test_without_a_capacity_the_proposal_keeps_todays_hot_volume(
+    model: ScoringModel, histories: list[LeadHistory]
+) -> None:
+    """New points move every total: a hot threshold kept at its number made no
+    replayed lead hot on the demo. Without a capacity the threshold now holds
+    the proposal to at most the current model's hot leads a week."""
+    without = optimise(
+        model, histories, ends_at=ENDS_AT, weeks=WEEKS, capacity_per_week=None
+    )
+
+    kept = without.proposal.kept_hot_per_week
+    assert kept is not None and kept >= 1
+    assert without.proposal.capacity_per_week is None
+    volume = in_window(
+        [h for h in histories if h.decided_at < ENDS_AT - timedelta(weeks=WEEKS)],
+        ends_at=ENDS_AT - timedelta(weeks=WEEKS),
+        weeks=WEEKS,
+    )
+    proposed = without.proposal.model
+    hot = sum(t >= proposed.thresholds.hot for t in score_histories(volume, proposed))
+    assert 0 < hot <= kept * WEEKS
+    assert without.proposed.total.hot > 0

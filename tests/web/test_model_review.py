@@ -767,3 +767,27 @@ def test_an_unticked_approval_and_a_missing_reason_are_named_at_the_top(
     assert "Tick the box to confirm" in _summary(approve.content.decode())
     assert 'href="#reject-reason"' in reject.content.decode()
     assert "Er is niets opgeslagen" in _summary(reject.content.decode())
+
+
+def test_a_draft_held_to_todays_hot_volume_says_so(client: Client) -> None:
+    """Without a capacity the optimiser holds the proposal to the current
+    model's hot leads a week; the review says that is where the threshold
+    came from, in English and Dutch."""
+    draft = optimiser_draft(NOW, capacity_per_week=None)
+    draft.source = draft.source.replace("hot = 70 ", "hot = 48 ", 1)
+    draft.proposal = {
+        **draft.proposal,
+        "kept_hot_per_week": 5,
+        "hot_threshold": {"old": 70, "new": 48},
+    }
+    draft.save(update_fields=["source", "proposal"])
+
+    text = " ".join(_visible_text(_page(client, draft.version)).split())
+    dutch = " ".join(
+        _visible_text(_page(client, draft.version, accept_language="nl")).split()
+    )
+
+    assert "keeps at most the 5 hot leads a week the current model made" in text
+    assert "The sales-ready threshold that keeps at most the 5 hot leads a week" in text
+    assert "hoogstens de 5 hete leads per week" in dutch
+    assert "was not fitted to it" not in text

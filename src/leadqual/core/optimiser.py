@@ -184,6 +184,10 @@ class Proposal:
     candidates: tuple[Candidate, ...]
     capacity_per_week: int | None
     curve: tuple[CurvePoint, ...] = field(default=())
+    # Without a known capacity: the hot leads a week the current model made,
+    # which the proposal's hot threshold was held to (None: a capacity was
+    # known, or there were no leads to count).
+    kept_hot_per_week: int | None = None
 
     @property
     def changed_rules(self) -> list[RuleChange]:
@@ -787,6 +791,15 @@ def choose_threshold(curve: Sequence[CurvePoint], capacity_per_week: int) -> int
     return max(best.threshold, 2)
 
 
+def current_hot_per_week(
+    model: ScoringModel, volume: Sequence[LeadHistory], volume_weeks: int
+) -> int:
+    """The leads a week ``model`` makes hot among ``volume`` (judged in
+    ``volume_weeks`` weeks), rounded up, and at least one."""
+    hot = sum(1 for t in score_histories(volume, model) if t >= model.thresholds.hot)
+    return max(1, math.ceil(hot / max(volume_weeks, 1)))
+
+
 def with_hot_threshold(model: ScoringModel, hot: int) -> ScoringModel:
     """``model`` with hot threshold ``hot``; warm moves down only if it must."""
     warm = min(model.thresholds.warm, hot - 1)
@@ -852,7 +865,9 @@ def optimise(
     The proposal never learns from the replayed leads' outcomes, so the
     backtest is out of sample. Its hot threshold fits ``capacity_per_week``
     on the volume of the ``weeks`` weeks before the replay; without a
-    capacity (or without leads then) it keeps the current thresholds.
+    capacity it fits the current model's hot leads a week in those weeks
+    (``Proposal.kept_hot_per_week``), and without leads then, or without
+    changed points, it keeps the current thresholds.
     """
     window_starts_at = ends_at - timedelta(days=7 * weeks)
     training = [h for h in histories if h.decided_at < window_starts_at]
@@ -872,6 +887,22 @@ def optimise(
         )
         current_at_capacity = with_hot_threshold(
             current, choose_threshold(curve, capacity_per_week)
+        )
+    elif volume and proposal.changed_rules:
+        # New points move every total, so a hot threshold kept at its number
+        # can make far more or no leads hot. Without a capacity the proposal
+        # keeps sales' present load: at most the current model's hot leads a week.
+        kept = current_hot_per_week(current, volume, weeks)
+        proposal = replace(
+            with_capacity_threshold(
+                proposal,
+                volume=volume,
+                volume_weeks=weeks,
+                reviewed=training,
+                capacity_per_week=kept,
+            ),
+            capacity_per_week=None,
+            kept_hot_per_week=kept,
         )
     replay = in_window(histories, ends_at=ends_at, weeks=weeks)
     current_totals = score_histories(replay, current)

@@ -272,6 +272,7 @@ def optimiser_summary(run: OptimiserRun) -> dict[str, object]:
         "log_odds_per_point": round(proposal.log_odds_per_point, 6),
         "weeks": result.weeks,
         "capacity_per_week": result.capacity_per_week,
+        "kept_hot_per_week": proposal.kept_hot_per_week,
         "training_leads": result.training_leads,
         "hot_threshold": {
             "old": proposal.current.thresholds.hot,

@@ -533,6 +533,12 @@ def _threshold_note(key: str, new: int, proposal: Mapping[str, object]) -> str:
             "The sales-ready threshold the optimiser proposes for a capacity of "
             "%(capacity)s leads a week"
         ) % {"capacity": capacity}
+    kept = _int(proposal.get("kept_hot_per_week"))
+    if key == "hot" and kept is not None:
+        return gettext(
+            "The sales-ready threshold that keeps at most the %(count)s hot leads a "
+            "week the current model made, since sales' capacity was not known"
+        ) % {"count": kept}
     return gettext("Proposed by the optimiser")
 
 
@@ -750,17 +756,29 @@ def _facts(
     weeks = _int(proposal.get("weeks"))
     if weeks is not None:
         capacity = _int(proposal.get("capacity_per_week"))
-        backtest = (
-            gettext(
+        kept = _int(proposal.get("kept_hot_per_week"))
+        if capacity is not None:
+            backtest = gettext(
+                "the last %(weeks)s weeks; capacity %(capacity)s leads a week"
+            )
+        elif kept is not None:
+            backtest = gettext(
+                "the last %(weeks)s weeks; sales' capacity was not known, so the "
+                "hot threshold keeps at most the %(kept)s hot leads a week the "
+                "current model made (set the salespeople's capacity, or type it "
+                "when you run the optimiser)"
+            )
+        else:
+            backtest = gettext(
                 "the last %(weeks)s weeks; sales' capacity was not known, so the "
                 "hot threshold was not fitted to it (set the salespeople's "
                 "capacity, or type it when you run the optimiser)"
             )
-            if capacity is None
-            else gettext("the last %(weeks)s weeks; capacity %(capacity)s leads a week")
-        )
         facts.append(
-            (gettext("Backtest"), backtest % {"weeks": weeks, "capacity": capacity})
+            (
+                gettext("Backtest"),
+                backtest % {"weeks": weeks, "capacity": capacity, "kept": kept},
+            )
         )
     return facts
 

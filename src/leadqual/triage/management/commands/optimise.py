@@ -141,7 +141,8 @@ class Command(BaseCommand):
         write("")
         old_hot = proposal.current.thresholds.hot
         new_hot = proposal.model.thresholds.hot
-        if run.result.capacity_per_week is None:
+        kept = proposal.kept_hot_per_week
+        if run.result.capacity_per_week is None and kept is None:
             write(
                 f"Hot threshold: {old_hot} (unchanged: no capacity known; give "
                 "--capacity or set the owners' capacities)."
@@ -150,6 +151,10 @@ class Command(BaseCommand):
             write(
                 f"Hot threshold: {old_hot} -> {new_hot} for a capacity of "
                 f"{run.result.capacity_per_week} leads per week."
+                if kept is None
+                else f"Hot threshold: {old_hot} -> {new_hot}, for at most the {kept} "
+                "hot leads a week the current model made (no capacity known; give "
+                "--capacity or set the owners' capacities)."
             )
             write(f"{'threshold':>9} {'hot/week':>9} {'precision':>9} {'recall':>7}")
             for point in proposal.curve:
