@@ -87,6 +87,7 @@ def test_the_list_shows_the_active_version_and_the_draft(
     assert 'id="version-1" class="version-active"' in html
     assert f'id="version-{draft.version}" class="version-draft"' in html
     assert "Draft, waiting for review" in html
+    assert "runs by itself every Monday at 05:00" in html
 
 
 def test_sales_may_not_open_the_review(draft: ScoringModelVersion) -> None:
