@@ -161,14 +161,10 @@ _EVENT_WORDS: Mapping[EventType, tuple[str, str, str, str]] = {
 }
 
 
-def _field_word(name: str) -> Texts:
-    en, nl = _FIELD_WORDS.get(name, (name.replace("_", " "), name.replace("_", " ")))
-    return Texts(en, nl)
-
-
 def field_noun(name: str) -> Texts:
     """A lead field's name as a noun: "number of employees", "aantal medewerkers"."""
-    return _field_word(name)
+    en, nl = _FIELD_WORDS.get(name, (name.replace("_", " "), name.replace("_", " ")))
+    return Texts(en, nl)
 
 
 def event_plural(event_type: EventType) -> Texts:
@@ -200,7 +196,7 @@ def _value(name: str, value: FieldValue) -> Texts:
 def field_fact(name: str, value: FieldValue) -> Texts:
     """What a lead field holds, in words: "budget €8,500", "25 employees"."""
     if isinstance(value, bool):
-        word = _field_word(name)
+        word = field_noun(name)
         if name == "has_phone":
             return (
                 Texts("phone number known", "telefoonnummer bekend")
@@ -221,12 +217,12 @@ def field_fact(name: str, value: FieldValue) -> Texts:
         return Texts(f'job title "{shown.en}"', f'functie "{shown.nl}"')
     if name == "ai_probability":
         return Texts(f"predicted chance {shown.en}%", f"voorspelde kans {shown.nl}%")
-    word = _field_word(name)
+    word = field_noun(name)
     return Texts(f"{word.en} {shown.en}", f"{word.nl} {shown.nl}")
 
 
 def field_unknown(name: str) -> Texts:
-    word = _field_word(name)
+    word = field_noun(name)
     return Texts(f"{word.en} unknown", f"{word.nl} onbekend")
 
 
@@ -271,10 +267,10 @@ def field_range(name: str, low: int | None, high: int | None) -> Texts:
     elif shown_high is not None:
         span = Texts(f"at most {shown_high.en}", f"hoogstens {shown_high.nl}")
     else:
-        return Texts(f"any {_field_word(name).en}", f"elk {_field_word(name).nl}")
+        return Texts(f"any {field_noun(name).en}", f"elk {field_noun(name).nl}")
     if name == "employees":
         return Texts(f"{span.en} employees", f"{span.nl} medewerkers")
-    word = _field_word(name)
+    word = field_noun(name)
     return Texts(f"{word.en} {span.en}", f"{word.nl} {span.nl}")
 
 
