@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -111,6 +112,22 @@ def parsed_model(version: ScoringModelVersion) -> core.ScoringModel:
     return model
 
 
+def _store_next_version(
+    model: core.ScoringModel, source: str, *, now: datetime, **fields: Any
+) -> ScoringModelVersion:
+    """Store ``source`` as the version after the newest. The caller holds the
+    lock on the newest version, so two versions never take one number."""
+    number = (ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    return ScoringModelVersion.objects.create(
+        version=number,
+        name=model.name,
+        description=model.description,
+        source=source,
+        created_at=now,
+        **fields,
+    )
+
+
 def load_scoring_model(
     source: str, *, activate: bool, now: datetime
 ) -> tuple[ScoringModelVersion, bool]:
@@ -132,17 +149,7 @@ def load_scoring_model(
         if newest is not None and newest.source == source:
             row, created = newest, False
         else:
-            next_version = (
-                ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
-            ) + 1
-            row = ScoringModelVersion.objects.create(
-                version=next_version,
-                name=model.name,
-                description=model.description,
-                source=source,
-                created_at=now,
-            )
-            created = True
+            row, created = _store_next_version(model, source, now=now), True
         if activate and not row.is_active:
             activate_scoring_model(row, now=now)
     return row, created
@@ -183,10 +190,10 @@ def store_draft_scoring_model(
 
     ``proposal`` is the optimiser's evidence, kept beside the source. The
     draft is never active and never scores. ``week_of`` marks the weekly
-    optimiser run's draft: a week has one, so when that week's draft is
-    already stored (also by another worker at the same moment) it is
-    returned and nothing new is stored. Raises InvalidScoringModel when the
-    source does not parse.
+    optimiser run's draft: the database holds one per week, so when that
+    week's draft is stored already (also by another worker at the same
+    moment) it is returned and nothing new is stored. Raises
+    InvalidScoringModel when the source does not parse.
     """
     model = parse_scoring_model(source)
     try:
@@ -197,24 +204,16 @@ def store_draft_scoring_model(
                 .order_by("-version")
                 .values_list("pk", flat=True)[:1]
             )
-            if week_of is not None:
-                stored = ScoringModelVersion.objects.filter(week_of=week_of).first()
-                if stored is not None:
-                    return stored
-            next_version = (
-                ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0
-            ) + 1
-            row = ScoringModelVersion.objects.create(
-                version=next_version,
-                name=model.name,
-                description=model.description,
-                source=source,
-                created_at=now,
+            row = _store_next_version(
+                model,
+                source,
+                now=now,
                 is_draft=True,
                 proposal=proposal,
                 week_of=week_of,
             )
     except IntegrityError:
+        # The week's draft is stored already (one_weekly_proposal_per_week).
         stored = (
             ScoringModelVersion.objects.filter(week_of=week_of).first()
             if week_of is not None
