@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -13,8 +12,7 @@ from leadqual.predictive import LeakReason, Table, read_table, train
 from leadqual.predictive.model import choose_columns
 from leadqual.predictive.table import outcomes_from_column
 from tests.predictive.synthetic import synthetic_leads
-
-SHARED_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+from tests.predictive.xeducation import POST_CONTACT, xeducation_file
 
 
 def _with(columns: dict[str, list[object]], **extra: Sequence[object]) -> Table:
@@ -99,40 +97,21 @@ def test_a_flagged_column_is_used_when_allowed_and_the_card_says_so() -> None:
     assert "because you allowed them: Rating" in allowed.card.as_text()
 
 
-def _xeducation() -> Path:
-    source = SHARED_DATA / "xeducation_leads.csv"
-    if not source.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{source} is missing; CI provides ../shared/data.")
-        pytest.skip(f"{source} is missing (the shared data folder is not here).")
-    return source
-
-
 def test_the_guard_flags_exactly_the_post_contact_columns_of_the_xeducation_data() -> (
     None
 ):
     """The data card lists the columns sales or staff fill in after contact."""
-    table = read_table(_xeducation())
+    table = read_table(xeducation_file())
     outcomes = outcomes_from_column(table, "Converted")
 
     chosen = choose_columns(table.without(["Converted"]), np.array(outcomes.outcomes))
 
-    assert {flag.column for flag in chosen.flagged} == {
-        "Tags",
-        "Lead Quality",
-        "Lead Profile",
-        "Last Activity",
-        "Last Notable Activity",
-        "Asymmetrique Activity Index",
-        "Asymmetrique Profile Index",
-        "Asymmetrique Activity Score",
-        "Asymmetrique Profile Score",
-    }
+    assert {flag.column for flag in chosen.flagged} == POST_CONTACT
 
 
 def test_no_column_name_or_value_of_the_xeducation_data_is_in_the_code() -> None:
     """Generic rules only: the guard and the model must work on data they never saw."""
-    header = _xeducation().read_text(encoding="utf-8").splitlines()[0].split(",")
+    header = xeducation_file().read_text(encoding="utf-8").splitlines()[0].split(",")
     telling = [
         *header,
         "Horizzon",

@@ -8,42 +8,14 @@ than the baselines measured beside it.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
-
 from leadqual.predictive import evaluate, read_table
 from leadqual.predictive.evaluation import LOGISTIC_NAME, MODEL_NAME, NAIVE_BAYES_NAME
 from leadqual.predictive.table import outcomes_from_column
-
-SOURCE = (
-    Path(__file__).resolve().parents[2].parent
-    / "shared"
-    / "data"
-    / "xeducation_leads.csv"
-)
-# What ../shared/data/README.md calls filled in by sales after contact, or
-# describing the state at export time.
-POST_CONTACT = {
-    "Tags",
-    "Lead Quality",
-    "Lead Profile",
-    "Last Activity",
-    "Last Notable Activity",
-    "Asymmetrique Activity Index",
-    "Asymmetrique Profile Index",
-    "Asymmetrique Activity Score",
-    "Asymmetrique Profile Score",
-}
+from tests.predictive.xeducation import POST_CONTACT, xeducation_file
 
 
 def test_the_model_beats_the_published_baselines_on_the_xeducation_data() -> None:
-    if not SOURCE.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{SOURCE} is missing; CI provides ../shared/data.")
-        pytest.skip(f"{SOURCE} is missing (the shared data folder is not here).")
-    table = read_table(SOURCE)
+    table = read_table(xeducation_file())
     outcomes = outcomes_from_column(table, "Converted")
 
     evaluation = evaluate(table.without(["Converted"]), outcomes.outcomes, seed=42)
@@ -52,8 +24,6 @@ def test_the_model_beats_the_published_baselines_on_the_xeducation_data() -> Non
     assert model.roc_auc is not None and model.roc_auc > max(0.810, 0.866, 0.873 - 0.01)
     for baseline in (NAIVE_BAYES_NAME, LOGISTIC_NAME):
         assert model.brier < evaluation.scores_of(baseline).brier
-    # The data card's post-contact and staff-assigned columns, exactly: the
-    # guard's rules are generic, so this pins them down on real data.
     assert {flag.column for flag in evaluation.columns.flagged} == POST_CONTACT
     assert POST_CONTACT.isdisjoint(evaluation.columns.kinds)
     table_lines = [

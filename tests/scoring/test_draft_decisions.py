@@ -52,11 +52,14 @@ def _decide_at_once(version: int) -> list[str]:
 # The in-memory SQLite test database shares one cache between threads and
 # fails a second writer at once ("database table is locked") instead of
 # queueing it; the app's own SQLite (a file, WAL, IMMEDIATE transactions)
-# queues it. CI runs this on PostgreSQL, where rows are locked as in use.
-@pytest.mark.skipif(
+# queues it. CI runs these on PostgreSQL, where rows are locked as in use.
+two_writers_at_once = pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
     reason="two writers at once need a database file or server, not shared memory",
 )
+
+
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_of_two_decisions_at_the_same_moment_only_one_counts() -> None:
     ensure_default_model(now=NOW)
@@ -72,10 +75,7 @@ def test_of_two_decisions_at_the_same_moment_only_one_counts() -> None:
     assert ScoringModelVersion.objects.filter(is_active=True).count() == 1
 
 
-@pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="two writers at once need a database file or server, not shared memory",
-)
+@two_writers_at_once
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_storing_one_weeks_proposal_at_once_store_one_draft() -> None:
     ensure_default_model(now=NOW)
