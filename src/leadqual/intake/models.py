@@ -104,8 +104,12 @@ class Visitor(models.Model):
 class VisitorEvent(models.Model):
     """What an anonymous visitor did; copied to the lead's events when stitched."""
 
+    # No index of its own: intake_visitor_event_idx leads with it.
     visitor = models.ForeignKey(
-        Visitor, on_delete=models.CASCADE, related_name="events"
+        Visitor,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,
     )
     type = models.CharField(_("type"), max_length=30, choices=EVENT_TYPE_LABELS)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -193,8 +197,12 @@ class IdempotentRequest(models.Model):
     Rows older than 24 hours are deleted as new keys arrive.
     """
 
+    # No index of its own: intake_idempotency_token_key leads with it.
     token = models.ForeignKey(
-        "accounts.ApiToken", on_delete=models.CASCADE, related_name="+"
+        "accounts.ApiToken",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     key = models.CharField(_("idempotency key"), max_length=200)
     # SHA-256 of method, path and body: the same key with another request is an error.
@@ -228,8 +236,12 @@ class PendingFormSubmission(models.Model):
     intake.confirmation). Personal data: ``fields`` holds what was typed.
     """
 
+    # No index of its own: intake_pending_lead_mail_idx leads with it.
     lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="pending_form_submissions"
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="pending_form_submissions",
+        db_index=False,
     )
     # The answers as lead fields (LeadIntakeForm.lead_fields), filled into the
     # lead's empty fields once confirmed; emptied then.

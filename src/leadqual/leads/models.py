@@ -111,6 +111,7 @@ class Lead(models.Model):
     email = models.CharField(_("email"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=100, blank=True)
     last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    # No index of its own: lead_company_owner leads with it.
     company = models.ForeignKey(
         Company,
         verbose_name=_("company"),
@@ -118,6 +119,7 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="leads",
+        db_index=False,
     )
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -158,6 +160,7 @@ class Lead(models.Model):
         choices=STATUS_LABELS,
         default=LeadStatus.NEW,
     )
+    # No index of its own: lead_list_by_owner leads with it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("owner"),
@@ -165,6 +168,7 @@ class Lead(models.Model):
         null=True,
         blank=True,
         related_name="owned_leads",
+        db_index=False,
     )
 
     # The latest score, copied from scoring.Score for sorting and filtering.
@@ -256,7 +260,10 @@ class Event(models.Model):
     events alike, and one integration may reuse a number for another lead.
     """
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_lead_time leads with it.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     type = models.CharField(_("type"), max_length=30, choices=EVENT_TYPE_LABELS)
     occurred_at = models.DateTimeField(_("occurred at"))
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
@@ -336,7 +343,10 @@ class DuplicateCandidate(models.Model):
     stored for the page's order: most reasons, then most similar, first.
     """
 
-    first = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: duplicate_candidate_once_per_pair leads with it.
+    first = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     second = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
     similarity = models.FloatField(_("similarity"))
     reasons = models.JSONField(_("reasons"), default=list)

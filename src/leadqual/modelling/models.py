@@ -87,10 +87,12 @@ class MonitoringRun(models.Model):
     needs attention), so a rerun of the same week tells them once.
     """
 
+    # No index of its own: one_monitoring_run_a_week leads with it.
     model_version = models.ForeignKey(
         PredictiveModelVersion,
         on_delete=models.CASCADE,
         related_name="monitoring_runs",
+        db_index=False,
     )
     computed_at = models.DateTimeField(_("computed at"))
     week = models.DateField(_("week"))

@@ -178,8 +178,12 @@ class ConsentRecord(models.Model):
     current state, the earlier ones are its history.
     """
 
+    # No index of its own: privacy_consent_lead_at leads with it.
     lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="consent_records"
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="consent_records",
+        db_index=False,
     )
     source = models.CharField(_("source"), max_length=100, blank=True)
     lawful_basis = models.CharField(

@@ -123,7 +123,10 @@ def rule_points_digest(points: Iterable[tuple[object, object]]) -> str:
 class Score(models.Model):
     """A lead's score at one moment. A new row is written only when it changes."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="scores")
+    # No index of its own: score_lead_time leads with it.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="scores", db_index=False
+    )
     scoring_model = models.ForeignKey(
         ScoringModelVersion, on_delete=models.PROTECT, related_name="scores"
     )

@@ -172,12 +172,14 @@ class Task(models.Model):
     """Follow-up work for an owner, due by its SLA deadline."""
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="tasks")
+    # No index of its own: task_owner_queue leads with it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="tasks",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=TASK_KIND_LABELS)
     due_at = models.DateTimeField(_("due at"))
@@ -317,8 +319,12 @@ class SalesAction(models.Model):
     ("budget=yes"), a rejection reason, a value in cents, field names.
     """
 
+    # No index of its own: sales_action_lead_time leads with it.
     lead = models.ForeignKey(
-        Lead, on_delete=models.CASCADE, related_name="sales_actions"
+        Lead,
+        on_delete=models.CASCADE,
+        related_name="sales_actions",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=20, choices=SALES_ACTION_LABELS)
     detail = models.CharField(_("detail"), max_length=200, blank=True)
@@ -362,7 +368,10 @@ class SalesAction(models.Model):
 class Note(models.Model):
     """A salesperson's note on a lead, or a logged call with how it went."""
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notes")
+    # No index of its own: note_lead_time leads with it.
+    lead = models.ForeignKey(
+        Lead, on_delete=models.CASCADE, related_name="notes", db_index=False
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=NOTE_KIND_LABELS)
     body = models.TextField(_("text"), blank=True)
     call_result = models.CharField(
@@ -465,11 +474,13 @@ class Notice(models.Model):
     task and recipient; shown at the top of the queue until seen.
     """
 
+    # No index of its own: notice_once_per_task leads with it.
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recipient"),
         on_delete=models.CASCADE,
         related_name="notices",
+        db_index=False,
     )
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notices")
     task = models.ForeignKey(
