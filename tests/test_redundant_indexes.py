@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pytest
 from django.apps import apps
 from django.db import connection, models
+from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,46 @@ def test_the_check_finds_an_index_held_by_a_wider_one() -> None:
         "queue ('lead_id', 'at') is held by once"
     ]
     assert _redundant([by_lead_and_time, by_time]) == []
+
+
+def _index_names(table: str) -> set[str]:
+    with connection.cursor() as cursor:
+        return set(connection.introspection.get_constraints(cursor, table))
+
+
+def _rebuilt_marker(table: str) -> list[object]:
+    """What changes when Django remakes the table (SQLite: its root page) or
+    its foreign keys (PostgreSQL: the constraints' ids)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = %s",
+                [table],
+            )
+        else:
+            cursor.execute(
+                "SELECT oid FROM pg_constraint WHERE conrelid = %s::regclass "
+                "AND contype = 'f' ORDER BY oid",
+                [table],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_drops_only_the_index_and_going_back_creates_it() -> None:
+    """Neither the table rebuilt nor its foreign keys checked again, as
+    Django's own AlterField would; unapplied, the index comes back."""
+    table = "modelling_monitoringrun"
+    own_index = "modelling_monitoringrun_model_version_id_c0c98751"
+    executor = MigrationExecutor(connection)
+    executor.migrate([("modelling", "0001_predictive_models")])
+    assert own_index in _index_names(table)
+    before = _rebuilt_marker(table)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    names = _index_names(table)
+    assert own_index not in names
+    assert "one_monitoring_run_a_week" in names
+    assert _rebuilt_marker(table) == before

@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -12,41 +14,32 @@ class Migration(migrations.Migration):
         ('leads', '0011_foreign_keys_indexed_by_wider_indexes'),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='idempotentrequest',
-                    name='token',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.apitoken'),
-                ),
-                migrations.AlterField(
-                    model_name='pendingformsubmission',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='pending_form_submissions', to='leads.lead'),
-                ),
-                migrations.AlterField(
-                    model_name='visitorevent',
-                    name='visitor',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='intake.visitor'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "intake_idempotentrequest_token_id_eba0c261"',
-                    reverse_sql='CREATE INDEX "intake_idempotentrequest_token_id_eba0c261" ON "intake_idempotentrequest" ("token_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "intake_pendingformsubmission_lead_id_f2e5ff69"',
-                    reverse_sql='CREATE INDEX "intake_pendingformsubmission_lead_id_f2e5ff69" ON "intake_pendingformsubmission" ("lead_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "intake_visitorevent_visitor_id_62dbcd9f"',
-                    reverse_sql='CREATE INDEX "intake_visitorevent_visitor_id_62dbcd9f" ON "intake_visitorevent" ("visitor_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='idempotentrequest',
+                name='token',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.apitoken'),
+            ),
+            table="intake_idempotentrequest",
+            index="intake_idempotentrequest_token_id_eba0c261",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='pendingformsubmission',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='pending_form_submissions', to='leads.lead'),
+            ),
+            table="intake_pendingformsubmission",
+            index="intake_pendingformsubmission_lead_id_f2e5ff69",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='visitorevent',
+                name='visitor',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='intake.visitor'),
+            ),
+            table="intake_visitorevent",
+            index="intake_visitorevent_visitor_id_62dbcd9f",
         ),
     ]

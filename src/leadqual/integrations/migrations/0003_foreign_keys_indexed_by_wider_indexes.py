@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -10,27 +12,18 @@ class Migration(migrations.Migration):
         ('integrations', '0002_delivery_log_indexes'),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
         migrations.RemoveIndex(
             model_name='webhookdelivery',
             name='integrations_delivery_queue',
         ),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='webhookdelivery',
-                    name='endpoint',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='integrations.webhookendpoint', verbose_name='endpoint'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "integrations_webhookdelivery_endpoint_id_a6031765"',
-                    reverse_sql='CREATE INDEX "integrations_webhookdelivery_endpoint_id_a6031765" ON "integrations_webhookdelivery" ("endpoint_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='webhookdelivery',
+                name='endpoint',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='integrations.webhookendpoint', verbose_name='endpoint'),
+            ),
+            table="integrations_webhookdelivery",
+            index="integrations_webhookdelivery_endpoint_id_a6031765",
         ),
     ]

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -12,50 +14,41 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='duplicatecandidate',
-                    name='first',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.lead'),
-                ),
-                migrations.AlterField(
-                    model_name='event',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='leads.lead'),
-                ),
-                migrations.AlterField(
-                    model_name='lead',
-                    name='company',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='leads.company', verbose_name='company'),
-                ),
-                migrations.AlterField(
-                    model_name='lead',
-                    name='owner',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_leads', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "leads_duplicatecandidate_first_id_53e9e0ee"',
-                    reverse_sql='CREATE INDEX "leads_duplicatecandidate_first_id_53e9e0ee" ON "leads_duplicatecandidate" ("first_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "leads_event_lead_id_feb552a3"',
-                    reverse_sql='CREATE INDEX "leads_event_lead_id_feb552a3" ON "leads_event" ("lead_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "leads_lead_company_id_a66f0010"',
-                    reverse_sql='CREATE INDEX "leads_lead_company_id_a66f0010" ON "leads_lead" ("company_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "leads_lead_owner_id_1f4568d0"',
-                    reverse_sql='CREATE INDEX "leads_lead_owner_id_1f4568d0" ON "leads_lead" ("owner_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='duplicatecandidate',
+                name='first',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='leads.lead'),
+            ),
+            table="leads_duplicatecandidate",
+            index="leads_duplicatecandidate_first_id_53e9e0ee",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='event',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='leads.lead'),
+            ),
+            table="leads_event",
+            index="leads_event_lead_id_feb552a3",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='lead',
+                name='company',
+                field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to='leads.company', verbose_name='company'),
+            ),
+            table="leads_lead",
+            index="leads_lead_company_id_a66f0010",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='lead',
+                name='owner',
+                field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_leads', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
+            ),
+            table="leads_lead",
+            index="leads_lead_owner_id_1f4568d0",
         ),
     ]

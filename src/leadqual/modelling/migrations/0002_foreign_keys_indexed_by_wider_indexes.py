@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -10,23 +12,14 @@ class Migration(migrations.Migration):
         ('modelling', '0001_predictive_models'),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='monitoringrun',
-                    name='model_version',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='monitoring_runs', to='modelling.predictivemodelversion'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "modelling_monitoringrun_model_version_id_c0c98751"',
-                    reverse_sql='CREATE INDEX "modelling_monitoringrun_model_version_id_c0c98751" ON "modelling_monitoringrun" ("model_version_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='monitoringrun',
+                name='model_version',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='monitoring_runs', to='modelling.predictivemodelversion'),
+            ),
+            table="modelling_monitoringrun",
+            index="modelling_monitoringrun_model_version_id_c0c98751",
         ),
     ]

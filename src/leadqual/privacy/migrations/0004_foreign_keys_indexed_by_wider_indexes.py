@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -11,23 +13,14 @@ class Migration(migrations.Migration):
         ('privacy', '0003_audit_log_indexes'),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='consentrecord',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='consent_records', to='leads.lead'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "privacy_consentrecord_lead_id_f9fb54ce"',
-                    reverse_sql='CREATE INDEX "privacy_consentrecord_lead_id_f9fb54ce" ON "privacy_consentrecord" ("lead_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='consentrecord',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='consent_records', to='leads.lead'),
+            ),
+            table="privacy_consentrecord",
+            index="privacy_consentrecord_lead_id_f9fb54ce",
         ),
     ]

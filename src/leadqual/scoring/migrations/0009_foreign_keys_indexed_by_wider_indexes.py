@@ -3,6 +3,8 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -11,23 +13,14 @@ class Migration(migrations.Migration):
         ('scoring', '0008_weekly_proposal'),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='score',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='leads.lead'),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "scoring_score_lead_id_e131fb0a"',
-                    reverse_sql='CREATE INDEX "scoring_score_lead_id_e131fb0a" ON "scoring_score" ("lead_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='score',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='leads.lead'),
+            ),
+            table="scoring_score",
+            index="scoring_score_lead_id_e131fb0a",
         ),
     ]

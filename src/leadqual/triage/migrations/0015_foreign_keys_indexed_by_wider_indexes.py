@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from leadqual.db import drop_foreign_keys_own_index
+
 
 class Migration(migrations.Migration):
 
@@ -13,50 +15,41 @@ class Migration(migrations.Migration):
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
-    # Django's AlterField would rebuild each table on SQLite and check every
-    # foreign key again on PostgreSQL: at ten million events, minutes. Only
-    # the index goes, so only the index is dropped; the state says the rest.
     operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[
-                migrations.AlterField(
-                    model_name='note',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='leads.lead'),
-                ),
-                migrations.AlterField(
-                    model_name='notice',
-                    name='recipient',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL, verbose_name='recipient'),
-                ),
-                migrations.AlterField(
-                    model_name='salesaction',
-                    name='lead',
-                    field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='sales_actions', to='leads.lead'),
-                ),
-                migrations.AlterField(
-                    model_name='task',
-                    name='owner',
-                    field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to=settings.AUTH_USER_MODEL),
-                ),
-            ],
-            database_operations=[
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "triage_note_lead_id_2efce4a7"',
-                    reverse_sql='CREATE INDEX "triage_note_lead_id_2efce4a7" ON "triage_note" ("lead_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "triage_notice_recipient_id_dd741f31"',
-                    reverse_sql='CREATE INDEX "triage_notice_recipient_id_dd741f31" ON "triage_notice" ("recipient_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "triage_salesaction_lead_id_3bedd4bc"',
-                    reverse_sql='CREATE INDEX "triage_salesaction_lead_id_3bedd4bc" ON "triage_salesaction" ("lead_id")',
-                ),
-                migrations.RunSQL(
-                    'DROP INDEX IF EXISTS "triage_task_owner_id_17cc1fce"',
-                    reverse_sql='CREATE INDEX "triage_task_owner_id_17cc1fce" ON "triage_task" ("owner_id")',
-                ),
-            ],
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='note',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notes', to='leads.lead'),
+            ),
+            table="triage_note",
+            index="triage_note_lead_id_2efce4a7",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='notice',
+                name='recipient',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='notices', to=settings.AUTH_USER_MODEL, verbose_name='recipient'),
+            ),
+            table="triage_notice",
+            index="triage_notice_recipient_id_dd741f31",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='salesaction',
+                name='lead',
+                field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='sales_actions', to='leads.lead'),
+            ),
+            table="triage_salesaction",
+            index="triage_salesaction_lead_id_3bedd4bc",
+        ),
+        drop_foreign_keys_own_index(
+            migrations.AlterField(
+                model_name='task',
+                name='owner',
+                field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='tasks', to=settings.AUTH_USER_MODEL),
+            ),
+            table="triage_task",
+            index="triage_task_owner_id_17cc1fce",
         ),
     ]
