@@ -1,8 +1,8 @@
 """No table of leadqual's keeps an index that another index already holds.
 
-An index on ``(lead_id)`` beside one on ``(lead_id, occurred_at)`` costs every
-write of an event twice for nothing: the wider index answers every look-up by
-lead. Worse, it gives PostgreSQL's planner two ways to the same rows, and on
+An index on ``(lead_id)`` beside one on ``(lead_id, occurred_at)`` makes every
+event written update one index more for nothing: the wider index answers every
+look-up by lead. Worse, it gives PostgreSQL's planner two ways to the same rows, and on
 small tables it may take the narrow one and filter, the way
 ``tests/web/test_paging_everywhere.py`` once saw. A foreign key whose column
 leads a wider index says ``db_index=False``.
