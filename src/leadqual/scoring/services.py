@@ -19,7 +19,6 @@ import numpy as np
 import numpy.typing as npt
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Max
 
 from leadqual.core import scoring as core
 from leadqual.core.bands import Band
@@ -115,9 +114,16 @@ def parsed_model(version: ScoringModelVersion) -> core.ScoringModel:
 def _store_next_version(
     model: core.ScoringModel, source: str, *, now: datetime, **fields: Any
 ) -> ScoringModelVersion:
-    """Store ``source`` as the version after the newest. The caller holds the
-    lock on the newest version, so two versions never take one number."""
-    number = (ScoringModelVersion.objects.aggregate(v=Max("version"))["v"] or 0) + 1
+    """Store ``source`` as the version after the newest, inside the caller's
+    transaction. The newest version's row stays locked until it ends, so two
+    writers (a loaded file and a draft alike) never take one number."""
+    newest = (
+        ScoringModelVersion.objects.select_for_update()
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    number = (newest or 0) + 1
     return ScoringModelVersion.objects.create(
         version=number,
         name=model.name,
@@ -198,12 +204,6 @@ def store_draft_scoring_model(
     model = parse_scoring_model(source)
     try:
         with transaction.atomic():
-            # Lock the newest version so two drafts never take the same number.
-            list(
-                ScoringModelVersion.objects.select_for_update()
-                .order_by("-version")
-                .values_list("pk", flat=True)[:1]
-            )
             row = _store_next_version(
                 model,
                 source,
