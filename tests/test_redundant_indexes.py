@@ -11,6 +11,7 @@ leads a wider index says ``db_index=False``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -37,10 +38,18 @@ def _partial_index_names(model: type[models.Model]) -> set[str]:
     }
 
 
+def _constraints(table: str) -> dict[str, dict[str, Any]]:
+    """The table's indexes and constraints by name, as the database has them."""
+    with connection.cursor() as cursor:
+        found: dict[str, dict[str, Any]] = connection.introspection.get_constraints(
+            cursor, table
+        )
+    return found
+
+
 def _indexes(model: type[models.Model]) -> list[StoredIndex]:
     partial = _partial_index_names(model)
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, model._meta.db_table)
+    found = _constraints(model._meta.db_table)
     return [
         StoredIndex(name, tuple(info["columns"]), bool(info["unique"]))
         for name, info in found.items()
@@ -93,11 +102,6 @@ def test_the_check_finds_an_index_held_by_a_wider_one() -> None:
     assert _redundant([by_lead_and_time, by_time]) == []
 
 
-def _index_names(table: str) -> set[str]:
-    with connection.cursor() as cursor:
-        return set(connection.introspection.get_constraints(cursor, table))
-
-
 def _rebuilt_marker(table: str) -> list[object]:
     """What changes when Django remakes the table (SQLite: its root page) or
     its foreign keys (PostgreSQL: the constraints' ids)."""
@@ -124,13 +128,13 @@ def test_the_migration_drops_only_the_index_and_going_back_creates_it() -> None:
     own_index = "modelling_monitoringrun_model_version_id_c0c98751"
     executor = MigrationExecutor(connection)
     executor.migrate([("modelling", "0001_predictive_models")])
-    assert own_index in _index_names(table)
+    assert own_index in _constraints(table)
     before = _rebuilt_marker(table)
 
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
 
-    names = _index_names(table)
+    names = _constraints(table)
     assert own_index not in names
     assert "one_monitoring_run_a_week" in names
     assert _rebuilt_marker(table) == before
